@@ -1,0 +1,81 @@
+using Spectre.Console;
+using Tollgate.Graph;
+
+namespace Tollgate.Cli;
+
+/// <summary>
+/// The two streams a command writes to: machine output and tables on stdout, messages and diagnostics on stderr.
+/// Colour only when the stream is a terminal and NO_COLOR is unset.
+/// </summary>
+internal sealed class Terminal
+{
+    public Terminal(TextWriter output, TextWriter error)
+    {
+        OutWriter = output;
+        ErrorWriter = error;
+        Out = Create(output, Console.IsOutputRedirected || output != Console.Out);
+        Error = Create(error, Console.IsErrorRedirected || error != Console.Error);
+    }
+
+    public static Terminal System { get; } = new(Console.Out, Console.Error);
+
+    /// <summary>The raw stdout writer, for JSON, SARIF and other machine output.</summary>
+    public TextWriter OutWriter { get; }
+
+    /// <summary>The raw stderr writer.</summary>
+    public TextWriter ErrorWriter { get; }
+
+    /// <summary>Rich rendering (tables, trees) to stdout.</summary>
+    public IAnsiConsole Out { get; }
+
+    /// <summary>Messages, warnings and diagnostics to stderr.</summary>
+    public IAnsiConsole Error { get; }
+
+    private static IAnsiConsole Create(TextWriter writer, bool redirected)
+    {
+        var noColor = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = redirected || noColor ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected || noColor ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        if (redirected)
+        {
+            // Redirected output is read by people in CI logs and by tools: do not wrap at 80 columns.
+            console.Profile.Width = 160;
+        }
+        return console;
+    }
+
+    public void Message(string text) => Error.MarkupLineInterpolated($"{text}");
+
+    public void Warning(string text) => Error.MarkupLineInterpolated($"[yellow]warning:[/] {text}");
+
+    public void Fail(string text) => Error.MarkupLineInterpolated($"[red]error:[/] {text}");
+
+    /// <summary>Prints diagnostics, errors first, each with its location and hint.</summary>
+    public void Diagnostics(IEnumerable<Diagnostic> diagnostics, bool includeInfo = false)
+    {
+        foreach (var d in diagnostics.OrderByDescending(d => d.Severity))
+        {
+            if (d.Severity == DiagnosticSeverity.Info && !includeInfo)
+            {
+                continue;
+            }
+            var (colour, label) = d.Severity switch
+            {
+                DiagnosticSeverity.Error => ("red", "error"),
+                DiagnosticSeverity.Warning => ("yellow", "warning"),
+                _ => ("grey", "info"),
+            };
+            var where = d.Location is null ? "" : d.Location + ": ";
+            Error.MarkupLineInterpolated($"{where}[{colour}]{label}[/] {d.Id}: {d.Message}");
+            if (d.Hint is not null)
+            {
+                Error.MarkupLineInterpolated($"  [grey]hint:[/] {d.Hint}");
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using Tollgate.Graph;
+
+namespace Tollgate.Inputs;
+
+/// <summary>Reading input files safely: size limits, clear diagnostics, paths shown relative to the working folder.</summary>
+public static class InputFile
+{
+    /// <summary>Files larger than this are refused (a lockfile of 100,000 packages is about 60 MB).</summary>
+    public static long MaxBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>The path as shown to users and recorded in locations: relative to the current folder when inside it, '/' separated.</summary>
+    public static string DisplayPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var cwd = Directory.GetCurrentDirectory();
+        var relative = Path.GetRelativePath(cwd, full);
+        var shown = relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? full : relative;
+        return shown.Replace('\\', '/');
+    }
+
+    /// <summary>Reads the whole file as bytes, or adds a diagnostic and returns null.</summary>
+    public static byte[]? ReadBytes(string path, DiagnosticBag diagnostics)
+    {
+        var shown = DisplayPath(path);
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                diagnostics.Error(DiagnosticIds.FileUnreadable, "file not found", new SourceLocation(shown));
+                return null;
+            }
+            if (info.Length > MaxBytes)
+            {
+                diagnostics.Error(DiagnosticIds.FileTooLarge,
+                    $"file is {info.Length:N0} bytes, more than the limit of {MaxBytes:N0}",
+                    new SourceLocation(shown), "is this really a lockfile? split it, or raise the limit with TOLLGATE_MAX_INPUT_BYTES");
+                return null;
+            }
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Error(DiagnosticIds.FileUnreadable, $"cannot read file: {e.Message}", new SourceLocation(shown));
+            return null;
+        }
+    }
+
+    /// <summary>Reads the whole file as UTF-8 text (BOM removed), or adds a diagnostic and returns null.</summary>
+    public static string? ReadText(string path, DiagnosticBag diagnostics)
+    {
+        var bytes = ReadBytes(path, diagnostics);
+        if (bytes is null)
+        {
+            return null;
+        }
+        var span = bytes.AsSpan();
+        if (span.StartsWith("\uFEFF"u8))
+        {
+            span = span[3..];
+        }
+        return System.Text.Encoding.UTF8.GetString(span);
+    }
+}
