@@ -21,6 +21,7 @@ namespace Tollgate.Cli
                 """)
             {
                 DepsCommand.Create(terminal),
+                SbomCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
             {

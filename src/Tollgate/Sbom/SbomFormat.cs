@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using System.Text;
+using Tollgate.Graph;
+
+namespace Tollgate.Sbom;
+
+/// <summary>The SBOM formats Tollgate writes and reads.</summary>
+public enum SbomFormat
+{
+    CycloneDx,
+    Spdx,
+}
+
+/// <summary>What a written SBOM carries beyond the graph: spec version, time, tool and naming.</summary>
+/// <param name="SpecVersion">CycloneDX 1.5/1.6/1.7 or SPDX 2.2/2.3.</param>
+/// <param name="Timestamp">The creation time written into the document.</param>
+/// <param name="Reproducible">True when SOURCE_DATE_EPOCH fixed the time: ids are then derived from the content.</param>
+/// <param name="ToolVersion">Tollgate's version, written as the creating tool.</param>
+/// <param name="ProjectName">Name for the document when the graph has several roots (or none with a name).</param>
+public sealed record SbomOptions(
+    string SpecVersion,
+    DateTimeOffset Timestamp,
+    bool Reproducible,
+    string ToolVersion,
+    string ProjectName)
+{
+    public static readonly string[] CycloneDxVersions = ["1.5", "1.6", "1.7"];
+    public static readonly string[] SpdxVersions = ["2.2", "2.3"];
+
+    public static string DefaultVersion(SbomFormat format) => format == SbomFormat.CycloneDx ? "1.6" : "2.3";
+
+    /// <summary>Options from the environment: SOURCE_DATE_EPOCH (seconds) fixes the timestamp and makes ids content-derived.</summary>
+    public static SbomOptions FromEnvironment(SbomFormat format, string? specVersion, string toolVersion, string projectName, TimeProvider time)
+    {
+        var epoch = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
+        var reproducible = long.TryParse(epoch, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var seconds);
+        var timestamp = reproducible ? DateTimeOffset.FromUnixTimeSeconds(seconds) : time.GetUtcNow();
+        return new SbomOptions(specVersion ?? DefaultVersion(format), new DateTimeOffset(timestamp.UtcDateTime.Ticks - (timestamp.UtcDateTime.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero), reproducible, toolVersion, projectName);
+    }
+}
+
+/// <summary>Conversions shared by the SBOM writers.</summary>
+internal static class SbomHashes
+{
+    /// <summary>
+    /// A declared integrity value as lower-case hex, whether it was written as hex (PyPI) or base64 (npm SRI,
+    /// NuGet contentHash). Null when it is neither or the algorithm is not one SBOMs name.
+    /// </summary>
+    public static (string Algorithm, string Hex)? ToHex(IntegrityHash hash)
+    {
+        var algorithm = hash.Algorithm.ToLowerInvariant().Replace("-", "", StringComparison.Ordinal);
+        var bytes = algorithm switch
+        {
+            "sha1" => 20,
+            "sha256" => 32,
+            "sha384" => 48,
+            "sha512" => 64,
+            "md5" => 16,
+            _ => 0,
+        };
+        if (bytes == 0)
+        {
+            return null;
+        }
+        var value = hash.Value;
+        if (value.Length == bytes * 2 && value.All(char.IsAsciiHexDigit))
+        {
+            return (algorithm, value.ToLowerInvariant());
+        }
+        var buffer = new byte[bytes + 3];
+        return Convert.TryFromBase64String(value, buffer, out var written) && written == bytes
+            ? (algorithm, Convert.ToHexStringLower(buffer.AsSpan(0, written)))
+            : null;
+    }
+
+    /// <summary>A stable identifier derived from text (SHA-256, hex).</summary>
+    public static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>A version-4-shaped UUID derived from text, so the same content always gets the same serial number.</summary>
+    public static Guid DerivedGuid(string text)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x40);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash.AsSpan(0, 16), bigEndian: true);
+    }
+
+    /// <summary>The text a reproducible document's ids are derived from: every component and edge, sorted.</summary>
+    public static string ContentKey(DependencyGraph graph, string format, string version) =>
+        format + version + "\n" + string.Join('\n', graph.Components.Select(c => c.Purl + " " + c.Scopes))
+        + "\n" + string.Join('\n', graph.Edges.Select(e => e.From + ">" + e.To))
+        + "\n" + string.Join('\n', graph.Roots.Select(r => r.Key + " " + r.Name + " " + r.Version));
+}
