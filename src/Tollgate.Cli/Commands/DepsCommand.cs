@@ -12,7 +12,8 @@ internal sealed record DepsOptions(
     string Format,
     string? Why,
     bool IncludeDev,
-    string? Output);
+    string? Output,
+    string? Sbom = null);
 
 /// <summary><c>tollgate deps</c>: the dependency graph of the projects under the given paths.</summary>
 internal static class DepsCommand
@@ -45,6 +46,11 @@ internal static class DepsCommand
             HelpName = "FILE",
         };
 
+        var sbom = new Option<string?>("--sbom")
+        {
+            Description = "Read the graph from a CycloneDX (1.2-1.7) or SPDX (2.2, 2.3) JSON SBOM instead of lockfiles.",
+            HelpName = "FILE",
+        };
         var command = new Command("deps", """
             Show exactly which package versions a project pulls in, and why.
 
@@ -58,23 +64,25 @@ internal static class DepsCommand
               tollgate deps package-lock.json --format tree
               tollgate deps . --why minimist
               tollgate deps . --format json -o graph.json
+              tollgate deps --sbom manifest.spdx.json
             """)
         {
-            paths, format, why, includeDev, output,
+            paths, format, why, includeDev, output, sbom,
         };
         command.SetAction(result => Run(new DepsOptions(
             result.GetValue(paths) is { Length: > 0 } p ? p : ["."],
             result.GetValue(format) ?? "table",
             result.GetValue(why),
             result.GetValue(includeDev),
-            result.GetValue(output)), terminal));
+            result.GetValue(output),
+            result.GetValue(sbom)), terminal));
         return command;
     }
 
     public static int Run(DepsOptions options, Terminal terminal)
     {
         var diagnostics = new DiagnosticBag();
-        var graph = EcosystemReaders.Discovery().Read(options.Paths, diagnostics);
+        var graph = ReadGraph(options.Paths, options.Sbom, diagnostics);
         ReportFiles(graph, terminal);
         if (!options.IncludeDev)
         {
@@ -108,6 +116,10 @@ internal static class DepsCommand
         }
         return exit;
     }
+
+    /// <summary>The graph from an SBOM when one is given, else from the lockfiles and manifests under the paths.</summary>
+    internal static DependencyGraph ReadGraph(IReadOnlyList<string> paths, string? sbom, DiagnosticBag diagnostics) =>
+        sbom is null ? EcosystemReaders.Discovery().Read(paths, diagnostics) : Tollgate.Sbom.SbomReader.Read(sbom, diagnostics);
 
     internal static void Emit(string text, string? outputPath, Terminal terminal)
     {
