@@ -22,6 +22,7 @@ namespace Tollgate.Cli
             {
                 DepsCommand.Create(terminal),
                 SbomCommand.Create(terminal),
+                InventoryCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
             {

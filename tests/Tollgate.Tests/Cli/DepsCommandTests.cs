@@ -27,9 +27,18 @@ public sealed class DepsCommandTests
     public void Help_EveryCommand_HasAnExample()
     {
         var root = Tollgate.Cli.TollgateCli.Build(new Tollgate.Cli.Terminal(new StringWriter(), new StringWriter()));
-        foreach (var command in root.Subcommands)
+        var checkedCount = 0;
+        Check(root.Subcommands);
+        Assert.True(checkedCount >= 3, $"only {checkedCount} commands found");
+
+        void Check(IEnumerable<System.CommandLine.Command> commands)
         {
-            Assert.Contains("Example", command.Description ?? "", StringComparison.Ordinal);
+            foreach (var command in commands)
+            {
+                Assert.True((command.Description ?? "").Contains("Example", StringComparison.Ordinal), $"'{command.Name}' --help has no example");
+                checkedCount++;
+                Check(command.Subcommands);
+            }
         }
     }
 }

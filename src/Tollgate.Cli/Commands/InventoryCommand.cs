@@ -1,0 +1,250 @@
+using System.CommandLine;
+using Spectre.Console;
+using Tollgate.Graph;
+using Tollgate.Inputs;
+using Tollgate.Inventory;
+using Tollgate.Reports;
+using Tollgate.Sbom;
+
+namespace Tollgate.Cli.Commands;
+
+/// <summary><c>tollgate inventory</c>: SBOM snapshots per deployment, and which deployments an advisory hits.</summary>
+internal static class InventoryCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var command = new Command("inventory", """
+            Record an SBOM per deployment and ask which deployments contain a package or are hit by an advisory.
+
+            The store is a SQLite file ($TOLLGATE_HOME/inventory.db) unless --store or TOLLGATE_STORE names another
+            file or a PostgreSQL connection string (Host=...;Database=...).
+
+            Examples:
+              tollgate sbom . -o sbom.json && tollgate inventory add sbom.json --deployment weather-mcp --version 1.4.2 --environment prod
+              tollgate inventory list
+              tollgate inventory affected pkg:npm/axios@1.6.0
+              tollgate inventory affected "axios@<1.6.0"
+            """);
+        command.Subcommands.Add(Add(terminal));
+        command.Subcommands.Add(List(terminal));
+        command.Subcommands.Add(Show(terminal));
+        command.Subcommands.Add(Affected(terminal));
+        return command;
+    }
+
+    internal static Option<string?> StoreOption() => new("--store")
+    {
+        Description = "Inventory store: a SQLite file path or a PostgreSQL connection string. Default: TOLLGATE_STORE, else $TOLLGATE_HOME/inventory.db.",
+        HelpName = "STORE",
+    };
+
+    internal static Option<string> FormatOption() => WithChoices(new Option<string>("--format", "-f")
+    {
+        Description = "Output format: table or json.",
+        DefaultValueFactory = _ => "table",
+    });
+
+    private static Option<string> WithChoices(Option<string> option)
+    {
+        option.AcceptOnlyFromAmong("table", "json");
+        return option;
+    }
+
+    internal static string ResolveStore(string? store) =>
+        store ?? Environment.GetEnvironmentVariable("TOLLGATE_STORE") ?? Path.Combine(TollgatePaths.Home, "inventory.db");
+
+    private static Command Add(Terminal terminal)
+    {
+        var sbom = new Argument<string>("SBOM") { Description = "A CycloneDX or SPDX JSON SBOM of the deployment (or a lockfile/folder)." };
+        var deployment = new Option<string>("--deployment", "-d") { Description = "Deployment name (e.g. weather-mcp-prod).", Required = true };
+        var version = new Option<string?>("--version") { Description = "Deployed version or build id." };
+        var environment = new Option<string?>("--environment", "-e") { Description = "Environment (e.g. prod, staging)." };
+        var store = StoreOption();
+        var format = FormatOption();
+        var command = new Command("add", """
+            Record a snapshot of a deployment; it becomes the deployment's current one (history is kept).
+
+            Example:
+              tollgate inventory add sbom.cdx.json --deployment weather-mcp --version 1.4.2 --environment prod
+            """) { sbom, deployment, version, environment, store, format };
+        command.SetAction(r => Guard(terminal, () =>
+        {
+            var diagnostics = new DiagnosticBag();
+            var path = r.GetValue(sbom)!;
+            var graph = File.Exists(path) && path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && !IsLockfileName(path)
+                ? SbomReader.Read(path, diagnostics)
+                : Tollgate.Ecosystems.EcosystemReaders.Discovery().Read([path], diagnostics);
+            terminal.Diagnostics(diagnostics.Items);
+            if (diagnostics.HasErrors)
+            {
+                terminal.Fail("the SBOM could not be read (see above); nothing was stored.");
+                return ExitCodes.InputError;
+            }
+            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+            var snapshot = inventory.Add(graph, r.GetValue(deployment)!, r.GetValue(version), r.GetValue(environment), InputFile.DisplayPath(path), TimeProvider.System.GetUtcNow());
+            if (r.GetValue(format) == "json")
+            {
+                terminal.OutWriter.WriteLine(InventoryJson.Snapshots([snapshot]));
+            }
+            else
+            {
+                terminal.Out.MarkupLineInterpolated($"recorded snapshot {snapshot.Id} of [bold]{snapshot.Deployment}[/]: {snapshot.ComponentCount} components");
+            }
+            return ExitCodes.Pass;
+        }));
+        return command;
+    }
+
+    private static bool IsLockfileName(string path) =>
+        Path.GetFileName(path) is "package-lock.json" or "npm-shrinkwrap.json" or "packages.lock.json" or "project.assets.json" or "Pipfile.lock" or "bun.lock";
+
+    private static Command List(Terminal terminal)
+    {
+        var store = StoreOption();
+        var format = FormatOption();
+        var command = new Command("list", """
+            List every deployment with its current snapshot.
+
+            Example:
+              tollgate inventory list --format json
+            """) { store, format };
+        command.SetAction(r => Guard(terminal, () =>
+        {
+            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+            var list = inventory.List();
+            if (r.GetValue(format) == "json")
+            {
+                terminal.OutWriter.WriteLine(InventoryJson.Snapshots(list));
+                return ExitCodes.Pass;
+            }
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Deployment", "Version", "Environment", "Components", "Recorded", "Snapshot");
+            foreach (var s in list)
+            {
+                table.AddRow(Markup.Escape(s.Deployment), Markup.Escape(s.Version ?? ""), Markup.Escape(s.Environment ?? ""),
+                    s.ComponentCount.ToString(System.Globalization.CultureInfo.InvariantCulture), s.AddedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture),
+                    s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            terminal.Out.Write(table);
+            terminal.Out.WriteLine($"{list.Count} deployment(s)");
+            return ExitCodes.Pass;
+        }));
+        return command;
+    }
+
+    private static Command Show(Terminal terminal)
+    {
+        var name = new Argument<string>("NAME") { Description = "Deployment name." };
+        var store = StoreOption();
+        var format = FormatOption();
+        var command = new Command("show", """
+            Show a deployment: its snapshot history and the components of the current snapshot.
+
+            Example:
+              tollgate inventory show weather-mcp
+            """) { name, store, format };
+        command.SetAction(r => Guard(terminal, () =>
+        {
+            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+            var history = inventory.History(r.GetValue(name)!);
+            if (history.Count == 0)
+            {
+                terminal.Fail($"no deployment named '{r.GetValue(name)}'; `tollgate inventory list` shows the recorded ones.");
+                return ExitCodes.InputError;
+            }
+            var current = history.First(h => h.Current);
+            var components = inventory.Components(current.Id);
+            if (r.GetValue(format) == "json")
+            {
+                terminal.OutWriter.WriteLine(InventoryJson.Show(current, history, components));
+                return ExitCodes.Pass;
+            }
+            terminal.Out.MarkupLineInterpolated($"[bold]{current.Deployment}[/] {current.Version} {current.Environment}: {components.Count} components (snapshot {current.Id})");
+            var historyTable = new Table().Border(TableBorder.Rounded).AddColumns("Snapshot", "Version", "Environment", "Components", "Recorded");
+            foreach (var h in history)
+            {
+                historyTable.AddRow(h.Id + (h.Current ? " (current)" : ""), Markup.Escape(h.Version ?? ""), Markup.Escape(h.Environment ?? ""),
+                    h.ComponentCount.ToString(System.Globalization.CultureInfo.InvariantCulture), h.AddedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            terminal.Out.Write(historyTable);
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("Ecosystem", "Package", "Version", "Direct", "Scope");
+            foreach (var c in components)
+            {
+                table.AddRow(c.Ecosystem.ToOsvName(), Markup.Escape(c.Name), Markup.Escape(c.Version), c.Direct ? "yes" : "", string.Join(",", GraphJson.ScopeNames(c.Scopes)));
+            }
+            terminal.Out.Write(table);
+            return ExitCodes.Pass;
+        }));
+        return command;
+    }
+
+    private static Command Affected(Terminal terminal)
+    {
+        var query = new Argument<string>("QUERY") { Description = "A purl (pkg:npm/axios@1.6.0, or without version), or NAME@VERSION." };
+        var store = StoreOption();
+        var format = FormatOption();
+        var command = new Command("affected", """
+            List every current deployment that contains a matching component, with its path from the root.
+
+            Examples:
+              tollgate inventory affected pkg:npm/axios@1.6.0
+              tollgate inventory affected pkg:pypi/requests
+              tollgate inventory affected lodash@4.17.20
+            """) { query, store, format };
+        command.SetAction(r => Guard(terminal, () =>
+        {
+            var text = r.GetValue(query)!;
+            Ecosystem? ecosystem = null;
+            string name;
+            string? version;
+            if (text.StartsWith("pkg:", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!PackageUrl.TryParse(text, out var purl, out var error) || !EcosystemNames.TryParse(purl.Type, out var eco))
+                {
+                    terminal.Fail($"'{text}' is not a purl of a supported ecosystem (npm, pypi, nuget){(error is null ? "" : ": " + error)}.");
+                    return ExitCodes.InputError;
+                }
+                (ecosystem, name, version) = (eco, purl.FullName, purl.Version);
+            }
+            else
+            {
+                (name, version) = DepsCommand.SplitNameVersion(text);
+            }
+            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+            var hits = inventory.Affected(ecosystem, name, (_, v) => version is null || string.Equals(v, version, StringComparison.OrdinalIgnoreCase));
+            RenderAffected(terminal, text, hits, r.GetValue(format) == "json");
+            return ExitCodes.Pass;
+        }));
+        return command;
+    }
+
+    internal static void RenderAffected(Terminal terminal, string query, IReadOnlyList<AffectedDeployment> hits, bool json)
+    {
+        if (json)
+        {
+            terminal.OutWriter.WriteLine(InventoryJson.Affected(query, hits));
+            return;
+        }
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("Deployment", "Environment", "Version", "Package", "Path");
+        foreach (var h in hits)
+        {
+            table.AddRow(Markup.Escape(h.Deployment), Markup.Escape(h.Environment ?? ""), Markup.Escape(h.Version ?? ""),
+                Markup.Escape($"{h.Component.Name}@{h.Component.Version}"), Markup.Escape(string.Join(" > ", h.Path)));
+        }
+        terminal.Out.Write(table);
+        terminal.Out.WriteLine($"{hits.Select(h => h.Deployment).Distinct().Count()} deployment(s) affected by {query}");
+    }
+
+    /// <summary>Runs a handler, turning store failures into a clear message and exit code 2.</summary>
+    internal static int Guard(Terminal terminal, Func<int> handler)
+    {
+        try
+        {
+            return handler();
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            terminal.Fail($"inventory store: {e.Message}");
+            return ExitCodes.InputError;
+        }
+    }
+}

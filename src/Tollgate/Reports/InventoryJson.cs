@@ -1,0 +1,169 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tollgate.Graph;
+using Tollgate.Inventory;
+using Tollgate.Sbom;
+
+namespace Tollgate.Reports;
+
+/// <summary>JSON for the inventory and SBOM-diff commands, documented in docs/cli.md.</summary>
+public static class InventoryJson
+{
+    public static string Snapshots(IEnumerable<DeploymentSnapshot> snapshots) =>
+        JsonSerializer.Serialize(new SnapshotList { Deployments = [.. snapshots.Select(SnapshotDto.From)] }, InventoryJsonContext.Default.SnapshotList);
+
+    public static string Show(DeploymentSnapshot current, IEnumerable<DeploymentSnapshot> history, IEnumerable<InventoryComponent> components) =>
+        JsonSerializer.Serialize(new DeploymentDetails
+        {
+            Deployment = SnapshotDto.From(current),
+            History = [.. history.Select(SnapshotDto.From)],
+            Components = [.. components.Select(InventoryComponentDto.From)],
+        }, InventoryJsonContext.Default.DeploymentDetails);
+
+    public static string Affected(string query, IEnumerable<AffectedDeployment> hits) =>
+        JsonSerializer.Serialize(new AffectedList { Query = query, Affected = [.. hits.Select(AffectedDto.From)] }, InventoryJsonContext.Default.AffectedList);
+
+    public static string Rescan(IEnumerable<(AffectedDeployment Deployment, string AdvisoryId)> added, IEnumerable<(string Deployment, string Purl, string AdvisoryId)> resolved) =>
+        JsonSerializer.Serialize(new RescanResult
+        {
+            NewlyAffected = [.. added.Select(a => new RescanHit { AdvisoryId = a.AdvisoryId, Hit = AffectedDto.From(a.Deployment) })],
+            Resolved = [.. resolved.Select(r => new ResolvedHit { Deployment = r.Deployment, Purl = r.Purl, AdvisoryId = r.AdvisoryId })],
+        }, InventoryJsonContext.Default.RescanResult);
+
+    public static string Diff(IEnumerable<PackageChange> changes) =>
+        JsonSerializer.Serialize(new DiffResult
+        {
+            Changes = [.. changes.Select(c => new ChangeDto
+            {
+                Change = c.Kind.ToString().ToLowerInvariant(),
+                Ecosystem = c.Ecosystem.ToOsvName(),
+                Name = c.Name,
+                OldVersions = [.. c.OldVersions],
+                NewVersions = [.. c.NewVersions],
+            })],
+        }, InventoryJsonContext.Default.DiffResult);
+}
+
+public sealed class SnapshotList
+{
+    public List<SnapshotDto> Deployments { get; init; } = [];
+}
+
+public sealed class SnapshotDto
+{
+    public long Snapshot { get; init; }
+    public required string Deployment { get; init; }
+    public string? Version { get; init; }
+    public string? Environment { get; init; }
+    public DateTimeOffset AddedAt { get; init; }
+    public int Components { get; init; }
+    public bool Current { get; init; }
+
+    public static SnapshotDto From(DeploymentSnapshot s) => new()
+    {
+        Snapshot = s.Id,
+        Deployment = s.Deployment,
+        Version = s.Version,
+        Environment = s.Environment,
+        AddedAt = s.AddedAt,
+        Components = s.ComponentCount,
+        Current = s.Current,
+    };
+}
+
+public sealed class InventoryComponentDto
+{
+    public required string Purl { get; init; }
+    public required string Ecosystem { get; init; }
+    public required string Name { get; init; }
+    public required string Version { get; init; }
+    public bool Direct { get; init; }
+    public List<string> Scopes { get; init; } = [];
+
+    public static InventoryComponentDto From(InventoryComponent c) => new()
+    {
+        Purl = c.Purl,
+        Ecosystem = c.Ecosystem.ToOsvName(),
+        Name = c.Name,
+        Version = c.Version,
+        Direct = c.Direct,
+        Scopes = GraphJson.ScopeNames(c.Scopes),
+    };
+}
+
+public sealed class DeploymentDetails
+{
+    public required SnapshotDto Deployment { get; init; }
+    public List<SnapshotDto> History { get; init; } = [];
+    public List<InventoryComponentDto> Components { get; init; } = [];
+}
+
+public sealed class AffectedDto
+{
+    public required string Deployment { get; init; }
+    public string? Environment { get; init; }
+    public string? Version { get; init; }
+    public long Snapshot { get; init; }
+    public required InventoryComponentDto Component { get; init; }
+    public List<string> Path { get; init; } = [];
+
+    public static AffectedDto From(AffectedDeployment a) => new()
+    {
+        Deployment = a.Deployment,
+        Environment = a.Environment,
+        Version = a.Version,
+        Snapshot = a.SnapshotId,
+        Component = InventoryComponentDto.From(a.Component),
+        Path = [.. a.Path],
+    };
+}
+
+public sealed class AffectedList
+{
+    public required string Query { get; init; }
+    public List<AffectedDto> Affected { get; init; } = [];
+}
+
+public sealed class RescanHit
+{
+    public required string AdvisoryId { get; init; }
+    public required AffectedDto Hit { get; init; }
+}
+
+public sealed class ResolvedHit
+{
+    public required string Deployment { get; init; }
+    public required string Purl { get; init; }
+    public required string AdvisoryId { get; init; }
+}
+
+public sealed class RescanResult
+{
+    public List<RescanHit> NewlyAffected { get; init; } = [];
+    public List<ResolvedHit> Resolved { get; init; } = [];
+}
+
+public sealed class ChangeDto
+{
+    public required string Change { get; init; }
+    public required string Ecosystem { get; init; }
+    public required string Name { get; init; }
+    public List<string> OldVersions { get; init; } = [];
+    public List<string> NewVersions { get; init; } = [];
+}
+
+public sealed class DiffResult
+{
+    public List<ChangeDto> Changes { get; init; } = [];
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(SnapshotList))]
+[JsonSerializable(typeof(DeploymentDetails))]
+[JsonSerializable(typeof(AffectedList))]
+[JsonSerializable(typeof(RescanResult))]
+[JsonSerializable(typeof(DiffResult))]
+internal sealed partial class InventoryJsonContext : JsonSerializerContext;
