@@ -46,7 +46,7 @@ internal sealed class NuGetGraphBuilder(string rootKey)
             _components[key] = c with
             {
                 Direct = true,
-                Locations = declaredAt is null || c.Locations.Contains(declaredAt) ? c.Locations : c.Locations.Add(declaredAt),
+                Locations = declaredAt is null || c.Locations.Contains(declaredAt) ? c.Locations : c.Locations.Insert(0, declaredAt),
             };
         }
     }

@@ -129,7 +129,7 @@ internal static class PackagesLockReader
                     && (context.KnowsProjectReferences ? context.Reference(name) is not null : !projectsReferencedByProjects.Contains(name)));
             if (direct)
             {
-                builder.AddDirect(key, context.IsDev(name), context.DeclaredAt(name));
+                builder.AddDirect(key, context.IsDev(name), context.DeclaredAt(name) ?? context.Reference(name)?.Location);
             }
         }
         return true;
