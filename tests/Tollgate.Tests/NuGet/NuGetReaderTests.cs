@@ -269,6 +269,28 @@ public sealed class NuGetReaderTests
     }
 
     [Fact]
+    public void ProjectFile_MissingProjectReference_WarnsAndKeepsTheWorkspaceComponent()
+    {
+        using var fixture = new NuGetFixture("packages-config");
+        File.WriteAllText(fixture.PathOf("Tool.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <ItemGroup>
+                <ProjectReference Include="..\Gone\Gone.csproj" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.Delete(fixture.PathOf("packages.config"));
+        var diagnostics = new DiagnosticBag();
+
+        var graph = fixture.Read(diagnostics);
+
+        var warning = Assert.Single(diagnostics.Items, d => d.Severity == DiagnosticSeverity.Warning);
+        Assert.Equal((DiagnosticIds.MissingReference, 3, 6), (warning.Id, warning.Location!.Line, warning.Location.Column));
+        var gone = Assert.Single(graph.Components);
+        Assert.Equal(("Gone", OriginKind.Workspace, true), (gone.Name, gone.Origin.Kind, gone.Direct));
+    }
+
+    [Fact]
     public void PackagesConfig_HandWritten_FlatDirectPins()
     {
         using var fixture = new NuGetFixture("packages-config");

@@ -114,9 +114,15 @@ internal sealed record MsBuildProject(
                             break;
                         case "ProjectReference":
                             var relative = Expand(one, properties, out _).Replace('\\', '/');
-                            projectReferences.Add(new ProjectReferenceDeclaration(
+                            var reference = new ProjectReferenceDeclaration(
                                 System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(file)!, relative)),
-                                MsBuildXml.Location(item, shown)));
+                                MsBuildXml.Location(item, shown));
+                            if (!File.Exists(reference.FullPath))
+                            {
+                                diagnostics.Warning(DiagnosticIds.MissingReference, $"the referenced project '{one}' does not exist",
+                                    reference.Location, "a restore of this project fails until the path is fixed");
+                            }
+                            projectReferences.Add(reference);
                             break;
                         default:
                             break;

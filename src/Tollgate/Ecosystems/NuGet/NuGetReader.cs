@@ -221,7 +221,7 @@ public sealed class NuGetReader : IEcosystemReader
     {
         foreach (var reference in context.Project?.ProjectReferences ?? [])
         {
-            var key = builder.Add(NuGetGraphBuilder.Project(reference.Name, MsBuildProject.VersionOf(reference.FullPath),
+            var key = builder.Add(NuGetGraphBuilder.Project(reference.Name, context.VersionOf(reference),
                 InputFile.DisplayPath(reference.FullPath), reference.Location));
             builder.AddDirect(key, false);
         }

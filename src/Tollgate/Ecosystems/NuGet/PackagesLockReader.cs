@@ -68,7 +68,7 @@ internal static class PackagesLockReader
                     var reference = context.Reference(name);
                     component = NuGetGraphBuilder.Project(
                         reference?.Name ?? name,
-                        reference is null ? "1.0.0" : MsBuildProject.VersionOf(reference.FullPath),
+                        reference is null ? "1.0.0" : context.VersionOf(reference),
                         context.WorkspaceLocation(name, null, null),
                         entry.LocationIn(shown));
                 }

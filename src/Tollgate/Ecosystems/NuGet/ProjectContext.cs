@@ -13,6 +13,7 @@ internal sealed class ProjectContext
     private readonly Dictionary<string, SourceLocation> _declaredAt = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _dev = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, ProjectReferenceDeclaration> _references = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> _versions = new(StringComparer.Ordinal);
 
     public static ProjectContext Empty { get; } = new(null);
 
@@ -43,6 +44,16 @@ internal sealed class ProjectContext
     public bool IsDev(string id) => _dev.Contains(id);
 
     public ProjectReferenceDeclaration? Reference(string name) => _references.GetValueOrDefault(name);
+
+    /// <summary>The version of a referenced project (read once: lockfiles repeat project entries per framework).</summary>
+    public string VersionOf(ProjectReferenceDeclaration reference)
+    {
+        if (!_versions.TryGetValue(reference.FullPath, out var version))
+        {
+            _versions[reference.FullPath] = version = MsBuildProject.VersionOf(reference.FullPath);
+        }
+        return version;
+    }
 
     /// <summary>The workspace location of a referenced project: its project file's path when known, else its name.</summary>
     public string WorkspaceLocation(string name, string? relativePath, string? baseDirectory)
