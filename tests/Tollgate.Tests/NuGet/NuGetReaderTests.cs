@@ -291,6 +291,21 @@ public sealed class NuGetReaderTests
     }
 
     [Fact]
+    public void PackagesConfig_Utf16WithByteOrderMark_IsRead()
+    {
+        using var fixture = new NuGetFixture("packages-config");
+        var path = fixture.PathOf("packages.config");
+        // Older Visual Studio versions saved XML files as UTF-16.
+        File.WriteAllText(path, File.ReadAllText(path).Replace("utf-8", "utf-16", StringComparison.Ordinal), System.Text.Encoding.Unicode);
+        var diagnostics = new DiagnosticBag();
+
+        var graph = fixture.Read(diagnostics);
+
+        Assert.Empty(diagnostics.Items);
+        Assert.Equal(4, graph.Components.Length);
+    }
+
+    [Fact]
     public void PackagesConfig_HandWritten_FlatDirectPins()
     {
         using var fixture = new NuGetFixture("packages-config");
@@ -357,6 +372,23 @@ public sealed class NuGetReaderTests
 
         Assert.Equal(DiagnosticIds.InvalidJson, Assert.Single(diagnostics.Items).Id);
         Assert.EndsWith("obj/project.assets.json", graph.Roots[0].AuthoritativeFile, StringComparison.Ordinal);
+        Assert.Equal(32, graph.Components.Length);
+    }
+
+    [Fact]
+    public void LockFile_OlderThanTheProjectFile_WarnsAtTheNewReference()
+    {
+        using var fixture = new NuGetFixture("mcp-server");
+        var project = fixture.PathOf("McpServer.csproj");
+        File.WriteAllText(project, File.ReadAllText(project).Replace(
+            "  </ItemGroup>", "    <PackageReference Include=\"Polly\" Version=\"8.5.0\" />\n  </ItemGroup>", StringComparison.Ordinal));
+        var diagnostics = new DiagnosticBag();
+
+        var graph = fixture.Read(diagnostics);
+
+        var warning = Assert.Single(diagnostics.Items);
+        Assert.Equal((DiagnosticIds.DanglingReference, 13), (warning.Id, warning.Location!.Line));
+        Assert.Contains("Polly", warning.Message, StringComparison.Ordinal);
         Assert.Equal(32, graph.Components.Length);
     }
 

@@ -11,7 +11,8 @@ namespace Tollgate.Ecosystems.NuGet;
 /// <param name="Version">The version or range that applies, or null when none could be found.</param>
 /// <param name="Dev">True for <c>PrivateAssets="all"</c> and global package references: used at build time, not shipped.</param>
 /// <param name="Location">The PackageReference element.</param>
-internal sealed record PackageDeclaration(string Id, string? Version, bool Dev, SourceLocation Location);
+/// <param name="Conditional">True when the item or its ItemGroup has a Condition, which is not evaluated.</param>
+internal sealed record PackageDeclaration(string Id, string? Version, bool Dev, SourceLocation Location, bool Conditional = false);
 
 /// <summary>A ProjectReference: the referenced project file's full path and the element that names it.</summary>
 internal sealed record ProjectReferenceDeclaration(string FullPath, SourceLocation Location)
@@ -178,7 +179,8 @@ internal sealed record MsBuildProject(
             }
             var dev = global || (privateAssets ?? "").Split(';', StringSplitOptions.TrimEntries)
                 .Any(p => string.Equals(p, "all", StringComparison.OrdinalIgnoreCase));
-            declarations.Add(new PackageDeclaration(id, resolved, dev, location));
+            declarations.Add(new PackageDeclaration(id, resolved, dev, location,
+                HasCondition(item) || (item.Parent is { } group && HasCondition(group))));
         }
 
         var projectVersion = properties.GetValueOrDefault("Version") ?? properties.GetValueOrDefault("VersionPrefix");

@@ -11,8 +11,8 @@ internal static class MsBuildXml
     /// <summary>The document, or null with a diagnostic when the file cannot be read or is not well-formed XML.</summary>
     public static XDocument? Load(string path, DiagnosticBag diagnostics)
     {
-        var text = InputFile.ReadText(path, diagnostics);
-        if (text is null)
+        var bytes = InputFile.ReadBytes(path, diagnostics);
+        if (bytes is null)
         {
             return null;
         }
@@ -20,14 +20,15 @@ internal static class MsBuildXml
         var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null };
         try
         {
-            using var reader = XmlReader.Create(new StringReader(text), settings);
+            // From bytes, so the reader honours a UTF-16 byte order mark or an encoding declaration as MSBuild does.
+            using var reader = XmlReader.Create(new MemoryStream(bytes), settings);
             return XDocument.Load(reader, LoadOptions.SetLineInfo);
         }
         catch (XmlException e)
         {
             diagnostics.Error(DiagnosticIds.InvalidXml, $"invalid XML: {Describe(e)}",
                 new SourceLocation(InputFile.DisplayPath(path), e.LineNumber, e.LinePosition),
-                text.Length > 0 && e.Message.Contains("end of file", StringComparison.OrdinalIgnoreCase)
+                bytes.Length > 0 && e.Message.Contains("end of file", StringComparison.OrdinalIgnoreCase)
                     ? "the document ends too early: the file looks truncated"
                     : "check the XML syntax near this position (an unclosed or mismatched element?)");
             return null;

@@ -53,6 +53,9 @@ internal sealed class NuGetGraphBuilder(string rootKey)
 
     public bool Contains(string key) => _components.ContainsKey(key);
 
+    /// <summary>Whether any version of the package (any origin) was added, names compared as NuGet does.</summary>
+    public bool HasName(string id) => _components.Values.Any(c => string.Equals(c.Name, id, StringComparison.OrdinalIgnoreCase));
+
     public ProjectGraph Build(ProjectRoot root)
     {
         var children = _edges.GroupBy(e => e.From, StringComparer.Ordinal)

@@ -185,6 +185,10 @@ public sealed class NuGetReader : IEcosystemReader
                 // packages.config knows nothing of project references; the project file does.
                 AddProjectReferences(builder, context);
             }
+            else
+            {
+                ReportStale(file, builder, msbuild, diagnostics);
+            }
             var others = files.Where(f => f != file).Select(InputFile.DisplayPath);
             return builder.Build(new ProjectRoot(builder.RootKey, Ecosystem.NuGet, name, version, shown,
                 [shown, .. others, .. msbuild?.Files.Where(f => f != InputFile.DisplayPath(projectFile)) ?? []]));
@@ -215,6 +219,23 @@ public sealed class NuGetReader : IEcosystemReader
         }
         return manifest.Build(new ProjectRoot(manifest.RootKey, Ecosystem.NuGet, name, version, projectShown,
             [projectShown, .. read, .. msbuild.Files.Where(f => f != projectShown)]));
+    }
+
+    /// <summary>
+    /// A package the project file declares (unconditionally) that the restore result lacks means the lockfile or
+    /// assets file predates the last edit: the graph shows what was restored, not what the project now asks for.
+    /// </summary>
+    private static void ReportStale(string file, NuGetGraphBuilder builder, MsBuildProject? msbuild, DiagnosticBag diagnostics)
+    {
+        foreach (var package in msbuild?.Packages.Where(p => !p.Conditional) ?? [])
+        {
+            if (!builder.HasName(package.Id))
+            {
+                diagnostics.Warning(DiagnosticIds.DanglingReference,
+                    $"'{package.Id}' is declared here but {Path.GetFileName(file)} does not list it: the file is out of date",
+                    package.Location, "run dotnet restore (with a lockfile: dotnet restore --force-evaluate) and commit the result");
+            }
+        }
     }
 
     private static void AddProjectReferences(NuGetGraphBuilder builder, ProjectContext context)
