@@ -65,4 +65,6 @@ public static class DiagnosticIds
     public const string DanglingReference = "TG0014";
     /// <summary>Information about which file was authoritative for a project.</summary>
     public const string AuthoritativeFile = "TG0015";
+    /// <summary>Malformed XML (project files, packages.config).</summary>
+    public const string InvalidXml = "TG0016";
 }
