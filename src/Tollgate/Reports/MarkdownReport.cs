@@ -83,7 +83,7 @@ public static class MarkdownReport
 
     private static void Table(StringBuilder sb, List<ReportedFinding> findings)
     {
-        sb.Append("| Package | Version | Id | Severity | Fix | Path |\n| --- | --- | --- | --- | --- | --- |\n");
+        sb.Append("| Package | Version | Id | Severity | Finding | Fix | Path |\n| --- | --- | --- | --- | --- | --- | --- |\n");
         foreach (var reported in findings.Take(MaxRows))
         {
             var f = reported.Finding;
@@ -96,6 +96,7 @@ public static class MarkdownReport
                 .Append(" | ").Append(Cell(f.Component.Version))
                 .Append(" | ").Append(Cell(f.Id))
                 .Append(" | ").Append(f.Severity.ToName())
+                .Append(" | ").Append(Cell(f.Summary))
                 .Append(" | ").Append(Cell(ScanText.Fix(f)))
                 .Append(" | ").Append(path)
                 .Append(" |\n");

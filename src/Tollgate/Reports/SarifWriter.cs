@@ -23,6 +23,12 @@ public static class SarifWriter
     /// <summary>The key of Tollgate's partial fingerprint; bump the version when the hashed fields change.</summary>
     public const string FingerprintKey = "tollgate/v1";
 
+    // Relaxed escaping keeps quotes, '+' and non-ASCII names readable; the log is a file, never embedded in HTML.
+    private static readonly SarifJsonContext s_context = new(new JsonSerializerOptions(SarifJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static string Write(ScanReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -73,7 +79,7 @@ public static class SarifWriter
                 },
             ],
         };
-        return JsonSerializer.Serialize(log, SarifJsonContext.Default.SarifLog);
+        return JsonSerializer.Serialize(log, s_context.SarifLog);
     }
 
     /// <summary>The fingerprint of a result: a hash of rule id, purl and file, independent of run, time and order.</summary>

@@ -11,6 +11,12 @@ namespace Tollgate.Reports;
 /// </summary>
 public static class ScanJson
 {
+    // Relaxed escaping keeps quotes, '+' and non-ASCII names readable; the output is a file, never embedded in HTML.
+    private static readonly ScanJsonContext s_context = new(new JsonSerializerOptions(ScanJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static string Write(ScanReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
@@ -30,7 +36,7 @@ public static class ScanJson
             Findings = [.. report.Ordered.Select(ToDto)],
             Diagnostics = [.. report.Diagnostics.Select(DiagnosticDto.From)],
         };
-        return JsonSerializer.Serialize(document, ScanJsonContext.Default.ScanDocument);
+        return JsonSerializer.Serialize(document, s_context.ScanDocument);
     }
 
     private static ScanFindingDto ToDto(ReportedFinding reported)
