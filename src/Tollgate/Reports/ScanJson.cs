@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Tollgate.Graph;
+
+namespace Tollgate.Reports;
+
+/// <summary>
+/// The JSON form of a scan (<c>tollgate scan --format json</c>): verdict, summary, findings, diagnostics.
+/// Every finding has the same keys; absent values are <c>null</c> or empty lists, so consumers need no existence checks.
+/// </summary>
+public static class ScanJson
+{
+    // Relaxed escaping keeps quotes, '+' and non-ASCII names readable; the output is a file, never embedded in HTML.
+    private static readonly ScanJsonContext s_context = new(new JsonSerializerOptions(ScanJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
+    public static string Write(ScanReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var summary = report.Summary;
+        var document = new ScanDocument
+        {
+            Verdict = report.Outcome.ToName(),
+            Summary = new ScanSummaryDto
+            {
+                Total = summary.Total,
+                Failing = summary.Failing,
+                Warnings = summary.Warnings,
+                Suppressed = summary.Suppressed,
+                BySeverity = summary.BySeverity.ToDictionary(p => p.Key.ToName(), p => p.Value),
+                ByKind = summary.ByKind.ToDictionary(p => p.Key.ToName(), p => p.Value),
+            },
+            Findings = [.. report.Ordered.Select(ToDto)],
+            Diagnostics = [.. report.Diagnostics.Select(DiagnosticDto.From)],
+        };
+        return JsonSerializer.Serialize(document, s_context.ScanDocument);
+    }
+
+    private static ScanFindingDto ToDto(ReportedFinding reported)
+    {
+        var f = reported.Finding;
+        var c = f.Component;
+        return new ScanFindingDto
+        {
+            Kind = f.Kind.ToName(),
+            Id = f.Id,
+            Aliases = [.. f.Aliases],
+            Severity = f.Severity.ToName(),
+            Score = f.Score,
+            Summary = f.Summary,
+            Package = new ScanPackageDto
+            {
+                Ecosystem = c.Ecosystem.ToOsvName(),
+                Name = c.Name,
+                Version = c.Version,
+                Purl = c.Purl.ToString(),
+            },
+            FixedIn = [.. f.FixedIn],
+            Paths = [.. reported.Paths.Select(p => p.ToList())],
+            Locations = [.. c.Locations.Select(LocationDto.From)],
+            Level = reported.Level.ToName(),
+            Suppressed = reported.Suppression is { } s
+                ? new ScanSuppressionDto
+                {
+                    Reason = s.Reason,
+                    Owner = s.Owner,
+                    Expires = s.Expires?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                }
+                : null,
+        };
+    }
+}
+
+public sealed class ScanDocument
+{
+    public required string Verdict { get; init; }
+    public required ScanSummaryDto Summary { get; init; }
+    public List<ScanFindingDto> Findings { get; init; } = [];
+    public List<DiagnosticDto> Diagnostics { get; init; } = [];
+}
+
+public sealed class ScanSummaryDto
+{
+    public int Total { get; init; }
+    public int Failing { get; init; }
+    public int Warnings { get; init; }
+    public int Suppressed { get; init; }
+    public Dictionary<string, int> BySeverity { get; init; } = [];
+    public Dictionary<string, int> ByKind { get; init; } = [];
+}
+
+public sealed class ScanFindingDto
+{
+    public required string Kind { get; init; }
+    public required string Id { get; init; }
+    public List<string> Aliases { get; init; } = [];
+    public required string Severity { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public double? Score { get; init; }
+
+    public required string Summary { get; init; }
+    public required ScanPackageDto Package { get; init; }
+    public List<string> FixedIn { get; init; } = [];
+    public List<List<string>> Paths { get; init; } = [];
+    public List<LocationDto> Locations { get; init; } = [];
+    public required string Level { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public ScanSuppressionDto? Suppressed { get; init; }
+}
+
+public sealed class ScanPackageDto
+{
+    public required string Ecosystem { get; init; }
+    public required string Name { get; init; }
+    public required string Version { get; init; }
+    public required string Purl { get; init; }
+}
+
+public sealed class ScanSuppressionDto
+{
+    public required string Reason { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? Owner { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? Expires { get; init; }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ScanDocument))]
+internal sealed partial class ScanJsonContext : JsonSerializerContext;

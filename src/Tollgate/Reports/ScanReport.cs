@@ -1,0 +1,130 @@
+using System.Collections.Immutable;
+using Tollgate.Graph;
+
+namespace Tollgate.Reports;
+
+/// <summary>The outcome of a scan: pass, warn (findings at warn level only) or fail.</summary>
+public enum ScanOutcome
+{
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// <summary>What one reported finding does to the outcome.</summary>
+public enum FindingLevel
+{
+    Info,
+    Warn,
+    Fail,
+}
+
+/// <summary>An ignore entry of the policy that applies to a finding: the finding is reported but does not count.</summary>
+/// <param name="Id">The id the ignore names (the finding's id or one of its aliases).</param>
+/// <param name="Reason">Why it does not apply.</param>
+/// <param name="Owner">Who decided it.</param>
+/// <param name="Expires">The last day the ignore applies, when it has one.</param>
+public sealed record Suppression(string Id, string Reason, string? Owner = null, DateOnly? Expires = null);
+
+/// <summary>A finding as the policy judged it, with the dependency paths that pull the component in.</summary>
+/// <param name="Finding">What was found.</param>
+/// <param name="Level">What the policy made of it.</param>
+/// <param name="Suppression">The ignore that applies, or null.</param>
+/// <param name="Paths">Paths from a root to the component, as labels (<c>name@version</c>, roots by their display name).</param>
+public sealed record ReportedFinding(
+    Finding Finding,
+    FindingLevel Level,
+    Suppression? Suppression,
+    ImmutableArray<ImmutableArray<string>> Paths)
+{
+    /// <summary>True when the finding counts: it is not suppressed.</summary>
+    public bool IsActive => Suppression is null;
+
+    /// <summary>A reported finding whose paths are read from <paramref name="graph"/> (at most <paramref name="maxPaths"/>, shortest first).</summary>
+    public static ReportedFinding Create(Finding finding, FindingLevel level, Suppression? suppression, DependencyGraph? graph, int maxPaths = 5) =>
+        new(finding, level, suppression, graph is null ? [] : PathsOf(graph, finding.Component.Key, maxPaths));
+
+    /// <summary>The paths from roots to the component with key <paramref name="key"/>, as labels.</summary>
+    public static ImmutableArray<ImmutableArray<string>> PathsOf(DependencyGraph graph, string key, int maxPaths = 5) =>
+        [.. graph.PathsTo(key, maxPaths).Select(path => path.Select(graph.Label).ToImmutableArray())];
+}
+
+/// <summary>Counts over a report's findings. Severity and kind counts cover active (unsuppressed) findings only.</summary>
+/// <param name="Total">Every reported finding, suppressed or not.</param>
+/// <param name="Failing">Active findings at level fail.</param>
+/// <param name="Warnings">Active findings at level warn.</param>
+/// <param name="Suppressed">Findings an ignore entry applies to.</param>
+/// <param name="BySeverity">Active findings per severity, every severity present, most severe first.</param>
+/// <param name="ByKind">Active findings per kind, every kind present.</param>
+public sealed record ScanSummary(
+    int Total,
+    int Failing,
+    int Warnings,
+    int Suppressed,
+    ImmutableArray<KeyValuePair<Severity, int>> BySeverity,
+    ImmutableArray<KeyValuePair<FindingKind, int>> ByKind)
+{
+    public static ScanSummary Of(IReadOnlyCollection<ReportedFinding> findings)
+    {
+        var active = findings.Where(f => f.IsActive).ToList();
+        return new ScanSummary(
+            findings.Count,
+            active.Count(f => f.Level == FindingLevel.Fail),
+            active.Count(f => f.Level == FindingLevel.Warn),
+            findings.Count - active.Count,
+            [.. Enum.GetValues<Severity>().Reverse().Select(s => KeyValuePair.Create(s, active.Count(f => f.Finding.Severity == s)))],
+            [.. Enum.GetValues<FindingKind>().Select(k => KeyValuePair.Create(k, active.Count(f => f.Finding.Kind == k)))]);
+    }
+}
+
+/// <summary>
+/// Everything a scan report shows: the outcome, the judged findings, the input diagnostics, and what was scanned.
+/// The writers (<see cref="ScanJson"/>, <see cref="SarifWriter"/>, <see cref="MarkdownReport"/>) only render it.
+/// </summary>
+public sealed record ScanReport
+{
+    public required ScanOutcome Outcome { get; init; }
+
+    /// <summary>The severity from which vulnerabilities fail the scan (<c>failOn</c>).</summary>
+    public Severity FailOn { get; init; } = Severity.High;
+
+    /// <summary>Findings, in the order they are shown: fail before warn before info, then by severity, id and package.</summary>
+    public ImmutableArray<ReportedFinding> Findings { get; init; } = [];
+
+    /// <summary>Problems reading the inputs.</summary>
+    public ImmutableArray<Diagnostic> Diagnostics { get; init; } = [];
+
+    /// <summary>The version of the tool that produced the report (SemVer).</summary>
+    public required string ToolVersion { get; init; }
+
+    /// <summary>Where users read about the tool (an absolute URL), or null.</summary>
+    public string? ToolInformationUri { get; init; }
+
+    /// <summary>The files read, relative to <see cref="SourceRoot"/> where they lie below it.</summary>
+    public ImmutableArray<string> ScannedFiles { get; init; } = [];
+
+    /// <summary>The folder the scan started from (absolute); file paths in the report are made relative to it.</summary>
+    public string? SourceRoot { get; init; }
+
+    /// <summary>The graph the findings are about: used for dependency paths and for locating components without a location.</summary>
+    public DependencyGraph? Graph { get; init; }
+
+    public ScanSummary Summary => ScanSummary.Of(Findings);
+
+    /// <summary>The findings in the order reports show them.</summary>
+    public IEnumerable<ReportedFinding> Ordered =>
+        Findings.OrderByDescending(f => f.IsActive)
+            .ThenByDescending(f => f.Level)
+            .ThenByDescending(f => f.Finding.Severity)
+            .ThenBy(f => f.Finding.Id, StringComparer.Ordinal)
+            .ThenBy(f => f.Finding.Component.Purl.ToString(), StringComparer.Ordinal);
+}
+
+public static class ScanNames
+{
+    public static string ToName(this ScanOutcome outcome) => outcome.ToString().ToLowerInvariant();
+
+    public static string ToName(this FindingLevel level) => level.ToString().ToLowerInvariant();
+
+    public static string ToName(this FindingKind kind) => kind.ToString().ToLowerInvariant();
+}

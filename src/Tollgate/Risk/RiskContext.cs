@@ -1,0 +1,46 @@
+using System.Collections.Immutable;
+using Tollgate.Graph;
+
+namespace Tollgate.Risk;
+
+/// <summary>
+/// The settings risk rules need, as plain data: the policy supplies the lists and patterns, the caller
+/// supplies each ecosystem's configured default registry (npm's comes from <c>npm config get registry</c>).
+/// Rules never assume a registry host of their own.
+/// </summary>
+public sealed record RiskContext
+{
+    /// <summary>No approved registries, no private names, no allowlist, no known default registries.</summary>
+    public static RiskContext Empty { get; } = new();
+
+    /// <summary>Registry URLs components may come from. Empty: every registry is accepted (TG1007 is silent).</summary>
+    public ImmutableArray<string> ApprovedRegistries { get; init; } = [];
+
+    /// <summary>True for names that belong to the organisation and must never come from a public registry.</summary>
+    public Func<Component, bool> IsPrivateName { get; init; } = static _ => false;
+
+    /// <summary>True for packages whose install scripts are known and accepted.</summary>
+    public Func<Component, bool> IsInstallScriptAllowed { get; init; } = static _ => false;
+
+    /// <summary>
+    /// The registry each ecosystem installs from when the input names none. A registry component whose
+    /// <see cref="Origin.Location"/> is null came from here.
+    /// </summary>
+    public ImmutableDictionary<Ecosystem, string> DefaultRegistries { get; init; } = ImmutableDictionary<Ecosystem, string>.Empty;
+
+    /// <summary>Where the rule documentation lives (docs/rules.md as a URL); findings link to <c>#tg1001</c> etc. Null: no link.</summary>
+    public string? RulesDocumentationUri { get; init; }
+
+    /// <summary>The URL the component was downloaded from, or its ecosystem's default registry when the input records none.</summary>
+    internal string? EffectiveRegistry(Component component) =>
+        component.Origin.Location ?? DefaultRegistries.GetValueOrDefault(component.Ecosystem);
+
+    /// <summary>True when the policy lists approved registries and <paramref name="url"/> lies under one of them.</summary>
+    internal bool IsApproved(string url) =>
+        ApprovedRegistries.Any(approved => RegistryUrl.IsUnder(url, approved));
+
+    /// <summary>True when <paramref name="component"/> came from its ecosystem's default registry.</summary>
+    internal bool IsFromDefaultRegistry(Component component) =>
+        component.Origin.Location is null
+        || (DefaultRegistries.TryGetValue(component.Ecosystem, out var registry) && RegistryUrl.IsUnder(component.Origin.Location, registry));
+}

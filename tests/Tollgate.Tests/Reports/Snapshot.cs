@@ -1,0 +1,25 @@
+namespace Tollgate.Tests.Reports;
+
+/// <summary>
+/// Compares text with a committed file under testdata/reports/. With TOLLGATE_UPDATE_SNAPSHOTS=1 the committed
+/// file is rewritten instead (review the diff before committing it).
+/// </summary>
+internal static class Snapshot
+{
+    public static void Match(string name, string actual)
+    {
+        var committed = Path.Combine(TestData.RepositoryRoot, "tests", "Tollgate.Tests", "testdata", "reports", name);
+        if (Environment.GetEnvironmentVariable("TOLLGATE_UPDATE_SNAPSHOTS") == "1")
+        {
+            File.WriteAllText(committed, actual);
+            return;
+        }
+        var expected = File.ReadAllText(TestData.Path("reports", name));
+        if (expected != actual)
+        {
+            var received = Path.Combine(Path.GetTempPath(), "tollgate-received-" + name);
+            File.WriteAllText(received, actual);
+            Assert.Fail($"{name} differs from the snapshot; the output is in {received}. Diff it against testdata/reports/{name}.");
+        }
+    }
+}
