@@ -115,18 +115,16 @@ internal static class LocatedToml
         }
         if (document.HasErrors)
         {
+            // One mistake (an unclosed string) makes the parser report every line after it: the first error is the one to fix.
+            var message = document.Diagnostics.Where(d => d.Kind == DiagnosticMessageKind.Error).MinBy(d => d.Span.Start.Offset)!;
             var lines = new TextLines(text);
-            foreach (var message in document.Diagnostics.Where(d => d.Kind == DiagnosticMessageKind.Error))
-            {
-                var line = message.Span.Start.Line + 1;
-                var column = message.Span.Start.Column + 1;
-                var atEnd = message.Span.Start.Offset >= text.TrimEnd().Length - 1 || line >= lines.LineCount
-                    || message.Message.Contains("eof", StringComparison.OrdinalIgnoreCase)
-                    || message.Message.Contains("End-Of-File", StringComparison.OrdinalIgnoreCase);
-                diagnostics.Error(DiagnosticIds.InvalidToml, $"invalid TOML: {message.Message}",
-                    new SourceLocation(displayPath, line, column),
-                    atEnd ? "the document ends too early: the file looks truncated" : "check the TOML syntax near this position");
-            }
+            var line = message.Span.Start.Line + 1;
+            var column = message.Span.Start.Column + 1;
+            var atEnd = message.Span.Start.Offset >= text.TrimEnd().Length - 1 || line >= lines.LineCount
+                || message.Message.Contains("<eof>", StringComparison.OrdinalIgnoreCase);
+            diagnostics.Error(DiagnosticIds.InvalidToml, $"invalid TOML: {message.Message}",
+                new SourceLocation(displayPath, line, column),
+                atEnd ? "the document ends too early: the file looks truncated" : "check the TOML syntax near this position");
             return null;
         }
         return Build(document);

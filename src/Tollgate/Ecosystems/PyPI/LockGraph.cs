@@ -118,6 +118,17 @@ internal static class PyPIComponents
         return (u, null);
     }
 
+    /// <summary>The version a direct reference fixes: a wheel or sdist file name's version, or a VCS ref (resolved when it is a commit).</summary>
+    public static (string Version, bool Resolved) DirectVersion(string url, string name)
+    {
+        if (IsVcsUrl(url))
+        {
+            var (_, reference) = SplitVcsUrl(url);
+            return reference is null ? ("*", false) : (reference, reference.Length == 40 && reference.All(char.IsAsciiHexDigit));
+        }
+        return VersionFromFileName(url, name) is { } v ? (v, true) : ("*", false);
+    }
+
     public static bool IsVcsUrl(string url) =>
         url.StartsWith("git+", StringComparison.OrdinalIgnoreCase) || url.StartsWith("hg+", StringComparison.OrdinalIgnoreCase)
         || url.StartsWith("svn+", StringComparison.OrdinalIgnoreCase) || url.StartsWith("bzr+", StringComparison.OrdinalIgnoreCase);

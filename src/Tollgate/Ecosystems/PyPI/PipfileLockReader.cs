@@ -42,6 +42,8 @@ internal static class PipfileLockReader
         }
 
         var graph = new LockGraph();
+        var declared = pipfile?.ByName;
+        var direct = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (section, scope) in new[] { ("default", DependencyScopes.Prod), ("develop", DependencyScopes.Dev) })
         {
             if (doc[section] is not { } entries)
@@ -62,19 +64,20 @@ internal static class PipfileLockReader
                         "the file does not have the shape its format requires; was it edited by hand?");
                     continue;
                 }
-                graph.Add(Entry(name, entry, scope, sources, file));
+                var key = graph.Add(Entry(name, entry, scope, sources, file));
+                // [packages] names are direct in "default", [dev-packages] names in "develop"; a name locked at two
+                // versions for the two sections is direct only in its own.
+                if (declared is null || declared[Component.NormalizePyPIName(name)].Any(d => d.Scope == scope))
+                {
+                    direct.Add(key);
+                }
             }
         }
 
         var root = new ProjectRoot(ProjectRoot.KeyFor(file), Ecosystem.PyPI, pyproject?.Name, pyproject?.Version, file, [.. files]);
-        var declared = pipfile?.ByName;
         var graphWithDirect = graph.Build(root, graph.Nodes.Values.Select(c => (c.Key, c.Scopes)), propagateScopes: false);
-        if (declared is null)
-        {
-            return [graphWithDirect];
-        }
         // Every entry hangs from the root (the lock has no edges), but only the Pipfile's names are direct.
-        return [graphWithDirect with { Components = [.. graphWithDirect.Components.Select(c => c with { Direct = declared.Contains(c.Name) })] }];
+        return [graphWithDirect with { Components = [.. graphWithDirect.Components.Select(c => c with { Direct = direct.Contains(c.Key) })] }];
     }
 
     private static Component Entry(string name, JsonNode entry, DependencyScopes scope, Dictionary<string, string> sources, string file)

@@ -139,7 +139,7 @@ public sealed partial class PyPIReader : IEcosystemReader
             // An include cycle leaves no file that nobody includes; read the first so the cycle is reported.
             if (requirements.Count > 0 && requirements.All(r => included.Contains(Path.GetFullPath(r))))
             {
-                yield return new ProjectInput(Ecosystem.PyPI, dir, [requirements.Order(StringComparer.Ordinal).First()]);
+                yield return new ProjectInput(Ecosystem.PyPI, dir, [requirements.OrderBy(r => r.Length).ThenBy(r => r, StringComparer.Ordinal).First()]);
             }
         }
     }

@@ -150,7 +150,9 @@ internal static class PythonManifestReader
                 continue;
             }
             var origin = req.Url is null ? Origin.Registry() : PyPIComponents.OriginOfUrl(req.Url);
-            deps.Add(new DeclaredDependency(req.Name, req.Url is null ? req.Specifier : req.Url, scope, origin,
+            // A direct reference fixes no range; its ref or file name says what it points at.
+            var spec = req.Url is null ? req.Specifier : PyPIComponents.DirectVersion(req.Url, req.Name).Version;
+            deps.Add(new DeclaredDependency(req.Name, spec == "*" ? "" : spec, scope, origin,
                 s.LocationIn(file), req.Marker, group));
         }
     }
@@ -265,13 +267,13 @@ internal sealed class TomlShape(string file, DiagnosticBag diagnostics)
         {
             return value as T;
         }
-        Report(DiagnosticIds.UnexpectedShape, DiagnosticSeverity.Error, $"'{key}' is a {value.TypeName}; expected {ArticleFor(expected)} {expected}",
+        Report(DiagnosticIds.UnexpectedShape, DiagnosticSeverity.Error, $"'{key}' is {ArticleFor(value.TypeName)} {value.TypeName}; expected {ArticleFor(expected)} {expected}",
             value.LocationIn(File), "the file does not have the shape its format requires; was it edited by hand?");
         return null;
     }
 
     public void WrongType(TomlNode value, string what, string expected) =>
-        Report(DiagnosticIds.UnexpectedShape, DiagnosticSeverity.Error, $"{what} is a {value.TypeName}; expected {ArticleFor(expected)} {expected}",
+        Report(DiagnosticIds.UnexpectedShape, DiagnosticSeverity.Error, $"{what} is {ArticleFor(value.TypeName)} {value.TypeName}; expected {ArticleFor(expected)} {expected}",
             value.LocationIn(File), "the file does not have the shape its format requires; was it edited by hand?");
 
     private T? Mismatch<T>(TomlNode? value, string key, string expected) where T : class
@@ -279,7 +281,7 @@ internal sealed class TomlShape(string file, DiagnosticBag diagnostics)
         // Expect<TomlScalarNode> accepts any scalar; a scalar that is not a string is still the wrong type.
         if (value is TomlScalarNode { Kind: not TomlScalarKind.String })
         {
-            Report(DiagnosticIds.UnexpectedShape, DiagnosticSeverity.Error, $"'{key}' is a {value.TypeName}; expected a {expected}",
+            Report(DiagnosticIds.UnexpectedShape, DiagnosticSeverity.Error, $"'{key}' is {ArticleFor(value.TypeName)} {value.TypeName}; expected {ArticleFor(expected)} {expected}",
                 value.LocationIn(File), "the file does not have the shape its format requires; was it edited by hand?");
         }
         return null;

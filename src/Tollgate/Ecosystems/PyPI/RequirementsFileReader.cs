@@ -288,7 +288,7 @@ internal static partial class RequirementsFileReader
         }
         else if (req.Url is not null)
         {
-            var (version, resolved) = DirectVersion(req.Url, req.Name);
+            var (version, resolved) = PyPIComponents.DirectVersion(req.Url, req.Name);
             entry = new Entry(req.Name, version, resolved, PyPIComponents.OriginOfUrl(req.Url), hashes, at, req.Marker, editable);
         }
         else
@@ -314,12 +314,16 @@ internal static partial class RequirementsFileReader
 
     /// <summary>A bare URL or path (<c>git+https://…#egg=name</c>, <c>./pkg</c>, <c>file:…</c>, <c>dist/x.whl</c>), as pip accepts.</summary>
     private static bool LooksLikeUrlOrPath(string text) =>
-        text.Contains("://", StringComparison.Ordinal) && !text.Contains(" @", StringComparison.Ordinal) && !text.Contains("@ ", StringComparison.Ordinal)
+        !NamedReference().IsMatch(text) && (text.Contains("://", StringComparison.Ordinal) && !text.Contains(" @", StringComparison.Ordinal) && !text.Contains("@ ", StringComparison.Ordinal)
         || text.StartsWith("file:", StringComparison.OrdinalIgnoreCase)
         || text.StartsWith('.') || text.StartsWith('/') || text.StartsWith('~') || text.StartsWith('\\')
         || (text.Length > 2 && text[1] == ':' && text[2] is '\\' or '/')
         || text.EndsWith(".whl", StringComparison.OrdinalIgnoreCase) || text.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase)
-        || text.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
+        || text.EndsWith(".zip", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary><c>name @ url</c> and <c>name[extras] @ url</c>: a PEP 508 direct reference, not a bare URL.</summary>
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@", RegexOptions.CultureInvariant)]
+    private static partial Regex NamedReference();
 
     private static Entry? DirectReference(string text, SourceLocation at, string dir, bool editable, ImmutableArray<IntegrityHash> hashes, State state)
     {
@@ -344,19 +348,8 @@ internal static partial class RequirementsFileReader
                 "add '#egg=NAME' to the URL, or write it as 'NAME @ URL'");
             return null;
         }
-        var (version, resolved) = DirectVersion(reference, name);
+        var (version, resolved) = PyPIComponents.DirectVersion(reference, name);
         return new Entry(name, version, resolved, origin, hashes, at, marker, editable);
-    }
-
-    /// <summary>The version a direct reference fixes: a wheel or sdist file name's version, or a VCS ref (resolved when it is a commit).</summary>
-    private static (string Version, bool Resolved) DirectVersion(string url, string name)
-    {
-        if (PyPIComponents.IsVcsUrl(url))
-        {
-            var (_, reference) = PyPIComponents.SplitVcsUrl(url);
-            return reference is null ? ("*", false) : (reference, reference.Length == 40 && reference.All(char.IsAsciiHexDigit));
-        }
-        return PyPIComponents.VersionFromFileName(url, name) is { } v ? (v, true) : ("*", false);
     }
 
     private static string? NameFromFileName(string reference)

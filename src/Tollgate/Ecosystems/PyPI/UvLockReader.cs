@@ -68,7 +68,7 @@ internal static class UvLockReader
         var byName = packages.ToLookup(p => Component.NormalizePyPIName(p.Name), StringComparer.Ordinal);
         foreach (var package in packages)
         {
-            foreach (var target in Dependencies(package.Table.GetArray("dependencies"), byName, file, shape))
+            foreach (var target in Dependencies(shape.Array(package.Table, "dependencies"), byName, file, shape))
             {
                 graph.AddEdge(package.Key, target.Key);
             }
@@ -97,7 +97,7 @@ internal static class UvLockReader
             var root = new ProjectRoot(key, Ecosystem.PyPI, member.Name, member.Table.GetString("version") ?? (atTop ? manifest?.Version : null), file,
                 atTop ? [.. files] : [file]);
             var direct = new List<(string, DependencyScopes)>();
-            AddDirect(member, member.Table.GetArray("dependencies"), DependencyScopes.Prod, byName, graph, direct, file, shape);
+            AddDirect(member, shape.Array(member.Table, "dependencies"), DependencyScopes.Prod, byName, graph, direct, file, shape);
             foreach (var (_, list) in member.Table.GetTable("optional-dependencies")?.Entries ?? [])
             {
                 AddDirect(member, list as TomlArrayNode, DependencyScopes.Optional, byName, graph, direct, file, shape);
