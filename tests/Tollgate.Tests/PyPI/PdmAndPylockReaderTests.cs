@@ -28,17 +28,41 @@ public sealed class PdmAndPylockReaderTests
         var (graph, diagnostics) = PyPITestRead.Read(TestData.Path("pypi", "pylock", "pylock.toml"));
 
         diagnostics.NoErrors();
-        Assert.Equal(5, graph.Components.Length);
+        Assert.Equal(["attrs@25.1.0", "cattrs@24.1.2", "numpy@2.2.3"], graph.Components.Select(c => $"{c.Name}@{c.Version}").Order(StringComparer.Ordinal));
         Assert.Equal(["attrs@25.1.0"], graph.ChildLabels(graph.One("cattrs").Key));
         Assert.Equal(2, graph.One("numpy").Integrity.Length); // one per wheel
         Assert.Equal(new IntegrityHash("sha256", "c75a69e28a550a7e93789579c22aa26b0f5b83b75dc4e08fe092980051e1090a"), graph.One("attrs").Integrity.Single());
-        // No manifest: the packages nothing depends on are direct.
-        Assert.Equal(["cattrs", "local-tool", "numpy", "vcs-dep"], graph.Components.Where(c => c.Direct).Select(c => c.Name).Order(StringComparer.Ordinal));
+        // No manifest: the packages nothing depends on are direct (the example locks "cattrs" and "numpy").
+        Assert.Equal(["cattrs", "numpy"], graph.Components.Where(c => c.Direct).Select(c => c.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Read_PylockSources_VcsDirectoryArchiveAndIndex()
+    {
+        var (graph, diagnostics) = PyPITestRead.Read(TestData.Path("pypi", "pylock", "pylock.sources.toml"));
+
+        diagnostics.NoErrors();
         var vcs = graph.One("vcs-dep");
-        Assert.Equal("fedcba9876543210fedcba9876543210fedcba98", vcs.Version);
-        Assert.Equal(OriginKind.Git, vcs.Origin.Kind);
+        Assert.Equal("fedcba9876543210fedcba9876543210fedcba98", vcs.Version); // no version: the commit id
+        Assert.Equal(new Origin(OriginKind.Git, "https://git.example.invalid/org/vcs-dep.git"), vcs.Origin);
         var local = graph.One("local-tool");
         Assert.Equal(new Origin(OriginKind.File, "./tools/local-tool"), local.Origin);
         Assert.False(local.Resolved);
+        var archive = graph.One("archive-pkg");
+        Assert.Equal(OriginKind.Url, archive.Origin.Kind);
+        Assert.Equal(DependencyScopes.Dev, archive.Scopes); // its marker tests dependency_groups
+        Assert.Single(archive.Integrity);
+        Assert.Equal(Origin.Registry("https://packages.example.invalid/simple"), graph.One("internal-lib").Origin);
+        // No dependencies recorded at all: every package is direct.
+        Assert.All(graph.Components, c => Assert.True(c.Direct));
+    }
+
+    [Fact]
+    public void Group_NamedPylockFiles_EachIsAProject()
+    {
+        var (graph, _) = PyPITestRead.Read(TestData.Path("pypi", "pylock"));
+
+        Assert.Equal(2, graph.Roots.Length);
+        Assert.Equal(7, graph.Components.Length);
     }
 }
