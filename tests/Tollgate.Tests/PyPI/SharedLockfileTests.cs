@@ -10,9 +10,19 @@ namespace Tollgate.Tests.PyPI;
 /// </summary>
 public sealed partial class SharedLockfileTests
 {
-    private static string Shared(params string[] parts) =>
-        TestData.Shared(["lockfiles", "python", .. parts]) ?? throw new InvalidOperationException(
-            "the shared data folder (../shared/data beside the repository) is missing: " + string.Join('/', parts));
+    /// <summary>
+    /// The shared file, or null when the shared data folder is absent: outside CI the test then ends early;
+    /// in CI (where the folder is always present) its absence fails the test.
+    /// </summary>
+    private static string? Shared(params string[] parts)
+    {
+        var path = TestData.Shared(["lockfiles", "python", .. parts]);
+        if (path is null)
+        {
+            Assert.NotEqual("true", Environment.GetEnvironmentVariable("CI"));
+        }
+        return path;
+    }
 
     private static string[] Lines(string path) => File.ReadAllLines(path);
 
@@ -38,6 +48,10 @@ public sealed partial class SharedLockfileTests
     public void UvLock_McpServerFetch_CountsEdgesAndDirect()
     {
         var lockFile = Shared("uv-mcp-server-fetch", "uv.lock");
+        if (lockFile is null)
+        {
+            return;
+        }
         var names = PackageNames(lockFile);
 
         var (graph, diagnostics) = PyPITestRead.Read(Path.GetDirectoryName(lockFile)!);
@@ -63,6 +77,10 @@ public sealed partial class SharedLockfileTests
     public void UvLock_McpServerGit_Counts()
     {
         var lockFile = Shared("uv-mcp-server-git", "uv.lock");
+        if (lockFile is null)
+        {
+            return;
+        }
 
         var (graph, diagnostics) = PyPITestRead.Read(lockFile);
 
@@ -75,6 +93,10 @@ public sealed partial class SharedLockfileTests
     public void UvLock_PythonSdkWorkspace_OneRootPerMember()
     {
         var lockFile = Shared("uv-mcp-python-sdk", "uv.lock");
+        if (lockFile is null)
+        {
+            return;
+        }
         var lines = Lines(lockFile);
         var membersStart = Array.IndexOf(lines, "members = [");
         var members = lines.Skip(membersStart + 1).TakeWhile(l => l != "]").Count();
@@ -104,6 +126,10 @@ public sealed partial class SharedLockfileTests
     public void PoetryLock_Poetry_CountsScopesAndGitSource()
     {
         var lockFile = Shared("poetry-poetry", "poetry.lock");
+        if (lockFile is null)
+        {
+            return;
+        }
 
         var (graph, diagnostics) = PyPITestRead.Read(Path.GetDirectoryName(lockFile)!);
 
@@ -128,6 +154,10 @@ public sealed partial class SharedLockfileTests
     public void PipfileLock_Pipenv_CountsAndDirectFromPipfile()
     {
         var lockFile = Shared("pipfile-pipenv", "Pipfile.lock");
+        if (lockFile is null)
+        {
+            return;
+        }
         using var json = JsonDocument.Parse(File.ReadAllText(lockFile));
         var distinct = new HashSet<string>(StringComparer.Ordinal);
         foreach (var section in new[] { "default", "develop" })
@@ -137,7 +167,7 @@ public sealed partial class SharedLockfileTests
                 distinct.Add(entry.Name + "@" + entry.Value.GetProperty("version").GetString());
             }
         }
-        var pipfile = Lines(Shared("pipfile-pipenv", "Pipfile"));
+        var pipfile = Lines(Path.Combine(Path.GetDirectoryName(lockFile)!, "Pipfile"));
         var declared = pipfile.SkipWhile(l => l != "[dev-packages]").Skip(1).TakeWhile(l => l.Length > 0).Count()
             + pipfile.SkipWhile(l => l != "[packages]").Skip(1).TakeWhile(l => l.Length > 0).Count();
 
@@ -162,6 +192,10 @@ public sealed partial class SharedLockfileTests
     public void Requirements_SigstoreCompiled_EdgesFromViaComments()
     {
         var file = Shared("requirements-hashes-sigstore", "requirements.txt");
+        if (file is null)
+        {
+            return;
+        }
         var lines = Lines(file);
         var pins = lines.Count(l => PinLine().IsMatch(l));
         var hashes = lines.Count(l => l.TrimStart().StartsWith("--hash=sha256:", StringComparison.Ordinal));
