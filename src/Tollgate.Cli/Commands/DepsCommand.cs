@@ -136,11 +136,13 @@ internal static class DepsCommand
 
     private static void ReportFiles(DependencyGraph graph, Terminal terminal)
     {
-        foreach (var root in graph.Roots)
+        // One line per file that decided a graph; a workspace lockfile with several projects is read once.
+        foreach (var group in graph.Roots.GroupBy(r => r.AuthoritativeFile, StringComparer.Ordinal))
         {
-            var others = root.Files.Where(f => f != root.AuthoritativeFile).ToList();
+            var others = group.SelectMany(r => r.Files).Distinct(StringComparer.Ordinal).Where(f => f != group.Key).ToList();
             var also = others.Count == 0 ? "" : $" (with {string.Join(", ", others)})";
-            terminal.Error.MarkupLineInterpolated($"[grey]read[/] {root.AuthoritativeFile}{also} [grey]{root.Ecosystem.ToOsvName()}[/]");
+            var projects = group.Count() > 1 ? $", {group.Count()} projects" : "";
+            terminal.Error.MarkupLineInterpolated($"[grey]read[/] {group.Key}{also} [grey]{group.First().Ecosystem.ToOsvName()}{projects}[/]");
         }
     }
 
