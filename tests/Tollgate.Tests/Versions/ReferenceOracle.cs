@@ -25,48 +25,54 @@ internal static class ReferenceOracle
     }
 
     /// <summary>Python's packaging (22 or later) through tests/tools/pep440-oracle.py.</summary>
-    public static IReadOnlyList<JsonObject> RunPython(IReadOnlyList<JsonObject> cases)
+    public static IReadOnlyList<JsonObject> RunPython(IReadOnlyList<JsonObject> cases) =>
+        Run(Python.Value, [Path.Combine(ToolsDirectory, "pep440-oracle.py")], cases, environment: null)!;
+
+    private static readonly Lazy<string> Python = new(FindPython);
+
+    /// <summary>The first interpreter whose <c>packaging</c> (own or pip's) is 22 or later.</summary>
+    private static string FindPython()
     {
         string script = Path.Combine(ToolsDirectory, "pep440-oracle.py");
         var tried = new List<string>();
-        foreach (var (exe, env) in PythonCandidates())
+        foreach (string exe in PythonCandidates())
         {
-            tried.Add(exe + (env is null ? "" : " (" + string.Join(' ', env.Select(kv => kv.Key + "=" + kv.Value)) + ")"));
-            var probe = Run(exe, [script], [new JsonObject { ["op"] = "about" }], env, quiet: true);
-            if (probe is null)
+            tried.Add(exe);
+            if (Run(exe, [script], [new JsonObject { ["op"] = "about" }], environment: null, quiet: true) is not null)
             {
-                continue;
+                return exe;
             }
-            return Run(exe, [script], cases, env)!;
         }
         throw new Xunit.Sdk.XunitException(
             "No Python with `packaging` >= 22 was found (tried: " + string.Join(", ", tried) + "). " +
             "Install one, e.g. `apt-get install python3-packaging`, or set TOLLGATE_PYTHON to such an interpreter.");
     }
 
-    private static IEnumerable<(string Exe, Dictionary<string, string>? Env)> PythonCandidates()
+    private static IEnumerable<string> PythonCandidates()
     {
         if (Environment.GetEnvironmentVariable("TOLLGATE_PYTHON") is { Length: > 0 } configured)
         {
-            yield return (configured, null);
+            yield return configured;
         }
-        yield return ("python3", null);
+        yield return "python3";
+        yield return "/usr/bin/python3";
         string pyenvRoot = Environment.GetEnvironmentVariable("PYENV_ROOT") is { Length: > 0 } root
             ? root
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".pyenv");
         string versions = Path.Combine(pyenvRoot, "versions");
         if (Directory.Exists(versions))
         {
-            foreach (string dir in Directory.GetDirectories(versions).OrderDescending(StringComparer.Ordinal))
+            // Newest first: "3.13.0" before "3.9.18".
+            foreach (string dir in Directory.GetDirectories(versions)
+                .OrderByDescending(d => System.Version.TryParse(Path.GetFileName(d), out var v) ? v : new System.Version(0, 0)))
             {
                 string exe = Path.Combine(dir, "bin", "python3");
                 if (File.Exists(exe))
                 {
-                    yield return (exe, null);
+                    yield return exe;
                 }
             }
         }
-        yield return ("/usr/bin/python3", null);
     }
 
     /// <summary>Runs the process; null when it cannot start or (with <paramref name="quiet"/>) exits non-zero.</summary>
