@@ -46,7 +46,7 @@ function answer(c) {
         : c.v.startsWith('CVSS:3.0/') ? 'Cvss3P0' : 'Cvss2';
       try {
         const scores = new lib[kind](c.v).calculateScores();
-        return { ok: true, r: scores.base };
+        return { ok: true, r: kind === 'Cvss4P0' ? scores.overall : scores.base };
       } catch (e) {
         return { ok: false };
       }

@@ -139,7 +139,8 @@ internal static class CvssV4
         double mean = existing == 0 ? 0 : (n1 + n2 + n3 + n4 + n5) / existing;
         value -= mean;
         value = Math.Clamp(value, 0, 10);
-        return JsRound(value * 10) / 10;
+        // The reference calculator adds 1e-6 before rounding half up, so 5.6499999... rounds to 5.7.
+        return JsRound((value + 1e-6) * 10) / 10;
     }
 
     /// <summary>JavaScript's <c>Math.round</c>: nearest integer, halves toward +infinity.</summary>
