@@ -1,0 +1,66 @@
+// Reference oracle for the npm differential tests: node-semver and a CVSS calculator, run once per
+// test with every case on stdin (one JSON object a line) and one JSON answer a line on stdout.
+'use strict';
+const path = require('path');
+const readline = require('readline');
+const modules = path.join(__dirname, 'node', 'node_modules');
+const semver = require(path.join(modules, 'semver'));
+const semverVersion = require(path.join(modules, 'semver', 'package.json')).version;
+
+let cvss = null;
+function cvssLibrary() {
+  if (cvss === null) {
+    cvss = require(path.join(modules, 'ae-cvss-calculator'));
+  }
+  return cvss;
+}
+
+function answer(c) {
+  switch (c.op) {
+    case 'about':
+      return { semver: semverVersion, cvss: require(path.join(modules, 'ae-cvss-calculator', 'package.json')).version };
+    case 'valid': {
+      const v = semver.valid(c.v);
+      return v === null ? { ok: false } : { ok: true, norm: v };
+    }
+    case 'cmp': {
+      try {
+        return { ok: true, r: semver.compare(c.a, c.b) };
+      } catch (e) {
+        return { ok: false };
+      }
+    }
+    case 'range': {
+      const r = semver.validRange(c.r, { includePrerelease: !!c.ip });
+      return r === null ? { ok: false } : { ok: true, norm: r };
+    }
+    case 'sat':
+      if (semver.validRange(c.r, { includePrerelease: !!c.ip }) === null) {
+        return { ok: false };
+      }
+      return { ok: true, r: semver.satisfies(c.v, c.r, { includePrerelease: !!c.ip }) };
+    case 'cvss': {
+      const lib = cvssLibrary();
+      const kind = c.v.startsWith('CVSS:4.0/') ? 'Cvss4P0'
+        : c.v.startsWith('CVSS:3.1/') ? 'Cvss3P1'
+        : c.v.startsWith('CVSS:3.0/') ? 'Cvss3P0' : 'Cvss2';
+      try {
+        const scores = new lib[kind](c.v).calculateScores();
+        return { ok: true, r: kind === 'Cvss4P0' ? scores.overall : scores.base };
+      } catch (e) {
+        return { ok: false };
+      }
+    }
+    default:
+      return { ok: false, error: 'unknown op ' + c.op };
+  }
+}
+
+const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+const out = [];
+rl.on('line', (line) => {
+  if (line.trim().length > 0) {
+    out.push(JSON.stringify(answer(JSON.parse(line))));
+  }
+});
+rl.on('close', () => process.stdout.write(out.join('\n') + '\n'));
