@@ -65,4 +65,8 @@ public static class DiagnosticIds
     public const string DanglingReference = "TG0014";
     /// <summary>Information about which file was authoritative for a project.</summary>
     public const string AuthoritativeFile = "TG0015";
+    /// <summary>The policy file (tollgate.yaml) is valid YAML but a key or value is wrong: unknown key, wrong type, bad value.</summary>
+    public const string PolicyInvalid = "TG0020";
+    /// <summary>The policy file (tollgate.yaml) is not valid YAML.</summary>
+    public const string PolicySyntax = "TG0021";
 }

@@ -1,0 +1,129 @@
+using System.Collections.Immutable;
+using Tollgate.Graph;
+using Tollgate.Inputs;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Tollgate.Policy;
+
+/// <summary>The outcome of loading a policy: the policy (null when the file has errors), every problem found, and the file.</summary>
+/// <param name="Policy">The policy to enforce; null when any error was reported.</param>
+/// <param name="Diagnostics">Every problem found, errors and warnings, in file order.</param>
+/// <param name="Path">The file read, as shown to users; null when no file was found and the default applies.</param>
+public sealed record PolicyLoadResult(TollgatePolicy? Policy, ImmutableArray<Diagnostic> Diagnostics, string? Path)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
+}
+
+/// <summary>
+/// Finds and reads <c>tollgate.yaml</c>. Every problem in the file is reported at once, each with its line, column,
+/// what was expected and a hint; a policy with errors is not used.
+/// </summary>
+public static class PolicyLoader
+{
+    /// <summary>The file names looked for in each folder, in order of preference.</summary>
+    public static ImmutableArray<string> FileNames { get; } = ["tollgate.yaml", "tollgate.yml", ".tollgate.yaml", ".tollgate.yml"];
+
+    /// <summary>
+    /// The policy file for a scanned path: the first of <see cref="FileNames"/> in the path's folder or the nearest folder
+    /// above it. The search stops after the folder that holds <c>.git</c> (the repository root). Null when there is none.
+    /// </summary>
+    public static string? Find(string scanPath) => FindAll(scanPath).FirstOrDefault();
+
+    /// <summary>
+    /// Loads the policy for a scan: <paramref name="explicitPath"/> when given (it must exist), otherwise the file
+    /// <see cref="Find"/> locates from <paramref name="scanPath"/>, otherwise <see cref="TollgatePolicy.Default"/>.
+    /// </summary>
+    /// <param name="explicitPath">The path given with <c>--policy</c>, or null.</param>
+    /// <param name="scanPath">The file or folder being scanned.</param>
+    /// <param name="knownRuleIds">The rule ids this release knows; ids outside it get a warning. Null skips the check.</param>
+    public static PolicyLoadResult Load(string? explicitPath, string scanPath, IReadOnlyCollection<string>? knownRuleIds = null)
+    {
+        if (explicitPath is not null)
+        {
+            return LoadFile(explicitPath, knownRuleIds);
+        }
+        var found = FindAll(scanPath);
+        if (found.Count == 0)
+        {
+            return new PolicyLoadResult(TollgatePolicy.Default, [], null);
+        }
+        var result = LoadFile(found[0], knownRuleIds);
+        var sameFolder = found.Skip(1).Where(f => Path.GetDirectoryName(f) == Path.GetDirectoryName(found[0])).ToList();
+        if (sameFolder.Count == 0)
+        {
+            return result;
+        }
+        var shadowed = sameFolder.Select(f => new Diagnostic(DiagnosticIds.PolicyInvalid, DiagnosticSeverity.Warning,
+            $"{Path.GetFileName(f)} is not read because {Path.GetFileName(found[0])} in the same folder comes first",
+            new SourceLocation(InputFile.DisplayPath(f)), "keep one policy file per folder"));
+        return result with { Diagnostics = [.. shadowed, .. result.Diagnostics] };
+    }
+
+    /// <summary>Reads and validates one policy file.</summary>
+    public static PolicyLoadResult LoadFile(string path, IReadOnlyCollection<string>? knownRuleIds = null)
+    {
+        var bag = new DiagnosticBag();
+        var shown = InputFile.DisplayPath(path);
+        var text = InputFile.ReadText(path, bag);
+        if (text is null)
+        {
+            return new PolicyLoadResult(null, [.. bag.Items], shown);
+        }
+        return Parse(text, shown, knownRuleIds);
+    }
+
+    /// <summary>Validates policy text; <paramref name="displayPath"/> is used in locations.</summary>
+    public static PolicyLoadResult Parse(string text, string displayPath, IReadOnlyCollection<string>? knownRuleIds = null)
+    {
+        var bag = new DiagnosticBag();
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            bag.Error(DiagnosticIds.PolicySyntax, "not valid YAML: " + SyntaxMessage(e),
+                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column),
+                "check the indentation (spaces, not tabs) and quote values that contain ': ' or start with '@', '*' or '&'");
+            return new PolicyLoadResult(null, [.. bag.Items], displayPath);
+        }
+        var reader = new PolicyYamlReader(displayPath, bag, knownRuleIds);
+        var policy = reader.Read(stream) with { Source = displayPath };
+        var ordered = bag.Items.OrderBy(d => d.Location?.Line ?? 0).ThenBy(d => d.Location?.Column ?? 0).ToImmutableArray();
+        return new PolicyLoadResult(bag.HasErrors ? null : policy, ordered, displayPath);
+    }
+
+    private static List<string> FindAll(string scanPath)
+    {
+        var found = new List<string>();
+        var full = Path.GetFullPath(scanPath);
+        var start = Directory.Exists(full) ? full : Path.GetDirectoryName(full);
+        for (var dir = start is null ? null : new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            foreach (var name in FileNames)
+            {
+                var candidate = Path.Combine(dir.FullName, name);
+                if (File.Exists(candidate))
+                {
+                    found.Add(candidate);
+                }
+            }
+            var gitMarker = Path.Combine(dir.FullName, ".git");
+            if (found.Count > 0 || Directory.Exists(gitMarker) || File.Exists(gitMarker))
+            {
+                break;
+            }
+        }
+        return found;
+    }
+
+    private static string SyntaxMessage(YamlException e)
+    {
+        // YamlDotNet prefixes messages with the position, which the location already carries.
+        var message = e.Message;
+        var close = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line:", StringComparison.Ordinal) && close > 0 ? message[(close + 3)..] : message;
+    }
+}
