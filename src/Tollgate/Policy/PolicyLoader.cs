@@ -78,15 +78,26 @@ public static class PolicyLoader
     {
         var bag = new DiagnosticBag();
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
+            var (line, column) = SyntaxPosition(e, text);
             bag.Error(DiagnosticIds.PolicySyntax, "not valid YAML: " + SyntaxMessage(e),
-                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column),
-                "check the indentation (spaces, not tabs) and quote values that contain ': ' or start with '@', '*' or '&'");
+                new SourceLocation(displayPath, line, column), SyntaxHint(e));
+            return new PolicyLoadResult(null, [.. bag.Items], displayPath);
+        }
+        catch (InvalidOperationException)
+        {
+            // The YAML scanner throws this instead of a YamlException on some unterminated constructs (an unclosed
+            // '[' before the end of the document); the last event it produced is the closest known position.
+            var mark = parser.Current?.Start;
+            bag.Error(DiagnosticIds.PolicySyntax, "not valid YAML: the text after this point cannot be read",
+                new SourceLocation(displayPath, (int)(mark?.Line ?? 1), (int)(mark?.Column ?? 1)),
+                "look for an unclosed '[', '{' or quote");
             return new PolicyLoadResult(null, [.. bag.Items], displayPath);
         }
         var reader = new PolicyYamlReader(displayPath, bag, knownRuleIds);
@@ -118,6 +129,30 @@ public static class PolicyLoader
         }
         return found;
     }
+
+    private static (int Line, int Column) SyntaxPosition(YamlException e, string text)
+    {
+        if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            // The parser reports the start of the enclosing mapping; the line that holds the tab is more useful.
+            var lines = text.Split('\n');
+            for (var i = (int)Math.Max(e.Start.Line - 1, 0); i < lines.Length; i++)
+            {
+                var indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+                var tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
+                if (tab >= 0 && tab < indent)
+                {
+                    return (i + 1, tab + 1);
+                }
+            }
+        }
+        return ((int)e.Start.Line, (int)e.Start.Column);
+    }
+
+    private static string SyntaxHint(YamlException e) =>
+        e.Message.Contains("Duplicate key", StringComparison.OrdinalIgnoreCase) ? "a key may appear once in a mapping: keep one of them"
+        : e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) ? "indent with spaces: YAML does not allow tabs in indentation"
+        : "check the indentation and quote values that contain ': ' or start with '@', '*', '&' or '!'";
 
     private static string SyntaxMessage(YamlException e)
     {

@@ -104,13 +104,12 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
     }
 
     /// <summary>
-    /// The known keys of a mapping with their values, in order. Unknown keys (with a suggestion), keys that are not
-    /// plain text and repeated keys are reported and skipped.
+    /// The known keys of a mapping with their values, in order. Unknown keys (with a suggestion) and keys that are not
+    /// plain text are reported and skipped. (The YAML parser itself rejects repeated keys.)
     /// </summary>
     private List<(string Key, YamlNode Value)> Entries(YamlMappingNode map, string where, string[] known)
     {
         var result = new List<(string, YamlNode)>();
-        var seen = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
         foreach (var (keyNode, value) in map.Children)
         {
             if (keyNode is not YamlScalarNode { Value: { } key } || IsNull(keyNode))
@@ -125,12 +124,6 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
                     suggestion is not null ? $"did you mean '{suggestion}'?" : "known keys: " + string.Join(", ", known));
                 continue;
             }
-            if (seen.TryGetValue(key, out var first))
-            {
-                Error(keyNode, $"'{key}' is set twice in {where} (first on line {first.Start.Line})", "keep one of them");
-                continue;
-            }
-            seen[key] = keyNode;
             result.Add((key, value));
         }
         return result;

@@ -43,14 +43,15 @@ public static class RuleLevelNames
 /// </summary>
 public sealed record TollgatePolicy
 {
-    /// <summary>The policy used when no file is found.</summary>
-    public static TollgatePolicy Default { get; } = new();
-
     /// <summary>The default for <see cref="MinimumReleaseAge"/>: three days.</summary>
     public static readonly TimeSpan DefaultMinimumReleaseAge = TimeSpan.FromHours(72);
 
     /// <summary>The default for <see cref="MaxDatabaseAge"/>: one day.</summary>
     public static readonly TimeSpan DefaultMaxDatabaseAge = TimeSpan.FromHours(24);
+
+    // Declared after the defaults above: static initialisers run in order, and Default reads them.
+    /// <summary>The policy used when no file is found.</summary>
+    public static TollgatePolicy Default { get; } = new();
 
     /// <summary>The file the policy was read from, as shown to users; null for the built-in default.</summary>
     public string? Source { get; init; }

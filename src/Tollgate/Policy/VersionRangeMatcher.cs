@@ -36,7 +36,8 @@ public sealed class ExactVersionMatcher : IVersionRangeMatcher
                 {
                     return null;
                 }
-                return string.Equals(WithoutBuild(exact), WithoutBuild(StripV(version)), StringComparison.OrdinalIgnoreCase);
+                // Pre-release labels compare case-sensitively in semver ("1.2.3-RC.1" is not "1.2.3-rc.1").
+                return string.Equals(WithoutBuild(exact), WithoutBuild(StripV(version)), StringComparison.Ordinal);
             }
             case Ecosystem.PyPI:
             {
