@@ -155,7 +155,7 @@ public sealed record PackagePattern
                 continue;
             }
             error = char.IsWhiteSpace(c)
-                ? $"'{name}' contains a space: a package name has none (put a version or range after '@')"
+                ? $"'{name}' contains a space: a package name has none; put a version or range after '@'"
                 : $"'{name}' contains '{c}', which no package name does";
             return false;
         }

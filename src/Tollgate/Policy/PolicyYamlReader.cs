@@ -12,7 +12,7 @@ namespace Tollgate.Policy;
 /// </summary>
 internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, IReadOnlyCollection<string>? knownRuleIds)
 {
-    private static readonly string[] RootKeys =
+    internal static readonly string[] RootKeys =
     [
         "failOn", "malicious", "rules", "registries", "private", "installScripts", "minimumReleaseAge",
         "minimumReleaseAgeExclude", "deny", "allow", "maxDatabaseAge", "ignore",
@@ -296,7 +296,7 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
         }
         if (!PackagePattern.TryParse(text, out var pattern, out var error))
         {
-            Error(item, error, "a pattern is a name (globs with *), name@version-or-range, name followed by a PEP 440 specifier, or a package URL; see docs/policy.md");
+            Error(item, error, "a pattern is a name, a glob such as @acme/*, name@version-or-range, a name followed by PEP 440 specifiers, or a package URL: see docs/policy.md");
             return null;
         }
         return pattern with { Location = At(item) };
@@ -351,7 +351,7 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
             var present = PresentKeys(map);
             if (!present.Contains("id"))
             {
-                Error(map, "an 'ignore' entry has no 'id'", "name the advisory (GHSA-…, CVE-…, PYSEC-…, MAL-…) or the rule (TG1xxx) to ignore");
+                Error(map, "an 'ignore' entry has no 'id'", "name the advisory to ignore, e.g. GHSA-…, CVE-…, PYSEC-…, MAL-…, or the rule, e.g. TG1001");
                 valid = false;
             }
             if (!present.Contains("reason"))
@@ -393,7 +393,7 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
         }
         if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
-            Error(node, $"'expires' is '{text}'; expected a date written YYYY-MM-DD", "for example expires: 2026-12-31 (the last day the entry applies)");
+            Error(node, $"'expires' is '{text}'; expected a date written YYYY-MM-DD", "for example expires: 2026-12-31, the last day the entry applies");
             return null;
         }
         return date;
