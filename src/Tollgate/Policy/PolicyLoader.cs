@@ -73,10 +73,31 @@ public static class PolicyLoader
         return Parse(text, shown, knownRuleIds);
     }
 
+    /// <summary>Policy files larger than this are refused: a real one is a few kilobytes.</summary>
+    public const int MaxChars = 1024 * 1024;
+
+    /// <summary>Deepest nesting of '[' and '{' accepted: a real policy nests two or three levels.</summary>
+    public const int MaxFlowDepth = 64;
+
     /// <summary>Validates policy text; <paramref name="displayPath"/> is used in locations.</summary>
     public static PolicyLoadResult Parse(string text, string displayPath, IReadOnlyCollection<string>? knownRuleIds = null)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var bag = new DiagnosticBag();
+        if (text.Length > MaxChars)
+        {
+            bag.Error(DiagnosticIds.FileTooLarge, $"the policy file has {text.Length:N0} characters, more than the limit of {MaxChars:N0}",
+                new SourceLocation(displayPath), "is this really a policy file?");
+            return new PolicyLoadResult(null, [.. bag.Items], displayPath);
+        }
+        if (FlowDepthExceeded(text) is { } deep)
+        {
+            // The YAML object model is built recursively; refusing absurd nesting keeps a hostile file from exhausting the stack.
+            var (line, column) = new TextLines(text).Position(deep);
+            bag.Error(DiagnosticIds.TooDeep, $"'[' and '{{' are nested more than {MaxFlowDepth} levels deep",
+                new SourceLocation(displayPath, line, column), "a policy nests two or three levels; check for a missing ']' or '}'");
+            return new PolicyLoadResult(null, [.. bag.Items], displayPath);
+        }
         var stream = new YamlStream();
         var parser = new Parser(new StringReader(text));
         try
@@ -104,6 +125,54 @@ public static class PolicyLoader
         var policy = reader.Read(stream) with { Source = displayPath };
         var ordered = bag.Items.OrderBy(d => d.Location?.Line ?? 0).ThenBy(d => d.Location?.Column ?? 0).ToImmutableArray();
         return new PolicyLoadResult(bag.HasErrors ? null : policy, ordered, displayPath);
+    }
+
+    /// <summary>The offset where flow nesting first exceeds <see cref="MaxFlowDepth"/>, or null. Quotes and comments are skipped.</summary>
+    private static int? FlowDepthExceeded(string text)
+    {
+        var depth = 0;
+        var quote = '\0';
+        var comment = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (comment)
+            {
+                comment = c != '\n';
+                continue;
+            }
+            if (quote != '\0')
+            {
+                if (c == quote)
+                {
+                    quote = '\0';
+                }
+                continue;
+            }
+            switch (c)
+            {
+                case '"' or '\'':
+                    // Only a quote that starts a scalar opens a string (it's not one inside "don't").
+                    if (i == 0 || text[i - 1] is ' ' or '[' or '{' or ',' or ':' or '\n' or '-')
+                    {
+                        quote = c;
+                    }
+                    break;
+                case '#' when i == 0 || char.IsWhiteSpace(text[i - 1]):
+                    comment = true;
+                    break;
+                case '[' or '{':
+                    if (++depth > MaxFlowDepth)
+                    {
+                        return i;
+                    }
+                    break;
+                case ']' or '}':
+                    depth = Math.Max(0, depth - 1);
+                    break;
+            }
+        }
+        return null;
     }
 
     private static List<string> FindAll(string scanPath)

@@ -335,4 +335,33 @@ public sealed class PolicyLoaderTests
 
         Assert.Equal("@acme/*", Assert.Single(policy.MinimumReleaseAgeExclude).Text);
     }
+
+    [Fact]
+    public void Parse_DeeplyNestedFlow_RefusedWithoutCrashing()
+    {
+        var yaml = "deny: " + new string('[', 100_000) + new string(']', 100_000) + "\n";
+
+        var diagnostic = Single(Parse(yaml));
+
+        Assert.Equal(DiagnosticIds.TooDeep, diagnostic.Id);
+        Assert.Equal(new SourceLocation("tollgate.yaml", 1, 7 + PolicyLoader.MaxFlowDepth), diagnostic.Location);
+    }
+
+    [Fact]
+    public void Parse_BracketsInsideQuotesAndComments_NotCountedAsNesting()
+    {
+        var yaml = "# [[[[ " + new string('[', 200) + "\nignore: [ { id: GHSA-1, reason: \"" + new string('{', 200) + "\", expires: 2026-01-01 } ]\n";
+
+        var result = Parse(yaml);
+
+        Assert.Empty(result.Diagnostics);
+    }
+
+    [Fact]
+    public void Parse_HugeText_RefusedAsTooLarge()
+    {
+        var diagnostic = Single(Parse("# " + new string('x', PolicyLoader.MaxChars)));
+
+        Assert.Equal(DiagnosticIds.FileTooLarge, diagnostic.Id);
+    }
 }
