@@ -288,9 +288,9 @@ public sealed class PolicyLoaderTests
     }
 
     [Fact]
-    public void Parse_UnclosedFlowList_ReportsSyntaxErrorNearIt()
+    public void LoadFile_UnclosedFlowList_ReportsSyntaxErrorNearIt()
     {
-        var diagnostic = Single(Parse("failOn: high\nrules:\n  TG1001: [warn\ndeny: []\n"));
+        var diagnostic = Single(LoadTestFile("syntax-error.yaml"));
 
         Assert.Equal(DiagnosticIds.PolicySyntax, diagnostic.Id);
         Assert.Equal(3, diagnostic.Location!.Line);
