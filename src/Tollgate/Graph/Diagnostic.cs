@@ -67,4 +67,8 @@ public static class DiagnosticIds
     public const string AuthoritativeFile = "TG0015";
     /// <summary>Malformed XML (project files, packages.config).</summary>
     public const string InvalidXml = "TG0016";
+    /// <summary>The policy file (tollgate.yaml) is valid YAML but a key or value is wrong: unknown key, wrong type, bad value.</summary>
+    public const string PolicyInvalid = "TG0020";
+    /// <summary>The policy file (tollgate.yaml) is not valid YAML.</summary>
+    public const string PolicySyntax = "TG0021";
 }
