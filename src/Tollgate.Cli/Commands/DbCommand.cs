@@ -143,7 +143,16 @@ internal static class DbCommand
     {
         var path = TollgateHome.DatabasePath(options.Database);
         var diagnostics = new DiagnosticBag();
-        var result = AdvisoryImporter.Import(options.Paths, new AdvisoryImportOptions { DatabasePath = path, Replace = options.Replace }, diagnostics, cancellationToken);
+        AdvisoryImportResult result;
+        try
+        {
+            result = AdvisoryImporter.Import(options.Paths, new AdvisoryImportOptions { DatabasePath = path, Replace = options.Replace }, diagnostics, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            terminal.Fail($"interrupted; the advisory database {path} is unchanged.");
+            return ExitCodes.InputError;
+        }
         terminal.Diagnostics(diagnostics.Items);
         if (!result.Succeeded)
         {
@@ -182,15 +191,23 @@ internal static class DbCommand
         using var http = CreateHttpClient();
         var updater = new AdvisoryUpdater(http);
         AdvisoryUpdateResult result;
-        if (terminal.Error.Profile.Capabilities.Interactive)
+        try
         {
-            result = await terminal.Error.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn())
-                .StartAsync(context => updater.UpdateAsync(updateOptions, diagnostics, new LiveProgress(context), cancellationToken)).ConfigureAwait(false);
+            if (terminal.Error.Profile.Capabilities.Interactive)
+            {
+                result = await terminal.Error.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn())
+                    .StartAsync(context => updater.UpdateAsync(updateOptions, diagnostics, new LiveProgress(context), cancellationToken)).ConfigureAwait(false);
+            }
+            else
+            {
+                result = await updater.UpdateAsync(updateOptions, diagnostics, new LineProgress(terminal), cancellationToken).ConfigureAwait(false);
+            }
         }
-        else
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            result = await updater.UpdateAsync(updateOptions, diagnostics, new LineProgress(terminal), cancellationToken).ConfigureAwait(false);
+            terminal.Fail($"interrupted; the advisory database {path} is unchanged.");
+            return ExitCodes.InputError;
         }
         terminal.Diagnostics(diagnostics.Items);
         switch (result.Outcome)
