@@ -17,10 +17,12 @@ namespace Tollgate.Cli
 
                 Start with:
                   tollgate deps PATH        which package versions a project pulls in, and why
+                  tollgate db update        download the advisory database (or `db import FILE` offline)
                 Exit codes: 0 pass, 1 policy failed, 2 usage or input error, 3 internal error.
                 """)
             {
                 DepsCommand.Create(terminal),
+                DbCommand.Create(terminal),
                 SbomCommand.Create(terminal),
                 InventoryCommand.Create(terminal),
             };

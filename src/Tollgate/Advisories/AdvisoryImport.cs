@@ -1,0 +1,352 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Tollgate.Graph;
+using Tollgate.Inputs;
+
+namespace Tollgate.Advisories;
+
+/// <summary>What an import should do besides reading its inputs.</summary>
+public sealed record AdvisoryImportOptions
+{
+    /// <summary>The database file to create or merge into.</summary>
+    public required string DatabasePath { get; init; }
+
+    /// <summary>Start from an empty database instead of merging into the existing one.</summary>
+    public bool Replace { get; init; }
+
+    /// <summary>What to record as the source (paths, or the update's base URL); by default the input paths.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Extra meta values to store with the data (HTTP validators of an update).</summary>
+    public ImmutableDictionary<string, string> Meta { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    public ArchiveLimits Limits { get; init; } = ArchiveLimits.Default;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>The counts of an import. <see cref="Succeeded"/> is false when nothing was changed.</summary>
+public sealed record AdvisoryImportResult
+{
+    public required bool Succeeded { get; init; }
+
+    /// <summary>Records read from the inputs (well-formed or not).</summary>
+    public int Read { get; init; }
+
+    /// <summary>New advisories written.</summary>
+    public int Inserted { get; init; }
+
+    /// <summary>Advisories replaced by a newer version (<c>modified</c> later than the stored one).</summary>
+    public int Updated { get; init; }
+
+    /// <summary>Records the database already had in the same or a newer version.</summary>
+    public int Unchanged { get; init; }
+
+    /// <summary>Well-formed records that affect no npm, PyPI or NuGet package.</summary>
+    public int OtherEcosystem { get; init; }
+
+    /// <summary>Malformed records, skipped with a diagnostic.</summary>
+    public int Rejected { get; init; }
+
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Records read per second.</summary>
+    public double RecordsPerSecond => Elapsed.TotalSeconds > 0 ? Read / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>
+/// Imports OSV records into the advisory database atomically: a new file is built beside the old one
+/// (starting from a copy of it, so an import merges and the newer <c>modified</c> wins), then renamed
+/// over it. A failed or interrupted import leaves the old database as it was and no temporary file.
+/// </summary>
+public static class AdvisoryImporter
+{
+    public static AdvisoryImportResult Import(IReadOnlyList<string> inputs, AdvisoryImportOptions options, DiagnosticBag diagnostics, CancellationToken cancellationToken = default)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var failed = new AdvisoryImportResult { Succeeded = false };
+        if (inputs.Count == 0)
+        {
+            diagnostics.Error(DiagnosticIds.NoInput, "no input given", hint: "give OSV all.zip archives, folders of OSV .json records, or .json files");
+            return failed;
+        }
+        var missing = inputs.Where(i => !File.Exists(i) && !Directory.Exists(i)).ToList();
+        foreach (var path in missing)
+        {
+            diagnostics.Error(DiagnosticIds.NoInput, $"no such file or folder: {path}", new SourceLocation(path));
+        }
+        if (missing.Count > 0)
+        {
+            return failed;
+        }
+
+        var target = Path.GetFullPath(options.DatabasePath);
+        var folder = Path.GetDirectoryName(target) ?? ".";
+        Directory.CreateDirectory(folder);
+        RemoveStaleTemporaryFiles(target);
+        var temp = Path.Combine(folder, $".{Path.GetFileName(target)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            if (!options.Replace && File.Exists(target))
+            {
+                if (!CanMergeInto(target, diagnostics))
+                {
+                    return failed;
+                }
+                File.Copy(target, temp);
+            }
+            AdvisoryImportResult counts;
+            using (var writer = AdvisoryStoreWriter.Open(temp, out var error))
+            {
+                if (writer is null)
+                {
+                    diagnostics.Error(DiagnosticIds.FileUnreadable, $"cannot use the advisory database {target}: {error}", new SourceLocation(target),
+                        "pass --replace to rebuild it from the inputs, or --db to import into another file");
+                    return failed;
+                }
+                counts = ReadInputs(inputs, options, writer, diagnostics, cancellationToken);
+                if (!counts.Succeeded)
+                {
+                    return failed;
+                }
+                var now = options.Time.GetUtcNow();
+                writer.SetMeta(AdvisoryMetaKeys.Source, options.Source ?? string.Join(", ", inputs.Select(Path.GetFullPath)));
+                writer.SetMeta(AdvisoryMetaKeys.ImportedAt, AdvisoryStoreSchema.FormatTime(now));
+                writer.SetMeta(AdvisoryMetaKeys.LastImport, string.Create(CultureInfo.InvariantCulture,
+                    $"read={counts.Read} inserted={counts.Inserted} updated={counts.Updated} unchanged={counts.Unchanged} other={counts.OtherEcosystem} rejected={counts.Rejected}"));
+                foreach (var (key, value) in options.Meta)
+                {
+                    writer.SetMeta(key, value);
+                }
+                writer.Commit();
+            }
+            FlushToDisk(temp);
+            File.Move(temp, target, overwrite: true);
+            return counts with { Elapsed = stopwatch.Elapsed };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SqliteException)
+        {
+            diagnostics.Error(DiagnosticIds.FileUnreadable, $"the import failed and nothing was changed: {AdvisoryStore.SqliteMessage(e)}", new SourceLocation(target));
+            return failed;
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+            DeleteQuietly(temp + "-journal");
+        }
+    }
+
+    /// <summary>A document read from an input, or a mapped record ready for the database.</summary>
+    private readonly record struct Document(string Source, byte[] Json);
+
+    private readonly record struct Mapped(OsvReadStatus Status, Advisory? Advisory, byte[]? Compressed);
+
+    // Three stages, one thread each, so reading archives, parsing JSON and writing SQLite overlap.
+    // Each stage keeps the order of its input: which of two copies of a record wins stays deterministic.
+    private static AdvisoryImportResult ReadInputs(IReadOnlyList<string> inputs, AdvisoryImportOptions options, AdvisoryStoreWriter writer, DiagnosticBag diagnostics, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var documents = new BlockingCollection<Document>(boundedCapacity: 2048);
+        using var mapped = new BlockingCollection<Mapped>(boundedCapacity: 2048);
+        var archiveDiagnostics = new DiagnosticBag();
+        var recordDiagnostics = new DiagnosticBag();
+
+        var reading = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                foreach (var input in inputs)
+                {
+                    var ok = AdvisoryArchive.Read(input, options.Limits, archiveDiagnostics,
+                        (source, json) => documents.Add(new Document(source, json.ToArray()), stop.Token), stop.Token);
+                    if (!ok)
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            finally
+            {
+                documents.CompleteAdding();
+            }
+        }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        var parsing = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                byte[]? buffer = null;
+                foreach (var document in documents.GetConsumingEnumerable(stop.Token))
+                {
+                    var result = OsvReader.Read(document.Json, document.Source, recordDiagnostics);
+                    var compressed = result.Status == OsvReadStatus.Read ? AdvisoryStoreWriter.Compress(document.Json, ref buffer) : null;
+                    mapped.Add(new Mapped(result.Status, result.Advisory, compressed), stop.Token);
+                }
+            }
+            finally
+            {
+                mapped.CompleteAdding();
+            }
+        }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        int read = 0, inserted = 0, updated = 0, unchanged = 0, other = 0, rejected = 0;
+        try
+        {
+            foreach (var item in mapped.GetConsumingEnumerable(stop.Token))
+            {
+                read++;
+                switch (item.Status)
+                {
+                    case OsvReadStatus.Rejected:
+                        rejected++;
+                        break;
+                    case OsvReadStatus.OtherEcosystem:
+                        other++;
+                        break;
+                    default:
+                        switch (writer.Upsert(item.Advisory!, item.Compressed!))
+                        {
+                            case UpsertOutcome.Inserted: inserted++; break;
+                            case UpsertOutcome.Updated: updated++; break;
+                            default: unchanged++; break;
+                        }
+                        break;
+                }
+            }
+        }
+        catch
+        {
+            stop.Cancel();
+            throw;
+        }
+        finally
+        {
+            // Wait for both stages whatever happened, so no thread still reads an input after we return.
+            try
+            {
+                Task.WaitAll(reading, parsing);
+            }
+            catch (AggregateException) when (stop.IsCancellationRequested)
+            {
+            }
+            foreach (var d in archiveDiagnostics.Items.Concat(recordDiagnostics.Items))
+            {
+                diagnostics.Add(d);
+            }
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        // An exception of a stage (a bug, or an I/O failure) surfaces here.
+        if (!reading.GetAwaiter().GetResult())
+        {
+            return new AdvisoryImportResult { Succeeded = false };
+        }
+        parsing.GetAwaiter().GetResult();
+        return new AdvisoryImportResult
+        {
+            Succeeded = true,
+            Read = read,
+            Inserted = inserted,
+            Updated = updated,
+            Unchanged = unchanged,
+            OtherEcosystem = other,
+            Rejected = rejected,
+        };
+    }
+
+    private static bool CanMergeInto(string target, DiagnosticBag diagnostics)
+    {
+        if (AdvisoryStore.TryOpen(target, out var store, out var error))
+        {
+            store.Dispose();
+            return true;
+        }
+        // An older schema is fine: the writer upgrades the copy. Anything else would be overwritten blindly.
+        if (error.Problem == AdvisoryStoreProblem.WrongVersion && error.Message.Contains("this release reads", StringComparison.Ordinal) && OlderSchema(target))
+        {
+            return true;
+        }
+        diagnostics.Error(DiagnosticIds.FileUnreadable, error.Message, new SourceLocation(target),
+            "pass --replace to rebuild it from the inputs, or --db to import into another file");
+        return false;
+    }
+
+    private static bool OlderSchema(string path)
+    {
+        try
+        {
+            using var connection = new SqliteConnection(AdvisoryStoreSchema.ConnectionString(path, SqliteOpenMode.ReadOnly));
+            connection.Open();
+            var version = AdvisoryStoreSchema.ReadVersion(connection);
+            return version > 0 && version < AdvisoryStoreSchema.CurrentVersion;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>fsync before the rename, so a crash cannot leave a renamed but half-written database.</summary>
+    private static void FlushToDisk(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Removes temporary files left by imports whose process was killed (no finally block ran).</summary>
+    private static void RemoveStaleTemporaryFiles(string target)
+    {
+        var folder = Path.GetDirectoryName(target)!;
+        var prefix = $".{Path.GetFileName(target)}.";
+        foreach (var file in Directory.EnumerateFiles(folder, prefix + "*.tmp*"))
+        {
+            var rest = Path.GetFileName(file)[prefix.Length..];
+            var dot = rest.IndexOf('.', StringComparison.Ordinal);
+            if (dot > 0 && int.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && !IsRunning(pid))
+            {
+                DeleteQuietly(file);
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId)
+        {
+            return true;
+        }
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

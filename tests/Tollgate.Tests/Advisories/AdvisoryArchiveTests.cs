@@ -1,0 +1,167 @@
+using System.IO.Compression;
+using Tollgate.Advisories;
+using Tollgate.Graph;
+using Tollgate.Inputs;
+
+namespace Tollgate.Tests.Advisories;
+
+public sealed class AdvisoryArchiveTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Db => _temp.File("advisories.db");
+
+    [Fact]
+    public void Import_ArchiveBuiltFromRecords_ImportsEntriesAtTheRoot()
+    {
+        var zip = _temp.File("all.zip");
+        OsvTestData.WriteGitHubAndMaliciousArchive(zip);
+        var diagnostics = new DiagnosticBag();
+
+        var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions { DatabasePath = Db }, diagnostics);
+
+        Assert.True(result.Succeeded);
+        Assert.Empty(diagnostics.Items);
+        Assert.Equal(11, result.Inserted);
+    }
+
+    [Theory]
+    [InlineData("../evil.json")]
+    [InlineData("records/../../evil.json")]
+    [InlineData("/etc/evil.json")]
+    [InlineData("\\evil.json")]
+    [InlineData("C:/evil.json")]
+    [InlineData("..\\evil.json")]
+    public void IsSafeEntryName_PathLeavingTheArchive_IsFalse(string name) =>
+        Assert.False(AdvisoryArchive.IsSafeEntryName(name));
+
+    [Theory]
+    [InlineData("GHSA-xvch-5gv4-984h.json")]
+    [InlineData("PyPI/PYSEC-2005-1.json")]
+    [InlineData("a..b.json")]
+    public void IsSafeEntryName_PlainName_IsTrue(string name) =>
+        Assert.True(AdvisoryArchive.IsSafeEntryName(name));
+
+    [Fact]
+    public void Import_EntryWithDotDotPath_SkippedWithDiagnosticOthersImported()
+    {
+        var zip = _temp.File("all.zip");
+        var record = File.ReadAllBytes(Path.Combine(TestData.Shared("osv", "github")!, "GHSA-xvch-5gv4-984h.json"));
+        using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
+        {
+            Write(archive, "../GHSA-pxg6-pf52-xh8x.json", File.ReadAllBytes(Path.Combine(TestData.Shared("osv", "github")!, "GHSA-pxg6-pf52-xh8x.json")));
+            Write(archive, "GHSA-xvch-5gv4-984h.json", record);
+        }
+        var diagnostics = new DiagnosticBag();
+
+        var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions { DatabasePath = Db }, diagnostics);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(1, result.Inserted);
+        var warning = Assert.Single(diagnostics.Items);
+        Assert.Equal(DiagnosticIds.InvalidEntry, warning.Id);
+        Assert.Equal($"{zip}!../GHSA-pxg6-pf52-xh8x.json", warning.Location!.File);
+        using var store = AdvisoryStore.Open(Db);
+        Assert.Empty(store.FindByPackage(Ecosystem.Npm, "cookie"));
+        Assert.Single(store.FindByPackage(Ecosystem.Npm, "minimist"));
+    }
+
+    [Fact]
+    public void Import_ZipBombEntry_RejectedWithoutInflatingIt()
+    {
+        // 200 MiB of zeros, streamed into the archive: deflate turns it into a few hundred kilobytes.
+        var zip = _temp.File("bomb.zip");
+        using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
+        {
+            var entry = archive.CreateEntry("GHSA-bomb-bomb-bomb.json", CompressionLevel.Fastest);
+            using (var stream = entry.Open())
+            {
+                var zeros = new byte[1 << 20];
+                for (var i = 0; i < 200; i++)
+                {
+                    stream.Write(zeros);
+                }
+            }
+            Write(archive, "MAL-2024-4003.json", File.ReadAllBytes(Path.Combine(TestData.Shared("osv", "malicious")!, "MAL-2024-4003.json")));
+        }
+        Assert.True(new FileInfo(zip).Length < 2 * 1024 * 1024);
+        var diagnostics = new DiagnosticBag();
+
+        var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions { DatabasePath = Db }, diagnostics);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(1, result.Inserted);
+        var warning = Assert.Single(diagnostics.Items);
+        Assert.Equal(DiagnosticIds.FileTooLarge, warning.Id);
+        Assert.Contains("GHSA-bomb-bomb-bomb.json", warning.Location!.File, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Import_EntryExpandingFarBeyondJson_RejectedByRatio()
+    {
+        var zip = _temp.File("ratio.zip");
+        using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
+        {
+            // 4 MiB of spaces: under the per-entry limit, but no OSV record compresses 1000:1.
+            var entry = archive.CreateEntry("PYSEC-0000-1.json", CompressionLevel.SmallestSize);
+            using var stream = entry.Open();
+            stream.Write(Enumerable.Repeat((byte)' ', 4 << 20).ToArray());
+        }
+        var diagnostics = new DiagnosticBag();
+
+        var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions { DatabasePath = Db }, diagnostics);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(0, result.Read);
+        Assert.Contains(":1", Assert.Single(diagnostics.Items).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Import_ArchiveOverTheTotalLimit_FailsAndChangesNothing()
+    {
+        var zip = _temp.File("all.zip");
+        OsvTestData.WriteGitHubAndMaliciousArchive(zip);
+        var diagnostics = new DiagnosticBag();
+
+        var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions
+        {
+            DatabasePath = Db,
+            Limits = new ArchiveLimits { MaxTotalBytes = 10_000 },
+        }, diagnostics);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(DiagnosticSeverity.Error, Assert.Single(diagnostics.Items).Severity);
+        Assert.Equal(["all.zip"], _temp.Files());
+    }
+
+    [Fact]
+    public void Import_EntryLargerThanTheEntryLimit_SkippedWithDiagnostic()
+    {
+        var record = File.ReadAllBytes(Path.Combine(TestData.Shared("osv", "github")!, "GHSA-xvch-5gv4-984h.json"));
+        var zip = _temp.File("lying.zip");
+        using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
+        {
+            Write(archive, "GHSA-xvch-5gv4-984h.json", record);
+        }
+        var diagnostics = new DiagnosticBag();
+
+        var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions
+        {
+            DatabasePath = Db,
+            Limits = new ArchiveLimits { MaxEntryBytes = record.Length - 1 },
+        }, diagnostics);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(0, result.Read);
+        Assert.Equal(DiagnosticIds.FileTooLarge, Assert.Single(diagnostics.Items).Id);
+    }
+
+    private static void Write(ZipArchive archive, string name, byte[] content)
+    {
+        var entry = archive.CreateEntry(name, CompressionLevel.Optimal);
+        using var stream = entry.Open();
+        stream.Write(content);
+    }
+}
