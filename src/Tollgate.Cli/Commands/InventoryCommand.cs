@@ -51,7 +51,7 @@ internal static class InventoryCommand
     }
 
     internal static string ResolveStore(string? store) =>
-        store ?? Environment.GetEnvironmentVariable("TOLLGATE_STORE") ?? Path.Combine(TollgatePaths.Home, "inventory.db");
+        store ?? Environment.GetEnvironmentVariable("TOLLGATE_STORE") ?? Path.Combine(Tollgate.Advisories.TollgateHome.Resolve(), "inventory.db");
 
     private static Command Add(Terminal terminal)
     {

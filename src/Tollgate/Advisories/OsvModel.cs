@@ -68,6 +68,9 @@ public sealed record AdvisoryRange
 
     /// <summary>The range's <c>database_specific</c> object as raw JSON text, or null.</summary>
     public string? DatabaseSpecific { get; init; }
+
+    /// <summary>A range of the given type with these events (tests and hand-built records).</summary>
+    public static AdvisoryRange Of(RangeType type, ImmutableArray<RangeEvent> events) => new() { Type = type, Events = events };
 }
 
 /// <summary>One package an advisory affects, in one of the supported ecosystems.</summary>

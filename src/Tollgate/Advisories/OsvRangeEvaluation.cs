@@ -4,36 +4,6 @@ using Tollgate.Graph;
 
 namespace Tollgate.Advisories;
 
-/// <summary>The kind of one OSV range event.</summary>
-public enum OsvRangeEventKind
-{
-    /// <summary><c>introduced</c>: affected from this version on (inclusive); <c>"0"</c> means from the start.</summary>
-    Introduced,
-    /// <summary><c>fixed</c>: not affected from this version on (exclusive end).</summary>
-    Fixed,
-    /// <summary><c>last_affected</c>: affected up to and including this version.</summary>
-    LastAffected,
-    /// <summary><c>limit</c>: only versions below some limit are considered; <c>"*"</c> means infinity.</summary>
-    Limit,
-}
-
-/// <summary>The type of an OSV range: how its event versions are ordered.</summary>
-public enum OsvRangeType
-{
-    /// <summary>SemVer 2.0.0 precedence, whatever the ecosystem.</summary>
-    Semver,
-    /// <summary>The ecosystem's own version order.</summary>
-    Ecosystem,
-    /// <summary>Git commits: needs the repository, so never evaluated here.</summary>
-    Git,
-}
-
-/// <summary>One event of an OSV range, e.g. <c>{"fixed": "1.2.3"}</c>.</summary>
-public sealed record OsvRangeEvent(OsvRangeEventKind Kind, string Version);
-
-/// <summary>One entry of an OSV <c>affected[].ranges</c> list.</summary>
-public sealed record OsvAffectedRange(OsvRangeType Type, ImmutableArray<OsvRangeEvent> Events);
-
 /// <summary>The answer for one version: affected or not, plus the ranges that could not be evaluated and why.</summary>
 public sealed record OsvRangeVerdict(bool IsAffected, ImmutableArray<string> Unevaluated);
 
@@ -45,7 +15,7 @@ public sealed record OsvRangeVerdict(bool IsAffected, ImmutableArray<string> Une
 public static class OsvRangeEvaluator
 {
     /// <summary>Evaluates one <c>affected[]</c> entry of the given ecosystem for <paramref name="version"/>.</summary>
-    public static OsvRangeVerdict Evaluate(Ecosystem ecosystem, string version, IEnumerable<OsvAffectedRange> ranges, IEnumerable<string> versions)
+    public static OsvRangeVerdict Evaluate(Ecosystem ecosystem, string version, IEnumerable<AdvisoryRange> ranges, IEnumerable<string> versions)
     {
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(ranges);
@@ -55,7 +25,7 @@ public static class OsvRangeEvaluator
         var unevaluated = ImmutableArray.CreateBuilder<string>();
         foreach (var range in ranges)
         {
-            if (range.Type == OsvRangeType.Git)
+            if (range.Type == RangeType.Git)
             {
                 continue;
             }
@@ -70,17 +40,17 @@ public static class OsvRangeEvaluator
     }
 
     /// <summary>True when <see cref="Evaluate"/> finds the version affected.</summary>
-    public static bool IsAffected(Ecosystem ecosystem, string version, IEnumerable<OsvAffectedRange> ranges, IEnumerable<string> versions) =>
+    public static bool IsAffected(Ecosystem ecosystem, string version, IEnumerable<AdvisoryRange> ranges, IEnumerable<string> versions) =>
         Evaluate(ecosystem, version, ranges, versions).IsAffected;
 
     /// <summary>
     /// The lowest <c>fixed</c> version above <paramref name="version"/>, taken from the ranges that
     /// affect it (or from all ranges when none does); null when there is none.
     /// </summary>
-    public static string? LowestFixAbove(Ecosystem ecosystem, string version, IEnumerable<OsvAffectedRange> ranges)
+    public static string? LowestFixAbove(Ecosystem ecosystem, string version, IEnumerable<AdvisoryRange> ranges)
     {
         ArgumentNullException.ThrowIfNull(ranges);
-        var evaluable = ranges.Where(r => r.Type != OsvRangeType.Git).ToList();
+        var evaluable = ranges.Where(r => r.Type != RangeType.Git).ToList();
         var affecting = evaluable.Where(r => Walk(ecosystem, r, version).Affected).ToList();
         string? best = null;
         IComparableVersion? bestParsed = null;
@@ -93,7 +63,7 @@ public static class OsvRangeEvaluator
             }
             foreach (var e in range.Events)
             {
-                if (e.Kind == OsvRangeEventKind.Fixed && scheme.TryParse(e.Version, out var fix)
+                if (e.Kind == RangeEventKind.Fixed && scheme.TryParse(e.Version, out var fix)
                     && scheme.Compare(fix, installed) > 0
                     && (bestParsed is null || (bestParsed.GetType() == fix.GetType() && scheme.Compare(fix, bestParsed) < 0)))
                 {
@@ -105,8 +75,8 @@ public static class OsvRangeEvaluator
         return best;
     }
 
-    private static IVersionScheme SchemeOf(Ecosystem ecosystem, OsvRangeType type) =>
-        type == OsvRangeType.Semver ? VersionSchemes.SemVer : VersionSchemes.For(ecosystem);
+    private static IVersionScheme SchemeOf(Ecosystem ecosystem, RangeType type) =>
+        type == RangeType.Semver ? VersionSchemes.SemVer : VersionSchemes.For(ecosystem);
 
     /// <summary>OSV compares <c>v == version</c>; equal-by-ecosystem spellings (<c>1.0</c> and <c>1.0.0</c> on PyPI) count too.</summary>
     private static bool IsListed(IVersionScheme scheme, string version, IEnumerable<string> versions)
@@ -126,9 +96,9 @@ public static class OsvRangeEvaluator
     private readonly record struct WalkResult(bool Affected, string? Problem);
 
     /// <summary>A position on the range's axis: a version, or one of the ends "0" (introduced) and "*" (limit).</summary>
-    private readonly record struct Point(OsvRangeEvent Event, IComparableVersion? Version, int End);
+    private readonly record struct Point(RangeEvent Event, IComparableVersion? Version, int End);
 
-    private static WalkResult Walk(Ecosystem ecosystem, OsvAffectedRange range, string version)
+    private static WalkResult Walk(Ecosystem ecosystem, AdvisoryRange range, string version)
     {
         var scheme = SchemeOf(ecosystem, range.Type);
         if (!scheme.TryParse(version, out var v))
@@ -138,11 +108,11 @@ public static class OsvRangeEvaluator
         var points = new List<Point>(range.Events.Length);
         foreach (var e in range.Events)
         {
-            if (e.Kind == OsvRangeEventKind.Introduced && e.Version == "0")
+            if (e.Kind == RangeEventKind.Introduced && e.Version == "0")
             {
                 points.Add(new Point(e, null, -1));
             }
-            else if (e.Kind == OsvRangeEventKind.Limit && e.Version.Contains('*', StringComparison.Ordinal))
+            else if (e.Kind == RangeEventKind.Limit && e.Version.Contains('*', StringComparison.Ordinal))
             {
                 points.Add(new Point(e, null, 1));
             }
@@ -158,7 +128,7 @@ public static class OsvRangeEvaluator
 
         int CompareToPoint(Point p) => p.End != 0 ? -p.End : scheme.Compare(v, p.Version!);
 
-        var limits = points.Where(p => p.Event.Kind == OsvRangeEventKind.Limit).ToList();
+        var limits = points.Where(p => p.Event.Kind == RangeEventKind.Limit).ToList();
         if (limits.Count > 0 && !limits.Any(p => CompareToPoint(p) < 0))
         {
             return new WalkResult(false, null);
@@ -169,7 +139,7 @@ public static class OsvRangeEvaluator
         var sorted = points
             .Select((p, i) => (p, i))
             .OrderBy(x => x.p, Comparer<Point>.Create((a, b) => ComparePoints(scheme, a, b)))
-            .ThenBy(x => x.p.Event.Kind == OsvRangeEventKind.Introduced ? 0 : 1)
+            .ThenBy(x => x.p.Event.Kind == RangeEventKind.Introduced ? 0 : 1)
             .ThenBy(x => x.i)
             .Select(x => x.p);
 
@@ -179,13 +149,13 @@ public static class OsvRangeEvaluator
             int c = CompareToPoint(p);
             switch (p.Event.Kind)
             {
-                case OsvRangeEventKind.Introduced when c >= 0:
+                case RangeEventKind.Introduced when c >= 0:
                     vulnerable = true;
                     break;
-                case OsvRangeEventKind.Fixed when c >= 0:
+                case RangeEventKind.Fixed when c >= 0:
                     vulnerable = false;
                     break;
-                case OsvRangeEventKind.LastAffected when c > 0:
+                case RangeEventKind.LastAffected when c > 0:
                     vulnerable = false;
                     break;
             }

@@ -3,15 +3,6 @@ using Tollgate.Graph;
 
 namespace Tollgate.Policy;
 
-/// <summary>How much a finding counts: <c>fail</c> fails the verdict, <c>warn</c> and <c>info</c> are shown, <c>off</c> is dropped.</summary>
-public enum RuleLevel
-{
-    Off = 0,
-    Info = 1,
-    Warn = 2,
-    Fail = 3,
-}
-
 /// <summary>What a known-malicious package version does to the verdict.</summary>
 public enum MaliciousAction
 {

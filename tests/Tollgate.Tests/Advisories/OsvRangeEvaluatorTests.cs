@@ -9,13 +9,13 @@ namespace Tollgate.Tests.Advisories;
 
 public sealed class OsvRangeEvaluatorTests
 {
-    private static OsvAffectedRange Range(OsvRangeType type, params (OsvRangeEventKind Kind, string Version)[] events) =>
-        new(type, [.. events.Select(e => new OsvRangeEvent(e.Kind, e.Version))]);
+    private static AdvisoryRange Range(RangeType type, params (RangeEventKind Kind, string Version)[] events) =>
+        AdvisoryRange.Of(type, [.. events.Select(e => new RangeEvent(e.Kind, e.Version))]);
 
-    private const OsvRangeEventKind I = OsvRangeEventKind.Introduced;
-    private const OsvRangeEventKind F = OsvRangeEventKind.Fixed;
-    private const OsvRangeEventKind L = OsvRangeEventKind.LastAffected;
-    private const OsvRangeEventKind Lim = OsvRangeEventKind.Limit;
+    private const RangeEventKind I = RangeEventKind.Introduced;
+    private const RangeEventKind F = RangeEventKind.Fixed;
+    private const RangeEventKind L = RangeEventKind.LastAffected;
+    private const RangeEventKind Lim = RangeEventKind.Limit;
 
     /// <summary>The OSV schema's own examples (Evaluation and Examples sections).</summary>
     [Theory]
@@ -30,7 +30,7 @@ public sealed class OsvRangeEvaluatorTests
     [InlineData("0.9.9", false)]
     public void OsvRangeEvaluator_SchemaMultipleRangeExample_MatchesSchema(string version, bool expected)
     {
-        var range = Range(OsvRangeType.Semver, (I, "1.0.0"), (F, "1.0.2"), (I, "3.0.0"), (F, "3.2.5"));
+        var range = Range(RangeType.Semver, (I, "1.0.0"), (F, "1.0.2"), (I, "3.0.0"), (F, "3.2.5"));
         Assert.Equal(expected, OsvRangeEvaluator.IsAffected(Ecosystem.Npm, version, [range], []));
     }
 
@@ -41,15 +41,15 @@ public sealed class OsvRangeEvaluatorTests
     [InlineData("0.0.0", true, true)]
     public void OsvRangeEvaluator_LastAffectedVersusFixed_InclusiveVersusExclusive(string version, bool lastAffected, bool fixedRange)
     {
-        Assert.Equal(lastAffected, OsvRangeEvaluator.IsAffected(Ecosystem.Npm, version, [Range(OsvRangeType.Ecosystem, (I, "0"), (L, "2.1.214"))], []));
-        Assert.Equal(fixedRange, OsvRangeEvaluator.IsAffected(Ecosystem.Npm, version, [Range(OsvRangeType.Semver, (I, "0"), (F, "2.1.214"))], []));
+        Assert.Equal(lastAffected, OsvRangeEvaluator.IsAffected(Ecosystem.Npm, version, [Range(RangeType.Ecosystem, (I, "0"), (L, "2.1.214"))], []));
+        Assert.Equal(fixedRange, OsvRangeEvaluator.IsAffected(Ecosystem.Npm, version, [Range(RangeType.Semver, (I, "0"), (F, "2.1.214"))], []));
     }
 
     [Fact]
     public void OsvRangeEvaluator_UnsortedEvents_AreSortedByEcosystemOrder()
     {
         // PEP 440 order: 1.0rc1 < 1.0 < 1.0.post1; lexical order would differ.
-        var range = Range(OsvRangeType.Ecosystem, (F, "1.0.post1"), (I, "1.0rc1"));
+        var range = Range(RangeType.Ecosystem, (F, "1.0.post1"), (I, "1.0rc1"));
         Assert.True(OsvRangeEvaluator.IsAffected(Ecosystem.PyPI, "1.0", [range], []));
         Assert.True(OsvRangeEvaluator.IsAffected(Ecosystem.PyPI, "1.0rc1", [range], []));
         Assert.False(OsvRangeEvaluator.IsAffected(Ecosystem.PyPI, "1.0.post1", [range], []));
@@ -59,10 +59,10 @@ public sealed class OsvRangeEvaluatorTests
     [Fact]
     public void OsvRangeEvaluator_Limit_BoundsTheRange()
     {
-        var range = Range(OsvRangeType.Ecosystem, (I, "0"), (Lim, "2.0.0"));
+        var range = Range(RangeType.Ecosystem, (I, "0"), (Lim, "2.0.0"));
         Assert.True(OsvRangeEvaluator.IsAffected(Ecosystem.NuGet, "1.9.9", [range], []));
         Assert.False(OsvRangeEvaluator.IsAffected(Ecosystem.NuGet, "2.0.0", [range], []));
-        var star = Range(OsvRangeType.Ecosystem, (I, "1.0.0"), (Lim, "*"));
+        var star = Range(RangeType.Ecosystem, (I, "1.0.0"), (Lim, "*"));
         Assert.True(OsvRangeEvaluator.IsAffected(Ecosystem.NuGet, "99.0.0", [star], []));
     }
 
@@ -78,19 +78,19 @@ public sealed class OsvRangeEvaluatorTests
     [Fact]
     public void OsvRangeEvaluator_GitRange_IsIgnored()
     {
-        var git = Range(OsvRangeType.Git, (I, "0"));
+        var git = Range(RangeType.Git, (I, "0"));
         Assert.False(OsvRangeEvaluator.IsAffected(Ecosystem.Npm, "1.0.0", [git], []));
     }
 
     [Fact]
     public void OsvRangeEvaluator_UnparseableVersion_IsReportedNotThrown()
     {
-        var verdict = OsvRangeEvaluator.Evaluate(Ecosystem.Npm, "1.0.0", [Range(OsvRangeType.Semver, (I, "0"), (F, "banana"))], []);
+        var verdict = OsvRangeEvaluator.Evaluate(Ecosystem.Npm, "1.0.0", [Range(RangeType.Semver, (I, "0"), (F, "banana"))], []);
         Assert.False(verdict.IsAffected);
         Assert.Contains("banana", Assert.Single(verdict.Unevaluated), StringComparison.Ordinal);
 
         // A SEMVER range orders by SemVer even on PyPI; a PEP 440-only version cannot be placed in it.
-        var pypi = OsvRangeEvaluator.Evaluate(Ecosystem.PyPI, "1.0rc1", [Range(OsvRangeType.Semver, (I, "0"), (F, "2.0.0"))], []);
+        var pypi = OsvRangeEvaluator.Evaluate(Ecosystem.PyPI, "1.0rc1", [Range(RangeType.Semver, (I, "0"), (F, "2.0.0"))], []);
         Assert.False(pypi.IsAffected);
         Assert.Single(pypi.Unevaluated);
     }
@@ -99,7 +99,7 @@ public sealed class OsvRangeEvaluatorTests
     public void OsvRangeEvaluator_SemverRangeOnPyPI_UsesSemVerPrecedence()
     {
         // Under SemVer 1.0.0-rc.1 < 1.0.0; the PyPI scheme could not parse "1.0.0-rc.1" the same way.
-        var range = Range(OsvRangeType.Semver, (I, "1.0.0-rc.1"), (F, "1.0.0"));
+        var range = Range(RangeType.Semver, (I, "1.0.0-rc.1"), (F, "1.0.0"));
         Assert.True(OsvRangeEvaluator.IsAffected(Ecosystem.PyPI, "1.0.0-rc.2", [range], []));
         Assert.False(OsvRangeEvaluator.IsAffected(Ecosystem.PyPI, "1.0.0", [range], []));
     }
@@ -111,8 +111,8 @@ public sealed class OsvRangeEvaluatorTests
     public void OsvRangeEvaluator_LowestFixAbove_PicksTheBranchFix(string installed, string? expected)
     {
         var ranges = ImmutableArray.Create(
-            Range(OsvRangeType.Ecosystem, (I, "2.0.0"), (F, "2.3.0")),
-            Range(OsvRangeType.Ecosystem, (I, "1.0.0"), (F, "1.5.0")));
+            Range(RangeType.Ecosystem, (I, "2.0.0"), (F, "2.3.0")),
+            Range(RangeType.Ecosystem, (I, "1.0.0"), (F, "1.5.0")));
         Assert.Equal(expected, OsvRangeEvaluator.LowestFixAbove(Ecosystem.Npm, installed, ranges));
     }
 
@@ -125,7 +125,7 @@ public sealed class OsvRangeEvaluatorTests
     public void OsvRangeEvaluator_RandomNpmEvents_AgreeWithNodeSemverIntervals()
     {
         var random = new Random(7);
-        var cases = new List<(JsonObject Query, string Version, OsvAffectedRange Range)>();
+        var cases = new List<(JsonObject Query, string Version, AdvisoryRange Range)>();
         for (int i = 0; i < 2500; i++)
         {
             var range = RandomRange(random, () => NpmGenerator.Version(random).TrimStart('v'), s => Tollgate.Ecosystems.Npm.NpmVersion.TryParse(s, out var v) ? v : null);
@@ -203,14 +203,14 @@ public sealed class OsvRangeEvaluatorTests
     /// A random event list (shuffled, as OSV allows) and its meaning as intervals: after sorting, each
     /// introduced opens an interval closed by the next fixed or last_affected.
     /// </summary>
-    private static (OsvAffectedRange Range, List<Interval> Intervals, List<string> Limits)? RandomRange<T>(Random random, Func<string> version, Func<string, T?> parse)
+    private static (AdvisoryRange Range, List<Interval> Intervals, List<string> Limits)? RandomRange<T>(Random random, Func<string> version, Func<string, T?> parse)
         where T : class, IComparable<T>
     {
-        var points = new List<(OsvRangeEventKind Kind, string Text, T Parsed)>();
+        var points = new List<(RangeEventKind Kind, string Text, T Parsed)>();
         var distinct = new HashSet<T>();
         int pairs = random.Next(1, 3);
         bool useLastAffected = random.Next(4) == 0;
-        var events = new List<OsvRangeEvent>();
+        var events = new List<RangeEvent>();
         var texts = Enumerable.Range(0, pairs * 2).Select(_ => version()).ToList();
         var parsed = texts.Select(parse).ToList();
         if (parsed.Any(p => p is null) || parsed.Select(p => p!).Distinct(new CompareEquality<T>()).Count() != parsed.Count)
@@ -226,10 +226,10 @@ public sealed class OsvRangeEvaluatorTests
             string to = order[(2 * p) + 1].First;
             bool open = p == pairs - 1 && random.Next(4) == 0;
             string? fromText = p == 0 && fromZero ? null : from;
-            events.Add(new OsvRangeEvent(OsvRangeEventKind.Introduced, fromText ?? "0"));
+            events.Add(new RangeEvent(RangeEventKind.Introduced, fromText ?? "0"));
             if (!open)
             {
-                events.Add(new OsvRangeEvent(useLastAffected ? OsvRangeEventKind.LastAffected : OsvRangeEventKind.Fixed, to));
+                events.Add(new RangeEvent(useLastAffected ? RangeEventKind.LastAffected : RangeEventKind.Fixed, to));
             }
             intervals.Add(new Interval(fromText, open ? null : to, useLastAffected));
         }
@@ -242,10 +242,10 @@ public sealed class OsvRangeEvaluatorTests
                 return null;
             }
             limits.Add(limit);
-            events.Add(new OsvRangeEvent(OsvRangeEventKind.Limit, limit));
+            events.Add(new RangeEvent(RangeEventKind.Limit, limit));
         }
         var shuffled = events.OrderBy(_ => random.Next()).ToImmutableArray();
-        return (new OsvAffectedRange(OsvRangeType.Ecosystem, shuffled), intervals, limits);
+        return (AdvisoryRange.Of(RangeType.Ecosystem, shuffled), intervals, limits);
     }
 
     private sealed class CompareEquality<T> : IEqualityComparer<T>

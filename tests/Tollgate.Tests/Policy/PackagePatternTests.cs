@@ -158,7 +158,7 @@ public sealed class PackagePatternTests
     [InlineData("pkg:pypi/acme_internal", "acme-internal", true)]
     public void Matches_PyPIName_UsesPep503Normalisation(string pattern, string name, bool expected)
     {
-        Assert.Equal(expected, PackagePattern.Parse(pattern).Matches(PyPI(name, "1.0")));
+        Assert.Equal(expected, PackagePattern.Parse(pattern).Matches(PyPIPackage(name, "1.0")));
     }
 
     [Fact]
@@ -167,7 +167,7 @@ public sealed class PackagePatternTests
         var pattern = PackagePattern.Parse("colors");
 
         Assert.True(pattern.Matches(Npm("colors", "1.4.1")));
-        Assert.True(pattern.Matches(PyPI("colors", "1.0")));
+        Assert.True(pattern.Matches(PyPIPackage("colors", "1.0")));
         Assert.True(pattern.Matches(NuGetPackage("Colors", "1.0.0")));
     }
 
@@ -177,7 +177,7 @@ public sealed class PackagePatternTests
         var pattern = PackagePattern.Parse("pkg:npm/left-pad");
 
         Assert.True(pattern.Matches(Npm("left-pad", "1.3.0")));
-        Assert.False(pattern.Matches(PyPI("left-pad", "1.3.0")));
+        Assert.False(pattern.Matches(PyPIPackage("left-pad", "1.3.0")));
     }
 
     [Fact]
@@ -186,7 +186,7 @@ public sealed class PackagePatternTests
         var pattern = PackagePattern.Parse("requests==2.0.0");
 
         Assert.False(pattern.Matches(Npm("requests", "2.0.0")));
-        Assert.True(pattern.Matches(PyPI("requests", "2.0")));
+        Assert.True(pattern.Matches(PyPIPackage("requests", "2.0")));
     }
 
     [Theory]

@@ -187,7 +187,7 @@ public sealed class PolicyEvaluatorTests
         var verdict = Evaluate(policy,
             Vulnerability(Severity.High, "GHSA-1", Npm("lodash", "4.17.20")),
             Vulnerability(Severity.High, "GHSA-1", Npm("lodash", "4.17.19")),
-            Vulnerability(Severity.High, "GHSA-1", PyPI("lodash", "4.17.20")));
+            Vulnerability(Severity.High, "GHSA-1", PyPIPackage("lodash", "4.17.20")));
 
         Assert.Equal([true, false, false], verdict.Findings.Select(f => f.IsSuppressed));
         Assert.Equal(Outcome.Fail, verdict.Outcome);

@@ -16,7 +16,7 @@ internal static class PolicyTestComponents
 
     public static Component Npm(string name, string version) => Make(Ecosystem.Npm, name, version);
 
-    public static Component PyPI(string name, string version) => Make(Ecosystem.PyPI, name, version);
+    public static Component PyPIPackage(string name, string version) => Make(Ecosystem.PyPI, name, version);
 
     public static Component NuGetPackage(string name, string version) => Make(Ecosystem.NuGet, name, version);
 }

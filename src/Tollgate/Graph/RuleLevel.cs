@@ -1,12 +1,12 @@
-namespace Tollgate.Risk;
+namespace Tollgate.Graph;
 
-/// <summary>What a rule's findings do to the verdict: nothing, a note, a warning or a failure.</summary>
+/// <summary>How much a finding counts: <c>fail</c> fails the verdict, <c>warn</c> and <c>info</c> are shown, <c>off</c> is dropped.</summary>
 public enum RuleLevel
 {
-    Off,
-    Info,
-    Warn,
-    Fail,
+    Off = 0,
+    Info = 1,
+    Warn = 2,
+    Fail = 3,
 }
 
 public static class RuleLevelNames
