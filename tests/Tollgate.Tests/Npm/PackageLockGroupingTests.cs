@@ -124,8 +124,9 @@ public sealed class PackageLockGroupingTests : IDisposable
         Assert.Equal(root.AuthoritativeFile, Assert.Single(root.Files));
         Assert.Equal(NpmLsPackages("lockfile-v1"), Ours(graph));
         // Without package.json, the direct dependencies of a version 1 lockfile are its top-level packages that no
-        // other package requires: here exactly what package.json declares.
-        Assert.Equal(["colors", "express", "minimist", "ms", "semver"], graph.Components.Where(c => c.Direct).Select(c => c.Name).Order(StringComparer.Ordinal));
+        // other package requires. package.json also declares ms 2.1.3, but send requires that same top-level copy,
+        // so the lockfile alone cannot tell it is direct.
+        Assert.Equal(["colors", "express", "minimist", "semver"], graph.Components.Where(c => c.Direct).Select(c => c.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]
