@@ -16,11 +16,22 @@ internal static class PackageLockFixtures
 
     public static DependencyGraph Read(params string[] parts) => Read(TestData.Path(["npm", .. parts]), out _);
 
-    /// <summary>Every (name, version) npm ls printed, anywhere in its tree. Aliases are mapped to the real name
-    /// through the registry tarball URL (<c>…/lodash/-/lodash-4.17.21.tgz</c>), as the lockfile's "name" does.</summary>
+    /// <summary>Every (name, version) npm ls printed, anywhere in its tree. npm ls names an alias by its folder; it is
+    /// mapped to the real name through the registry tarball URL (<c>…/lodash/-/lodash-4.17.21.tgz</c>) or, when npm ls
+    /// shows no URL, through the <c>npm:</c> spec in the fixture's package.json, as the lockfile's "name" does.</summary>
     public static SortedSet<string> NpmLsPackages(string fixture)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(TestData.Path("npm", fixture, "npm-ls.json")));
+        using var manifest = JsonDocument.Parse(File.ReadAllText(TestData.Path("npm", fixture, "package.json")));
+        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (manifest.RootElement.TryGetProperty("dependencies", out var declared))
+        {
+            foreach (var d in declared.EnumerateObject().Where(d => d.Value.GetString()!.StartsWith("npm:", StringComparison.Ordinal)))
+            {
+                var spec = d.Value.GetString()![4..];
+                aliases[d.Name] = spec[..spec.IndexOf('@', 1)];
+            }
+        }
         var result = new SortedSet<string>(StringComparer.Ordinal);
         Walk(document.RootElement);
         return result;
@@ -35,7 +46,8 @@ internal static class PackageLockFixtures
             {
                 if (dependency.Value.TryGetProperty("version", out var version))
                 {
-                    result.Add($"{RealName(dependency.Name, dependency.Value)}@{version.GetString()}");
+                    var name = RealName(dependency.Name, dependency.Value);
+                    result.Add($"{aliases.GetValueOrDefault(name, name)}@{version.GetString()}");
                 }
                 Walk(dependency.Value);
             }

@@ -48,7 +48,7 @@ public sealed class PackageLockGroupingTests : IDisposable
     {
         var graph = Read(TestData.Path("npm"), out _);
 
-        var fixtures = new[] { "large", "lockfile-v1", "lockfile-v2", "mcp-filesystem", "no-resolved", "shrinkwrap", "workspaces" };
+        var fixtures = new[] { "large", "lockfile-v1", "lockfile-v2", "mcp-filesystem", "no-resolved", "shrinkwrap", "workspaces", "workspaces-v1" };
         foreach (var fixture in fixtures)
         {
             Assert.Contains(graph.Roots, r => r.AuthoritativeFile.Contains($"npm/{fixture}/", StringComparison.Ordinal));

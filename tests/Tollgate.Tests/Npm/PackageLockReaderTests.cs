@@ -13,6 +13,7 @@ public sealed class PackageLockReaderTests
     [InlineData("no-resolved")]
     [InlineData("shrinkwrap")]
     [InlineData("workspaces")]
+    [InlineData("workspaces-v1")]
     public void Read_RealFixture_SamePackagesAsNpmLs(string fixture)
     {
         var graph = Read(TestData.Path("npm", fixture), out var diagnostics);
@@ -209,6 +210,24 @@ public sealed class PackageLockReaderTests
         // npm does not mark a workspace member's devDependencies "dev" in the lockfile (it installs them with the
         // workspace); the reader follows the lockfile's flags.
         Assert.Equal(DependencyScopes.Prod, Single(graph, "ms", "2.1.2").Scopes);
+    }
+
+    [Fact]
+    public void Read_WorkspacesVersion1_SameGraphAsVersion3()
+    {
+        var v3 = Read("workspaces");
+        var v1 = Read("workspaces-v1");
+
+        // Version 1 writes workspaces, folders and tarballs as file: versions and aliases as npm: versions; the
+        // components, their origins and the edges come out the same.
+        Assert.Equal(v3.Components.Select(c => (c.Key, c.Direct, c.Origin)), v1.Components.Select(c => (c.Key, c.Direct, c.Origin)));
+        Assert.Equal(Edges(v3), Edges(v1));
+        Assert.Single(v1.Roots);
+        // The one difference: npm 11 marks a workspace's devDependency "dev" in version 1 but not in version 3.
+        Assert.Equal(DependencyScopes.Dev, Single(v1, "ms", "2.1.2").Scopes);
+
+        static IEnumerable<string> Edges(DependencyGraph g) =>
+            g.Edges.Select(e => (g.IsRoot(e.From) ? "(root)" : g.Label(e.From)) + " > " + g.Label(e.To)).Order(StringComparer.Ordinal);
     }
 
     private static string Label(DependencyGraph graph, string name)

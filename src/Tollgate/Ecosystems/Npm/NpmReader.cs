@@ -143,11 +143,13 @@ public sealed class NpmReader : IEcosystemReader
         }
 
         /// <summary>
-        /// Whether the lockfile names the folder as one of its own: a quoted key in package-lock.json and bun.lock,
+        /// Whether the lockfile names the folder as one of its own: a quoted key in package-lock.json and bun.lock
+        /// (a <c>file:</c> version in lockfileVersion 1),
         /// an importer key in pnpm-lock.yaml (pnpm takes its workspaces from pnpm-workspace.yaml, not package.json).
         /// </summary>
         private static bool Lists(string lockText, string relative) =>
             lockText.Contains($"\"{relative}\"", StringComparison.Ordinal)
+            || lockText.Contains($"\"file:{relative}\"", StringComparison.Ordinal)
             || lockText.Contains($"\n  {relative}:", StringComparison.Ordinal)
             || lockText.Contains($"@workspace:{relative}\"", StringComparison.Ordinal);
 

@@ -258,6 +258,7 @@ public static class PackageLockReader
                 var optional = parentOptional || node.GetBool("optional") == true;
                 var entry = new Entry(path, node)
                 {
+                    IsWorkspace = origin.Kind == OriginKind.Workspace,
                     IsOptional = optional,
                     Component = NewComponent(name, version, origin, node) with { Scopes = ScopesFromFlags(node) },
                 };
@@ -292,7 +293,8 @@ public static class PackageLockReader
             if (spec.StartsWith("file:", StringComparison.Ordinal))
             {
                 var folder = spec[5..];
-                return (key, ManifestVersionAt(folder) ?? "", new Origin(_workspaces.Matches(folder) ? OriginKind.Workspace : OriginKind.File, folder));
+                var version = folder.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) ? VersionFromTarballName(key, folder) : ManifestVersionAt(folder);
+                return (key, version ?? "", new Origin(_workspaces.Matches(folder) ? OriginKind.Workspace : OriginKind.File, folder));
             }
             if (spec.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || spec.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             {
