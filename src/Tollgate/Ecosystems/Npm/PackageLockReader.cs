@@ -66,6 +66,7 @@ public static class PackageLockReader
         private WorkspacePatterns _workspaces = new(manifest?.Workspaces ?? []);
         private string? _rootName;
         private string? _rootVersion;
+        private bool _rootEntryRead;
 
         public ProjectGraph? Read(JsonNode root)
         {
@@ -176,6 +177,7 @@ public static class PackageLockReader
                     _workspaces = new WorkspacePatterns(patterns);
                 }
                 AddDeclared(_rootDependencies, rootEntry, includeDev: true);
+                _rootEntryRead = true;
             }
             else
             {
@@ -392,7 +394,7 @@ public static class PackageLockReader
                 edges.Add(new DependencyEdge(rootKey, entry.Component!.Key));
                 direct.Add(entry.Path);
             }
-            if (_rootDependencies.Count == 0 && manifest is null && !_byPath.Values.Any(e => e.IsWorkspace))
+            if (!_rootEntryRead && manifest is null && !_byPath.Values.Any(e => e.IsWorkspace))
             {
                 // Without the manifest a version 1 lockfile does not say what the root declares: take the
                 // top-level packages nothing else requires.
@@ -523,19 +525,13 @@ public static class PackageLockReader
     /// <summary>Scopes from npm's flags: dev, optional (prod optional), devOptional (both trees), peer.</summary>
     private static DependencyScopes ScopesFromFlags(JsonNode node)
     {
-        var scopes = node.GetBool("devOptional") == true ? DependencyScopes.Dev | DependencyScopes.Optional
-            : node.GetBool("dev") == true ? DependencyScopes.Dev
-            : node.GetBool("optional") == true ? DependencyScopes.Optional
+        var dev = node.GetBool("dev") == true;
+        var optional = node.GetBool("optional") == true;
+        var scopes = node.GetBool("devOptional") == true || (dev && optional) ? DependencyScopes.Dev | DependencyScopes.Optional
+            : dev ? DependencyScopes.Dev
+            : optional ? DependencyScopes.Optional
             : DependencyScopes.Prod;
-        if (node.GetBool("dev") == true && node.GetBool("optional") == true)
-        {
-            scopes = DependencyScopes.Dev | DependencyScopes.Optional;
-        }
-        if (node.GetBool("peer") == true)
-        {
-            scopes |= DependencyScopes.Peer;
-        }
-        return scopes;
+        return node.GetBool("peer") == true ? scopes | DependencyScopes.Peer : scopes;
     }
 
     private static string Describe(JsonNode node) => node.Kind switch
