@@ -138,7 +138,9 @@ public static class LocatedJson
         {
             AllowTrailingCommas = allowCommentsAndTrailingCommas,
             CommentHandling = allowCommentsAndTrailingCommas ? JsonCommentHandling.Skip : JsonCommentHandling.Disallow,
-            MaxDepth = MaxDepth + 1,
+            // Two more than ours: the reader counts the level it is about to open, so our own check (with its clearer
+            // diagnostic) must be the one that fires.
+            MaxDepth = MaxDepth + 2,
         });
         var builder = new Builder(utf8);
         try
