@@ -13,4 +13,17 @@ public static class RuleLevelNames
 {
     /// <summary>The policy-file spelling: <c>off</c>, <c>info</c>, <c>warn</c>, <c>fail</c>.</summary>
     public static string ToName(this RuleLevel level) => level.ToString().ToLowerInvariant();
+
+    /// <summary>Parses off/info/warn/fail, ignoring case.</summary>
+    public static bool TryParse(string? text, out RuleLevel level)
+    {
+        switch (text?.Trim().ToUpperInvariant())
+        {
+            case "OFF": level = RuleLevel.Off; return true;
+            case "INFO": level = RuleLevel.Info; return true;
+            case "WARN": level = RuleLevel.Warn; return true;
+            case "FAIL": level = RuleLevel.Fail; return true;
+            default: level = RuleLevel.Off; return false;
+        }
+    }
 }

@@ -248,7 +248,7 @@ public sealed record PackagePattern
         {
             return null;
         }
-        return (versions ?? ExactVersionMatcher.Instance).Satisfies(component.Ecosystem, component.Version, range);
+        return (versions ?? SchemeVersionMatcher.Instance).Satisfies(component.Ecosystem, component.Version, range);
     }
 
     /// <summary>The first pattern that matches the component for certain, or null.</summary>

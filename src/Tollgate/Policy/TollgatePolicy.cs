@@ -10,24 +10,6 @@ public enum MaliciousAction
     Warn,
 }
 
-public static class RuleLevelNames
-{
-    public static string ToName(this RuleLevel level) => level.ToString().ToLowerInvariant();
-
-    /// <summary>Parses off/info/warn/fail, ignoring case.</summary>
-    public static bool TryParse(string? text, out RuleLevel level)
-    {
-        switch (text?.Trim().ToUpperInvariant())
-        {
-            case "OFF": level = RuleLevel.Off; return true;
-            case "INFO": level = RuleLevel.Info; return true;
-            case "WARN": level = RuleLevel.Warn; return true;
-            case "FAIL": level = RuleLevel.Fail; return true;
-            default: level = RuleLevel.Off; return false;
-        }
-    }
-}
-
 /// <summary>
 /// The policy a scan or the feed enforces, read from <c>tollgate.yaml</c>.
 /// Every property has the default a project without a policy file gets; see docs/policy.md.

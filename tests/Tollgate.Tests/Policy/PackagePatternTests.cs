@@ -44,9 +44,9 @@ public sealed class PackagePatternTests
 
     [Theory]
     [MemberData(nameof(NpmExactChecks))]
-    public void ExactMatcher_NpmExactVersion_AgreesWithNpmSemver(string version, string range, bool satisfies)
+    public void SchemeMatcher_NpmExactVersion_AgreesWithNpmSemver(string version, string range, bool satisfies)
     {
-        Assert.Equal(satisfies, ExactVersionMatcher.Instance.Satisfies(Ecosystem.Npm, version, range));
+        Assert.Equal(satisfies, SchemeVersionMatcher.Instance.Satisfies(Ecosystem.Npm, version, range));
     }
 
     [Theory]
@@ -56,11 +56,11 @@ public sealed class PackagePatternTests
     [InlineData("13.0.2", "[13.0.1]")]
     [InlineData("1.0.0-beta", "[1.0.0-BETA]")]
     [InlineData("1.0.0+meta", "[1.0.0]")]
-    public void ExactMatcher_NuGetExactRange_AgreesWithNuGetVersioning(string version, string range)
+    public void SchemeMatcher_NuGetExactRange_AgreesWithNuGetVersioning(string version, string range)
     {
         var reference = VersionRange.Parse(range).Satisfies(NuGetVersion.Parse(version));
 
-        Assert.Equal(reference, ExactVersionMatcher.Instance.Satisfies(Ecosystem.NuGet, version, range));
+        Assert.Equal(reference, SchemeVersionMatcher.Instance.Satisfies(Ecosystem.NuGet, version, range));
     }
 
     [Theory]
@@ -71,9 +71,9 @@ public sealed class PackagePatternTests
     [InlineData("v1.0", "==1.0", true)]
     [InlineData("1.0-foo", "===1.0-foo", true)]
     [InlineData("1.0", "===1.0.0", false)]
-    public void ExactMatcher_PyPIEquality_FollowsPep440(string version, string range, bool expected)
+    public void SchemeMatcher_PyPIEquality_FollowsPep440(string version, string range, bool expected)
     {
-        Assert.Equal(expected, ExactVersionMatcher.Instance.Satisfies(Ecosystem.PyPI, version, range));
+        Assert.Equal(expected, SchemeVersionMatcher.Instance.Satisfies(Ecosystem.PyPI, version, range));
     }
 
     [Theory]
@@ -84,9 +84,20 @@ public sealed class PackagePatternTests
     [InlineData(Ecosystem.PyPI, "2.0", "==2.*")]
     [InlineData(Ecosystem.NuGet, "13.0.1", "[13.0.1,)")]
     [InlineData(Ecosystem.NuGet, "13.0.1", "13.0.1")]
-    public void ExactMatcher_RealRange_CannotTell(Ecosystem ecosystem, string version, string range)
+    public void SchemeMatcher_RealRange_IsDecided(Ecosystem ecosystem, string version, string range)
     {
-        Assert.Null(ExactVersionMatcher.Instance.Satisfies(ecosystem, version, range));
+        // Each of these ranges contains the version in its ecosystem (node-semver, PEP 440, NuGet's bare "x" meaning >= x).
+        Assert.True(SchemeVersionMatcher.Instance.Satisfies(ecosystem, version, range));
+    }
+
+    [Theory]
+    [InlineData(Ecosystem.Npm, "not-a-version", "^1.0.0")]
+    [InlineData(Ecosystem.Npm, "1.0.0", "^^1")]
+    [InlineData(Ecosystem.PyPI, "1.0", ">=>2")]
+    [InlineData(Ecosystem.NuGet, "1.0.0", "[2.0,1.0")]
+    public void SchemeMatcher_Unreadable_CannotTell(Ecosystem ecosystem, string version, string range)
+    {
+        Assert.Null(SchemeVersionMatcher.Instance.Satisfies(ecosystem, version, range));
     }
 
     [Theory]
@@ -148,7 +159,7 @@ public sealed class PackagePatternTests
     [InlineData("esbuild", "esbuild-wasm", false)]
     public void Matches_NpmGlob_MatchesNames(string pattern, string name, bool expected)
     {
-        Assert.Equal(expected, PackagePattern.Parse(pattern).Matches(Npm(name, "1.0.0")));
+        Assert.Equal(expected, PackagePattern.Parse(pattern).Matches(NpmPackage(name, "1.0.0")));
     }
 
     [Theory]
@@ -166,7 +177,7 @@ public sealed class PackagePatternTests
     {
         var pattern = PackagePattern.Parse("colors");
 
-        Assert.True(pattern.Matches(Npm("colors", "1.4.1")));
+        Assert.True(pattern.Matches(NpmPackage("colors", "1.4.1")));
         Assert.True(pattern.Matches(PyPIPackage("colors", "1.0")));
         Assert.True(pattern.Matches(NuGetPackage("Colors", "1.0.0")));
     }
@@ -176,7 +187,7 @@ public sealed class PackagePatternTests
     {
         var pattern = PackagePattern.Parse("pkg:npm/left-pad");
 
-        Assert.True(pattern.Matches(Npm("left-pad", "1.3.0")));
+        Assert.True(pattern.Matches(NpmPackage("left-pad", "1.3.0")));
         Assert.False(pattern.Matches(PyPIPackage("left-pad", "1.3.0")));
     }
 
@@ -185,7 +196,7 @@ public sealed class PackagePatternTests
     {
         var pattern = PackagePattern.Parse("requests==2.0.0");
 
-        Assert.False(pattern.Matches(Npm("requests", "2.0.0")));
+        Assert.False(pattern.Matches(NpmPackage("requests", "2.0.0")));
         Assert.True(pattern.Matches(PyPIPackage("requests", "2.0")));
     }
 
@@ -195,7 +206,7 @@ public sealed class PackagePatternTests
     [InlineData("pkg:npm/event-stream@3.3.6", "3.3.6", true)]
     public void Matches_ExactVersion_ComparesVersions(string pattern, string version, bool expected)
     {
-        Assert.Equal(expected, PackagePattern.Parse(pattern).Matches(Npm("event-stream", version)));
+        Assert.Equal(expected, PackagePattern.Parse(pattern).Matches(NpmPackage("event-stream", version)));
     }
 
     [Fact]
@@ -210,9 +221,10 @@ public sealed class PackagePatternTests
     }
 
     [Fact]
-    public void Matches_RangeWithFallbackMatcher_CannotTell()
+    public void Matches_RangeWithDefaultMatcher_UsesTheEcosystemsRanges()
     {
-        Assert.Null(PackagePattern.Parse("sharp@^0.33.0").Matches(Npm("sharp", "0.33.2")));
+        Assert.True(PackagePattern.Parse("sharp@^0.33.0").Matches(NpmPackage("sharp", "0.33.2")));
+        Assert.False(PackagePattern.Parse("sharp@^0.33.0").Matches(NpmPackage("sharp", "0.34.0")));
     }
 
     [Fact]
@@ -220,7 +232,7 @@ public sealed class PackagePatternTests
     {
         var matcher = new RecordingMatcher(true);
 
-        Assert.True(PackagePattern.Parse("sharp@^0.33.0").Matches(Npm("sharp", "0.33.2"), matcher));
+        Assert.True(PackagePattern.Parse("sharp@^0.33.0").Matches(NpmPackage("sharp", "0.33.2"), matcher));
         Assert.Equal((Ecosystem.Npm, "0.33.2", "^0.33.0"), Assert.Single(matcher.Calls));
     }
 

@@ -12,7 +12,7 @@ public sealed class PolicyQueriesTests
     public void FromGraph_DenyAndAllowBothMatch_AllowWins()
     {
         var policy = Load("deny: [ \"acme-*\" ]\nallow: [ acme-good ]");
-        var graph = new DependencyGraph([Npm("acme-good", "1.0.0"), Npm("acme-bad", "1.0.0")], [], []);
+        var graph = new DependencyGraph([NpmPackage("acme-good", "1.0.0"), NpmPackage("acme-bad", "1.0.0")], [], []);
 
         var findings = PolicyFindings.FromGraph(graph, policy);
 
@@ -35,7 +35,7 @@ public sealed class PolicyQueriesTests
     [Fact]
     public void FromGraph_NoDenyList_NoFindings()
     {
-        var graph = new DependencyGraph([Npm("left-pad", "1.3.0")], [], []);
+        var graph = new DependencyGraph([NpmPackage("left-pad", "1.3.0")], [], []);
 
         Assert.Empty(PolicyFindings.FromGraph(graph, TollgatePolicy.Default));
     }
@@ -45,9 +45,9 @@ public sealed class PolicyQueriesTests
     {
         var policy = Load("minimumReleaseAgeExclude: [ \"@acme/*\" ]");
 
-        Assert.True(policy.IsExemptFromReleaseAge(Npm("@acme/tools", "1.0.0")));
-        Assert.False(policy.IsExemptFromReleaseAge(Npm("lodash", "4.17.21")));
-        Assert.True(Load("minimumReleaseAge: 0").IsExemptFromReleaseAge(Npm("lodash", "4.17.21")));
+        Assert.True(policy.IsExemptFromReleaseAge(NpmPackage("@acme/tools", "1.0.0")));
+        Assert.False(policy.IsExemptFromReleaseAge(NpmPackage("lodash", "4.17.21")));
+        Assert.True(Load("minimumReleaseAge: 0").IsExemptFromReleaseAge(NpmPackage("lodash", "4.17.21")));
     }
 
     [Theory]

@@ -14,7 +14,7 @@ internal static class PolicyTestComponents
         Resolved = resolved,
     };
 
-    public static Component Npm(string name, string version) => Make(Ecosystem.Npm, name, version);
+    public static Component NpmPackage(string name, string version) => Make(Ecosystem.Npm, name, version);
 
     public static Component PyPIPackage(string name, string version) => Make(Ecosystem.PyPI, name, version);
 
