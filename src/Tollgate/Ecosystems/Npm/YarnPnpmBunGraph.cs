@@ -111,19 +111,23 @@ internal sealed class YarnPnpmBunGraph
             direct.UnionWith(package.Dependencies.Select(d => d.Target));
         }
 
-        var components = new Dictionary<string, Component>(StringComparer.Ordinal);
+        // Several entries can be one package version (pnpm peer variants, yarn patches): their walk states are pooled
+        // before scopes are computed, so an unreached twin does not add a scope.
         var keyOf = new Dictionary<string, string>(StringComparer.Ordinal);
-        var unreached = 0;
+        var bitsOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        var components = new Dictionary<string, Component>(StringComparer.Ordinal);
         foreach (var package in Packages.Values)
         {
-            var component = ToComponent(package, states.GetValueOrDefault(package.Id), direct.Contains(package.Id));
-            if (!states.ContainsKey(package.Id))
-            {
-                unreached++;
-            }
+            var component = ToComponent(package, direct.Contains(package.Id));
             keyOf[package.Id] = component.Key;
+            bitsOf[component.Key] = bitsOf.GetValueOrDefault(component.Key) | states.GetValueOrDefault(package.Id);
             components[component.Key] = components.TryGetValue(component.Key, out var seen) ? GraphMerger.Combine(seen, component) : component;
         }
+        foreach (var (key, bits) in bitsOf)
+        {
+            components[key] = components[key] with { Scopes = ScopesOf(bits) };
+        }
+        var unreached = bitsOf.Values.Count(bits => bits == 0);
         if (unreached > 0 && _rootDependencies.Count > 0)
         {
             _diagnostics.Info(DiagnosticIds.AuthoritativeFile,
@@ -245,7 +249,7 @@ internal sealed class YarnPnpmBunGraph
         return scopes;
     }
 
-    private static Component ToComponent(LockedPackage package, int stateBits, bool direct)
+    private static Component ToComponent(LockedPackage package, bool direct)
     {
         ImmutableSortedDictionary<string, string>? qualifiers = package.Origin switch
         {
@@ -259,7 +263,6 @@ internal sealed class YarnPnpmBunGraph
             Name = package.Name,
             Version = package.Version,
             Purl = PackageUrl.For(Ecosystem.Npm, package.Name, package.Version, qualifiers),
-            Scopes = ScopesOf(stateBits),
             Direct = direct,
             Origin = package.Origin,
             Integrity = package.Integrity,
