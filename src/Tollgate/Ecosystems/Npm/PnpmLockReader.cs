@@ -136,6 +136,8 @@ public static class PnpmLockReader
 
         public void ReadImporters(YamlMappingNode importers, List<string> files)
         {
+            // Members first, so that a link: to a member read later is known to be one.
+            var members = new List<(string Path, YamlMappingNode Importer, LockedPackage? Package)>();
             foreach (var (key, value) in importers.Children)
             {
                 if (key is not YamlScalarNode { Value: { } path } || value is not YamlMappingNode importer)
@@ -144,7 +146,7 @@ public static class PnpmLockReader
                 }
                 if (path == ".")
                 {
-                    ReadImporter(path, importer, owner: null);
+                    members.Add((path, importer, null));
                     continue;
                 }
                 var member = graph.Member(path);
@@ -163,6 +165,10 @@ public static class PnpmLockReader
                 });
                 // A workspace member is part of the project: the root reaches it, and its own dev dependencies are dev.
                 graph.AddRootDependency(package.Id, DependencyScopes.Prod);
+                members.Add((path, importer, package));
+            }
+            foreach (var (path, importer, package) in members)
+            {
                 ReadImporter(path, importer, package);
             }
         }

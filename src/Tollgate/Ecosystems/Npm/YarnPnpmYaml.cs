@@ -28,9 +28,12 @@ internal static class YarnPnpmYaml
         }
         catch (YamlException e)
         {
-            var truncated = e.Message.Contains("end of stream", StringComparison.OrdinalIgnoreCase);
+            // An error at the very end means the document stopped early; YamlDotNet may place it one line past the end.
+            var lastLine = text.AsSpan().TrimEnd('\n').Count('\n') + 1;
+            var truncated = e.Start.Line >= lastLine || e.End.Index >= text.TrimEnd().Length;
+            var errorLine = (int)Math.Min(e.Start.Line, lastLine);
             diagnostics.Error(DiagnosticIds.InvalidYaml, $"invalid YAML: {Describe(e)}",
-                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column),
+                new SourceLocation(displayPath, errorLine, (int)e.Start.Column),
                 truncated ? "the document ends too early: the file looks truncated" : "check the YAML syntax near this position");
             return null;
         }
