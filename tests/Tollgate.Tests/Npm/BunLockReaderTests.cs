@@ -66,4 +66,102 @@ public sealed class BunLockReaderTests
         Assert.Empty(bag.Items);
         Assert.Equal(string.Join('\n', Oracle(folder, FixtureRenames)), string.Join('\n', OurSet(graph)));
     }
+
+    [Fact]
+    public void Read_NestedInstallPath_ResolvesLikeNodeNearestFirst()
+    {
+        var (project, graph, _) = Read("bun-basic");
+
+        // "debug": "^2.6.9" at the top, "express/debug" (4.4.3) under express; ms 2.0.0 at the top, 2.1.3 nested.
+        var express = Assert.Single(graph.FindByName("express"));
+        Assert.Contains("debug@4.4.3", graph.ChildrenOf(express.Key).Select(graph.Label));
+        var debug2 = Assert.Single(graph.FindByName("debug", "2.6.9"));
+        Assert.Equal(["ms@2.0.0"], graph.ChildrenOf(debug2.Key).Select(graph.Label));
+        Assert.Equal(["ms@2.1.3"], graph.ChildrenOf(Assert.Single(graph.FindByName("debug", "4.4.3")).Key).Select(graph.Label));
+        Assert.True(debug2.Direct);
+        Assert.False(Assert.Single(graph.FindByName("debug", "4.4.3")).Direct);
+        Assert.Equal(6, Assert.Single(graph.FindByName("debug", "4.4.3")).Locations.Length);
+        Assert.Contains(debug2.Key, graph.ChildrenOf(project!.Root.Key));
+    }
+
+    [Fact]
+    public void Read_AliasAndFile_AreTheRealPackageAndALocalFolder()
+    {
+        var (project, graph, _) = Read("bun-basic");
+
+        var chalk = Assert.Single(graph.FindByName("chalk"));
+        Assert.Equal("pkg:npm/chalk@4.1.2", chalk.Purl.ToString());
+        Assert.Equal(Origin.Registry(), chalk.Origin);
+        Assert.Equal(new IntegrityHash("sha512", "oKnbhFyRIXpUuez8iBMmyEa4nbj4IOQyuhc/wy9kY7/WVPcwIO9VA668Pu8RkO7+0G76SLROeyw9CpQ061i4mA=="), Assert.Single(chalk.Integrity));
+        Assert.Equal(new SourceLocation(project!.Root.AuthoritativeFile, 58, 15), Assert.Single(chalk.Locations));
+        Assert.True(chalk.Direct);
+        Assert.Null(chalk.HasInstallScript);
+
+        var local = Assert.Single(graph.FindByName("local-lib"));
+        Assert.Equal(new Origin(OriginKind.File, "local-lib"), local.Origin);
+        Assert.Equal("0.1.0", local.Version);
+        Assert.Equal(DependencyScopes.Prod | DependencyScopes.Optional, Assert.Single(graph.FindByName("is-number")).Scopes);
+        Assert.Equal(DependencyScopes.Dev, Assert.Single(graph.FindByName("typescript")).Scopes);
+    }
+
+    [Fact]
+    public void Read_Workspace_MembersAreWorkspaceComponentsWithTheirOwnScopes()
+    {
+        var (project, graph, _) = Read("bun-workspace");
+
+        var server = Assert.Single(graph.FindByName("@acme/mcp-server"));
+        var shared = Assert.Single(graph.FindByName("@acme/shared"));
+        Assert.Equal(new Origin(OriginKind.Workspace, "packages/server"), server.Origin);
+        Assert.Equal("1.0.0", server.Version);
+        Assert.Contains(shared.Key, graph.ChildrenOf(server.Key));
+        Assert.Contains(server.Key, graph.ChildrenOf(project!.Root.Key));
+        Assert.Equal(DependencyScopes.Prod, Assert.Single(graph.FindByName("ms")).Scopes);
+        Assert.Equal(DependencyScopes.Dev, Assert.Single(graph.FindByName("rimraf")).Scopes);
+        Assert.Equal(DependencyScopes.Dev, Assert.Single(graph.FindByName("typescript")).Scopes);
+    }
+
+    [Fact]
+    public void Read_BrokenJson_ReportsTG0002WithLine()
+    {
+        var (project, _, bag) = Read("bun-malformed", "broken.lock");
+
+        Assert.Null(project);
+        var d = Assert.Single(bag.Items);
+        Assert.Equal(DiagnosticIds.InvalidJson, d.Id);
+        Assert.Equal(13, d.Location!.Line);
+    }
+
+    [Fact]
+    public void Read_Truncated_ReportsTG0002SayingItLooksTruncated()
+    {
+        var (project, _, bag) = Read("bun-malformed", "truncated.lock");
+
+        Assert.Null(project);
+        var d = Assert.Single(bag.Items);
+        Assert.Equal(DiagnosticIds.InvalidJson, d.Id);
+        Assert.Contains("truncated", d.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_UnknownVersion_ReportsTG0005AtTheVersion()
+    {
+        var (project, _, bag) = Read("bun-malformed", "version-99.lock");
+
+        Assert.Null(project);
+        var d = Assert.Single(bag.Items);
+        Assert.Equal(DiagnosticIds.UnsupportedVersion, d.Id);
+        Assert.Equal(DiagnosticSeverity.Error, d.Severity);
+        Assert.Equal(2, d.Location!.Line);
+    }
+
+    [Fact]
+    public void Read_EntryNotAnArray_IsSkippedWithTG0010AndTheRestIsRead()
+    {
+        var (project, graph, bag) = Read("bun-malformed", "bad-entry.lock");
+
+        Assert.NotNull(project);
+        Assert.Equal(["is-number@7.0.0"], OurSet(graph));
+        Assert.Equal(15, Assert.Single(bag.Items, d => d.Id == DiagnosticIds.InvalidEntry).Location!.Line);
+        Assert.Contains(bag.Items, d => d.Id == DiagnosticIds.DanglingReference && d.Message.Contains("'ms'", StringComparison.Ordinal));
+    }
 }
