@@ -164,4 +164,23 @@ public sealed class BunLockReaderTests
         Assert.Equal(15, Assert.Single(bag.Items, d => d.Id == DiagnosticIds.InvalidEntry).Location!.Line);
         Assert.Contains(bag.Items, d => d.Id == DiagnosticIds.DanglingReference && d.Message.Contains("'ms'", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Read_GitAndTarballDependencies_RecordOriginWithTheReferenceAsVersion()
+    {
+        var bag = new DiagnosticBag();
+        var dir = TestData.Path("npm", "bun-handwritten");
+        var project = BunLockReader.Read(Path.Combine(dir, "git-url.lock"), PackageJson.Read(Path.Combine(dir, "git-url-package.json"), bag), bag);
+        var graph = GraphMerger.Merge([project!], bag.Items);
+
+        Assert.Empty(bag.Items);
+        // bun.lock does not record the version inside a git checkout or tarball: the reference stands in for it.
+        var isEven = Assert.Single(graph.FindByName("is-even"));
+        Assert.Equal(new Origin(OriginKind.Git, "github:owner/is-even#0123456"), isEven.Origin);
+        Assert.Equal("github:owner/is-even#0123456", isEven.Purl.Qualifiers["vcs_url"]);
+        var leftPad = Assert.Single(graph.FindByName("left-pad"));
+        Assert.Equal(new Origin(OriginKind.Url, "https://example.invalid/left-pad-1.3.0.tgz"), leftPad.Origin);
+        Assert.Equal(OriginKind.Git, Assert.Single(graph.FindByName("x-lib")).Origin.Kind);
+        Assert.All(graph.Components, c => Assert.True(c.Direct));
+    }
 }

@@ -287,4 +287,26 @@ public sealed class PnpmLockReaderTests
         Assert.Null(PnpmLockReader.Read(TestData.Path("npm", "pnpm-malformed", "absent.yaml"), null, bag));
         Assert.Equal(DiagnosticIds.FileUnreadable, Assert.Single(bag.Items).Id);
     }
+
+    [Fact]
+    public void Read_GitAndTarballDependencies_RecordOriginAndPurlQualifiers()
+    {
+        var bag = new DiagnosticBag();
+        var dir = TestData.Path("npm", "pnpm-handwritten");
+        var project = PnpmLockReader.Read(Path.Combine(dir, "git-url-9.yaml"), PackageJson.Read(Path.Combine(dir, "git-url-package.json"), bag), bag);
+        var graph = GraphMerger.Merge([project!], bag.Items);
+
+        Assert.Empty(bag.Items);
+        var isEven = Assert.Single(graph.FindByName("is-even"));
+        Assert.Equal("1.0.0", isEven.Version);
+        Assert.Equal(OriginKind.Git, isEven.Origin.Kind);
+        Assert.True(isEven.Purl.Qualifiers.ContainsKey("vcs_url"));
+        var leftPad = Assert.Single(graph.FindByName("left-pad"));
+        Assert.Equal(new Origin(OriginKind.Url, "https://example.invalid/left-pad-1.3.0.tgz"), leftPad.Origin);
+        Assert.Equal("pkg:npm/left-pad@1.3.0?download_url=https:%2F%2Fexample.invalid%2Fleft-pad-1.3.0.tgz", leftPad.Purl.ToString());
+        var xLib = Assert.Single(graph.FindByName("x-lib"));
+        Assert.Equal(new Origin(OriginKind.Git, "https://git.example.invalid/x-lib.git#89abcdef0123456789abcdef0123456789abcdef"), xLib.Origin);
+        Assert.Equal("1.0.0", xLib.Version);
+        Assert.All(graph.Components, c => Assert.True(c.Direct));
+    }
 }

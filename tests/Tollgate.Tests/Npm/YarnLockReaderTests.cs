@@ -292,4 +292,24 @@ public sealed class YarnLockReaderTests
         Assert.Contains(bag.Items, d => d.Id == DiagnosticIds.MissingReference);
         Assert.Contains(bag.Items, d => d.Id == DiagnosticIds.DanglingReference);
     }
+
+    [Theory]
+    [InlineData("git-url-classic.lock", "https://codeload.github.com/owner/is-even/tar.gz/0123456789abcdef0123456789abcdef01234567",
+        "git+https://git.example.invalid/x-lib.git#89abcdef0123456789abcdef0123456789abcdef")]
+    [InlineData("git-url-berry.lock", "https://github.com/owner/is-even.git#commit=0123456789abcdef0123456789abcdef01234567",
+        "git+https://git.example.invalid/x-lib.git#commit=89abcdef0123456789abcdef0123456789abcdef")]
+    public void Read_GitAndTarballDependencies_RecordOriginAndPurlQualifiers(string lockfile, string isEvenSource, string xLibSource)
+    {
+        var (_, graph, bag) = Read("yarn-handwritten", lockfile, "git-url-package.json");
+
+        Assert.Empty(bag.Items);
+        Assert.Equal(["is-even@1.0.0", "left-pad@1.3.0", "x-lib@1.0.0"], OurSet(graph));
+        Assert.Equal(new Origin(OriginKind.Git, isEvenSource), Assert.Single(graph.FindByName("is-even")).Origin);
+        Assert.Equal(new Origin(OriginKind.Git, xLibSource), Assert.Single(graph.FindByName("x-lib")).Origin);
+        Assert.Equal(xLibSource, Assert.Single(graph.FindByName("x-lib")).Purl.Qualifiers["vcs_url"]);
+        var leftPad = Assert.Single(graph.FindByName("left-pad"));
+        Assert.Equal(new Origin(OriginKind.Url, "https://example.invalid/left-pad-1.3.0.tgz"), leftPad.Origin);
+        Assert.Equal("https://example.invalid/left-pad-1.3.0.tgz", leftPad.Purl.Qualifiers["download_url"]);
+        Assert.All(graph.Components, c => Assert.True(c.Direct));
+    }
 }
