@@ -78,17 +78,22 @@ public static class PnpmLockReader
             }
             if (format >= 9 && root.GetMap("snapshots") is { } snapshots)
             {
+                // 9.x: "snapshots" has one entry per peer variant and its dependencies; "packages" the shared metadata.
+                var metadata = new Dictionary<string, (YamlNode Key, YamlMappingNode? Value)>(StringComparer.Ordinal);
+                foreach (var (key, value) in packages?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+                {
+                    if (key is YamlScalarNode { Value: { } id })
+                    {
+                        metadata[id] = (key, value as YamlMappingNode);
+                    }
+                }
                 foreach (var (key, value) in snapshots.Children)
                 {
-                    if (key is not YamlScalarNode { Value: { } id })
+                    if (key is YamlScalarNode { Value: { } id })
                     {
-                        continue;
+                        var meta = metadata.GetValueOrDefault(StripPeers(id));
+                        AddPackage(id, meta.Key ?? key, meta.Value, value as YamlMappingNode);
                     }
-                    var metaKey = StripPeers(id);
-                    YamlNode? metaNode = null;
-                    packages?.Children.TryGetValue(new YamlScalarNode(metaKey), out metaNode);
-                    var metaKeyNode = packages?.Children.Keys.FirstOrDefault(k => k is YamlScalarNode s && s.Value == metaKey);
-                    AddPackage(id, metaKeyNode ?? key, metaNode as YamlMappingNode, value as YamlMappingNode);
                 }
                 return;
             }
