@@ -312,4 +312,17 @@ public sealed class YarnLockReaderTests
         Assert.Equal("https://example.invalid/left-pad-1.3.0.tgz", leftPad.Purl.Qualifiers["download_url"]);
         Assert.All(graph.Components, c => Assert.True(c.Direct));
     }
+
+    [Fact]
+    public void Read_BerryArchiveUrl_IsTheRegistryTarballAndTheRootNameComesFromTheLockfile()
+    {
+        var (project, graph, bag) = Read("yarn-handwritten", "archive-url-berry.lock", null);
+
+        Assert.Empty(bag.Items);
+        var package = Assert.Single(graph.Components);
+        Assert.Equal("private-pkg@2.0.0", $"{package.Name}@{package.Version}");
+        Assert.Equal(Origin.Registry("https://npm.example.invalid/private-pkg/-/private-pkg-2.0.0.tgz"), package.Origin);
+        Assert.True(package.Direct);
+        Assert.Equal("archive-project", project!.Root.Name);
+    }
 }

@@ -136,7 +136,7 @@ public static class BunLockReader
             diagnostics.Warning(DiagnosticIds.UnexpectedShape, "bun.lock has no root workspace (\"workspaces\": { \"\": ... }); direct dependencies are unknown",
                 root.LocationIn(display));
         }
-        return graph.Build(manifest, files);
+        return graph.Build(manifest, files, workspaces?[""]?.GetString("name"), workspaces?[""]?.GetString("version"));
 
         void AddDependencies(JsonNode meta, string from, Action<string, DependencyScopes> add)
         {

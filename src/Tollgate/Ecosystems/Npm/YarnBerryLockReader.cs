@@ -11,6 +11,12 @@ namespace Tollgate.Ecosystems.Npm;
 /// with <c>workspace:</c> locators, the root being <c>name@workspace:.</c>. Patched packages
 /// (<c>resolve@patch:resolve@npm%3A1.22.8#...</c>) are the package they patch.
 /// </summary>
+/// <remarks>
+/// The lockfile does not say which packages have install scripts (yarn keeps that in its install state;
+/// <c>dependenciesMeta.built: false</c> only records that a user turned a build off), so
+/// <see cref="Component.HasInstallScript"/> stays unknown. <c>peerDependencies</c> are not edges: yarn resolves them
+/// from the parent at install time and the lockfile does not record the result.
+/// </remarks>
 internal static class YarnBerryLockReader
 {
     /// <summary>The <c>__metadata.version</c> values known: 4 and 5 (yarn 2), 6 (yarn 3), 8 to 10 (yarn 4).</summary>
@@ -130,7 +136,7 @@ internal static class YarnBerryLockReader
         {
             package.Dependencies.AddRange(Dependencies(entry, package.Id, package.IsProject ? memberManifests.GetValueOrDefault(package.Id) : null));
         }
-        return graph.Build(manifest, files);
+        return graph.Build(manifest, files, rootEntry?.Name);
 
         IEnumerable<(string Target, DependencyScopes Kind)> Dependencies(YamlMappingNode entry, string locator, PackageJson? owner)
         {
@@ -161,6 +167,19 @@ internal static class YarnBerryLockReader
         }
     }
 
+    /// <summary>The URL-decoded value of one <c>key=value</c> pair of a locator's <c>&amp;</c>-separated parameters.</summary>
+    private static string? Parameter(string parameters, string key)
+    {
+        foreach (var pair in parameters.Split('&'))
+        {
+            if (pair.StartsWith(key + "=", StringComparison.Ordinal))
+            {
+                return Uri.UnescapeDataString(pair[(key.Length + 1)..]);
+            }
+        }
+        return null;
+    }
+
     /// <summary>Name, version-like reference and origin of a locator (<c>name@protocol:reference</c>).</summary>
     private static (string Name, string Reference, Origin Origin)? Identify(string locator)
     {
@@ -178,7 +197,10 @@ internal static class YarnBerryLockReader
         }
         if (reference.StartsWith("npm:", StringComparison.Ordinal))
         {
-            return (name, reference[4..], Origin.Registry());
+            // "npm:1.0.0::__archiveUrl=https%3A..." is a package whose tarball is not at the registry's usual place.
+            var parameters = reference.IndexOf("::", StringComparison.Ordinal);
+            var archive = parameters < 0 ? null : Parameter(reference[(parameters + 2)..], "__archiveUrl");
+            return (name, parameters < 0 ? reference[4..] : reference[4..parameters], Origin.Registry(archive));
         }
         if (reference.StartsWith("workspace:", StringComparison.Ordinal))
         {

@@ -89,14 +89,17 @@ internal sealed class YarnPnpmBunGraph
         return File.Exists(path) ? PackageJson.Read(path, _diagnostics) : null;
     }
 
-    /// <summary>Builds the project graph; <paramref name="files"/> are every file read, the lockfile first.</summary>
-    public ProjectGraph Build(PackageJson? manifest, IEnumerable<string> files)
+    /// <summary>
+    /// Builds the project graph; <paramref name="files"/> are every file read, the lockfile first. The root's name and
+    /// version come from the manifest, else from what the lockfile says of its root (<paramref name="lockedName"/>).
+    /// </summary>
+    public ProjectGraph Build(PackageJson? manifest, IEnumerable<string> files, string? lockedName = null, string? lockedVersion = null)
     {
         var root = new ProjectRoot(
             ProjectRoot.KeyFor(LockfileDisplay),
             Ecosystem.Npm,
-            manifest?.Name,
-            manifest?.Version,
+            manifest?.Name ?? lockedName,
+            manifest is null ? lockedVersion : manifest.Version,
             LockfileDisplay,
             [.. files.Distinct(StringComparer.Ordinal)]);
 
@@ -125,16 +128,10 @@ internal sealed class YarnPnpmBunGraph
         }
         foreach (var (key, bits) in bitsOf)
         {
+            // Entries no root reaches (stale entries, or every entry when the manifest is missing) are still
+            // installed by the package manager, so they are listed, as production: unchecked code is the worse error.
             components[key] = components[key] with { Scopes = ScopesOf(bits) };
         }
-        var unreached = bitsOf.Values.Count(bits => bits == 0);
-        if (unreached > 0 && _rootDependencies.Count > 0)
-        {
-            _diagnostics.Info(DiagnosticIds.AuthoritativeFile,
-                $"{unreached} lockfile entr{(unreached == 1 ? "y is" : "ies are")} not reachable from the project's dependencies; listed as production",
-                new SourceLocation(LockfileDisplay), "a fresh install would drop them; they are listed so that nothing installed goes unchecked");
-        }
-
         var edges = new List<DependencyEdge>();
         var dangling = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (target, _) in _rootDependencies)
