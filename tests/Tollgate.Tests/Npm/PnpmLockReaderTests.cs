@@ -309,4 +309,16 @@ public sealed class PnpmLockReaderTests
         Assert.Equal("1.0.0", xLib.Version);
         Assert.All(graph.Components, c => Assert.True(c.Direct));
     }
+
+    [Fact]
+    public void Read_FolderOutsideTheLockfileFolder_IsNotOpened()
+    {
+        var (_, graph, bag) = Read("pnpm-handwritten/escape");
+
+        // ../outside-lib/package.json exists (version 9.9.9), but a lockfile may not send us outside its folder.
+        Assert.Empty(bag.Items);
+        var outside = Assert.Single(graph.Components);
+        Assert.Equal(new Origin(OriginKind.File, "../outside-lib"), outside.Origin);
+        Assert.Equal("file:../outside-lib", outside.Version);
+    }
 }

@@ -65,28 +65,27 @@ internal sealed class YarnPnpmBunGraph
     public void AddRootDependency(string target, DependencyScopes kind) => _rootDependencies.Add((target, kind));
 
     /// <summary>
-    /// The version of a local folder package (<c>file:</c> dependencies): read from its package.json when the folder
-    /// is inside the lockfile's folder, so a lockfile cannot make us read files elsewhere on the machine.
+    /// The version of a local folder package (<c>file:</c> dependencies) from its package.json; null when it has none.
     /// </summary>
-    public string? LocalVersion(string relativeFolder)
+    public string? LocalVersion(string relativeFolder) =>
+        // Problems in a local package's manifest are not problems of the lockfile: read quietly.
+        ManifestPath(relativeFolder) is { } path ? PackageJson.Read(path, new DiagnosticBag())?.Version : null;
+
+    /// <summary>Reads a workspace member's package.json (relative to the lockfile folder); null when absent or broken.</summary>
+    public PackageJson? Member(string relativeFolder) =>
+        ManifestPath(relativeFolder) is { } path ? PackageJson.Read(path, _diagnostics) : null;
+
+    /// <summary>
+    /// The package.json of a folder named by the lockfile, when it exists inside the lockfile's folder: a lockfile
+    /// must not make us read files elsewhere on the machine.
+    /// </summary>
+    private string? ManifestPath(string relativeFolder)
     {
         var folder = Path.GetFullPath(Path.Combine(LockDirectory, relativeFolder));
         var inside = folder.Equals(LockDirectory, StringComparison.Ordinal)
             || folder.StartsWith(LockDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal);
         var manifest = Path.Combine(folder, "package.json");
-        if (!inside || !File.Exists(manifest))
-        {
-            return null;
-        }
-        // Problems in a local package's manifest are not problems of the lockfile: read quietly.
-        return PackageJson.Read(manifest, new DiagnosticBag())?.Version;
-    }
-
-    /// <summary>Reads a workspace member's package.json (relative to the lockfile folder); null when absent or broken.</summary>
-    public PackageJson? Member(string relativeFolder)
-    {
-        var path = Path.Combine(LockDirectory, relativeFolder, "package.json");
-        return File.Exists(path) ? PackageJson.Read(path, _diagnostics) : null;
+        return inside && File.Exists(manifest) ? manifest : null;
     }
 
     /// <summary>
