@@ -1,0 +1,130 @@
+using Tollgate.Graph;
+using Tollgate.Inputs;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Tollgate.Ecosystems.Npm;
+
+/// <summary>Loads the YAML lockfiles of pnpm and yarn (berry) with line numbers, turning syntax errors into diagnostics.</summary>
+internal static class YarnPnpmYaml
+{
+    /// <summary>Deeper nesting than this is refused before parsing: lockfiles nest a few levels, and the parser recurses.</summary>
+    private const int MaxNesting = 200;
+
+    /// <summary>Parses <paramref name="text"/>; null (with a TG0003/TG0008/TG0009 diagnostic) when it is not a YAML mapping.</summary>
+    public static YamlMappingNode? Load(string text, string displayPath, DiagnosticBag diagnostics)
+    {
+        var (depth, line) = Nesting(text);
+        if (depth > MaxNesting)
+        {
+            diagnostics.Error(DiagnosticIds.TooDeep, $"YAML nested more than {MaxNesting} levels deep",
+                new SourceLocation(displayPath, line, 1), "no lockfile nests this deep: the file is damaged or hostile");
+            return null;
+        }
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            // An error at the very end means the document stopped early; YamlDotNet may place it one line past the end.
+            var lastLine = text.AsSpan().TrimEnd('\n').Count('\n') + 1;
+            var truncated = e.Start.Line >= lastLine || e.End.Index >= text.TrimEnd().Length;
+            var errorLine = (int)Math.Min(e.Start.Line, lastLine);
+            diagnostics.Error(DiagnosticIds.InvalidYaml, $"invalid YAML: {Describe(e)}",
+                new SourceLocation(displayPath, errorLine, (int)e.Start.Column),
+                truncated ? "the document ends too early: the file looks truncated" : "check the YAML syntax near this position");
+            return null;
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            diagnostics.Error(DiagnosticIds.UnexpectedShape, "expected a YAML mapping at the top of the lockfile",
+                new SourceLocation(displayPath, 1, 1), "is the file empty or truncated?");
+            return null;
+        }
+        return root;
+    }
+
+    private static string Describe(YamlException e)
+    {
+        // YamlDotNet prefixes its own position "(Line: 3, Col: 1, Idx: ..) - (...): "; ours is in the location.
+        var message = e.Message;
+        var cut = message.IndexOf("): ", StringComparison.Ordinal);
+        return (cut >= 0 && message.StartsWith('(') ? message[(cut + 3)..] : message).TrimEnd('.', ' ');
+    }
+
+    /// <summary>A cheap upper bound of nesting: flow brackets open at once, or indentation (two columns per level).</summary>
+    private static (int Depth, int Line) Nesting(string text)
+    {
+        int line = 1, brackets = 0, indent = 0, max = 0, maxLine = 1;
+        var lineStart = true;
+        foreach (var c in text)
+        {
+            if (c == '\n')
+            {
+                line++;
+                lineStart = true;
+                indent = 0;
+                continue;
+            }
+            if (lineStart && c == ' ')
+            {
+                indent++;
+                Record(indent / 2);
+                continue;
+            }
+            lineStart = false;
+            if (c is '[' or '{')
+            {
+                Record(++brackets);
+            }
+            else if (c is ']' or '}')
+            {
+                brackets = Math.Max(0, brackets - 1);
+            }
+        }
+        return (max, maxLine);
+
+        void Record(int depth)
+        {
+            if (depth > max)
+            {
+                (max, maxLine) = (depth, line);
+            }
+        }
+    }
+
+    public static SourceLocation LocationOf(YamlNode node, string displayPath) =>
+        new(displayPath, (int)node.Start.Line, (int)node.Start.Column);
+
+    public static YamlNode? Get(this YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
+
+    public static YamlMappingNode? GetMap(this YamlMappingNode map, string key) => map.Get(key) as YamlMappingNode;
+
+    public static string? GetString(this YamlMappingNode map, string key) => (map.Get(key) as YamlScalarNode)?.Value;
+
+    public static bool? GetBool(this YamlMappingNode map, string key) => map.GetString(key) switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => null,
+    };
+
+    /// <summary>The entries of a mapping of scalar keys to scalar values (e.g. dependencies), skipping anything else.</summary>
+    public static IEnumerable<(string Key, string Value, YamlNode Node)> ScalarPairs(this YamlMappingNode? map)
+    {
+        if (map is null)
+        {
+            yield break;
+        }
+        foreach (var (key, value) in map.Children)
+        {
+            if (key is YamlScalarNode { Value: { } k } && value is YamlScalarNode { Value: { } v })
+            {
+                yield return (k, v, key);
+            }
+        }
+    }
+}
