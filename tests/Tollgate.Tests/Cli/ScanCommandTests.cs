@@ -143,4 +143,22 @@ public sealed class ScanCommandTests
                 .Order(StringComparer.Ordinal)];
         }
     }
+
+    [Fact]
+    public void Scan_TollgatesOwnProjects_Pass()
+    {
+        // Tollgate's own supply chain: its projects' locked NuGet graphs against the shared real advisory data.
+        var root = TestData.RepositoryRoot;
+        var osv = TestData.Shared("osv") ?? throw new InvalidOperationException("shared OSV data missing");
+
+        var result = CliRunner.Run("scan", Path.Combine(root, "src"), Path.Combine(root, "bench"),
+            Path.Combine(root, "tests", "Tollgate.Tests", "Tollgate.Tests.csproj"),
+            "--advisories", Path.Combine(osv, "github"), Path.Combine(osv, "malicious"), Path.Combine(osv, "pypi-all.zip"),
+            "--format", "json");
+
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("pass", doc.RootElement.GetProperty("verdict").GetString());
+        Assert.True(doc.RootElement.GetProperty("summary").GetProperty("failing").GetInt32() == 0);
+    }
 }
