@@ -144,14 +144,14 @@ internal sealed class PlaintextSecretRule() : McpRule(
         {
             if (SecretDetector.Find(env.Name, env.Value) is { } secret)
             {
-                yield return Report(server, $"has a plaintext {secret.Kind} in env {env.Name}", $"env {env.Name}: {secret.Masked}", env.Line);
+                yield return Report(server, $"has a plaintext {secret.Kind} ({secret.Masked}) in env {env.Name}", null, env.Line);
             }
         }
         foreach (var header in entry.Headers)
         {
             if (SecretDetector.Find(header.Name, header.Value) is { } secret)
             {
-                yield return Report(server, $"has a plaintext {secret.Kind} in header {header.Name}", $"header {header.Name}: {secret.Masked}", header.Line);
+                yield return Report(server, $"has a plaintext {secret.Kind} ({secret.Masked}) in header {header.Name}", null, header.Line);
             }
         }
         for (var i = 0; i < entry.Args.Length; i++)
@@ -160,12 +160,12 @@ internal sealed class PlaintextSecretRule() : McpRule(
             var (name, value) = NamedValue(arg, i > 0 ? entry.Args[i - 1].Text : null);
             if (SecretDetector.Find(name, value) is { } secret)
             {
-                yield return Report(server, $"has a plaintext {secret.Kind} in its arguments", $"argument {i + 1}{(name is null ? "" : $" ({name})")}: {secret.Masked}", entry.Args[i].Line);
+                yield return Report(server, $"has a plaintext {secret.Kind} ({secret.Masked}) in argument {i + 1}{(name is null ? "" : $" ({name})")}", null, entry.Args[i].Line);
             }
         }
         if (entry.Url is { } url && UrlSecret(url.Text) is { } urlSecret)
         {
-            yield return Report(server, $"has a plaintext {urlSecret.Secret.Kind} in its URL", $"url {urlSecret.Where}: {urlSecret.Secret.Masked}", url.Line);
+            yield return Report(server, $"has a plaintext {urlSecret.Secret.Kind} ({urlSecret.Secret.Masked}) in its URL ({urlSecret.Where})", null, url.Line);
         }
     }
 
