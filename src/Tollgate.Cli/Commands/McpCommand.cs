@@ -89,7 +89,12 @@ internal static class McpCommand
             result.GetValue(policy),
             result.GetValue(database),
             result.GetValue(failOn)), terminal, environment(), TimeProvider.System));
-        return new Command("mcp", "MCP client configurations.") { audit };
+        return new Command("mcp", """
+            MCP client configurations.
+
+            Example:
+              tollgate mcp audit --discover
+            """) { audit };
     }
 
     public static int Run(McpAuditCommandOptions options, Terminal terminal, McpDiscoveryEnvironment environment, TimeProvider time)
