@@ -26,6 +26,7 @@ namespace Tollgate.Cli
                 DbCommand.Create(terminal),
                 SbomCommand.Create(terminal),
                 InventoryCommand.Create(terminal),
+                McpCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
             {
