@@ -80,10 +80,25 @@ internal static class PackumentView
         return new JsonObject
         {
             ["name"] = full["name"]?.DeepClone(),
-            ["modified"] = (full["time"] as JsonObject)?["modified"]?.DeepClone(),
+            ["modified"] = Modified(full["time"] as JsonObject),
             ["dist-tags"] = full["dist-tags"]?.DeepClone(),
             ["versions"] = versions,
         };
+    }
+
+    /// <summary>
+    /// <c>time.modified</c>, or the latest time listed when a registry leaves it out (abbreviated packuments always
+    /// carry <c>modified</c>, and clients compare it).
+    /// </summary>
+    private static string? Modified(JsonObject? times)
+    {
+        if (times?["modified"] is JsonValue m && m.TryGetValue<string>(out var text))
+        {
+            return text;
+        }
+        return times?.Select(t => t.Value is JsonValue v && v.TryGetValue<string>(out var s)
+                && DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : (DateTimeOffset?)null)
+            .Max()?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The tarball's file name: the last segment of the upstream URL, or npm's <c>name-version.tgz</c>.</summary>
