@@ -25,6 +25,7 @@ namespace Tollgate.Cli
                 DbCommand.Create(terminal),
                 SbomCommand.Create(terminal),
                 InventoryCommand.Create(terminal),
+                FeedCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
             {

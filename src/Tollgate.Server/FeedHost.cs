@@ -181,3 +181,20 @@ internal static class NpmFeedEndpoints
         return app;
     }
 }
+
+/// <summary>Log output for the command line: one line per event on stderr, framework chatter above warnings only.</summary>
+public static class FeedLogging
+{
+    public static void Console(ILoggingBuilder logging)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.SetMinimumLevel(LogLevel.Information);
+    }
+}
