@@ -60,3 +60,35 @@ public sealed class FeedConfigLoaderTests
         Assert.Single(result.Diagnostics);
     }
 }
+
+public sealed class FeedHostTests
+{
+    [Fact]
+    public void Create_NoUpstreamAndNoNpm_ErrorNamesTheFix()
+    {
+        var storage = Directory.CreateTempSubdirectory("tollgate-feed-").FullName;
+        try
+        {
+            var start = FeedHost.Create(new FeedOptions { Storage = storage, Database = Path.Combine(storage, "none.db") }, npmRegistry: () => null);
+            Assert.Null(start.Host);
+            Assert.Contains(start.Problems, p => p.Message.Contains("no upstream registry", StringComparison.Ordinal) && p.Hint!.Contains("--upstream", StringComparison.Ordinal));
+            // An explicitly named advisory database that does not exist is an error too, reported in the same run.
+            Assert.Contains(start.Problems, p => p.Message.Contains("none.db", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(storage, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void NpmRegistryConfig_Read_MatchesTheNpmClient()
+    {
+        // The reference is the npm client itself: whatever it is configured with here.
+        var start = new System.Diagnostics.ProcessStartInfo("npm", "config get registry") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var npm = System.Diagnostics.Process.Start(start)!;
+        var expected = npm.StandardOutput.ReadToEnd().Trim();
+        npm.WaitForExit();
+        Assert.Equal(NpmRegistryConfig.WithSlash(new Uri(expected)), NpmRegistryConfig.Read());
+    }
+}

@@ -122,6 +122,55 @@ internal sealed class FeedEnvironment : IAsyncDisposable
         return new NpmRun(process.ExitCode, await output + await error, workingDirectory);
     }
 
+    /// <summary>The repository's tests/tools/feed-clients folder (pnpm and yarn, installed by .ci/run).</summary>
+    public static string ClientTool(string relative)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Tollgate.slnx")))
+        {
+            dir = dir.Parent;
+        }
+        var path = Path.Combine(dir?.FullName ?? ".", "tests", "tools", "feed-clients", "node_modules", relative);
+        Assert.True(File.Exists(path), $"{path} is missing: run 'npm ci --ignore-scripts' in tests/tools/feed-clients first (.ci/run does).");
+        return path;
+    }
+
+    /// <summary>Runs a JavaScript package manager (pnpm, yarn) with node in <paramref name="workingDirectory"/>.</summary>
+    public static async Task<NpmRun> RunNode(string workingDirectory, IDictionary<string, string> environment, string script, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(script);
+        foreach (var a in arguments)
+        {
+            start.ArgumentList.Add(a);
+        }
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return new NpmRun(process.ExitCode, await output + await error, workingDirectory);
+    }
+
+    /// <summary>A fresh project folder with a minimal package.json.</summary>
+    public string NewProject()
+    {
+        var project = Path.Combine(Folder, "project-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(project);
+        File.WriteAllText(Path.Combine(project, "package.json"), """{ "name": "feed-test-project", "version": "1.0.0", "private": true }""");
+        return project;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
