@@ -110,7 +110,7 @@ public static class FeedConfigLoader
                         }
                         else
                         {
-                            Error(bag, displayPath, value, $"'{key}': {error}", "a duration is a number and a unit: 30s is not one, use 1m, 5m, 1h");
+                            Error(bag, displayPath, value, $"'{key}': {error}", "a duration is a number and a unit (m, h, d, w), e.g. 5m, or ISO 8601 such as PT30S");
                         }
                     }
                     break;
