@@ -326,6 +326,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     private async Task Publish(HttpContext context, string name)
     {
+        // Refusals below do not read the body; Kestrel then drops the connection, so tell the client not to reuse it.
+        context.Response.Headers.Connection = "close";
         var client = context.Connection.RemoteIpAddress?.ToString();
         if (Authenticate(context) is not { } user)
         {
@@ -361,6 +363,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         audit.Write([new AuditEntry(time.GetUtcNow(), name, null, status < 300 ? "published" : "refused", null, message, client, "publish", false)]);
         if (status < 300)
         {
+            context.Response.Headers.Remove("Connection");
             await WriteJson(context, status, new JsonObject { ["ok"] = message }).ConfigureAwait(false);
         }
         else

@@ -262,4 +262,20 @@ public sealed class FeedProtocolTests
         using var noToken = new HttpRequestMessage(HttpMethod.Put, "@acme%2fbig") { Content = new StringContent("{}") };
         Assert.Equal(HttpStatusCode.Unauthorized, (await env.Http.SendAsync(noToken)).StatusCode);
     }
+
+    [Fact]
+    public async Task Stop_DuringTarballDownload_RequestCompletesAndCacheHoldsOnlyWholeFiles()
+    {
+        await using var env = await FeedEnvironment.StartAsync(prepare: u => u.TarballDelay = TimeSpan.FromSeconds(1));
+        await env.Http.GetAsync("ms");
+        var inFlight = env.Http.GetAsync("ms/-/ms-2.1.2.tgz");
+        await Task.Delay(300);
+        await env.Feed.StopAsync();
+        var response = await inFlight;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var recorded = await File.ReadAllBytesAsync(Path.Combine(UpstreamFixture.DataFolder, "tarballs", "ms-2.1.2.tgz"));
+        Assert.Equal(recorded, await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(recorded, await File.ReadAllBytesAsync(Path.Combine(env.Storage, "tarballs", "ms", "ms-2.1.2.tgz")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(env.Storage, "tmp")));
+    }
 }
