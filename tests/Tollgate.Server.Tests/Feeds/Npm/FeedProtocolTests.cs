@@ -278,4 +278,16 @@ public sealed class FeedProtocolTests
         Assert.Equal(recorded, await File.ReadAllBytesAsync(Path.Combine(env.Storage, "tarballs", "ms", "ms-2.1.2.tgz")));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(env.Storage, "tmp")));
     }
+
+    [Fact]
+    public async Task Tarball_Upstream5xx_502AndNothingCached()
+    {
+        await using var env = await FeedEnvironment.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
+        env.Upstream.Down = true;
+        var response = await env.Http.GetAsync("ms/-/ms-2.1.2.tgz");
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("503", (await Json(response))["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(env.Storage, "tarballs", "ms")));
+    }
 }
