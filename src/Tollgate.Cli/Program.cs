@@ -27,6 +27,7 @@ namespace Tollgate.Cli
                 SbomCommand.Create(terminal),
                 InventoryCommand.Create(terminal),
                 McpCommand.Create(terminal),
+                FeedCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
             {

@@ -1,0 +1,275 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Spectre.Console;
+using Tollgate.Policy;
+using Tollgate.Server;
+using Tollgate.Server.Feeds.Npm;
+
+namespace Tollgate.Cli.Commands;
+
+internal sealed record FeedServeOptions(string? Config, string? Listen, string? Upstream, string? Storage, string? Policy, string? Database, bool DryRun);
+
+internal sealed record FeedLogOptions(string? Config, string? Storage, bool BlockedOnly, string? Package, string? Since, string Format, int Limit);
+
+/// <summary><c>tollgate feed serve|log</c>: the vetted npm feed and its audit log.</summary>
+internal static class FeedCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var command = new Command("feed", """
+            Run a vetted npm registry: a proxy in front of your upstream registry that serves only the package versions
+            your tollgate.yaml allows (no known-malicious or vulnerable versions, no install scripts outside the
+            allowlist, nothing younger than minimumReleaseAge), and keeps private names away from the public registry.
+
+            Examples:
+              tollgate feed serve --listen http://127.0.0.1:4873 --policy tollgate.yaml
+              npm config set registry http://127.0.0.1:4873/
+              tollgate feed log --blocked
+            See docs/feed.md.
+            """)
+        {
+            CreateServe(terminal),
+            CreateLog(terminal),
+        };
+        return command;
+    }
+
+    private static Option<string?> ConfigOption() => new("--config", "-c")
+    {
+        Description = "The feed config file (feed.yaml). Flags override its settings.",
+        HelpName = "FILE",
+    };
+
+    private static Command CreateServe(Terminal terminal)
+    {
+        var config = ConfigOption();
+        var listen = new Option<string?>("--listen") { Description = "The URL to listen on (default http://127.0.0.1:4873).", HelpName = "URL" };
+        var upstream = new Option<string?>("--upstream") { Description = "The registry to take packages from (default: `npm config get registry`).", HelpName = "URL" };
+        var storage = new Option<string?>("--storage") { Description = "Cache, private packages and audit log (default $TOLLGATE_HOME/feed).", HelpName = "DIR" };
+        var policy = new Option<string?>("--policy") { Description = "The policy file (tollgate.yaml); default: the built-in policy.", HelpName = "FILE" };
+        var database = new Option<string?>("--db") { Description = "The advisory database (default $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Log what would be refused, but serve everything." };
+        var command = new Command("serve", """
+            Serve the npm registry protocol, applying the policy to every packument and tarball. Stops on Ctrl+C,
+            letting requests in flight finish.
+
+            Examples:
+              tollgate feed serve --listen http://127.0.0.1:4873
+              tollgate feed serve --config feed.yaml --dry-run
+            """) { config, listen, upstream, storage, policy, database, dryRun };
+        command.SetAction((r, cancellationToken) => Serve(terminal, new FeedServeOptions(r.GetValue(config), r.GetValue(listen), r.GetValue(upstream),
+            r.GetValue(storage), r.GetValue(policy), r.GetValue(database), r.GetValue(dryRun)), cancellationToken));
+        return command;
+    }
+
+    /// <summary>The options from the config file (if any) with the flags laid over them; null after printing errors.</summary>
+    internal static FeedOptions? Resolve(Terminal terminal, string? configPath, FeedServeOptions? flags)
+    {
+        var options = new FeedOptions();
+        if (configPath is not null)
+        {
+            var loaded = FeedConfigLoader.Load(configPath);
+            terminal.Diagnostics(loaded.Diagnostics);
+            if (loaded.Options is null)
+            {
+                terminal.Fail($"the feed config {configPath} has errors (see above)");
+                return null;
+            }
+            options = loaded.Options;
+        }
+        if (flags is null)
+        {
+            return options;
+        }
+        var ok = true;
+        Uri? Url(string? text, string flag)
+        {
+            if (text is null)
+            {
+                return null;
+            }
+            if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.UserInfo.Length == 0)
+            {
+                return uri;
+            }
+            terminal.Fail($"{flag} '{text}' is not an absolute http(s) URL without credentials");
+            ok = false;
+            return null;
+        }
+        options = options with
+        {
+            Listen = Url(flags.Listen, "--listen") ?? options.Listen,
+            Upstream = Url(flags.Upstream, "--upstream") ?? options.Upstream,
+            Storage = flags.Storage is null ? options.Storage : Path.GetFullPath(flags.Storage),
+            Policy = flags.Policy is null ? options.Policy : Path.GetFullPath(flags.Policy),
+            Database = flags.Database is null ? options.Database : Path.GetFullPath(flags.Database),
+            DryRun = flags.DryRun || options.DryRun,
+        };
+        return ok ? options : null;
+    }
+
+    private static async Task<int> Serve(Terminal terminal, FeedServeOptions flags, CancellationToken cancellationToken)
+    {
+        if (Resolve(terminal, flags.Config, flags) is not { } options)
+        {
+            return ExitCodes.InputError;
+        }
+        var start = FeedHost.Create(options, logging: FeedLogging.Console);
+        terminal.Diagnostics(start.PolicyDiagnostics);
+        foreach (var problem in start.Problems)
+        {
+            if (problem.Severity == Graph.DiagnosticSeverity.Error)
+            {
+                terminal.Fail(problem.Message);
+            }
+            else
+            {
+                terminal.Warning(problem.Message);
+            }
+            if (problem.Hint is not null)
+            {
+                terminal.Message("  hint: " + problem.Hint);
+            }
+        }
+        if (start.Host is not { } host)
+        {
+            return ExitCodes.InputError;
+        }
+        await using (host.ConfigureAwait(false))
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            try
+            {
+                await host.StartAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                terminal.Fail($"cannot listen on {options.Listen}: {e.Message}");
+                return ExitCodes.InputError;
+            }
+            terminal.Message($"tollgate feed: serving {host.Address} from upstream {host.Upstream}{(options.DryRun ? " (dry-run: nothing is refused)" : "")}");
+            terminal.Message($"  policy: {options.Policy ?? "built-in default"}; storage: {options.StorageFolder}");
+            terminal.Message($"  point npm at it: npm config set registry {host.Address.AbsoluteUri}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            terminal.Message("tollgate feed: stopping; requests in flight finish first");
+            await host.StopAsync().ConfigureAwait(false);
+        }
+        return ExitCodes.Pass;
+    }
+
+    private static Command CreateLog(Terminal terminal)
+    {
+        var config = ConfigOption();
+        var storage = new Option<string?>("--storage") { Description = "The feed's storage folder (default: from --config, else $TOLLGATE_HOME/feed).", HelpName = "DIR" };
+        var blocked = new Option<bool>("--blocked") { Description = "Only refused versions (blocked, hidden, refused)." };
+        var package = new Option<string?>("--package") { Description = "Only this package.", HelpName = "NAME" };
+        var since = new Option<string?>("--since") { Description = "Only decisions since a time (2026-05-01, 2026-05-01T12:00Z) or for a duration back (24h, 7d).", HelpName = "T" };
+        var format = new Option<string>("--format", "-f") { Description = "Output format: table or json.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var limit = new Option<int>("--limit") { Description = "At most this many decisions, the newest (default 1000).", DefaultValueFactory = _ => 1000 };
+        var command = new Command("log", """
+            Show the feed's audit log: every decision with package, version, rule, verdict, client and time.
+
+            Examples:
+              tollgate feed log --blocked --since 24h
+              tollgate feed log --package lodash --format json
+            """) { config, storage, blocked, package, since, format, limit };
+        command.SetAction(r => Log(terminal, new FeedLogOptions(r.GetValue(config), r.GetValue(storage), r.GetValue(blocked), r.GetValue(package),
+            r.GetValue(since), r.GetValue(format)!, r.GetValue(limit))));
+        return command;
+    }
+
+    internal static int Log(Terminal terminal, FeedLogOptions o)
+    {
+        if (Resolve(terminal, o.Config, null) is not { } options)
+        {
+            return ExitCodes.InputError;
+        }
+        var folder = o.Storage is null ? options.StorageFolder : Path.GetFullPath(o.Storage);
+        DateTimeOffset? since = null;
+        if (o.Since is { } text)
+        {
+            if (PolicyDuration.TryParse(text, out var back, out _))
+            {
+                since = TimeProvider.System.GetUtcNow() - back;
+            }
+            else if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            {
+                since = at;
+            }
+            else
+            {
+                terminal.Fail($"--since '{text}' is neither a time (2026-05-01, 2026-05-01T12:00Z) nor a duration (24h, 7d)");
+                return ExitCodes.InputError;
+            }
+        }
+        if (!File.Exists(Path.Combine(folder, FeedAuditLog.FileName)))
+        {
+            terminal.Fail($"no audit log in {folder}: has the feed run with this storage folder?");
+            return ExitCodes.InputError;
+        }
+        using var log = FeedAuditLog.Open(folder, readOnly: true);
+        var entries = log.Query(new AuditQuery { BlockedOnly = o.BlockedOnly, Package = o.Package, Since = since, Limit = Math.Max(1, o.Limit) });
+        if (o.Format == "json")
+        {
+            terminal.OutWriter.WriteLine(Json(entries));
+            return ExitCodes.Pass;
+        }
+        if (entries.IsEmpty)
+        {
+            terminal.Message("no decisions match");
+            return ExitCodes.Pass;
+        }
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("Time (UTC)", "Package", "Version", "Verdict", "Rule", "Client", "Request", "Why");
+        foreach (var e in entries)
+        {
+            table.AddRow(
+                Markup.Escape(e.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),
+                Markup.Escape(e.Package),
+                Markup.Escape(e.Version ?? ""),
+                Markup.Escape(e.Verdict + (e.DryRun && e.Verdict is "blocked" or "hidden" ? " (dry-run)" : "")),
+                Markup.Escape(e.Rule ?? ""),
+                Markup.Escape(e.Client ?? ""),
+                Markup.Escape(e.Request),
+                Markup.Escape(e.Message));
+        }
+        terminal.Out.Write(table);
+        return ExitCodes.Pass;
+    }
+
+    private static string Json(IEnumerable<AuditEntry> entries)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartArray();
+            foreach (var e in entries)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                writer.WriteString("package", e.Package);
+                writer.WriteString("version", e.Version);
+                writer.WriteString("verdict", e.Verdict);
+                writer.WriteString("rule", e.Rule);
+                writer.WriteString("message", e.Message);
+                writer.WriteString("client", e.Client);
+                writer.WriteString("request", e.Request);
+                writer.WriteBoolean("dryRun", e.DryRun);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

@@ -1,0 +1,200 @@
+using System.Collections.Immutable;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tollgate.Advisories;
+using Tollgate.Graph;
+using Tollgate.Policy;
+using Tollgate.Server.Feeds.Npm;
+
+namespace Tollgate.Server;
+
+/// <summary>Why the feed could not start, or what it warns about, for the command line to print.</summary>
+public sealed record FeedProblem(DiagnosticSeverity Severity, string Message, string? Hint = null);
+
+/// <summary>The outcome of <see cref="FeedHost.Create"/>: the host, or the problems that stopped it (and warnings either way).</summary>
+public sealed record FeedStart(FeedHost? Host, ImmutableArray<FeedProblem> Problems, ImmutableArray<Diagnostic> PolicyDiagnostics);
+
+/// <summary>
+/// The Kestrel host of the npm feed. <see cref="Create"/> checks everything it needs (upstream, policy, advisory
+/// database, storage) and reports every problem as a value; <see cref="StartAsync"/> binds the listen address.
+/// </summary>
+public sealed class FeedHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly AdvisoryLookup? _advisories;
+    private readonly FeedAuditLog _audit;
+    private readonly CancellationTokenSource _stopping = new();
+    private NpmFeed? _feed;
+
+    private FeedHost(WebApplication app, AdvisoryLookup? advisories, FeedAuditLog audit, FeedOptions options, Uri upstream)
+    {
+        _app = app;
+        _advisories = advisories;
+        _audit = audit;
+        Options = options;
+        Upstream = upstream;
+    }
+
+    public FeedOptions Options { get; }
+
+    /// <summary>The registry the feed takes public packages from.</summary>
+    public Uri Upstream { get; }
+
+    /// <summary>The address the feed listens on, with the real port once started.</summary>
+    public Uri Address => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+        .Select(a => new Uri(a)).FirstOrDefault() ?? Options.Listen;
+
+    /// <summary>How many tarballs were downloaded from upstream since start.</summary>
+    internal int UpstreamTarballDownloads => _feed?.UpstreamTarballDownloads ?? 0;
+
+    /// <summary>Checks the options and builds the host; nothing listens until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">The merged config and command-line options.</param>
+    /// <param name="time">The clock for release ages, cache ages and audit times.</param>
+    /// <param name="npmRegistry">Reads the npm client's registry when <see cref="FeedOptions.Upstream"/> is null.</param>
+    /// <param name="logging">Where request and decision logs go; null for none.</param>
+    public static FeedStart Create(FeedOptions options, TimeProvider? time = null, Func<Uri?>? npmRegistry = null, Action<ILoggingBuilder>? logging = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        time ??= TimeProvider.System;
+        var problems = ImmutableArray.CreateBuilder<FeedProblem>();
+        var upstream = options.Upstream is { } given ? NpmRegistryConfig.WithSlash(given) : (npmRegistry ?? (() => NpmRegistryConfig.Read()))();
+        if (upstream is null)
+        {
+            problems.Add(new FeedProblem(DiagnosticSeverity.Error, "no upstream registry: --upstream was not given and `npm config get registry` gave no URL (is npm installed?)",
+                "pass --upstream URL or set 'upstream' in the feed config"));
+        }
+        var policy = TollgatePolicy.Default;
+        var policyDiagnostics = ImmutableArray<Diagnostic>.Empty;
+        if (options.Policy is { } policyPath)
+        {
+            var loaded = PolicyLoader.LoadFile(policyPath);
+            policyDiagnostics = loaded.Diagnostics;
+            if (loaded.Policy is null)
+            {
+                problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the policy {policyPath} has errors (see above)", "fix the policy file; the feed does not start without it"));
+            }
+            else
+            {
+                policy = loaded.Policy;
+            }
+        }
+        AdvisoryLookup? advisories = null;
+        var dbPath = TollgateHome.DatabasePath(options.Database);
+        if (AdvisoryStore.TryOpen(dbPath, out var store, out var dbError))
+        {
+            advisories = new AdvisoryLookup(store);
+        }
+        else if (options.Database is not null || dbError.Problem != AdvisoryStoreProblem.Missing)
+        {
+            problems.Add(new FeedProblem(DiagnosticSeverity.Error, dbError.Message, dbError.Hint));
+        }
+        else
+        {
+            problems.Add(new FeedProblem(DiagnosticSeverity.Warning, $"{dbError.Message}; the feed starts without advisory checks", dbError.Hint));
+        }
+        FeedAuditLog? audit = null;
+        FeedStorage? storage = null;
+        try
+        {
+            storage = new FeedStorage(options.StorageFolder);
+            audit = FeedAuditLog.Open(options.StorageFolder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the storage folder {options.StorageFolder} cannot be used: {e.Message}", "pass --storage DIR with a writable folder"));
+        }
+        if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || upstream is null || audit is null || storage is null)
+        {
+            advisories?.Dispose();
+            audit?.Dispose();
+            return new FeedStart(null, problems.ToImmutable(), policyDiagnostics);
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.StorageFolder });
+        builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
+        builder.WebHost.UseUrls(options.Listen.AbsoluteUri.TrimEnd('/'));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxPublishBytes);
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        var app = builder.Build();
+        var host = new FeedHost(app, advisories, audit, options, upstream);
+        var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("tollgate-feed/0.1");
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate.Feed");
+        var judge = new VersionJudge(policy, advisories, options.Vulnerabilities, time);
+        host._feed = new NpmFeed(options, new NpmUpstream(http, upstream), storage, judge, audit, time, logger, host._stopping.Token);
+        app.MapNpmFeed(host._feed);
+        return new FeedStart(host, problems.ToImmutable(), policyDiagnostics);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires (Ctrl+C in the command line), then stops gracefully.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops listening and waits for requests in flight; downloads still running after the shutdown timeout are
+    /// cancelled, and their temporary files are deleted, never renamed into the cache.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _advisories?.Dispose();
+        _audit.Dispose();
+        _stopping.Dispose();
+    }
+}
+
+/// <summary>Maps the feed's endpoints.</summary>
+internal static class NpmFeedEndpoints
+{
+    /// <summary>One catch-all route: npm names contain '@' and an encoded or plain '/', which route templates do not model well.</summary>
+    public static WebApplication MapNpmFeed(this WebApplication app, NpmFeed feed)
+    {
+        app.Run(feed.HandleAsync);
+        return app;
+    }
+}
+
+/// <summary>Log output for the command line: one line per event on stderr, framework chatter above warnings only.</summary>
+public static class FeedLogging
+{
+    public static void Console(ILoggingBuilder logging)
+    {
+        ArgumentNullException.ThrowIfNull(logging);
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.SetMinimumLevel(LogLevel.Information);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Collections.Immutable;
+
+namespace Tollgate.Server.Feeds.Npm;
+
+/// <summary>What the feed does with a version that has a vulnerability at or above the policy's <c>failOn</c>.</summary>
+public enum VulnerabilityAction
+{
+    /// <summary>The version is removed from packuments and its tarball is refused.</summary>
+    Block,
+    /// <summary>The version is served; the decision is logged as a warning.</summary>
+    Warn,
+}
+
+/// <summary>A publish token, stored as the SHA-256 hash of the secret so the config never holds it in plain text.</summary>
+/// <param name="Name">Who the token belongs to: returned by <c>/-/whoami</c> and written to the audit log.</param>
+/// <param name="Sha256">The lower-case hex SHA-256 of the token text.</param>
+public sealed record FeedToken(string Name, string Sha256);
+
+/// <summary>The npm feed's settings, read from <c>feed.yaml</c> and command-line overrides. See docs/feed.md.</summary>
+public sealed record FeedOptions
+{
+    /// <summary>The default listen address: loopback only.</summary>
+    public static readonly Uri DefaultListen = new("http://127.0.0.1:4873");
+
+    /// <summary>The URL Kestrel listens on.</summary>
+    public Uri Listen { get; init; } = DefaultListen;
+
+    /// <summary>The registry packages come from; null means "ask the local npm client" at start-up.</summary>
+    public Uri? Upstream { get; init; }
+
+    /// <summary>Cache, private packages and the audit log; null means <c>$TOLLGATE_HOME/feed</c>.</summary>
+    public string? Storage { get; init; }
+
+    /// <summary>The policy file; null means the built-in default policy.</summary>
+    public string? Policy { get; init; }
+
+    /// <summary>The advisory database; null means <c>$TOLLGATE_HOME/advisories.db</c>.</summary>
+    public string? Database { get; init; }
+
+    /// <summary>Log decisions but serve everything.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>How long a cached packument is served without asking upstream whether it changed.</summary>
+    public TimeSpan PackumentTtl { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long one upstream request may take before the feed gives up (and serves a stale copy if it has one).</summary>
+    public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public VulnerabilityAction Vulnerabilities { get; init; } = VulnerabilityAction.Block;
+
+    /// <summary>Tokens allowed to publish private packages.</summary>
+    public ImmutableArray<FeedToken> Tokens { get; init; } = [];
+
+    /// <summary>The largest publish request body accepted, in bytes.</summary>
+    public long MaxPublishBytes { get; init; } = 50L * 1024 * 1024;
+
+    /// <summary>The storage folder with the default applied.</summary>
+    public string StorageFolder => Path.GetFullPath(Storage ?? Path.Combine(Advisories.TollgateHome.Resolve(), "feed"));
+}

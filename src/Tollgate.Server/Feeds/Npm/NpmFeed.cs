@@ -1,0 +1,493 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Tollgate.Server.Feeds.Npm;
+
+/// <summary>A packument as the feed found it: the document, or the status and message to answer with.</summary>
+internal sealed record PackumentFetch(JsonObject? Document, int Status, string? Problem = null, bool Stale = false, bool Private = false);
+
+/// <summary>
+/// The npm feed: answers the registry protocol, asks the upstream registry (through the cache) for what it does not
+/// hold, and lets through only the versions the policy allows. Decide first, then serve or refuse.
+/// </summary>
+internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream, FeedStorage storage, VersionJudge judge,
+    FeedAuditLog audit, TimeProvider time, ILogger logger, CancellationToken stopping)
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
+    private readonly Lock _publishGate = new();
+
+    /// <summary>How many tarballs were fetched from upstream (tests assert that concurrent requests share one).</summary>
+    public int UpstreamTarballDownloads => _upstreamTarballDownloads;
+
+    private int _upstreamTarballDownloads;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.ToString();
+        if (!NpmRequestPath.TryParse(raw, out var path, out var error))
+        {
+            await WriteError(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
+            return;
+        }
+        var method = context.Request.Method;
+        switch (path.Kind)
+        {
+            case NpmRequestKind.Ping when HttpMethods.IsGet(method):
+                await WriteJson(context, 200, new JsonObject()).ConfigureAwait(false);
+                return;
+            case NpmRequestKind.Whoami when HttpMethods.IsGet(method):
+                if (Authenticate(context) is { } user)
+                {
+                    await WriteJson(context, 200, new JsonObject { ["username"] = user }).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WriteError(context, 401, "authentication required: configure a feed token (see docs/feed.md)").ConfigureAwait(false);
+                }
+                return;
+            case NpmRequestKind.Packument when HttpMethods.IsGet(method) || HttpMethods.IsHead(method):
+                await ServePackument(context, path.Name!).ConfigureAwait(false);
+                return;
+            case NpmRequestKind.Packument when HttpMethods.IsPut(method):
+                await Publish(context, path.Name!).ConfigureAwait(false);
+                return;
+            case NpmRequestKind.Tarball when HttpMethods.IsGet(method) || HttpMethods.IsHead(method):
+                await ServeTarball(context, path.Name!, path.File!).ConfigureAwait(false);
+                return;
+            case NpmRequestKind.Unsupported:
+                await WriteError(context, 404, "this feed does not offer that endpoint").ConfigureAwait(false);
+                return;
+            default:
+                await WriteError(context, 405, $"{method} is not supported here").ConfigureAwait(false);
+                return;
+        }
+    }
+
+    private bool IsPrivate(string name) => judge.Policy.IsPrivate(Component(name, "0.0.0"));
+
+    private static Graph.Component Component(string name, string version) => new()
+    {
+        Ecosystem = Graph.Ecosystem.Npm,
+        Name = name,
+        Version = version,
+        Purl = Graph.PackageUrl.For(Graph.Ecosystem.Npm, name, version),
+    };
+
+    private async Task ServePackument(HttpContext context, string name)
+    {
+        var fetch = await GetPackument(name, context.Connection.RemoteIpAddress?.ToString()).ConfigureAwait(false);
+        if (fetch.Document is null)
+        {
+            await WriteError(context, fetch.Status, fetch.Problem ?? "not found").ConfigureAwait(false);
+            return;
+        }
+        var decisions = judge.Judge(name, fetch.Document);
+        Audit(context, name, decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed), "packument");
+        var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
+        var served = PackumentView.Filter(name, fetch.Document, decisions, baseUrl, options.DryRun);
+        if (served is null)
+        {
+            var reasons = decisions.Values.Where(d => !d.IsServed).Select(d => d.Message).Take(3);
+            await WriteError(context, 404, $"no version of {name} is allowed by the feed's policy: {string.Join("; ", reasons)}").ConfigureAwait(false);
+            return;
+        }
+        if (fetch.Stale)
+        {
+            context.Response.Headers["Warning"] = "110 - \"Response is Stale\"";
+            context.Response.Headers["X-Tollgate-Stale"] = fetch.Problem ?? "upstream unavailable";
+        }
+        var accept = context.Request.Headers.Accept.ToString();
+        if (accept.Contains(PackumentView.AbbreviatedMediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            await WriteJson(context, 200, PackumentView.Abbreviate(served), PackumentView.AbbreviatedMediaType).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteJson(context, 200, served).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The full upstream (or private) packument, through the cache.</summary>
+    internal async Task<PackumentFetch> GetPackument(string name, string? client)
+    {
+        if (IsPrivate(name))
+        {
+            // The dependency-confusion defence: a private name is never asked of the upstream registry.
+            var file = storage.PrivatePackumentFile(name);
+            if (File.Exists(file) && JsonNode.Parse(await File.ReadAllBytesAsync(file, stopping).ConfigureAwait(false)) is JsonObject local)
+            {
+                return new PackumentFetch(local, 200, Private: true);
+            }
+            audit.Write([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{name} is private and has not been published to this feed", client, "packument", options.DryRun)]);
+            return new PackumentFetch(null, 404, $"{name} is a private name (policy 'private') and has not been published to this feed");
+        }
+        var cacheFile = storage.PackumentFile(name);
+        var metaFile = storage.PackumentMetaFile(name);
+        JsonObject? meta = File.Exists(metaFile) && File.Exists(cacheFile) ? ReadObject(metaFile) : null;
+        var fetchedAt = meta?["fetchedAt"] is JsonValue f && f.TryGetValue<string>(out var t) && DateTimeOffset.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : (DateTimeOffset?)null;
+        if (meta is not null && fetchedAt is { } when && time.GetUtcNow() - when < options.PackumentTtl && ReadObject(cacheFile) is { } fresh)
+        {
+            return new PackumentFetch(fresh, 200);
+        }
+        var validators = meta is null ? null : new CacheValidators(meta["etag"]?.GetValue<string>(), meta["lastModified"]?.GetValue<string>());
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(options.UpstreamTimeout);
+        var answer = await upstream.GetPackumentAsync(name, validators, timeout.Token).ConfigureAwait(false);
+        switch (answer.Status)
+        {
+            case UpstreamStatus.Ok:
+                JsonObject? doc = null;
+                try
+                {
+                    doc = JsonNode.Parse(answer.Body) as JsonObject;
+                }
+                catch (JsonException)
+                {
+                }
+                if (doc is null || doc["versions"] is not JsonObject)
+                {
+                    return Stale(cacheFile, "the upstream registry sent a packument that is not valid JSON");
+                }
+                storage.WriteAtomically(cacheFile, answer.Body);
+                WriteMeta(metaFile, answer.ETag, answer.LastModified);
+                return new PackumentFetch(doc, 200);
+            case UpstreamStatus.NotModified when ReadObject(cacheFile) is { } same:
+                WriteMeta(metaFile, validators?.ETag, validators?.LastModified);
+                return new PackumentFetch(same, 200);
+            case UpstreamStatus.NotFound:
+                return new PackumentFetch(null, 404, $"{name} is not in the upstream registry");
+            default:
+                return Stale(cacheFile, answer.Problem ?? "the upstream registry failed");
+        }
+    }
+
+    private PackumentFetch Stale(string cacheFile, string problem)
+    {
+        if (ReadObject(cacheFile) is { } stale)
+        {
+            LogStale(logger, problem);
+            return new PackumentFetch(stale, 200, problem, Stale: true);
+        }
+        return new PackumentFetch(null, 502, $"{problem}, and the feed has no cached copy");
+    }
+
+    private void WriteMeta(string metaFile, string? etag, string? lastModified)
+    {
+        var meta = new JsonObject { ["etag"] = etag, ["lastModified"] = lastModified, ["fetchedAt"] = time.GetUtcNow().ToString("O") };
+        storage.WriteAtomically(metaFile, Encoding.UTF8.GetBytes(meta.ToJsonString()));
+    }
+
+    private static JsonObject? ReadObject(string file)
+    {
+        try
+        {
+            return File.Exists(file) ? JsonNode.Parse(File.ReadAllBytes(file)) as JsonObject : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private async Task ServeTarball(HttpContext context, string name, string file)
+    {
+        var client = context.Connection.RemoteIpAddress?.ToString();
+        var fetch = await GetPackument(name, client).ConfigureAwait(false);
+        if (fetch.Document is null)
+        {
+            await WriteError(context, fetch.Status, fetch.Problem ?? "not found").ConfigureAwait(false);
+            return;
+        }
+        var version = PackumentView.VersionOfFile(name, fetch.Document, file);
+        if (version is null)
+        {
+            await WriteError(context, 404, $"{name} has no version whose tarball is {file}").ConfigureAwait(false);
+            return;
+        }
+        var decision = judge.Judge(name, fetch.Document)[version];
+        Audit(context, name, [decision], "tarball");
+        if (!decision.IsServed && !options.DryRun)
+        {
+            var message = $"{name}@{version} is refused by the Tollgate feed: {decision.Message}";
+            context.Response.Headers["npm-notice"] = message;
+            await WriteError(context, 403, message, decision.Rule).ConfigureAwait(false);
+            return;
+        }
+        var dist = fetch.Document["versions"]?[version]?["dist"] as JsonObject;
+        string? stored;
+        string? problem;
+        if (fetch.Private)
+        {
+            stored = storage.PrivateTarballFile(name, file);
+            problem = File.Exists(stored) ? null : $"{name}@{version} has no stored tarball";
+        }
+        else
+        {
+            (stored, problem) = await CachedTarball(name, file, dist).ConfigureAwait(false);
+        }
+        if (problem is not null || stored is null)
+        {
+            await WriteError(context, 502, problem ?? "the tarball could not be fetched").ConfigureAwait(false);
+            return;
+        }
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = new FileInfo(stored).Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await context.Response.SendFileAsync(stored, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The verified tarball file in the cache, downloading it once however many requests ask at the same time.</summary>
+    private async Task<(string? Path, string? Problem)> CachedTarball(string name, string file, JsonObject? dist)
+    {
+        var target = storage.TarballFile(name, file);
+        if (File.Exists(target))
+        {
+            var (sha512, sha1) = TarballIntegrity.HashFile(target);
+            if (TarballIntegrity.Check(dist, sha512, sha1) is null)
+            {
+                return (target, null);
+            }
+            // A cached file that no longer matches the packument is not served; fetch it again.
+            FeedStorage.TryDelete(target);
+        }
+        var url = dist?["tarball"] is JsonValue u && u.TryGetValue<string>(out var text) && Uri.TryCreate(text, UriKind.Absolute, out var parsed)
+            && parsed.Scheme is "http" or "https" ? parsed : null;
+        if (url is null)
+        {
+            return (null, "the upstream packument has no usable dist.tarball URL");
+        }
+        var download = _downloads.GetOrAdd(target, _ => new Lazy<Task<string?>>(() => Download(url, target, dist)));
+        try
+        {
+            var problem = await download.Value.ConfigureAwait(false);
+            return problem is null ? (target, null) : (null, problem);
+        }
+        finally
+        {
+            _downloads.TryRemove(new KeyValuePair<string, Lazy<Task<string?>>>(target, download));
+        }
+    }
+
+    private async Task<string?> Download(Uri url, string target, JsonObject? dist)
+    {
+        Interlocked.Increment(ref _upstreamTarballDownloads);
+        var temp = storage.NewTempFile();
+        try
+        {
+            // Not the request's token: a client that gives up must not abort a download other clients share.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(options.UpstreamTimeout);
+            var (sha512, sha1, problem) = await upstream.DownloadAsync(url, temp, timeout.Token).ConfigureAwait(false);
+            problem ??= TarballIntegrity.Check(dist, sha512!, sha1!);
+            if (problem is not null)
+            {
+                LogTarballRefused(logger, url, problem);
+                return problem;
+            }
+            FeedStorage.MoveIntoPlace(temp, target);
+            return null;
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                FeedStorage.TryDelete(temp);
+            }
+        }
+    }
+
+    private string? Authenticate(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(header[7..].Trim()));
+        foreach (var token in options.Tokens)
+        {
+            if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(token.Sha256)))
+            {
+                return token.Name;
+            }
+        }
+        return null;
+    }
+
+    private async Task Publish(HttpContext context, string name)
+    {
+        // Refusals below do not read the body; Kestrel then drops the connection, so tell the client not to reuse it.
+        context.Response.Headers.Connection = "close";
+        var client = context.Connection.RemoteIpAddress?.ToString();
+        if (Authenticate(context) is not { } user)
+        {
+            await WriteError(context, 401, "publishing needs a feed token: set //HOST:PORT/:_authToken in .npmrc (see docs/feed.md)").ConfigureAwait(false);
+            return;
+        }
+        if (!IsPrivate(name))
+        {
+            audit.Write([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{user} tried to publish {name}, which is not a private name", client, "publish", false)]);
+            await WriteError(context, 403, $"{name} is not a private name: only names listed under 'private' in the policy can be published to this feed").ConfigureAwait(false);
+            return;
+        }
+        if (context.Request.ContentLength > options.MaxPublishBytes)
+        {
+            await WriteError(context, 413, $"the publish request is larger than maxPublishBytes ({options.MaxPublishBytes})").ConfigureAwait(false);
+            return;
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = options.MaxPublishBytes;
+        }
+        JsonObject? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false) as JsonObject;
+        }
+        catch (Exception e) when (e is JsonException or BadHttpRequestException)
+        {
+            await WriteError(context, e is BadHttpRequestException b ? b.StatusCode : 400, $"the publish body could not be read: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+        var (status, message) = StorePublish(name, body, user);
+        audit.Write([new AuditEntry(time.GetUtcNow(), name, null, status < 300 ? "published" : "refused", null, message, client, "publish", false)]);
+        if (status < 300)
+        {
+            context.Response.Headers.Remove("Connection");
+            await WriteJson(context, status, new JsonObject { ["ok"] = message }).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteError(context, status, message).ConfigureAwait(false);
+        }
+    }
+
+    private (int Status, string Message) StorePublish(string name, JsonObject? body, string user)
+    {
+        if (body is null || body["versions"] is not JsonObject versions || versions.Count == 0 || body["_attachments"] is not JsonObject attachments)
+        {
+            return (400, "the publish body needs 'versions' and '_attachments'");
+        }
+        if (body["name"]?.GetValueKind() != JsonValueKind.String || body["name"]!.GetValue<string>() != name)
+        {
+            return (400, $"the publish body names another package than {name}");
+        }
+        lock (_publishGate)
+        {
+            var file = storage.PrivatePackumentFile(name);
+            var packument = ReadObject(file) ?? new JsonObject
+            {
+                ["_id"] = name,
+                ["name"] = name,
+                ["dist-tags"] = new JsonObject(),
+                ["versions"] = new JsonObject(),
+                ["time"] = new JsonObject { ["created"] = time.GetUtcNow().ToString("O") },
+            };
+            var storedVersions = (JsonObject)packument["versions"]!;
+            var added = new List<string>();
+            foreach (var (version, node) in versions)
+            {
+                if (storedVersions.ContainsKey(version))
+                {
+                    return (409, $"{name}@{version} is already published: a version is never replaced");
+                }
+                if (node is not JsonObject manifest || manifest["dist"] is not JsonObject dist)
+                {
+                    return (400, $"version {version} has no 'dist'");
+                }
+                var fileName = PackumentView.TarballFile(name, version, dist);
+                var attachment = attachments.FirstOrDefault(a => a.Key.EndsWith(fileName, StringComparison.Ordinal) || attachments.Count == 1).Value as JsonObject;
+                if (attachment?["data"] is not JsonValue data || !data.TryGetValue<string>(out var base64))
+                {
+                    return (400, $"no tarball attached for {version}");
+                }
+                byte[] bytes;
+                try
+                {
+                    bytes = Convert.FromBase64String(base64);
+                }
+                catch (FormatException)
+                {
+                    return (400, $"the tarball attached for {version} is not base64");
+                }
+                var (integrity, shasum) = TarballIntegrity.Describe(bytes);
+                if (dist["integrity"] is JsonValue declared && declared.TryGetValue<string>(out var sri) && !string.Equals(sri, integrity, StringComparison.Ordinal))
+                {
+                    return (400, $"the tarball attached for {version} does not match its dist.integrity");
+                }
+                storage.WriteAtomically(storage.PrivateTarballFile(name, fileName), bytes);
+                var copy = (JsonObject)manifest.DeepClone();
+                copy["dist"] = new JsonObject { ["integrity"] = integrity, ["shasum"] = shasum, ["tarball"] = $"http://feed.invalid/{PackumentView.TarballPath(name, fileName)}" };
+                copy["_npmUser"] = new JsonObject { ["name"] = user };
+                storedVersions[version] = copy;
+                ((JsonObject)packument["time"]!)[version] = time.GetUtcNow().ToString("O");
+                added.Add(version);
+            }
+            var tags = (JsonObject)packument["dist-tags"]!;
+            foreach (var (tag, target) in body["dist-tags"] as JsonObject ?? [])
+            {
+                tags[tag] = target?.DeepClone();
+            }
+            ((JsonObject)packument["time"]!)["modified"] = time.GetUtcNow().ToString("O");
+            storage.WriteAtomically(file, Encoding.UTF8.GetBytes(packument.ToJsonString()));
+            LogPublished(logger, name, string.Join(", ", added), user);
+            return (201, $"published {name}@{string.Join(", ", added)}");
+        }
+    }
+
+    private void Audit(HttpContext context, string name, IEnumerable<VersionDecision> decisions, string request)
+    {
+        var now = time.GetUtcNow();
+        var client = context.Connection.RemoteIpAddress?.ToString();
+        var entries = decisions.Select(d => new AuditEntry(now, name, d.Version, d.Verdict.ToString().ToLowerInvariant(), d.Rule, d.Message, client, request, options.DryRun)).ToList();
+        foreach (var e in entries.Where(e => e.Verdict != "allowed"))
+        {
+            LogDecision(logger, e.Package, e.Version, e.Verdict, e.Rule, options.DryRun ? " (dry-run: served)" : "");
+        }
+        audit.Write(entries);
+    }
+
+    internal static Task WriteError(HttpContext context, int status, string message, string? rule = null)
+    {
+        var body = new JsonObject { ["error"] = message };
+        if (rule is not null)
+        {
+            body["rule"] = rule;
+        }
+        return WriteJson(context, status, body);
+    }
+
+    private static async Task WriteJson(HttpContext context, int status, JsonObject body, string mediaType = "application/json")
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = mediaType + "; charset=utf-8";
+        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        context.Response.ContentLength = bytes.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Package}@{Version}: {Verdict} by {Rule}{DryRun}")]
+    private static partial void LogDecision(ILogger logger, string package, string? version, string verdict, string? rule, string dryRun);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "serving a stale packument: {Problem}")]
+    private static partial void LogStale(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "tarball {Url} not stored: {Problem}")]
+    private static partial void LogTarballRefused(ILogger logger, Uri url, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{User} published {Package}@{Versions}")]
+    private static partial void LogPublished(ILogger logger, string package, string versions, string user);
+}

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+
+namespace Tollgate.Server.Feeds.Npm;
+
+/// <summary>How an upstream request ended.</summary>
+internal enum UpstreamStatus
+{
+    Ok,
+    NotModified,
+    NotFound,
+    /// <summary>Unreachable, timed out, a 5xx or another unexpected answer.</summary>
+    Failed,
+}
+
+/// <summary>An upstream packument answer; <see cref="Body"/> is set for <see cref="UpstreamStatus.Ok"/>.</summary>
+internal sealed record UpstreamPackument(UpstreamStatus Status, byte[]? Body = null, string? ETag = null, string? LastModified = null, string? Problem = null);
+
+/// <summary>Validators of a cached packument, sent back as If-None-Match / If-Modified-Since.</summary>
+internal sealed record CacheValidators(string? ETag, string? LastModified);
+
+/// <summary>The upstream npm registry: packuments with conditional requests, tarballs streamed to a file while hashed.</summary>
+internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
+{
+    /// <summary>Tarballs larger than this are refused: the public registry's own limit is far lower.</summary>
+    public const long MaxTarballBytes = 512L * 1024 * 1024;
+
+    public Uri BaseUrl => baseUrl;
+
+    public async Task<UpstreamPackument> GetPackumentAsync(string name, CacheValidators? validators, CancellationToken cancellationToken)
+    {
+        var url = new Uri(baseUrl, name.Replace("/", "%2f", StringComparison.Ordinal));
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (validators?.ETag is { } etag)
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+        }
+        if (validators?.LastModified is { } modified)
+        {
+            request.Headers.TryAddWithoutValidation("If-Modified-Since", modified);
+        }
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.NotModified:
+                    return new UpstreamPackument(UpstreamStatus.NotModified);
+                case HttpStatusCode.NotFound:
+                    return new UpstreamPackument(UpstreamStatus.NotFound);
+                case HttpStatusCode.OK:
+                    var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                    return new UpstreamPackument(UpstreamStatus.Ok, body, response.Headers.ETag?.ToString(),
+                        response.Content.Headers.LastModified?.ToString("R"));
+                default:
+                    return new UpstreamPackument(UpstreamStatus.Failed, Problem: $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase}");
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return new UpstreamPackument(UpstreamStatus.Failed, Problem: Describe(e));
+        }
+    }
+
+    /// <summary>
+    /// Downloads a tarball into <paramref name="tempFile"/> and returns its SHA-512 and SHA-1, or a problem text.
+    /// The caller verifies the hashes and renames or deletes the file.
+    /// </summary>
+    public async Task<(byte[]? Sha512, byte[]? Sha1, string? Problem)> DownloadAsync(Uri url, string tempFile, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return (null, null, $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase} for the tarball");
+            }
+            if (response.Content.Headers.ContentLength > MaxTarballBytes)
+            {
+                return (null, null, $"the tarball is larger than {MaxTarballBytes} bytes");
+            }
+            using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+            using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var file = new FileStream(tempFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+            var buffer = new byte[81920];
+            long total = 0;
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                total += read;
+                if (total > MaxTarballBytes)
+                {
+                    return (null, null, $"the tarball is larger than {MaxTarballBytes} bytes");
+                }
+                sha512.AppendData(buffer, 0, read);
+                sha1.AppendData(buffer, 0, read);
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (response.Content.Headers.ContentLength is { } expected && expected != total)
+            {
+                return (null, null, $"the tarball download was cut short ({total} of {expected} bytes)");
+            }
+            return (sha512.GetHashAndReset(), sha1.GetHashAndReset(), null);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, null, Describe(e));
+        }
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        TaskCanceledException => "the upstream registry did not answer in time",
+        HttpRequestException h => $"the upstream registry could not be reached: {h.Message}",
+        _ => $"the upstream transfer failed: {e.Message}",
+    };
+}

@@ -1,0 +1,94 @@
+using Tollgate.Server.Feeds.Npm;
+
+namespace Tollgate.Server.Tests.Feeds.Npm;
+
+public sealed class FeedConfigLoaderTests
+{
+    [Fact]
+    public void Parse_ValidConfig_ReadsEverySettingAndResolvesPaths()
+    {
+        var result = FeedConfigLoader.Parse("""
+            listen: http://127.0.0.1:5000
+            upstream: http://registry.invalid/npm/
+            storage: cache
+            policy: tollgate.yaml
+            db: advisories.db
+            dryRun: true
+            packumentTtl: 10m
+            upstreamTimeout: 1m
+            vulnerabilities: warn
+            maxPublishBytes: 1000
+            tokens:
+              - name: ci
+                sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF
+            """, "feed.yaml", "/srv/feed");
+        Assert.Empty(result.Diagnostics);
+        var o = result.Options!;
+        Assert.Equal(new Uri("http://127.0.0.1:5000"), o.Listen);
+        Assert.Equal(Path.GetFullPath("/srv/feed/cache"), o.Storage);
+        Assert.Equal(Path.GetFullPath("/srv/feed/tollgate.yaml"), o.Policy);
+        Assert.True(o.DryRun);
+        Assert.Equal(TimeSpan.FromMinutes(10), o.PackumentTtl);
+        Assert.Equal(VulnerabilityAction.Warn, o.Vulnerabilities);
+        Assert.Equal(1000, o.MaxPublishBytes);
+        Assert.Equal("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Assert.Single(o.Tokens).Sha256);
+    }
+
+    [Fact]
+    public void Parse_SeveralMistakes_AllReportedWithLineAndColumn()
+    {
+        var result = FeedConfigLoader.Parse("""
+            listen: not-a-url
+            dryRun: maybe
+            vulnerabilities: ignore
+            colour: blue
+            tokens:
+              - name: ci
+                token: plain-secret
+            """, "feed.yaml", "/srv");
+        Assert.Null(result.Options);
+        Assert.Equal(["feed.yaml:1:9", "feed.yaml:2:9", "feed.yaml:3:18", "feed.yaml:4:1", "feed.yaml:6:5", "feed.yaml:7:5"],
+            result.Diagnostics.Select(d => d.Location!.ToString()));
+        Assert.Contains(result.Diagnostics, d => d.Message.Contains("plain text", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_BrokenYaml_OneSyntaxError()
+    {
+        var result = FeedConfigLoader.Parse("listen: [unclosed\n", "feed.yaml", "/srv");
+        Assert.Null(result.Options);
+        Assert.Single(result.Diagnostics);
+    }
+}
+
+public sealed class FeedHostTests
+{
+    [Fact]
+    public void Create_NoUpstreamAndNoNpm_ErrorNamesTheFix()
+    {
+        var storage = Directory.CreateTempSubdirectory("tollgate-feed-").FullName;
+        try
+        {
+            var start = FeedHost.Create(new FeedOptions { Storage = storage, Database = Path.Combine(storage, "none.db") }, npmRegistry: () => null);
+            Assert.Null(start.Host);
+            Assert.Contains(start.Problems, p => p.Message.Contains("no upstream registry", StringComparison.Ordinal) && p.Hint!.Contains("--upstream", StringComparison.Ordinal));
+            // An explicitly named advisory database that does not exist is an error too, reported in the same run.
+            Assert.Contains(start.Problems, p => p.Message.Contains("none.db", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(storage, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void NpmRegistryConfig_Read_MatchesTheNpmClient()
+    {
+        // The reference is the npm client itself: whatever it is configured with here.
+        var start = new System.Diagnostics.ProcessStartInfo("npm", "config get registry") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var npm = System.Diagnostics.Process.Start(start)!;
+        var expected = npm.StandardOutput.ReadToEnd().Trim();
+        npm.WaitForExit();
+        Assert.Equal(NpmRegistryConfig.WithSlash(new Uri(expected)), NpmRegistryConfig.Read());
+    }
+}

@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Tollgate.Server.Tests.Feeds.Npm;
+
+/// <summary>
+/// A loopback npm registry serving the packuments and tarballs recorded in testdata/feed (see its README). Tarball
+/// URLs point back at it; versions listed in <see cref="Ages"/> get a <c>time</c> that far before now, so the
+/// minimum-release-age rule can be tested against recorded data.
+/// </summary>
+internal sealed class UpstreamFixture : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private UpstreamFixture(WebApplication app) => _app = app;
+
+    public static string DataFolder => Path.Combine(AppContext.BaseDirectory, "testdata", "feed");
+
+    /// <summary>Every request target the fixture received, in order.</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    /// <summary>Request headers of packument requests, by target (the last one wins).</summary>
+    public ConcurrentDictionary<string, string> IfNoneMatch { get; } = new();
+
+    /// <summary>"name@version" to how long before now it was published.</summary>
+    public ConcurrentDictionary<string, TimeSpan> Ages { get; } = new();
+
+    /// <summary>When set, every request answers 503.</summary>
+    public bool Down { get; set; }
+
+    /// <summary>When set, tarballs are served with one byte changed.</summary>
+    public bool Tamper { get; set; }
+
+    /// <summary>Delay before answering a tarball (to make requests overlap).</summary>
+    public TimeSpan TarballDelay { get; set; }
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public static async Task<UpstreamFixture> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var fixture = new UpstreamFixture(app);
+        app.Run(fixture.Handle);
+        await app.StartAsync();
+        fixture.BaseUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/");
+        return fixture;
+    }
+
+    private async Task Handle(HttpContext context)
+    {
+        var target = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
+        Requests.Enqueue(target);
+        if (Down)
+        {
+            context.Response.StatusCode = 503;
+            return;
+        }
+        var path = Uri.UnescapeDataString(target.TrimStart('/'));
+        var dash = path.IndexOf("/-/", StringComparison.Ordinal);
+        if (dash < 0)
+        {
+            var file = Path.Combine(DataFolder, "packuments", path.TrimStart('@').Replace("/", "__", StringComparison.Ordinal) + ".json");
+            if (!File.Exists(file))
+            {
+                context.Response.StatusCode = 404;
+                return;
+            }
+            var etag = "\"fixture-" + Path.GetFileNameWithoutExtension(file) + "-" + string.Join(",", Ages.Select(a => a.Key + a.Value)) + "\"";
+            IfNoneMatch[path] = context.Request.Headers.IfNoneMatch.ToString();
+            if (context.Request.Headers.IfNoneMatch == etag)
+            {
+                context.Response.StatusCode = 304;
+                return;
+            }
+            var doc = JsonNode.Parse(await File.ReadAllBytesAsync(file))!.AsObject();
+            foreach (var (version, manifest) in doc["versions"]!.AsObject())
+            {
+                var dist = manifest!["dist"]!.AsObject();
+                var name = doc["name"]!.GetValue<string>();
+                var tarballFile = new Uri(dist["tarball"]!.GetValue<string>()).Segments[^1];
+                dist["tarball"] = $"{BaseUrl}{name}/-/{tarballFile}";
+                if (Ages.TryGetValue($"{name}@{version}", out var age))
+                {
+                    doc["time"]![version] = (DateTimeOffset.UtcNow - age).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+                }
+            }
+            context.Response.Headers.ETag = etag;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(doc.ToJsonString(), Encoding.UTF8);
+            return;
+        }
+        var packageName = path[..dash];
+        var tarball = path[(dash + 3)..];
+        var local = Path.Combine(DataFolder, "tarballs",
+            (packageName.StartsWith('@') ? packageName[1..packageName.IndexOf('/', StringComparison.Ordinal)] + "-" : "") + tarball);
+        if (!File.Exists(local))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+        if (TarballDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(TarballDelay);
+        }
+        var bytes = await File.ReadAllBytesAsync(local);
+        if (Tamper)
+        {
+            bytes[^1] ^= 0xFF;
+        }
+        context.Response.ContentType = "application/octet-stream";
+        await context.Response.Body.WriteAsync(bytes);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
