@@ -25,6 +25,7 @@ namespace Tollgate.Cli
                 DbCommand.Create(terminal),
                 SbomCommand.Create(terminal),
                 InventoryCommand.Create(terminal),
+                InstallCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
             {
