@@ -164,13 +164,24 @@ public static class ContainedInstall
         };
     }
 
+    /// <summary>dotnet restore options followed by a value, which is not the project argument.</summary>
+    private static readonly ImmutableHashSet<string> s_restoreValueOptions = ImmutableHashSet.Create(StringComparer.OrdinalIgnoreCase,
+        "-s", "--source", "--packages", "--configfile", "-r", "--runtime", "-v", "--verbosity", "--lock-file-path",
+        "-a", "--arch", "--os", "-p", "--property");
+
     /// <summary>The folder to look for restored projects in: the project or solution's folder when one is named, else the working folder.</summary>
     private static string ProjectFolder(InstallRequest request)
     {
-        foreach (var argument in request.Command.Arguments.Skip(2))
+        var arguments = request.Command.Arguments;
+        for (var i = 2; i < arguments.Length; i++)
         {
+            var argument = arguments[i];
             if (argument.StartsWith('-'))
             {
+                if (s_restoreValueOptions.Contains(argument))
+                {
+                    i++;
+                }
                 continue;
             }
             var path = Path.GetFullPath(argument, request.WorkingDirectory);

@@ -43,7 +43,9 @@ public sealed class EnvironmentScrubber
         // An SSH agent socket lets a script sign in as the user.
         "SSH_AUTH_SOCK",
         // Anything named like a credential.
-        "*_TOKEN", "*_SECRET", "*_KEY", "*PASSWORD*", "*CONNECTION_STRING*", "*_CONNSTR", "*_AUTH", "*_AUTHTOKEN",
+        "*_TOKEN", "*_SECRET", "*_KEY", "*PASSWORD*", "*CONNECTION_STRING*", "*_CONNSTR", "*_AUTH",
+        // Azure App Service passes connection strings as SQLCONNSTR_*, CUSTOMCONNSTR_* and the like.
+        "*CONNSTR_*", "*_AUTHTOKEN",
         "*_PAT", "*_CREDENTIALS", "*_APIKEY", "*_SAS",
     ];
 
