@@ -108,7 +108,7 @@ internal static class InstallCommand
         };
         terminal.Error.MarkupLineInterpolated($"[grey]policy:[/] {loaded.Path ?? "built-in default (no tollgate.yaml found)"}; installScripts.allow: {Patterns(loaded.Policy.InstallScripts.Allow)}");
         var report = ContainedInstall.Run(request, terminal.OutWriter, terminal.ErrorWriter,
-            spec => terminal.Error.MarkupLineInterpolated($"[grey]tollgate: running[/] {spec.Display}{EnvironmentNote(spec)}"));
+            spec => Line(terminal, $"tollgate: running {spec.Display}{EnvironmentNote(spec)}"));
         return Render(report, commandLine, options.DryRun, terminal);
     }
 
@@ -117,11 +117,11 @@ internal static class InstallCommand
         var manager = commandLine.Kind;
         if (dryRun)
         {
-            terminal.Error.MarkupLineInterpolated($"would run: {report.Install.Display}{EnvironmentNote(report.Install)}");
+            Line(terminal, $"would run: {report.Install.Display}{EnvironmentNote(report.Install)}");
             if (InstallPlan.RunAllowedScripts(manager, [new InstalledPackage("NAME", "VERSION", "", [])]) is { } scripts)
             {
                 var template = scripts.Display.Replace("NAME@VERSION", "NAME@VERSION...", StringComparison.Ordinal);
-                terminal.Error.MarkupLineInterpolated($"then, for installed packages with install scripts that installScripts.allow names: {template}{EnvironmentNote(scripts)}");
+                Line(terminal, $"then, for installed packages with install scripts that installScripts.allow names: {template}{EnvironmentNote(scripts)}");
             }
         }
         foreach (var pattern in report.UnusablePipPatterns)
@@ -143,7 +143,7 @@ internal static class InstallCommand
             terminal.Error.MarkupLine("[yellow]install scripts NOT run[/] (not on installScripts.allow):");
             foreach (var package in report.Skipped)
             {
-                terminal.Error.MarkupLineInterpolated($"  {package.Name}@{package.Version}  {string.Join("; ", package.Scripts)}  [grey]({package.Directory})[/]");
+                Line(terminal, $"  {package.Name}@{package.Version}  {string.Join("; ", package.Scripts)}  ({package.Directory})");
             }
             terminal.Message("  if one of these is needed (native build, binary download), review it and add it to installScripts.allow.");
         }
@@ -152,16 +152,16 @@ internal static class InstallCommand
             terminal.Error.MarkupLine("install scripts run (on installScripts.allow, with secrets withheld):");
             foreach (var package in report.Allowed)
             {
-                terminal.Error.MarkupLineInterpolated($"  {package.Name}@{package.Version}  {string.Join("; ", package.Scripts)}  [grey]({package.Directory})[/]");
+                Line(terminal, $"  {package.Name}@{package.Version}  {string.Join("; ", package.Scripts)}  ({package.Directory})");
             }
         }
         if (report.Scripts is not null || report.Install.Scrubbed || dryRun)
         {
             var names = report.Withheld.IsEmpty ? "none" : string.Join(", ", report.Withheld.Select(w => w.Name));
-            terminal.Error.MarkupLineInterpolated($"{(dryRun ? "would withhold" : "withheld")} from install scripts: {names}");
+            Line(terminal, $"{(dryRun ? "would withhold" : "withheld")} from install scripts: {names}");
             foreach (var variable in report.Withheld)
             {
-                terminal.Error.MarkupLineInterpolated($"  [grey]{variable.Name}: {variable.Reason}[/]");
+                Line(terminal, $"  {variable.Name}: {variable.Reason}");
             }
         }
         if (manager is not (PackageManagerKind.Pip or PackageManagerKind.DotnetRestore) && !dryRun && report.Skipped.IsEmpty && report.Allowed.IsEmpty)
@@ -177,12 +177,11 @@ internal static class InstallCommand
         }
         foreach (var package in report.AllowedBuildCode)
         {
-            terminal.Error.MarkupLineInterpolated($"[grey]allowed build-time code:[/] {package.Component.Name}@{package.Component.Version} ({string.Join(", ", package.Files)})");
+            Line(terminal, $"allowed build-time code: {package.Component.Name}@{package.Component.Version} ({string.Join(", ", package.Files)})");
         }
         foreach (var finding in report.BuildCode)
         {
-            var (colour, label) = report.BuildCodeLevel == RuleLevel.Fail ? ("red", "fail") : report.BuildCodeLevel == RuleLevel.Info ? ("grey", "info") : ("yellow", "warn");
-            terminal.Error.MarkupLineInterpolated($"[{colour}]{label}[/] {finding.Id}: {finding.Component.Name}@{finding.Component.Version} {finding.Summary}: {finding.Evidence}");
+            Line(terminal, $"{report.BuildCodeLevel.ToName()} {finding.Id}: {finding.Component.Name}@{finding.Component.Version} {finding.Summary}: {finding.Evidence}");
         }
         if (!report.BuildCode.IsEmpty)
         {
@@ -194,6 +193,13 @@ internal static class InstallCommand
         }
         terminal.Diagnostics(report.Diagnostics);
         return exit;
+    }
+
+    /// <summary>A list line written as is: package scripts and file lists are long, and must not be wrapped or read as markup.</summary>
+    private static void Line(Terminal terminal, string text)
+    {
+        terminal.ErrorWriter.WriteLine(text);
+        terminal.ErrorWriter.Flush();
     }
 
     private static string EnvironmentNote(ProcessSpec spec)
