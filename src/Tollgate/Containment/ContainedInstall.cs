@@ -213,11 +213,21 @@ public static class ContainedInstall
         return result;
     }
 
+    /// <summary>
+    /// On Windows, npm, pnpm and yarn are <c>.cmd</c> shims that process start-up without a shell does not find by bare
+    /// name; elsewhere the name is used as given.
+    /// </summary>
+    internal static string ProgramPath(string program) =>
+        OperatingSystem.IsWindows() && Path.GetExtension(program).Length == 0
+            && Path.GetFileName(program).ToLowerInvariant() is "npm" or "pnpm" or "yarn"
+            ? program + ".cmd"
+            : program;
+
     private static ProcessOutcome Execute(ProcessSpec spec, InstallRequest request, ScrubbedEnvironment scrubbed, TextWriter output, TextWriter error)
     {
         var info = new ProcessStartInfo
         {
-            FileName = spec.Arguments[0],
+            FileName = ProgramPath(spec.Arguments[0]),
             WorkingDirectory = request.WorkingDirectory,
             UseShellExecute = false,
             RedirectStandardOutput = true,
