@@ -110,6 +110,35 @@ public sealed class NpmInstallContainmentTests : IDisposable
     }
 
     [Fact]
+    public void TollgateInstall_TwoPackagesOneAllowed_OnlyTheAllowedScriptRuns()
+    {
+        // A second package with a harmless postinstall, packed the same way; it stays off the allow list.
+        var other = Path.Combine(_root, "other");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "package.json"), """
+            { "name": "tg-fixture-other", "version": "2.1.0", "license": "MIT",
+              "scripts": { "postinstall": "node -e \"require('fs').writeFileSync(process.env.TG_FIXTURE_OTHER, 'other ran')\"" } }
+            """);
+        Assert.Equal(0, RunProcess(["npm", "pack", "--pack-destination", _root, "--cache", Cache], other, []).ExitCode);
+        File.WriteAllText(Path.Combine(_project, "package.json"), $$"""
+            { "name": "contained-project", "version": "1.0.0", "private": true,
+              "dependencies": { "{{FixtureName}}": "file:../{{FixtureName}}-1.0.0.tgz", "tg-fixture-other": "file:../tg-fixture-other-2.1.0.tgz" } }
+            """);
+        File.WriteAllText(Path.Combine(_project, "tollgate.yaml"), $"installScripts:\n  allow: [ \"pkg:npm/{FixtureName}\" ]\n");
+        var otherMarker = Path.Combine(_root, "other.txt");
+        var environment = JobEnvironment;
+        environment["TG_FIXTURE_OTHER"] = otherMarker;
+
+        var result = RunTollgate(["install", "--", .. NpmInstallArguments], environment);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.True(File.Exists(Marker), "the allowed postinstall did not run");
+        Assert.False(File.Exists(otherMarker), "the postinstall of the package not on the allow list ran");
+        Assert.Contains("tg-fixture-other@2.1.0  postinstall:", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(["undefined"], _listener.Bodies);
+    }
+
+    [Fact]
     public void TollgateInstall_AllowlistRangeExcludesVersion_ScriptNeverRuns()
     {
         File.WriteAllText(Path.Combine(_project, "tollgate.yaml"), $"installScripts:\n  allow: [ \"{FixtureName}@^2.0.0\" ]\n");
