@@ -143,7 +143,7 @@ internal static class InstallCommand
             terminal.Error.MarkupLine("[yellow]install scripts NOT run[/] (not on installScripts.allow):");
             foreach (var package in report.Skipped)
             {
-                Line(terminal, $"  {package.Name}@{package.Version}  {string.Join("; ", package.Scripts)}  ({package.Directory})");
+                Line(terminal, Describe(package));
             }
             terminal.Message("  if one of these is needed (native build, binary download), review it and add it to installScripts.allow.");
         }
@@ -152,7 +152,7 @@ internal static class InstallCommand
             terminal.Error.MarkupLine("install scripts run (on installScripts.allow, with secrets withheld):");
             foreach (var package in report.Allowed)
             {
-                Line(terminal, $"  {package.Name}@{package.Version}  {string.Join("; ", package.Scripts)}  ({package.Directory})");
+                Line(terminal, Describe(package));
             }
         }
         if (report.Scripts is not null || report.Install.Scrubbed || dryRun)
@@ -193,6 +193,12 @@ internal static class InstallCommand
         }
         terminal.Diagnostics(report.Diagnostics);
         return exit;
+    }
+
+    private static string Describe(InstalledPackage package)
+    {
+        var declared = package.DeclaredName is null ? "" : $" (its package.json says it is {package.DeclaredName})";
+        return $"  {package.Name}@{package.Version}  {string.Join("; ", package.Scripts)}  ({package.Directory}){declared}";
     }
 
     /// <summary>A list line written as is: package scripts and file lists are long, and must not be wrapped or read as markup.</summary>

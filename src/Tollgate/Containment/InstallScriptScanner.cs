@@ -6,12 +6,18 @@ using Tollgate.Inputs;
 namespace Tollgate.Containment;
 
 /// <summary>An installed npm package that declares install-time scripts.</summary>
-/// <param name="Name">The package name from its package.json.</param>
+/// <param name="Name">
+/// The name it is installed under: its folder below <c>node_modules</c> (with the scope), which is the name the
+/// project's dependency tree resolved. A package.json can declare any name, so that one is not trusted for the policy.
+/// </param>
 /// <param name="Version">The version from its package.json.</param>
 /// <param name="Directory">Where it is installed, relative to the project folder, with '/' separators.</param>
 /// <param name="Scripts">Each script as <c>event: command</c>, in the order npm runs them.</param>
 public sealed record InstalledPackage(string Name, string Version, string Directory, ImmutableArray<string> Scripts)
 {
+    /// <summary>The name its package.json declares when that differs from <see cref="Name"/> (an npm alias, or a lie); else null.</summary>
+    public string? DeclaredName { get; init; }
+
     /// <summary>The package as a graph component, so policy patterns (names, ranges, purls) apply to it.</summary>
     public Component ToComponent() => new()
     {
@@ -139,10 +145,14 @@ public static class InstallScriptScanner
             {
                 return null;
             }
-            var name = StringProperty(json, "name") ?? Path.GetFileName(directory);
+            var installedName = InstalledName(directory);
+            var declaredName = StringProperty(json, "name");
             var version = StringProperty(json, "version") ?? "0.0.0";
             var relative = Path.GetRelativePath(root, directory).Replace('\\', '/');
-            return new InstalledPackage(name, version, relative, [.. scripts]);
+            return new InstalledPackage(installedName, version, relative, [.. scripts])
+            {
+                DeclaredName = declaredName is not null && declaredName != installedName ? declaredName : null,
+            };
         }
         catch (JsonException e)
         {
@@ -155,6 +165,14 @@ public static class InstallScriptScanner
             diagnostics.Warning(DiagnosticIds.FileUnreadable, $"package.json could not be read: {e.Message}", new SourceLocation(shown));
             return null;
         }
+    }
+
+    /// <summary>The folder name, with the scope folder in front for <c>@scope/name</c>.</summary>
+    private static string InstalledName(string directory)
+    {
+        var name = Path.GetFileName(directory);
+        var parent = Path.GetFileName(Path.GetDirectoryName(directory));
+        return parent is not null && parent.StartsWith('@') ? $"{parent}/{name}" : name;
     }
 
     private static string? StringProperty(JsonElement json, string name) =>

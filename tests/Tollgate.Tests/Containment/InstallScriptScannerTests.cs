@@ -53,6 +53,18 @@ public sealed class InstallScriptScannerTests : IDisposable
     }
 
     [Fact]
+    public void Scan_DeclaredNameDiffers_FolderNameDecides()
+    {
+        // An npm alias ("fast": "npm:esbuild@0.24.0"), or a package claiming to be one the allow list trusts.
+        Package("node_modules/evil", """{ "name": "esbuild", "version": "0.24.0", "scripts": { "postinstall": "node steal.js" } }""");
+        Package("node_modules/@acme/tool", """{ "name": "@acme/tool", "version": "1.0.0", "scripts": { "install": "x" } }""");
+
+        var found = InstallScriptScanner.Scan(_dir, new DiagnosticBag());
+
+        Assert.Equal(["@acme/tool:", "evil:esbuild"], found.Select(p => $"{p.Name}:{p.DeclaredName}"));
+    }
+
+    [Fact]
     public void Scan_YarnUnplugged_FindsScripts()
     {
         Package(".yarn/unplugged/esbuild-npm-0.24.0-abc/node_modules/esbuild", """{ "name": "esbuild", "version": "0.24.0", "scripts": { "postinstall": "node install.js" } }""");
