@@ -56,7 +56,7 @@ internal static class InstallCommand
             Examples:
               tollgate install -- npm ci
               tollgate install --dry-run -- pnpm install --frozen-lockfile
-              tollgate install --keep-env NODE_OPTIONS_TOKEN -- yarn install
+              tollgate install --keep-env PRIVATE_MIRROR_TOKEN -- yarn install
               tollgate install -- pip install -r requirements.txt
               tollgate install -- dotnet restore --locked-mode
             """)
@@ -88,6 +88,11 @@ internal static class InstallCommand
             terminal.Fail(error);
             terminal.Message("usage: tollgate install [--policy FILE] [--dry-run] [--keep-env NAME] -- npm ci|install, pnpm install, yarn install, pip install, dotnet restore");
             return ExitCodes.InputError;
+        }
+        if (commandLine.Arguments.Any(a => EnvironmentScrubber.Redact(a) != a))
+        {
+            // Command lines end up in CI logs and process listings; Tollgate hides the value when it prints one.
+            terminal.Warning("the install command holds a credential (shown as ***): put it in the environment or the package manager's configuration instead");
         }
         var loaded = PolicyLoader.Load(options.Policy, directory);
         terminal.Diagnostics(loaded.Diagnostics);

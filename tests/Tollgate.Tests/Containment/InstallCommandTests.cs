@@ -81,6 +81,18 @@ public sealed class InstallCommandTests : IDisposable
     }
 
     [Fact]
+    public void Install_CredentialOnCommandLine_WarnsAndNeverPrintsIt()
+    {
+        var result = CliRunner.Run("install", "--dry-run", "--directory", _dir, "--",
+            "pip", "install", "--index-url", "https://ci:hunter2@pypi.example.invalid/simple/", "requests");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("the install command holds a credential", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("https://***@pypi.example.invalid/simple/", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", result.Stdout + result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Install_ProgramMissing_Exit1WithMessage()
     {
         var result = CliRunner.Run("install", "--directory", _dir, "--", Path.Combine(_dir, "no-such", "npm"), "ci");
