@@ -28,6 +28,7 @@ namespace Tollgate.Cli
                 InventoryCommand.Create(terminal),
                 McpCommand.Create(terminal),
                 FeedCommand.Create(terminal),
+                InstallCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
             {
