@@ -111,10 +111,17 @@ public static class CycloneDxWriter
         if (c.Origin.Kind != OriginKind.Registry)
         {
             properties.Add(new CdxProperty { Name = "tollgate:origin", Value = c.Origin.Kind.ToString().ToLowerInvariant() });
+            if (c.Origin.Location is { } location)
+            {
+                // The location is part of a non-registry component's identity (two workspace packages may share
+                // a name and version), and paths or git+ssh URLs fit no external reference type.
+                properties.Add(new CdxProperty { Name = "tollgate:origin-location", Value = location });
+            }
         }
-        var hashes = c.Integrity.Select(SbomHashes.ToHex).OfType<(string Algorithm, string Hex)>()
-            .Select(h => new CdxHash { Alg = CdxAlgorithm(h.Algorithm), Content = h.Hex })
-            .DistinctBy(h => h.Alg).OrderBy(h => h.Alg, StringComparer.Ordinal).ToList();
+        // Every declared hash is kept: a PyPI release has one per file (sdist and each wheel), and any of them
+        // may be the one installed.
+        var hashes = SbomHashes.Distinct(c.Integrity)
+            .Select(h => new CdxHash { Alg = CdxAlgorithm(h.Algorithm), Content = h.Hex }).ToList();
         return new CdxComponent
         {
             Type = "library",
