@@ -170,9 +170,55 @@ public sealed class CdxMetadata
     public CdxComponent? Component { get; set; }
 }
 
+/// <summary>
+/// <c>metadata.tools</c>: an object with <c>components</c> (1.5 and later), or the legacy array of tools that
+/// 1.2–1.4 wrote and later versions still accept. Both read into <see cref="Components"/>; Tollgate writes the object.
+/// </summary>
+[JsonConverter(typeof(CdxToolsConverter))]
 public sealed class CdxTools
 {
     public List<CdxComponent>? Components { get; set; }
+}
+
+internal sealed class CdxToolsConverter : JsonConverter<CdxTools>
+{
+    public override CdxTools? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            return new CdxTools { Components = JsonSerializer.Deserialize(ref reader, CycloneDxJsonContext.Default.ListCdxComponent) };
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("metadata.tools must be an object or an array");
+        }
+        var tools = new CdxTools();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            if (name == "components")
+            {
+                tools.Components = JsonSerializer.Deserialize(ref reader, CycloneDxJsonContext.Default.ListCdxComponent);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        return tools;
+    }
+
+    public override void Write(Utf8JsonWriter writer, CdxTools value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        if (value.Components is not null)
+        {
+            writer.WritePropertyName("components");
+            JsonSerializer.Serialize(writer, value.Components, CycloneDxJsonContext.Default.ListCdxComponent);
+        }
+        writer.WriteEndObject();
+    }
 }
 
 public sealed class CdxComponent
@@ -234,4 +280,5 @@ public sealed class CdxDependency
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CdxBom))]
+[JsonSerializable(typeof(List<CdxComponent>))]
 internal sealed partial class CycloneDxJsonContext : JsonSerializerContext;
