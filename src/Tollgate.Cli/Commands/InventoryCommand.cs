@@ -71,9 +71,7 @@ internal static class InventoryCommand
         {
             var diagnostics = new DiagnosticBag();
             var path = r.GetValue(sbom)!;
-            var graph = File.Exists(path) && path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && !IsLockfileName(path)
-                ? SbomReader.Read(path, diagnostics)
-                : Tollgate.Ecosystems.EcosystemReaders.Discovery().Read([path], diagnostics);
+            var graph = SbomCommand.ReadInput(path, diagnostics);
             terminal.Diagnostics(diagnostics.Items);
             if (diagnostics.HasErrors)
             {
@@ -94,9 +92,6 @@ internal static class InventoryCommand
         }));
         return command;
     }
-
-    private static bool IsLockfileName(string path) =>
-        Path.GetFileName(path) is "package-lock.json" or "npm-shrinkwrap.json" or "packages.lock.json" or "project.assets.json" or "Pipfile.lock" or "bun.lock";
 
     private static Command List(Terminal terminal)
     {
