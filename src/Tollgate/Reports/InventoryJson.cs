@@ -23,11 +23,21 @@ public static class InventoryJson
     public static string Affected(string query, IEnumerable<AffectedDeployment> hits) =>
         JsonSerializer.Serialize(new AffectedList { Query = query, Affected = [.. hits.Select(AffectedDto.From)] }, InventoryJsonContext.Default.AffectedList);
 
-    public static string Rescan(IEnumerable<(AffectedDeployment Deployment, string AdvisoryId)> added, IEnumerable<(string Deployment, string Purl, string AdvisoryId)> resolved) =>
+    /// <summary>An advisory query's hits: each carries the advisory id that matched.</summary>
+    public static string Affected(string query, IEnumerable<AffectedDeployment> hits, IEnumerable<string> advisoryIds) =>
+        JsonSerializer.Serialize(new AffectedList
+        {
+            Query = query,
+            Affected = [.. hits.Zip(advisoryIds, (h, id) => { var dto = AffectedDto.From(h); dto.AdvisoryId = id; return dto; })],
+        }, InventoryJsonContext.Default.AffectedList);
+
+    public static string Rescan(Tollgate.Inventory.RescanResult result) =>
         JsonSerializer.Serialize(new RescanResult
         {
-            NewlyAffected = [.. added.Select(a => new RescanHit { AdvisoryId = a.AdvisoryId, Hit = AffectedDto.From(a.Deployment) })],
-            Resolved = [.. resolved.Select(r => new ResolvedHit { Deployment = r.Deployment, Purl = r.Purl, AdvisoryId = r.AdvisoryId })],
+            PackagesMatched = result.PackagesMatched,
+            AffectedPackages = result.AffectedPackages,
+            NewlyAffected = [.. result.NewlyAffected.Select(a => new RescanHit { AdvisoryId = a.AdvisoryId, Hit = AffectedDto.From(a.Deployment) })],
+            Resolved = [.. result.Resolved.Select(r => new ResolvedHit { Deployment = r.Deployment, Purl = r.Purl, AdvisoryId = r.AdvisoryId })],
         }, InventoryJsonContext.Default.RescanResult);
 
     /// <summary>The <c>tollgate sbom diff --format json</c> document.</summary>
@@ -122,6 +132,8 @@ public sealed class AffectedDto
     public long Snapshot { get; init; }
     public required InventoryComponentDto Component { get; init; }
     public List<string> Path { get; init; } = [];
+    /// <summary>The advisory that matched, for advisory queries.</summary>
+    public string? AdvisoryId { get; set; }
 
     public static AffectedDto From(AffectedDeployment a) => new()
     {
@@ -155,6 +167,8 @@ public sealed class ResolvedHit
 
 public sealed class RescanResult
 {
+    public int PackagesMatched { get; init; }
+    public int AffectedPackages { get; init; }
     public List<RescanHit> NewlyAffected { get; init; } = [];
     public List<ResolvedHit> Resolved { get; init; } = [];
 }
