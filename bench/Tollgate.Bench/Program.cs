@@ -6,6 +6,10 @@ using Tollgate.Inputs;
 
 // Benchmarks, run in Release: dotnet run -c Release --project bench/Tollgate.Bench -- deps LOCKFILE...
 // Prints a Markdown table for docs/benchmarks.md.
+if (args.Length > 0 && args[0] == "inventory")
+{
+    return InventoryBench.Run(args);
+}
 if (args.Length < 2 || args[0] != "deps")
 {
     Console.Error.WriteLine("usage: Tollgate.Bench deps LOCKFILE...   (parse + graph build at 1x, 4x, 16x size)");

@@ -24,11 +24,14 @@ internal static class InventoryCommand
               tollgate inventory list
               tollgate inventory affected pkg:npm/axios@1.6.0
               tollgate inventory affected "axios@<1.6.0"
+              tollgate inventory affected GHSA-wf5p-g6vw-rhxx
+              tollgate inventory rescan
             """);
         command.Subcommands.Add(Add(terminal));
         command.Subcommands.Add(List(terminal));
         command.Subcommands.Add(Show(terminal));
         command.Subcommands.Add(Affected(terminal));
+        command.Subcommands.Add(Rescan(terminal));
         return command;
     }
 
@@ -71,9 +74,7 @@ internal static class InventoryCommand
         {
             var diagnostics = new DiagnosticBag();
             var path = r.GetValue(sbom)!;
-            var graph = File.Exists(path) && path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && !IsLockfileName(path)
-                ? SbomReader.Read(path, diagnostics)
-                : Tollgate.Ecosystems.EcosystemReaders.Discovery().Read([path], diagnostics);
+            var graph = SbomCommand.ReadInput(path, diagnostics);
             terminal.Diagnostics(diagnostics.Items);
             if (diagnostics.HasErrors)
             {
@@ -94,9 +95,6 @@ internal static class InventoryCommand
         }));
         return command;
     }
-
-    private static bool IsLockfileName(string path) =>
-        Path.GetFileName(path) is "package-lock.json" or "npm-shrinkwrap.json" or "packages.lock.json" or "project.assets.json" or "Pipfile.lock" or "bun.lock";
 
     private static Command List(Terminal terminal)
     {
@@ -177,42 +175,126 @@ internal static class InventoryCommand
         return command;
     }
 
+    private static Option<string?> DbOption() => new("--db")
+    {
+        Description = "Advisory database (default: $TOLLGATE_HOME/advisories.db).",
+        HelpName = "FILE",
+    };
+
     private static Command Affected(Terminal terminal)
     {
-        var query = new Argument<string>("QUERY") { Description = "A purl (pkg:npm/axios@1.6.0, or without version), or NAME@VERSION." };
+        var query = new Argument<string>("QUERY") { Description = "An advisory id or alias, a purl, NAME, NAME@VERSION or NAME@RANGE (the ecosystem's own range syntax)." };
         var store = StoreOption();
+        var db = DbOption();
         var format = FormatOption();
         var command = new Command("affected", """
             List every current deployment that contains a matching component, with its path from the root.
 
+            An advisory id (GHSA-..., CVE-..., PYSEC-..., MAL-...) is looked up in the advisory database, also as an
+            alias, and each package it names is matched with the OSV ranges of the record. A range after '@' uses the
+            ecosystem's own syntax: node-semver for npm, PEP 440 specifiers for PyPI, NuGet interval notation.
+
             Examples:
-              tollgate inventory affected pkg:npm/axios@1.6.0
-              tollgate inventory affected pkg:pypi/requests
-              tollgate inventory affected lodash@4.17.20
-            """) { query, store, format };
+              tollgate inventory affected GHSA-wf5p-g6vw-rhxx
+              tollgate inventory affected CVE-2023-45857
+              tollgate inventory affected "axios@<1.6.0"
+              tollgate inventory affected "requests@<2.32"
+              tollgate inventory affected "Newtonsoft.Json@[,13.0.1)"
+              tollgate inventory affected pkg:npm/axios@1.5.1
+            """) { query, store, db, format };
         command.SetAction(r => Guard(terminal, () =>
         {
             var text = r.GetValue(query)!;
-            Ecosystem? ecosystem = null;
-            string name;
-            string? version;
-            if (text.StartsWith("pkg:", StringComparison.OrdinalIgnoreCase))
+            if (!AffectedQuery.TryParse(text, out var parsed, out var error))
             {
-                if (!PackageUrl.TryParse(text, out var purl, out var error) || !EcosystemNames.TryParse(purl.Type, out var eco))
+                terminal.Fail(error!);
+                return ExitCodes.InputError;
+            }
+            if (parsed!.AdvisoryId is { } id)
+            {
+                if (!Tollgate.Advisories.AdvisoryStore.TryOpen(Tollgate.Advisories.TollgateHome.DatabasePath(r.GetValue(db)), out var advisories, out var dbError))
                 {
-                    terminal.Fail($"'{text}' is not a purl of a supported ecosystem (npm, pypi, nuget){(error is null ? "" : ": " + error)}.");
+                    terminal.Fail(dbError.Message);
                     return ExitCodes.InputError;
                 }
-                (ecosystem, name, version) = (eco, purl.FullName, purl.Version);
+                using (advisories)
+                {
+                    using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+                    var (found, advisoryHits) = InventoryAdvisories.Affected(inventory, advisories, id);
+                    if (found.Count == 0)
+                    {
+                        terminal.Fail($"no advisory {id} in {advisories.Path} (as an id or alias); `tollgate db update` fetches new ones.");
+                        return ExitCodes.InputError;
+                    }
+                    if (r.GetValue(format) == "json")
+                    {
+                        terminal.OutWriter.WriteLine(InventoryJson.Affected(text, advisoryHits.Select(h => h.Deployment), advisoryHits.Select(h => h.AdvisoryId)));
+                        return ExitCodes.Pass;
+                    }
+                    RenderAffected(terminal, $"{text} ({string.Join(", ", found.Select(a => a.Id))})", [.. advisoryHits.Select(h => h.Deployment)], json: false);
+                    return ExitCodes.Pass;
+                }
             }
-            else
+            if (parsed.ConstraintIsInvalid)
             {
-                (name, version) = DepsCommand.SplitNameVersion(text);
+                terminal.Fail($"'{parsed.Constraint}' is neither a version nor a valid range (npm: <1.6.0 or ^1.2.0; PyPI: <2.32 or >=1,<2; NuGet: [,13.0.1)).");
+                return ExitCodes.InputError;
             }
-            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
-            var hits = inventory.Affected(ecosystem, name, (_, v) => version is null || string.Equals(v, version, StringComparison.OrdinalIgnoreCase));
+            using var store2 = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+            var hits = store2.Affected(parsed.Ecosystem, parsed.Name!, parsed.Matches);
             RenderAffected(terminal, text, hits, r.GetValue(format) == "json");
             return ExitCodes.Pass;
+        }));
+        return command;
+    }
+
+    private static Command Rescan(Terminal terminal)
+    {
+        var store = StoreOption();
+        var db = DbOption();
+        var format = FormatOption();
+        var command = new Command("rescan", """
+            Match every package of every current deployment against the advisory database again (run it after
+            `tollgate db update`), and report the deployments newly affected and those no longer affected since the
+            previous rescan. The first rescan reports every current hit as new.
+
+            Example:
+              tollgate db update && tollgate inventory rescan --format json
+            """) { store, db, format };
+        command.SetAction(r => Guard(terminal, () =>
+        {
+            if (!Tollgate.Advisories.AdvisoryStore.TryOpen(Tollgate.Advisories.TollgateHome.DatabasePath(r.GetValue(db)), out var advisories, out var dbError))
+            {
+                terminal.Fail(dbError.Message);
+                return ExitCodes.InputError;
+            }
+            using (advisories)
+            {
+                using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+                var result = InventoryAdvisories.Rescan(inventory, advisories);
+                if (r.GetValue(format) == "json")
+                {
+                    terminal.OutWriter.WriteLine(InventoryJson.Rescan(result));
+                    return ExitCodes.Pass;
+                }
+                var table = new Table().Border(TableBorder.Rounded).AddColumns("", "Deployment", "Environment", "Package", "Advisory", "Path");
+                foreach (var (hit, advisory) in result.NewlyAffected)
+                {
+                    table.AddRow("[red]new[/]", Markup.Escape(hit.Deployment), Markup.Escape(hit.Environment ?? ""), Markup.Escape($"{hit.Component.Name}@{hit.Component.Version}"),
+                        Markup.Escape(advisory), Markup.Escape(string.Join(" > ", hit.Path)));
+                }
+                foreach (var (deployment, purl, advisory) in result.Resolved)
+                {
+                    table.AddRow("[green]resolved[/]", Markup.Escape(deployment), "", Markup.Escape(purl), Markup.Escape(advisory), "");
+                }
+                if (result.NewlyAffected.Count + result.Resolved.Count > 0)
+                {
+                    terminal.Out.Write(table);
+                }
+                terminal.Out.WriteLine($"{result.PackagesMatched} package version(s) matched, {result.AffectedPackages} affected; "
+                    + $"{result.NewlyAffected.Count} newly affected, {result.Resolved.Count} resolved since the last rescan");
+                return ExitCodes.Pass;
+            }
         }));
         return command;
     }

@@ -271,7 +271,7 @@ public sealed class InventoryStore : IDisposable
         {
             var names = string.Join(',', chunk.Select((_, i) => $"@c{i}"));
             using var cmd = Command($"""
-                SELECT d.name, s.environment, s.version, s.id, c.ecosystem, c.name, c.version, c.purl, sc.direct, sc.scopes, sc.parent_id
+                SELECT d.name, s.environment, s.version, s.id, c.ecosystem, c.name, c.version, c.purl, sc.direct, sc.scopes, sc.parent_id, sc.component_id
                 FROM snapshot_components sc
                 JOIN deployments d ON d.current_snapshot = sc.snapshot_id
                 JOIN snapshots s ON s.id = sc.snapshot_id
@@ -279,44 +279,50 @@ public sealed class InventoryStore : IDisposable
                 WHERE sc.component_id IN ({names})
                 ORDER BY d.name, c.version
                 """, tx, [.. chunk.Select((id, i) => ($"c{i}", (object?)id))]);
-            var rows = new List<(string, string?, string?, long, InventoryComponent, long?)>();
+            var rows = new List<(string, string?, string?, long, InventoryComponent, long?, long)>();
             using (var reader = cmd.ExecuteReader())
             {
                 while (reader.Read())
                 {
                     rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                        reader.GetInt64(3), ReadComponent(reader, 4), reader.IsDBNull(10) ? null : reader.GetInt64(10)));
+                        reader.GetInt64(3), ReadComponent(reader, 4), reader.IsDBNull(10) ? null : reader.GetInt64(10), reader.GetInt64(11)));
                 }
             }
-            foreach (var (deployment, environment, version, snapshot, component, parent) in rows)
+            // Every ancestor of every hit in one recursive query, instead of one round trip per step of each path.
+            var ancestors = new Dictionary<(long Snapshot, long Start), List<(int Depth, string Label)>>();
+            using (var paths = Command($"""
+                WITH RECURSIVE chain(snapshot_id, start_id, parent_id, depth) AS (
+                    SELECT sc.snapshot_id, sc.component_id, sc.parent_id, 0
+                    FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id
+                    WHERE sc.component_id IN ({names}) AND sc.parent_id IS NOT NULL
+                    UNION ALL
+                    SELECT p.snapshot_id, chain.start_id, p.parent_id, chain.depth + 1
+                    FROM chain JOIN snapshot_components p ON p.snapshot_id = chain.snapshot_id AND p.component_id = chain.parent_id
+                    WHERE chain.depth < 255)
+                SELECT chain.snapshot_id, chain.start_id, chain.depth, c.name, c.version
+                FROM chain JOIN components c ON c.id = chain.parent_id
+                """, tx, [.. chunk.Select((id, i) => ($"c{i}", (object?)id))]))
+            using (var reader = paths.ExecuteReader())
             {
-                result.Add(new AffectedDeployment(deployment, environment, version, snapshot, component, PathOf(snapshot, component, parent, tx)));
+                while (reader.Read())
+                {
+                    var key = (reader.GetInt64(0), reader.GetInt64(1));
+                    if (!ancestors.TryGetValue(key, out var list))
+                    {
+                        ancestors[key] = list = [];
+                    }
+                    list.Add((Convert.ToInt32(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture), $"{reader.GetString(3)}@{reader.GetString(4)}"));
+                }
+            }
+            foreach (var (deployment, environment, version, snapshot, component, _, componentId) in rows)
+            {
+                var path = ancestors.TryGetValue((snapshot, componentId), out var list)
+                    ? list.OrderByDescending(a => a.Depth).Select(a => a.Label).Append($"{component.Name}@{component.Version}")
+                    : [$"{component.Name}@{component.Version}"];
+                result.Add(new AffectedDeployment(deployment, environment, version, snapshot, component, [.. path]));
             }
         }
         return [.. result.OrderBy(a => a.Deployment, StringComparer.Ordinal)];
-    }
-
-    /// <summary>The path root → … → component, following the stored shortest-path parents.</summary>
-    private ImmutableArray<string> PathOf(long snapshot, InventoryComponent component, long? parent, DbTransaction? tx)
-    {
-        var path = new List<string> { $"{component.Name}@{component.Version}" };
-        var guard = 0;
-        while (parent is { } p && guard++ < 256)
-        {
-            using var cmd = Command("""
-                SELECT c.name, c.version, sc.parent_id FROM snapshot_components sc JOIN components c ON c.id = sc.component_id
-                WHERE sc.snapshot_id = @s AND sc.component_id = @c
-                """, tx, ("s", snapshot), ("c", p));
-            using var reader = cmd.ExecuteReader();
-            if (!reader.Read())
-            {
-                break;
-            }
-            path.Add($"{reader.GetString(0)}@{reader.GetString(1)}");
-            parent = reader.IsDBNull(2) ? null : reader.GetInt64(2);
-        }
-        path.Reverse();
-        return [.. path];
     }
 
     /// <summary>Every distinct package version in a current deployment: what a rescan must match.</summary>

@@ -23,17 +23,40 @@ public static class InventoryJson
     public static string Affected(string query, IEnumerable<AffectedDeployment> hits) =>
         JsonSerializer.Serialize(new AffectedList { Query = query, Affected = [.. hits.Select(AffectedDto.From)] }, InventoryJsonContext.Default.AffectedList);
 
-    public static string Rescan(IEnumerable<(AffectedDeployment Deployment, string AdvisoryId)> added, IEnumerable<(string Deployment, string Purl, string AdvisoryId)> resolved) =>
+    /// <summary>An advisory query's hits: each carries the advisory id that matched.</summary>
+    public static string Affected(string query, IEnumerable<AffectedDeployment> hits, IEnumerable<string> advisoryIds) =>
+        JsonSerializer.Serialize(new AffectedList
+        {
+            Query = query,
+            Affected = [.. hits.Zip(advisoryIds, (h, id) => { var dto = AffectedDto.From(h); dto.AdvisoryId = id; return dto; })],
+        }, InventoryJsonContext.Default.AffectedList);
+
+    public static string Rescan(Tollgate.Inventory.RescanResult result) =>
         JsonSerializer.Serialize(new RescanResult
         {
-            NewlyAffected = [.. added.Select(a => new RescanHit { AdvisoryId = a.AdvisoryId, Hit = AffectedDto.From(a.Deployment) })],
-            Resolved = [.. resolved.Select(r => new ResolvedHit { Deployment = r.Deployment, Purl = r.Purl, AdvisoryId = r.AdvisoryId })],
+            PackagesMatched = result.PackagesMatched,
+            AffectedPackages = result.AffectedPackages,
+            NewlyAffected = [.. result.NewlyAffected.Select(a => new RescanHit { AdvisoryId = a.AdvisoryId, Hit = AffectedDto.From(a.Deployment) })],
+            Resolved = [.. result.Resolved.Select(r => new ResolvedHit { Deployment = r.Deployment, Purl = r.Purl, AdvisoryId = r.AdvisoryId })],
         }, InventoryJsonContext.Default.RescanResult);
 
-    public static string Diff(IEnumerable<PackageChange> changes) =>
+    /// <summary>The <c>tollgate sbom diff --format json</c> document.</summary>
+    public static string Diff(string oldFile, string newFile, SbomDiffResult diff, string? database) =>
         JsonSerializer.Serialize(new DiffResult
         {
-            Changes = [.. changes.Select(c => new ChangeDto
+            Old = oldFile,
+            New = newFile,
+            Summary = new DiffSummary
+            {
+                Added = diff.Count(ChangeKind.Added),
+                Removed = diff.Count(ChangeKind.Removed),
+                Upgraded = diff.Count(ChangeKind.Upgraded),
+                Downgraded = diff.Count(ChangeKind.Downgraded),
+                Changed = diff.Count(ChangeKind.Changed),
+                NewFindings = diff.NewFindings?.Length,
+                ResolvedFindings = diff.ResolvedFindings?.Length,
+            },
+            Changes = [.. diff.Changes.Select(c => new ChangeDto
             {
                 Change = c.Kind.ToString().ToLowerInvariant(),
                 Ecosystem = c.Ecosystem.ToOsvName(),
@@ -41,6 +64,9 @@ public static class InventoryJson
                 OldVersions = [.. c.OldVersions],
                 NewVersions = [.. c.NewVersions],
             })],
+            Findings = diff.NewFindings is { } added && diff.ResolvedFindings is { } resolved
+                ? new DiffFindings { Database = database, New = [.. added.Select(DiffFindingDto.From)], Resolved = [.. resolved.Select(DiffFindingDto.From)] }
+                : null,
         }, InventoryJsonContext.Default.DiffResult);
 }
 
@@ -106,6 +132,8 @@ public sealed class AffectedDto
     public long Snapshot { get; init; }
     public required InventoryComponentDto Component { get; init; }
     public List<string> Path { get; init; } = [];
+    /// <summary>The advisory that matched, for advisory queries.</summary>
+    public string? AdvisoryId { get; set; }
 
     public static AffectedDto From(AffectedDeployment a) => new()
     {
@@ -139,6 +167,8 @@ public sealed class ResolvedHit
 
 public sealed class RescanResult
 {
+    public int PackagesMatched { get; init; }
+    public int AffectedPackages { get; init; }
     public List<RescanHit> NewlyAffected { get; init; } = [];
     public List<ResolvedHit> Resolved { get; init; } = [];
 }
@@ -154,7 +184,62 @@ public sealed class ChangeDto
 
 public sealed class DiffResult
 {
+    public required string Old { get; init; }
+    public required string New { get; init; }
+    public required DiffSummary Summary { get; init; }
     public List<ChangeDto> Changes { get; init; } = [];
+    /// <summary>Null when no advisory database was read.</summary>
+    public DiffFindings? Findings { get; init; }
+}
+
+public sealed class DiffSummary
+{
+    public int Added { get; init; }
+    public int Removed { get; init; }
+    public int Upgraded { get; init; }
+    public int Downgraded { get; init; }
+    public int Changed { get; init; }
+    public int? NewFindings { get; init; }
+    public int? ResolvedFindings { get; init; }
+}
+
+public sealed class DiffFindings
+{
+    public string? Database { get; init; }
+    public List<DiffFindingDto> New { get; init; } = [];
+    public List<DiffFindingDto> Resolved { get; init; } = [];
+}
+
+public sealed class DiffFindingDto
+{
+    public required string Id { get; init; }
+    public List<string> Aliases { get; init; } = [];
+    public required string Kind { get; init; }
+    public required string Severity { get; init; }
+    public required string Purl { get; init; }
+    public required string Ecosystem { get; init; }
+    public required string Name { get; init; }
+    public required string Version { get; init; }
+    public required string Summary { get; init; }
+    public List<string> FixedIn { get; init; } = [];
+
+    public static DiffFindingDto From(FindingChange change)
+    {
+        var f = change.Finding;
+        return new DiffFindingDto
+        {
+            Id = f.Id,
+            Aliases = [.. f.Aliases],
+            Kind = f.Kind.ToString().ToLowerInvariant(),
+            Severity = f.Severity.ToName(),
+            Purl = f.Component.Purl.ToString(),
+            Ecosystem = f.Component.Ecosystem.ToOsvName(),
+            Name = f.Component.Name,
+            Version = f.Component.Version,
+            Summary = f.Summary,
+            FixedIn = [.. f.FixedIn],
+        };
+    }
 }
 
 [JsonSourceGenerationOptions(

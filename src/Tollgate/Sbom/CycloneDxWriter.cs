@@ -111,10 +111,17 @@ public static class CycloneDxWriter
         if (c.Origin.Kind != OriginKind.Registry)
         {
             properties.Add(new CdxProperty { Name = "tollgate:origin", Value = c.Origin.Kind.ToString().ToLowerInvariant() });
+            if (c.Origin.Location is { } location)
+            {
+                // The location is part of a non-registry component's identity (two workspace packages may share
+                // a name and version), and paths or git+ssh URLs fit no external reference type.
+                properties.Add(new CdxProperty { Name = "tollgate:origin-location", Value = location });
+            }
         }
-        var hashes = c.Integrity.Select(SbomHashes.ToHex).OfType<(string Algorithm, string Hex)>()
-            .Select(h => new CdxHash { Alg = CdxAlgorithm(h.Algorithm), Content = h.Hex })
-            .DistinctBy(h => h.Alg).OrderBy(h => h.Alg, StringComparer.Ordinal).ToList();
+        // Every declared hash is kept: a PyPI release has one per file (sdist and each wheel), and any of them
+        // may be the one installed.
+        var hashes = SbomHashes.Distinct(c.Integrity)
+            .Select(h => new CdxHash { Alg = CdxAlgorithm(h.Algorithm), Content = h.Hex }).ToList();
         return new CdxComponent
         {
             Type = "library",
@@ -163,9 +170,55 @@ public sealed class CdxMetadata
     public CdxComponent? Component { get; set; }
 }
 
+/// <summary>
+/// <c>metadata.tools</c>: an object with <c>components</c> (1.5 and later), or the legacy array of tools that
+/// 1.2–1.4 wrote and later versions still accept. Both read into <see cref="Components"/>; Tollgate writes the object.
+/// </summary>
+[JsonConverter(typeof(CdxToolsConverter))]
 public sealed class CdxTools
 {
     public List<CdxComponent>? Components { get; set; }
+}
+
+internal sealed class CdxToolsConverter : JsonConverter<CdxTools>
+{
+    public override CdxTools? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            return new CdxTools { Components = JsonSerializer.Deserialize(ref reader, CycloneDxJsonContext.Default.ListCdxComponent) };
+        }
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("metadata.tools must be an object or an array");
+        }
+        var tools = new CdxTools();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            if (name == "components")
+            {
+                tools.Components = JsonSerializer.Deserialize(ref reader, CycloneDxJsonContext.Default.ListCdxComponent);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        return tools;
+    }
+
+    public override void Write(Utf8JsonWriter writer, CdxTools value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        if (value.Components is not null)
+        {
+            writer.WritePropertyName("components");
+            JsonSerializer.Serialize(writer, value.Components, CycloneDxJsonContext.Default.ListCdxComponent);
+        }
+        writer.WriteEndObject();
+    }
 }
 
 public sealed class CdxComponent
@@ -227,4 +280,5 @@ public sealed class CdxDependency
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CdxBom))]
+[JsonSerializable(typeof(List<CdxComponent>))]
 internal sealed partial class CycloneDxJsonContext : JsonSerializerContext;

@@ -26,6 +26,17 @@ public sealed record PackageChange(
 /// </summary>
 public static class SbomDiff
 {
+    /// <summary>Compares with each ecosystem's version scheme (<see cref="Ecosystems.VersionSchemes"/>).</summary>
+    public static ImmutableArray<PackageChange> Compare(DependencyGraph oldGraph, DependencyGraph newGraph) =>
+        Compare(oldGraph, newGraph, EcosystemOrder);
+
+    /// <summary>Orders two versions by the ecosystem's version scheme; null when either does not parse.</summary>
+    public static int? EcosystemOrder(Ecosystem ecosystem, string left, string right)
+    {
+        var scheme = Ecosystems.VersionSchemes.For(ecosystem);
+        return scheme.TryParse(left, out var l) && scheme.TryParse(right, out var r) ? scheme.Compare(l, r) : null;
+    }
+
     /// <param name="oldGraph">The earlier deployment.</param>
     /// <param name="newGraph">The later deployment.</param>
     /// <param name="compare">Compares two versions of an ecosystem; null when a version does not parse.</param>
@@ -99,4 +110,45 @@ public static class SbomDiff
                 g => g.Key,
                 g => (g.First().Ecosystem, g.First().Name, g.Select(c => c.Version).Distinct().Order(StringComparer.Ordinal).ToImmutableArray()),
                 StringComparer.Ordinal);
+}
+
+/// <summary>An advisory finding present on one side of a diff only: the advisory id and the package version it hits.</summary>
+public sealed record FindingChange(Finding Finding)
+{
+    public string Key => FindingKey(Finding);
+
+    internal static string FindingKey(Finding f) =>
+        f.Id + " " + f.Component.Ecosystem.ToOsvName() + "/" + Component.NormalizeName(f.Component.Ecosystem, f.Component.Name) + "@" + f.Component.Version;
+}
+
+/// <summary>The whole comparison of two deployments: package changes, and (when an advisory database was read) findings.</summary>
+/// <param name="Changes">Added, removed, upgraded and downgraded packages.</param>
+/// <param name="NewFindings">Findings of the new graph that the old one did not have; null when no database was read.</param>
+/// <param name="ResolvedFindings">Findings of the old graph that the new one no longer has; null when no database was read.</param>
+public sealed record SbomDiffResult(
+    ImmutableArray<PackageChange> Changes,
+    ImmutableArray<FindingChange>? NewFindings,
+    ImmutableArray<FindingChange>? ResolvedFindings)
+{
+    public int Count(ChangeKind kind) => Changes.Count(c => c.Kind == kind);
+}
+
+/// <summary>Compares advisory findings of two graphs by advisory id and package version.</summary>
+public static class FindingDiff
+{
+    /// <summary>
+    /// Findings only in <paramref name="newFindings"/> (new) and only in <paramref name="oldFindings"/> (resolved).
+    /// A finding whose package version is in both is the same finding; an upgrade that still matches the
+    /// advisory shows as resolved for the old version and new for the new one.
+    /// </summary>
+    public static (ImmutableArray<FindingChange> New, ImmutableArray<FindingChange> Resolved) Compare(IEnumerable<Finding> oldFindings, IEnumerable<Finding> newFindings)
+    {
+        var before = oldFindings.Where(f => f.Kind != FindingKind.Signal).GroupBy(FindingChange.FindingKey, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var after = newFindings.Where(f => f.Kind != FindingKind.Signal).GroupBy(FindingChange.FindingKey, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        return (Sorted(after.Where(kv => !before.ContainsKey(kv.Key)).Select(kv => kv.Value)),
+                Sorted(before.Where(kv => !after.ContainsKey(kv.Key)).Select(kv => kv.Value)));
+    }
+
+    private static ImmutableArray<FindingChange> Sorted(IEnumerable<Finding> findings) =>
+        [.. findings.OrderByDescending(f => f.Severity).ThenBy(f => f.Id, StringComparer.Ordinal).ThenBy(f => f.Component.Key, StringComparer.Ordinal).Select(f => new FindingChange(f))];
 }

@@ -73,6 +73,40 @@ internal static class SbomHashes
             : null;
     }
 
+    /// <summary>Every hash SBOMs can name, as lower-case hex, once each, sorted by algorithm and value.</summary>
+    public static IEnumerable<(string Algorithm, string Hex)> Distinct(IEnumerable<IntegrityHash> hashes) =>
+        hashes.Select(ToHex).OfType<(string Algorithm, string Hex)>().Distinct()
+            .OrderBy(h => h.Algorithm, StringComparer.Ordinal).ThenBy(h => h.Hex, StringComparer.Ordinal);
+
+    /// <summary>
+    /// A non-registry origin as SPDX <c>sourceInfo</c> text (<c>origin: workspace packages/a</c>); null for registry
+    /// packages. SPDX 2 has no property bag, and the origin is part of such a component's identity.
+    /// </summary>
+    public static string? OriginText(Origin origin) => origin.Kind == OriginKind.Registry
+        ? null
+        : $"origin: {origin.Kind.ToString().ToLowerInvariant()}" + (origin.Location is null ? "" : " " + origin.Location);
+
+    /// <summary>Reads <see cref="OriginText"/>; null when the text is not in that form.</summary>
+    public static Origin? ParseOriginText(string? text)
+    {
+        if (text is null || !text.StartsWith("origin: ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var rest = text["origin: ".Length..];
+        var space = rest.IndexOf(' ', StringComparison.Ordinal);
+        var kind = space < 0 ? rest : rest[..space];
+        var location = space < 0 ? null : rest[(space + 1)..];
+        return kind switch
+        {
+            "git" => new Origin(OriginKind.Git, location),
+            "url" => new Origin(OriginKind.Url, location),
+            "file" => new Origin(OriginKind.File, location),
+            "workspace" => new Origin(OriginKind.Workspace, location),
+            _ => null,
+        };
+    }
+
     /// <summary>A stable identifier derived from text (SHA-256, hex).</summary>
     public static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 

@@ -32,9 +32,15 @@ public static class SbomReader
             }
             if (probe?.BomFormat == "CycloneDX")
             {
+                if (probe.SpecVersion is null)
+                {
+                    diagnostics.Error(DiagnosticIds.UnexpectedShape, "CycloneDX BOM without $.specVersion (required)",
+                        new SourceLocation(shown), "add \"specVersion\": \"1.6\" (or the version the BOM follows)");
+                    return null;
+                }
                 if (!CycloneDxVersions.Contains(probe.SpecVersion))
                 {
-                    diagnostics.Error(DiagnosticIds.UnsupportedVersion, $"CycloneDX specVersion '{probe.SpecVersion}' is not supported",
+                    diagnostics.Error(DiagnosticIds.UnsupportedVersion, $"CycloneDX specVersion '{probe.SpecVersion}' at $.specVersion is not supported",
                         new SourceLocation(shown), "supported: CycloneDX 1.2 to 1.7 (JSON)");
                     return null;
                 }
@@ -46,7 +52,7 @@ public static class SbomReader
             {
                 if (spdxVersion is not ("SPDX-2.2" or "SPDX-2.3"))
                 {
-                    diagnostics.Error(DiagnosticIds.UnsupportedVersion, $"SPDX version '{spdxVersion}' is not supported",
+                    diagnostics.Error(DiagnosticIds.UnsupportedVersion, $"SPDX version '{spdxVersion}' at $.spdxVersion is not supported",
                         new SourceLocation(shown), "supported: SPDX 2.2 and 2.3 JSON");
                     return null;
                 }
@@ -88,14 +94,26 @@ public static class SbomReader
         var byRef = new Dictionary<string, string>(StringComparer.Ordinal);
         var components = new Dictionary<string, Component>(StringComparer.Ordinal);
         var skipped = new Dictionary<string, int>(StringComparer.Ordinal);
-        var index = 0;
-        foreach (var c in Flatten(bom.Components ?? []))
+        var seenRefs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (c, jsonPath) in Flatten(bom.Components ?? [], "$.components"))
         {
-            var jsonPath = $"$.components[{index++}]";
-            if (c.BomRef is { } dup && byRef.ContainsKey(dup))
+            if (c.BomRef is { } dup && !seenRefs.Add(dup))
             {
-                diagnostics.Warning(DiagnosticIds.UnexpectedShape, $"duplicate bom-ref '{dup}' at {jsonPath}; the first component with it is used",
+                // Which component a dependency names would be a guess: the graph cannot be trusted.
+                diagnostics.Error(DiagnosticIds.UnexpectedShape, $"duplicate bom-ref '{dup}' at {jsonPath}.bom-ref",
                     new SourceLocation(shown), "bom-refs must be unique within a BOM");
+                continue;
+            }
+            if (string.IsNullOrEmpty(c.Name))
+            {
+                diagnostics.Error(DiagnosticIds.UnexpectedShape, $"component at {jsonPath} has no name (required)",
+                    new SourceLocation(shown), "every component needs \"type\" and \"name\"");
+                continue;
+            }
+            if (c.BomRef is not null && c.Properties?.Any(p => p.Name == "tollgate:file") == true)
+            {
+                // One of several project roots Tollgate wrote as components: the reader's single root stands for all.
+                byRef[c.BomRef] = rootKey;
                 continue;
             }
             if (c.Purl is null)
@@ -110,14 +128,20 @@ public static class SbomReader
             {
                 continue;
             }
+            var unresolved = c.Properties?.Any(p => p.Name == "tollgate:unresolved" && p.Value == "true") == true;
             component = component with
             {
                 Integrity = [.. (c.Hashes ?? []).Select(h => HashFrom(h.Alg, h.Content)).OfType<IntegrityHash>()],
                 License = c.Licenses?.Select(l => l.Expression ?? l.License?.Id ?? l.License?.Name).FirstOrDefault(l => l is not null),
                 HasInstallScript = c.Properties?.Any(p => p.Name == "tollgate:hasInstallScript" && p.Value == "true") == true ? true : null,
-                Resolved = c.Properties?.Any(p => p.Name == "tollgate:unresolved" && p.Value == "true") != true,
+                Resolved = !unresolved,
+                // An unpinned component's "version" is its declared range; its purl names no version.
+                Purl = unresolved && PackageUrl.TryParse(c.Purl, out var declared, out _) && declared.Version is null
+                    ? new PackageUrl(component.Purl.Type, component.Purl.Namespace, component.Purl.Name, null, component.Purl.Qualifiers, component.Purl.Subpath)
+                    : component.Purl,
                 Origin = OriginFrom(c.Properties?.FirstOrDefault(p => p.Name == "tollgate:origin")?.Value,
-                    c.ExternalReferences?.FirstOrDefault(r => r.Type == "distribution")?.Url),
+                    c.Properties?.FirstOrDefault(p => p.Name == "tollgate:origin-location")?.Value
+                        ?? c.ExternalReferences?.FirstOrDefault(r => r.Type == "distribution")?.Url),
             };
             components[component.Key] = components.TryGetValue(component.Key, out var existing) ? GraphMerger.Combine(existing, component) : component;
             if (c.BomRef is not null)
@@ -137,9 +161,9 @@ public static class SbomReader
             var from = dependency.Ref == mainRef ? rootKey : byRef.GetValueOrDefault(dependency.Ref);
             if (from is null)
             {
-                if (!IsKnownNonComponent(dependency.Ref, bom))
+                if (!IsKnownNonComponent(dependency.Ref, bom) && !seenRefs.Contains(dependency.Ref))
                 {
-                    diagnostics.Warning(DiagnosticIds.DanglingReference, $"dependency ref '{dependency.Ref}' at {jsonPath} names no component",
+                    diagnostics.Error(DiagnosticIds.DanglingReference, $"dependency ref '{dependency.Ref}' at {jsonPath}.ref names no component",
                         new SourceLocation(shown), "every dependencies[].ref must be the bom-ref of a component");
                 }
                 continue;
@@ -148,12 +172,15 @@ public static class SbomReader
             {
                 if (byRef.TryGetValue(target, out var to))
                 {
-                    edges.Add(new DependencyEdge(from, to));
-                    dependents.Add(to);
+                    if (to != from)
+                    {
+                        edges.Add(new DependencyEdge(from, to));
+                        dependents.Add(to);
+                    }
                 }
-                else if (!IsKnownNonComponent(target, bom))
+                else if (!IsKnownNonComponent(target, bom) && !seenRefs.Contains(target) && target != mainRef)
                 {
-                    diagnostics.Warning(DiagnosticIds.DanglingReference, $"dependsOn '{target}' at {jsonPath} names no component",
+                    diagnostics.Error(DiagnosticIds.DanglingReference, $"dependsOn '{target}' at {jsonPath}.dependsOn names no component",
                         new SourceLocation(shown), "every dependsOn entry must be the bom-ref of a component");
                 }
             }
@@ -200,9 +227,15 @@ public static class SbomReader
         foreach (var p in document.Packages ?? [])
         {
             var jsonPath = $"$.packages[{index++}]";
+            if (string.IsNullOrEmpty(p.Spdxid) || string.IsNullOrEmpty(p.Name))
+            {
+                diagnostics.Error(DiagnosticIds.UnexpectedShape, $"package at {jsonPath} has no {(string.IsNullOrEmpty(p.Spdxid) ? "SPDXID" : "name")} (required)",
+                    new SourceLocation(shown), "every package needs \"SPDXID\", \"name\" and \"downloadLocation\"");
+                continue;
+            }
             if (!seen.Add(p.Spdxid))
             {
-                diagnostics.Warning(DiagnosticIds.UnexpectedShape, $"duplicate SPDXID '{p.Spdxid}' at {jsonPath}; the first package with it is used",
+                diagnostics.Error(DiagnosticIds.UnexpectedShape, $"duplicate SPDXID '{p.Spdxid}' at {jsonPath}.SPDXID",
                     new SourceLocation(shown), "SPDX identifiers must be unique within a document");
                 continue;
             }
@@ -231,7 +264,8 @@ public static class SbomReader
             {
                 Integrity = [.. (p.Checksums ?? []).Select(h => HashFrom(h.Algorithm, h.ChecksumValue)).OfType<IntegrityHash>()],
                 License = p.LicenseDeclared is { } l && l is not ("NOASSERTION" or "NONE") ? l : null,
-                Origin = OriginFrom(null, p.DownloadLocation is { } dl && dl.StartsWith("http", StringComparison.Ordinal) ? dl : null),
+                Origin = SbomHashes.ParseOriginText(p.SourceInfo)
+                    ?? OriginFrom(null, p.DownloadLocation is { } dl && dl.StartsWith("http", StringComparison.Ordinal) ? dl : null),
             };
             components[component.Key] = components.TryGetValue(component.Key, out var existing) ? GraphMerger.Combine(existing, component) : component;
             byId[p.Spdxid] = component.Key;
@@ -239,8 +273,21 @@ public static class SbomReader
         ReportSkipped(skipped, shown, diagnostics);
 
         var edges = new List<DependencyEdge>();
+        var elements = seen.Concat((document.Files ?? []).Select(f => f.Spdxid)).Concat((document.Snippets ?? []).Select(f => f.Spdxid))
+            .Append("SPDXRef-DOCUMENT").ToHashSet(StringComparer.Ordinal);
+        var relationshipIndex = 0;
         foreach (var r in document.Relationships ?? [])
         {
+            var jsonPath = $"$.relationships[{relationshipIndex++}]";
+            foreach (var (id, field) in new[] { (r.SpdxElementId, "spdxElementId"), (r.RelatedSpdxElement, "relatedSpdxElement") })
+            {
+                // NONE, NOASSERTION and elements of other documents (DocumentRef-...:SPDXRef-...) are legal targets.
+                if (!elements.Contains(id) && id is not ("NONE" or "NOASSERTION") && !id.StartsWith("DocumentRef-", StringComparison.Ordinal))
+                {
+                    diagnostics.Error(DiagnosticIds.DanglingReference, $"{field} '{id}' at {jsonPath}.{field} names no element of the document",
+                        new SourceLocation(shown), "every relationship must name a package, file or snippet of this document");
+                }
+            }
             var (from, to) = r.RelationshipType switch
             {
                 "DEPENDS_ON" or "CONTAINS" => (r.SpdxElementId, r.RelatedSpdxElement),
@@ -353,12 +400,15 @@ public static class SbomReader
         return normal is "SHA1" or "SHA256" or "SHA384" or "SHA512" or "MD5" ? new IntegrityHash(normal.ToLowerInvariant(), value.ToLowerInvariant()) : null;
     }
 
-    private static IEnumerable<CdxComponent> Flatten(IEnumerable<CdxComponent> components)
+    /// <summary>Nested components (cyclonedx-npm nests by node_modules folder) in document order, with their JSON paths.</summary>
+    private static IEnumerable<(CdxComponent Component, string JsonPath)> Flatten(IEnumerable<CdxComponent> components, string path)
     {
+        var i = 0;
         foreach (var c in components)
         {
-            yield return c;
-            foreach (var nested in Flatten(c.Components ?? []))
+            var here = $"{path}[{i++}]";
+            yield return (c, here);
+            foreach (var nested in Flatten(c.Components ?? [], here + ".components"))
             {
                 yield return nested;
             }

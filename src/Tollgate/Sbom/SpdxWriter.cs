@@ -43,9 +43,8 @@ public static partial class SpdxWriter
         }
         foreach (var c in graph.Components)
         {
-            var checksums = c.Integrity.Select(SbomHashes.ToHex).OfType<(string Algorithm, string Hex)>()
-                .Select(h => new SpdxChecksum { Algorithm = h.Algorithm.ToUpperInvariant(), ChecksumValue = h.Hex })
-                .DistinctBy(h => h.Algorithm).OrderBy(h => h.Algorithm, StringComparer.Ordinal).ToList();
+            var checksums = SbomHashes.Distinct(c.Integrity)
+                .Select(h => new SpdxChecksum { Algorithm = h.Algorithm.ToUpperInvariant(), ChecksumValue = h.Hex }).ToList();
             var download = c.Origin.Location is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
                 ? url
                 : "NOASSERTION";
@@ -58,6 +57,7 @@ public static partial class SpdxWriter
                 LicenseDeclared = c.License is { } l && LicenseExpression().IsMatch(l) ? l : "NOASSERTION",
                 Checksums = checksums.Count == 0 ? null : checksums,
                 PrimaryPackagePurpose = v23 ? "LIBRARY" : null,
+                SourceInfo = SbomHashes.OriginText(c.Origin),
                 ExternalRefs = [PurlRef(c.Purl.ToString(), v23)],
             });
         }
@@ -124,7 +124,17 @@ public sealed class SpdxDocument
     public SpdxCreationInfo? CreationInfo { get; set; }
     public List<string>? DocumentDescribes { get; set; }
     public List<SpdxPackage>? Packages { get; set; }
+    /// <summary>Read only: files and snippets matter to a graph only as relationship targets.</summary>
+    public List<SpdxElement>? Files { get; set; }
+    /// <summary>Read only, as <see cref="Files"/>.</summary>
+    public List<SpdxElement>? Snippets { get; set; }
     public List<SpdxRelationship>? Relationships { get; set; }
+}
+
+public sealed class SpdxElement
+{
+    [JsonPropertyName("SPDXID")]
+    public string Spdxid { get; set; } = "";
 }
 
 public sealed class SpdxCreationInfo
@@ -146,6 +156,7 @@ public sealed class SpdxPackage
     public string? CopyrightText { get; set; } = "NOASSERTION";
     public string? PrimaryPackagePurpose { get; set; }
     public string? Comment { get; set; }
+    public string? SourceInfo { get; set; }
     public List<SpdxChecksum>? Checksums { get; set; }
     public List<SpdxExternalRef>? ExternalRefs { get; set; }
 }

@@ -1,0 +1,218 @@
+using System.Text.Json;
+using Tollgate.Inventory;
+using Tollgate.Tests.Advisories;
+using Tollgate.Tests.Cli;
+using Tollgate.Tests.Sbom;
+
+namespace Tollgate.Tests.Inventory;
+
+/// <summary>
+/// `inventory affected` by advisory id and by range, and `inventory rescan`, through the CLI on SQLite and
+/// PostgreSQL. Deployments are the example MCP server (pinned vulnerable versions), the real server-filesystem
+/// lockfile, a real uv.lock and a real NuGet lock file; advisories are the shared GitHub records.
+/// </summary>
+public sealed class InventoryCommandTests : IDisposable
+{
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    public static IEnumerable<object[]> Kinds() => StoreTargets.Kinds();
+
+    /// <summary>The advisories that hit the example server's pinned versions (checked by hand against each record's ranges).</summary>
+    private static readonly string[] ExampleHits =
+    [
+        "weather GHSA-35jh-r3h4-6jhm lodash@4.17.20",
+        "weather GHSA-8hc4-vh64-cxmj axios@1.5.1",
+        "weather GHSA-pxg6-pf52-xh8x cookie@0.5.0",
+        "weather GHSA-qwcr-r2fm-qrc7 body-parser@1.20.1",
+        "weather GHSA-rv95-896h-c2vc express@4.18.2",
+        "weather GHSA-wf5p-g6vw-rhxx axios@1.5.1",
+        "weather GHSA-xvch-5gv4-984h minimist@1.2.5",
+    ];
+
+    private string Database()
+    {
+        var db = _temp.File("advisories.db");
+        var import = CliRunner.Run("db", "import", TestData.Shared("osv", "github")!, TestData.Shared("osv", "malicious")!, "--db", db);
+        Assert.True(import.ExitCode == 0, import.Stderr);
+        return db;
+    }
+
+    private static string Populated(string kind)
+    {
+        var store = StoreTargets.NewStore(kind);
+        Add(store, "examples/mcp-server-npm", "weather", "prod");
+        Add(store, "npm/mcp-filesystem", "filesystem", "prod");
+        Add(store, "pypi/uv-mcp-server-fetch", "fetch", "staging");
+        Add(store, "nuget/mcp-server", "dotnet", "prod");
+        return store;
+    }
+
+    private static void Add(string store, string input, string deployment, string environment)
+    {
+        var add = CliRunner.Run("inventory", "add", SbomInputs.PathOf(input), "--deployment", deployment, "--environment", environment, "--store", store);
+        Assert.True(add.ExitCode == 0, add.Stderr);
+    }
+
+    private static List<string> Hits(string json, bool withAdvisory = false)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return [.. doc.RootElement.GetProperty("affected").EnumerateArray().Select(a =>
+            a.GetProperty("deployment").GetString()
+            + (withAdvisory ? " " + a.GetProperty("advisoryId").GetString() : "")
+            + " " + a.GetProperty("component").GetProperty("name").GetString() + "@" + a.GetProperty("component").GetProperty("version").GetString())
+            .Distinct().Order(StringComparer.Ordinal)];
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Affected_AdvisoryIdOrAlias_FindsTheDeploymentsInItsRanges(string kind)
+    {
+        var store = Populated(kind);
+        var db = Database();
+
+        var byId = CliRunner.Run("inventory", "affected", "GHSA-wf5p-g6vw-rhxx", "--store", store, "--db", db, "--format", "json");
+        var byAlias = CliRunner.Run("inventory", "affected", "CVE-2023-45857", "--store", store, "--db", db, "--format", "json");
+        var express = CliRunner.Run("inventory", "affected", "GHSA-rv95-896h-c2vc", "--store", store, "--db", db, "--format", "json");
+
+        Assert.True(byId.ExitCode == 0, byId.Stderr);
+        // axios 1.5.1 is in 0.8.1 <= v < 1.6.0; the filesystem server has no axios.
+        Assert.Equal(["weather GHSA-wf5p-g6vw-rhxx axios@1.5.1"], Hits(byId.Stdout, withAdvisory: true));
+        Assert.Equal(Hits(byId.Stdout), Hits(byAlias.Stdout));
+        // express 4.18.2 (< 4.19.2) is hit; express 5.3.0 in both servers is not (the 5.x range ends at 5.0.0-beta.3).
+        Assert.Equal(["weather express@4.18.2"], Hits(express.Stdout));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Affected_UnknownAdvisoryOrMissingDatabase_ExitsTwo(string kind)
+    {
+        var store = Populated(kind);
+
+        var unknown = CliRunner.Run("inventory", "affected", "GHSA-0000-0000-0000", "--store", store, "--db", Database());
+        var missing = CliRunner.Run("inventory", "affected", "GHSA-wf5p-g6vw-rhxx", "--store", store, "--db", _temp.File("none.db"));
+
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("no advisory GHSA-0000-0000-0000", unknown.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("no advisory database at", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    public static IEnumerable<object[]> RangeCases()
+    {
+        var cases = new (string Query, string[] Expected)[]
+        {
+            ("axios@<1.6.0", ["weather axios@1.5.1"]),
+            ("axios@>=1.6.0", []),
+            ("express@^5.0.0", ["filesystem express@5.3.0", "weather express@5.3.0"]),
+            ("express@4.18.2", ["weather express@4.18.2"]),
+            ("requests@<2.32", []),
+            ("requests@>=2.33,<2.34", ["fetch requests@2.33.1"]),
+            ("anyio@==4.6.2.post1", ["fetch anyio@4.6.2.post1"]),
+            ("Microsoft.Extensions.Hosting@[10.0.0,10.0.1)", ["dotnet Microsoft.Extensions.Hosting@10.0.0"]),
+            ("microsoft.extensions.hosting@[,10.0.0)", []),
+            ("Microsoft.Extensions.Hosting@10.0", ["dotnet Microsoft.Extensions.Hosting@10.0.0"]),
+            ("pkg:npm/axios", ["weather axios@1.5.1"]),
+        };
+        foreach (var kind in StoreTargets.Kinds())
+        {
+            foreach (var (query, expected) in cases)
+            {
+                yield return [kind[0], query, expected];
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(RangeCases))]
+    public void Affected_NameAtRange_UsesTheEcosystemsRangeSyntax(string kind, string query, string[] expected)
+    {
+        var store = Populated(kind);
+
+        var result = CliRunner.Run("inventory", "affected", query, "--store", store, "--format", "json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal(expected, Hits(result.Stdout));
+    }
+
+    [Theory]
+    [InlineData("requests<2.32", "write a range after an '@'")]
+    [InlineData("axios@not a range", "neither a version nor a valid range")]
+    public void Affected_BadQuery_ExitsTwoWithAdvice(string query, string message)
+    {
+        var result = CliRunner.Run("inventory", "affected", query, "--store", _temp.File("inventory.db"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Rescan_NewThenNothingThenResolvedAfterUpgrade(string kind)
+    {
+        var store = Populated(kind);
+        var db = Database();
+
+        var first = CliRunner.Run("inventory", "rescan", "--store", store, "--db", db, "--format", "json");
+        var second = CliRunner.Run("inventory", "rescan", "--store", store, "--db", db, "--format", "json");
+        // The weather server is redeployed with the filesystem server's (fixed) dependencies.
+        Add(store, "npm/mcp-filesystem", "weather", "prod");
+        var third = CliRunner.Run("inventory", "rescan", "--store", store, "--db", db, "--format", "json");
+        var table = CliRunner.Run("inventory", "rescan", "--store", store, "--db", db);
+
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Equal(ExampleHits, NewlyAffected(first.Stdout));
+        Assert.Empty(NewlyAffected(second.Stdout));
+        Assert.Empty(Resolved(second.Stdout));
+        Assert.Empty(NewlyAffected(third.Stdout));
+        Assert.Equal(ExampleHits, Resolved(third.Stdout));
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("0 newly affected, 0 resolved", table.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rescan_MissingDatabase_ExitsTwo()
+    {
+        var result = CliRunner.Run("inventory", "rescan", "--store", _temp.File("inventory.db"), "--db", _temp.File("none.db"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no advisory database at", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GHSA-wf5p-g6vw-rhxx", null, null, "GHSA-wf5p-g6vw-rhxx")]
+    [InlineData("@modelcontextprotocol/sdk@^1.0.0", "@modelcontextprotocol/sdk", "^1.0.0", null)]
+    [InlineData("@modelcontextprotocol/sdk", "@modelcontextprotocol/sdk", null, null)]
+    [InlineData("Newtonsoft.Json@[,13.0.1)", "Newtonsoft.Json", "[,13.0.1)", null)]
+    [InlineData("left-pad", "left-pad", null, null)]
+    public void AffectedQuery_Parse_SplitsNameConstraintOrId(string text, string? name, string? constraint, string? id)
+    {
+        Assert.True(AffectedQuery.TryParse(text, out var query, out var error), error);
+        Assert.Equal((name, constraint, id), (query!.Name, query.Constraint, query.AdvisoryId));
+    }
+
+    private static List<string> NewlyAffected(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return [.. doc.RootElement.GetProperty("newlyAffected").EnumerateArray().Select(h =>
+            $"{h.GetProperty("hit").GetProperty("deployment").GetString()} {h.GetProperty("advisoryId").GetString()} "
+            + $"{h.GetProperty("hit").GetProperty("component").GetProperty("name").GetString()}@{h.GetProperty("hit").GetProperty("component").GetProperty("version").GetString()}")
+            .Order(StringComparer.Ordinal)];
+    }
+
+    private static List<string> Resolved(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return [.. doc.RootElement.GetProperty("resolved").EnumerateArray().Select(h =>
+            $"{h.GetProperty("deployment").GetString()} {h.GetProperty("advisoryId").GetString()} {PurlLabel(h.GetProperty("purl").GetString()!)}")
+            .Order(StringComparer.Ordinal)];
+    }
+
+    private static string PurlLabel(string purl)
+    {
+        // pkg:npm/lodash@4.17.20 → lodash@4.17.20 (the hits above are all unscoped npm packages)
+        var rest = purl["pkg:npm/".Length..];
+        return Uri.UnescapeDataString(rest);
+    }
+}
