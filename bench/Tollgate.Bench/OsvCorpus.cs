@@ -79,7 +79,7 @@ internal static class OsvCorpus
                 }
                 w.WriteEndArray();
             }
-            (string Name, string? Version) package = ecosystem == "npm" && !malicious && known.Count > 0 && r.NextDouble() < 0.15
+            (string Name, string? Version) package = ecosystem == "npm" && !malicious && known.Count > 0 && r.NextDouble() < 0.01
                 ? known[r.Next(known.Count)]
                 : (PackageName(r, ecosystem), null);
             w.WriteString("summary", malicious ? $"Malicious code in {package.Name} ({ecosystem})" : $"{Pick(r, ["Prototype pollution", "Regular expression denial of service", "Path traversal", "Cross-site scripting", "Command injection", "Server-side request forgery"])} in {package.Name}");
