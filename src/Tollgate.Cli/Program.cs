@@ -21,10 +21,12 @@ namespace Tollgate.Cli
                 Exit codes: 0 pass, 1 policy failed, 2 usage or input error, 3 internal error.
                 """)
             {
+                ScanCommand.Create(terminal),
                 DepsCommand.Create(terminal),
                 DbCommand.Create(terminal),
                 SbomCommand.Create(terminal),
                 InventoryCommand.Create(terminal),
+                McpCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
             {

@@ -13,8 +13,9 @@ internal sealed class Terminal
     {
         OutWriter = output;
         ErrorWriter = error;
-        Out = Create(output, Console.IsOutputRedirected || output != Console.Out);
-        Error = Create(error, Console.IsErrorRedirected || error != Console.Error);
+        Out = Create(output, Console.IsOutputRedirected || output != Console.Out, 160);
+        // Messages are read line by line in CI logs: never wrap them.
+        Error = Create(error, Console.IsErrorRedirected || error != Console.Error, 1000);
     }
 
     public static Terminal System { get; } = new(Console.Out, Console.Error);
@@ -31,7 +32,7 @@ internal sealed class Terminal
     /// <summary>Messages, warnings and diagnostics to stderr.</summary>
     public IAnsiConsole Error { get; }
 
-    private static IAnsiConsole Create(TextWriter writer, bool redirected)
+    private static IAnsiConsole Create(TextWriter writer, bool redirected, int redirectedWidth)
     {
         var noColor = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -44,7 +45,7 @@ internal sealed class Terminal
         if (redirected)
         {
             // Redirected output is read by people in CI logs and by tools: do not wrap at 80 columns.
-            console.Profile.Width = 160;
+            console.Profile.Width = redirectedWidth;
         }
         return console;
     }

@@ -106,7 +106,10 @@ internal static class DepsCommand
                 RenderTree(graph, terminal);
                 break;
             default:
-                RenderTable(graph, terminal);
+                if (graph.Roots.Length > 0)
+                {
+                    RenderTable(graph, terminal);
+                }
                 break;
         }
         terminal.Diagnostics(diagnostics.Items);

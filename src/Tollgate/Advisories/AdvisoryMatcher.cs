@@ -155,7 +155,8 @@ public sealed class AdvisoryMatcher(AdvisoryStore store)
 
     /// <summary>
     /// The highest severity any record of the group gives: computed from CVSS vectors (v4 over v3 over v2), else
-    /// the database's own label. A record with neither counts as medium, and the finding says so.
+    /// the database's own label. A record with neither has no severity (<see cref="Severity.None"/>): the policy
+    /// warns about it whatever failOn says, and the finding says why.
     /// </summary>
     internal static (Severity Severity, double? Score, string? Note) SeverityOf(IEnumerable<Advisory> advisories)
     {
@@ -184,7 +185,7 @@ public sealed class AdvisoryMatcher(AdvisoryStore store)
                 bestScore = null;
             }
         }
-        return best is { } b ? (b, bestScore, null) : (Severity.Medium, null, "the advisory gives no severity; treated as medium");
+        return best is { } b ? (b, bestScore, null) : (Severity.None, null, "the advisory gives no severity (no CVSS vector or database rating)");
     }
 
     private static Severity FromScore(double score) => score switch

@@ -32,7 +32,7 @@ public sealed record Diagnostic(
     }
 }
 
-/// <summary>Diagnostic ids for input problems. Each is listed in docs/diagnostics.md.</summary>
+/// <summary>Diagnostic ids for input problems. Each is listed in docs/rules.md ("Input diagnostics").</summary>
 public static class DiagnosticIds
 {
     /// <summary>A file could not be opened or read.</summary>

@@ -6,6 +6,12 @@ public enum Ecosystem
     Npm,
     PyPI,
     NuGet,
+
+    /// <summary>
+    /// Not a package ecosystem: what an MCP client configuration launches that no registry names (a container
+    /// image, a remote server, a local program). Components of it are never matched against advisories.
+    /// </summary>
+    Generic,
 }
 
 /// <summary>Names of ecosystems as they appear on the wire (OSV, purl, JSON output).</summary>
@@ -17,6 +23,7 @@ public static class EcosystemNames
         Ecosystem.Npm => "npm",
         Ecosystem.PyPI => "PyPI",
         Ecosystem.NuGet => "NuGet",
+        Ecosystem.Generic => "generic",
         _ => throw new ArgumentOutOfRangeException(nameof(ecosystem)),
     };
 
@@ -26,6 +33,7 @@ public static class EcosystemNames
         Ecosystem.Npm => "npm",
         Ecosystem.PyPI => "pypi",
         Ecosystem.NuGet => "nuget",
+        Ecosystem.Generic => "generic",
         _ => throw new ArgumentOutOfRangeException(nameof(ecosystem)),
     };
 

@@ -186,7 +186,7 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
             var id = raw.Trim().ToUpperInvariant();
             if (!IsRuleId(id))
             {
-                Error(keyNode, $"'{raw}' is not a rule id; expected TG1 followed by three digits, such as TG1001",
+                Error(keyNode, $"'{raw}' is not a rule id; expected TG1 or TG2 followed by three digits, such as TG1001",
                     id.StartsWith("TG0", StringComparison.Ordinal)
                         ? "TG0xxx ids are input diagnostics and cannot be turned off here"
                         : "rule ids are listed in docs/rules.md");
@@ -211,9 +211,10 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
         return rules.ToImmutable();
     }
 
-    /// <summary>True for TG1 followed by exactly three digits.</summary>
+    /// <summary>True for TG1 (dependency rules) or TG2 (MCP configuration rules) followed by exactly three digits.</summary>
     internal static bool IsRuleId(string id) =>
-        id.Length == 6 && id.StartsWith("TG1", StringComparison.OrdinalIgnoreCase) && id[3..].All(char.IsAsciiDigit);
+        id.Length == 6 && (id.StartsWith("TG1", StringComparison.OrdinalIgnoreCase) || id.StartsWith("TG2", StringComparison.OrdinalIgnoreCase))
+        && id[3..].All(char.IsAsciiDigit);
 
     private RegistryPolicy ReadRegistries(YamlNode node)
     {
@@ -325,7 +326,7 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
                         id = ReadString(value, "an advisory id, alias or rule id");
                         if (id is not null && id.StartsWith("TG", StringComparison.OrdinalIgnoreCase) && !IsRuleId(id))
                         {
-                            Error(value, $"'{id}' is not a rule id; expected TG1 followed by three digits, such as TG1001", "advisory ids look like GHSA-…, CVE-…, PYSEC-… or MAL-…");
+                            Error(value, $"'{id}' is not a rule id; expected TG1 or TG2 followed by three digits, such as TG1001", "advisory ids look like GHSA-…, CVE-…, PYSEC-… or MAL-…");
                             id = null;
                         }
                         valid &= id is not null;

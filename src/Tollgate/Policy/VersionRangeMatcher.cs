@@ -23,6 +23,11 @@ public sealed class SchemeVersionMatcher : IVersionRangeMatcher
 
     public bool? Satisfies(Ecosystem ecosystem, string version, string range)
     {
+        if (ecosystem == Ecosystem.Generic)
+        {
+            // Container images, remote servers and local programs have no version scheme to decide a range with.
+            return null;
+        }
         var scheme = VersionSchemes.For(ecosystem);
         range = range.Trim();
         if (ecosystem == Ecosystem.PyPI && range.StartsWith("===", StringComparison.Ordinal) && !range.Contains(',', StringComparison.Ordinal))

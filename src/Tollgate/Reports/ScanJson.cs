@@ -34,6 +34,7 @@ public static class ScanJson
                 ByKind = summary.ByKind.ToDictionary(p => p.Key.ToName(), p => p.Value),
             },
             Findings = [.. report.Ordered.Select(ToDto)],
+            NotMatched = [.. report.NotMatched.Select(n => new UnmatchedDto { Purl = n.Purl, Reason = n.Reason })],
             Diagnostics = [.. report.Diagnostics.Select(DiagnosticDto.From)],
         };
         return JsonSerializer.Serialize(document, s_context.ScanDocument);
@@ -79,7 +80,14 @@ public sealed class ScanDocument
     public required string Verdict { get; init; }
     public required ScanSummaryDto Summary { get; init; }
     public List<ScanFindingDto> Findings { get; init; } = [];
+    public List<UnmatchedDto> NotMatched { get; init; } = [];
     public List<DiagnosticDto> Diagnostics { get; init; } = [];
+}
+
+public sealed class UnmatchedDto
+{
+    public required string Purl { get; init; }
+    public required string Reason { get; init; }
 }
 
 public sealed class ScanSummaryDto

@@ -49,6 +49,9 @@ public sealed record ReportedFinding(
         [.. graph.PathsTo(key, maxPaths).Select(path => path.Select(graph.Label).ToImmutableArray())];
 }
 
+/// <summary>A component that was not matched against advisories, and why.</summary>
+public sealed record UnmatchedPackage(string Purl, string Reason);
+
 /// <summary>Counts over a report's findings. Severity and kind counts cover active (unsuppressed) findings only.</summary>
 /// <param name="Total">Every reported finding, suppressed or not.</param>
 /// <param name="Failing">Active findings at level fail.</param>
@@ -93,6 +96,9 @@ public sealed record ScanReport
 
     /// <summary>Problems reading the inputs.</summary>
     public ImmutableArray<Diagnostic> Diagnostics { get; init; } = [];
+
+    /// <summary>Components deliberately not matched against advisories (private or non-registry source, not pinned).</summary>
+    public ImmutableArray<UnmatchedPackage> NotMatched { get; init; } = [];
 
     /// <summary>The version of the tool that produced the report (SemVer).</summary>
     public required string ToolVersion { get; init; }

@@ -16,7 +16,7 @@ public sealed class ScanJsonTests
         using var doc = JsonDocument.Parse(ScanJson.Write(SampleScan.Build()));
         var root = doc.RootElement;
 
-        Assert.Equal(["verdict", "summary", "findings", "diagnostics"], Keys(root));
+        Assert.Equal(["verdict", "summary", "findings", "notMatched", "diagnostics"], Keys(root));
         Assert.Equal("fail", root.GetProperty("verdict").GetString());
         var summary = root.GetProperty("summary");
         Assert.Equal(["total", "failing", "warnings", "suppressed", "bySeverity", "byKind"], Keys(summary));
