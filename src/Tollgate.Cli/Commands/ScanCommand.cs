@@ -158,7 +158,7 @@ internal static class ScanCommand
             terminal.Message($"hint: {error.Hint}; or scan with --advisories FILE (OSV all.zip or JSON), or --no-advisories for risk signals only.");
             return false;
         }
-        if (temporary is null && PolicyEvaluator.DatabaseAgeWarning(policy, store.Status().ImportedAt, time.GetUtcNow()) is { } stale)
+        if (temporary is null && PolicyEvaluator.DatabaseAgeWarning(policy, store.ImportedAt(), time.GetUtcNow()) is { } stale)
         {
             terminal.Warning(stale);
         }

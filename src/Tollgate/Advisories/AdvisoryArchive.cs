@@ -114,7 +114,7 @@ internal static class AdvisoryArchive
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            using var zip = new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: false);
+            using var zip = new ZipArchive(new FixedLengthStream(file), ZipArchiveMode.Read, leaveOpen: false);
             var buffer = new byte[64 * 1024];
             long total = 0;
             foreach (var entry in zip.Entries)
@@ -232,5 +232,48 @@ internal static class AdvisoryArchive
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// A read-only view of a file that nobody may write while we read it (opened with <see cref="FileShare.Read"/>),
+    /// whose length is asked once: <see cref="ZipArchive"/> asks for it at every entry, a system call each time.
+    /// </summary>
+    private sealed class FixedLengthStream(FileStream inner) : Stream
+    {
+        private readonly long _length = inner.Length;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => _length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => inner.Position = value;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+        public override void Flush()
+        {
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+            base.Dispose(disposing);
+        }
     }
 }

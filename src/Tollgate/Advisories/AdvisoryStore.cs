@@ -82,6 +82,8 @@ public sealed record AdvisoryStoreStatus
 public sealed class AdvisoryStore : IDisposable
 {
     private readonly SqliteConnection _connection;
+    // A scan asks once per package name, over a thousand times: the statement is prepared once.
+    private SqliteCommand? _byPackage;
 
     private AdvisoryStore(string path, SqliteConnection connection, int schemaVersion)
     {
@@ -145,15 +147,21 @@ public sealed class AdvisoryStore : IDisposable
     /// <summary>Advisories (withdrawn ones included, see <see cref="Advisory.IsWithdrawn"/>) that affect a package, by its normalised name.</summary>
     public IReadOnlyList<Advisory> FindByPackage(Ecosystem ecosystem, string name)
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = """
-            SELECT a.id, a.raw FROM advisories a
-            WHERE a.id IN (SELECT advisory_id FROM affected WHERE ecosystem = $ecosystem AND normalized_name = $name)
-            ORDER BY a.id
-            """;
-        command.Parameters.AddWithValue("$ecosystem", ecosystem.ToOsvName());
-        command.Parameters.AddWithValue("$name", Component.NormalizeName(ecosystem, name));
-        return ReadAdvisories(command);
+        if (_byPackage is null)
+        {
+            _byPackage = _connection.CreateCommand();
+            _byPackage.CommandText = """
+                SELECT a.id, a.raw FROM advisories a
+                WHERE a.id IN (SELECT advisory_id FROM affected WHERE ecosystem = $ecosystem AND normalized_name = $name)
+                ORDER BY a.id
+                """;
+            _byPackage.Parameters.Add(new SqliteParameter { ParameterName = "$ecosystem" });
+            _byPackage.Parameters.Add(new SqliteParameter { ParameterName = "$name" });
+            _byPackage.Prepare();
+        }
+        _byPackage.Parameters[0].Value = ecosystem.ToOsvName();
+        _byPackage.Parameters[1].Value = Component.NormalizeName(ecosystem, name);
+        return ReadAdvisories(_byPackage);
     }
 
     /// <summary>
@@ -182,7 +190,10 @@ public sealed class AdvisoryStore : IDisposable
         return command.ExecuteScalar() as string;
     }
 
-    /// <summary>Counts per ecosystem and kind, the source and the import time.</summary>
+    /// <summary>When the last import or update finished, from the meta table; cheap, unlike <see cref="Status"/>.</summary>
+    public DateTimeOffset? ImportedAt() => AdvisoryStoreSchema.ParseTime(Meta(AdvisoryMetaKeys.ImportedAt));
+
+    /// <summary>Counts per ecosystem and kind, the source and the import time. Reads every advisory: seconds for a full database.</summary>
     public AdvisoryStoreStatus Status()
     {
         var counts = ImmutableArray.CreateBuilder<AdvisoryCount>();
@@ -222,12 +233,16 @@ public sealed class AdvisoryStore : IDisposable
             Withdrawn = withdrawn,
             Counts = [.. counts.OrderBy(c => c.Ecosystem).ThenBy(c => c.Kind)],
             Source = Meta(AdvisoryMetaKeys.Source),
-            ImportedAt = AdvisoryStoreSchema.ParseTime(Meta(AdvisoryMetaKeys.ImportedAt)),
+            ImportedAt = ImportedAt(),
             NewestModified = AdvisoryStoreSchema.ParseTime(newest),
         };
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _byPackage?.Dispose();
+        _connection.Dispose();
+    }
 
     private List<Advisory> ReadAdvisories(SqliteCommand command)
     {

@@ -56,6 +56,9 @@ internal static class AdvisoryStoreSchema
         """,
     ];
 
+    /// <summary>The index of lookups by package, as version 1 creates it; a fresh import builds it after its inserts.</summary>
+    public const string AffectedByPackageIndex = "CREATE INDEX affected_by_package ON affected (ecosystem, normalized_name);";
+
     public static int ReadVersion(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();

@@ -65,13 +65,21 @@ public sealed record IntegrityHash(string Algorithm, string Value)
 /// </summary>
 public sealed record Component
 {
-    public required Ecosystem Ecosystem { get; init; }
+    private readonly Ecosystem _ecosystem;
+    private readonly string _name = "";
+    private readonly string _version = "";
+    private readonly Origin _origin = Origin.Registry();
+    // Graphs look the key up many times per component; it is computed once. Setting any part of it
+    // (also in a `with` copy) clears the cache.
+    private KeyCache _key;
+
+    public required Ecosystem Ecosystem { get => _ecosystem; init { _ecosystem = value; _key = default; } }
 
     /// <summary>The name as the ecosystem writes it (PyPI names in PEP 503 normal form).</summary>
-    public required string Name { get; init; }
+    public required string Name { get => _name; init { _name = value; _key = default; } }
 
     /// <summary>The resolved version, or the declared range when <see cref="Resolved"/> is false.</summary>
-    public required string Version { get; init; }
+    public required string Version { get => _version; init { _version = value; _key = default; } }
 
     public required PackageUrl Purl { get; init; }
 
@@ -83,7 +91,7 @@ public sealed record Component
     /// <summary>True when a project root depends on it directly.</summary>
     public bool Direct { get; init; }
 
-    public Origin Origin { get; init; } = Origin.Registry();
+    public Origin Origin { get => _origin; init { _origin = value; _key = default; } }
 
     public ImmutableArray<IntegrityHash> Integrity { get; init; } = [];
 
@@ -96,7 +104,7 @@ public sealed record Component
     public ImmutableArray<SourceLocation> Locations { get; init; } = [];
 
     /// <summary>The identity used to merge and link components: purl with a normalised name, no qualifiers for registry origins.</summary>
-    public string Key => KeyFor(Ecosystem, Name, Version, Origin);
+    public string Key => _key.Value ??= KeyFor(Ecosystem, Name, Version, Origin);
 
     /// <summary>Computes the key a component with these properties has; readers use it to write edges.</summary>
     public static string KeyFor(Ecosystem ecosystem, string name, string version, Origin? origin = null)
@@ -112,6 +120,18 @@ public sealed record Component
         Ecosystem.PyPI => NormalizePyPIName(name),
         _ => name.ToLowerInvariant(),
     };
+
+    /// <summary>A cache that takes no part in the record's equality and hash code.</summary>
+    private struct KeyCache : IEquatable<KeyCache>
+    {
+        public string? Value;
+
+        public readonly bool Equals(KeyCache other) => true;
+
+        public override readonly bool Equals(object? obj) => obj is KeyCache;
+
+        public override readonly int GetHashCode() => 0;
+    }
 
     /// <summary>PEP 503: lower case, runs of '-', '_' and '.' become one '-'.</summary>
     public static string NormalizePyPIName(string name)

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Collections.Immutable;
 
 namespace Tollgate.Graph;
@@ -29,13 +28,15 @@ public sealed record DependencyEdge(string From, string To);
 
 /// <summary>
 /// Components, the edges between them and the roots they are reached from, merged over every project read.
-/// Built once, then read: lookups are frozen.
+/// Built once, then read; nothing writes the lookups after construction.
 /// </summary>
 public sealed class DependencyGraph
 {
-    private readonly FrozenDictionary<string, Component> _byKey;
-    private readonly FrozenDictionary<string, ImmutableArray<string>> _parents;
-    private readonly FrozenDictionary<string, ImmutableArray<string>> _children;
+    // Plain dictionaries: a graph is read a few thousand times at most, and building a FrozenDictionary costs more
+    // than the lookups it would save.
+    private readonly Dictionary<string, Component> _byKey;
+    private readonly Dictionary<string, ImmutableArray<string>> _parents;
+    private readonly Dictionary<string, ImmutableArray<string>> _children;
 
     public DependencyGraph(
         IEnumerable<Component> components,
@@ -47,11 +48,34 @@ public sealed class DependencyGraph
         Edges = [.. edges.Distinct().OrderBy(e => e.From, StringComparer.Ordinal).ThenBy(e => e.To, StringComparer.Ordinal)];
         Roots = [.. roots];
         Diagnostics = [.. diagnostics ?? []];
-        _byKey = Components.ToFrozenDictionary(c => c.Key, StringComparer.Ordinal);
-        _parents = Edges.GroupBy(e => e.To, StringComparer.Ordinal)
-            .ToFrozenDictionary(g => g.Key, g => g.Select(e => e.From).ToImmutableArray(), StringComparer.Ordinal);
-        _children = Edges.GroupBy(e => e.From, StringComparer.Ordinal)
-            .ToFrozenDictionary(g => g.Key, g => g.Select(e => e.To).ToImmutableArray(), StringComparer.Ordinal);
+        _byKey = new Dictionary<string, Component>(Components.Length, StringComparer.Ordinal);
+        foreach (var c in Components)
+        {
+            _byKey[c.Key] = c;
+        }
+        _parents = Group(Edges, byTarget: true);
+        _children = Group(Edges, byTarget: false);
+    }
+
+    /// <summary>Edges grouped by one end, the other ends in edge order (as GroupBy would keep them).</summary>
+    private static Dictionary<string, ImmutableArray<string>> Group(ImmutableArray<DependencyEdge> edges, bool byTarget)
+    {
+        var lists = new Dictionary<string, ImmutableArray<string>.Builder>(StringComparer.Ordinal);
+        foreach (var e in edges)
+        {
+            var (key, other) = byTarget ? (e.To, e.From) : (e.From, e.To);
+            if (!lists.TryGetValue(key, out var list))
+            {
+                lists[key] = list = ImmutableArray.CreateBuilder<string>();
+            }
+            list.Add(other);
+        }
+        var result = new Dictionary<string, ImmutableArray<string>>(lists.Count, StringComparer.Ordinal);
+        foreach (var (key, list) in lists)
+        {
+            result[key] = list.DrainToImmutable();
+        }
+        return result;
     }
 
     public ImmutableArray<Component> Components { get; }

@@ -269,12 +269,31 @@ public static class LocatedJson
 
         private string Intern(ref Utf8JsonReader reader)
         {
-            var value = reader.GetString() ?? "";
-            // Names, versions and keys repeat thousands of times in a lockfile; share short strings.
-            if (value.Length > 64)
+            // Names, versions and keys repeat thousands of times in a lockfile; share short strings, and look
+            // them up by their characters so a repeat allocates nothing.
+            // Escapes and invalid UTF-8 take the reader's own path, which decodes (or refuses) them as before.
+            if (reader.ValueIsEscaped || reader.HasValueSequence || reader.ValueSpan.Length > 64 || !System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
             {
-                return value;
+                var text = reader.GetString() ?? "";
+                return text.Length > 64 ? text : Pool(text);
             }
+            Span<char> chars = stackalloc char[64];
+            if (!Encoding.UTF8.TryGetChars(reader.ValueSpan, chars, out var count))
+            {
+                return reader.GetString() ?? "";
+            }
+            var lookup = _pool.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (lookup.TryGetValue(chars[..count], out var shared))
+            {
+                return shared;
+            }
+            var value = new string(chars[..count]);
+            _pool[value] = value;
+            return value;
+        }
+
+        private string Pool(string value)
+        {
             if (_pool.TryGetValue(value, out var shared))
             {
                 return shared;

@@ -62,6 +62,7 @@ public static class PackageLockReader
     private sealed class Reading(string file, string directory, PackageJson? manifest, DiagnosticBag diagnostics)
     {
         private readonly Dictionary<string, Entry> _byPath = new(StringComparer.Ordinal);
+        private char[] _candidate = new char[256];
         private readonly List<Declared> _rootDependencies = [];
         private WorkspacePatterns _workspaces = new(manifest?.Workspaces ?? []);
         private string? _rootName;
@@ -443,11 +444,29 @@ public static class PackageLockReader
         /// <summary>Node's resolution: the nearest <c>node_modules/NAME</c> from the dependent's folder up to the root.</summary>
         private Entry? Resolve(string fromPath, string name)
         {
-            var folder = fromPath;
+            // Candidates are built in a reused buffer and looked up by span: most lookups miss, and each would
+            // otherwise allocate its path.
+            var lookup = _byPath.GetAlternateLookup<ReadOnlySpan<char>>();
+            var needed = fromPath.Length + "/node_modules/".Length + name.Length;
+            if (_candidate.Length < needed)
+            {
+                _candidate = new char[Math.Max(needed, _candidate.Length * 2)];
+            }
+            var folder = fromPath.AsSpan();
             while (true)
             {
-                var candidate = folder.Length == 0 ? "node_modules/" + name : folder + "/node_modules/" + name;
-                if (_byPath.TryGetValue(candidate, out var found))
+                var length = 0;
+                if (folder.Length > 0)
+                {
+                    folder.CopyTo(_candidate);
+                    _candidate[folder.Length] = '/';
+                    length = folder.Length + 1;
+                }
+                "node_modules/".CopyTo(_candidate.AsSpan(length));
+                length += "node_modules/".Length;
+                name.CopyTo(_candidate.AsSpan(length));
+                length += name.Length;
+                if (lookup.TryGetValue(_candidate.AsSpan(0, length), out var found))
                 {
                     return Follow(found);
                 }
@@ -456,7 +475,7 @@ public static class PackageLockReader
                     return null;
                 }
                 var slash = folder.LastIndexOf('/');
-                folder = slash < 0 ? "" : folder[..slash];
+                folder = slash < 0 ? [] : folder[..slash];
             }
         }
 
