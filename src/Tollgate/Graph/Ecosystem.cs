@@ -17,6 +17,9 @@ public enum Ecosystem
 /// <summary>Names of ecosystems as they appear on the wire (OSV, purl, JSON output).</summary>
 public static class EcosystemNames
 {
+    /// <summary>The ecosystems that have a registry, a version scheme and advisories (every one but <see cref="Ecosystem.Generic"/>).</summary>
+    public static IReadOnlyList<Ecosystem> Registries { get; } = [Ecosystem.Npm, Ecosystem.PyPI, Ecosystem.NuGet];
+
     /// <summary>The OSV spelling: <c>npm</c>, <c>PyPI</c>, <c>NuGet</c>.</summary>
     public static string ToOsvName(this Ecosystem ecosystem) => ecosystem switch
     {

@@ -85,7 +85,7 @@ public sealed record AffectedQuery(Ecosystem? Ecosystem, string? Name, string? C
 
     /// <summary>True when the constraint is neither a version nor a valid range in any ecosystem searched.</summary>
     public bool ConstraintIsInvalid => Constraint is not null
-        && (Ecosystem is { } e ? [e] : Enum.GetValues<Ecosystem>()).All(eco =>
+        && (Ecosystem is { } e ? [e] : EcosystemNames.Registries).All(eco =>
             !VersionSchemes.For(eco).TryParse(Constraint, out _) && !VersionSchemes.For(eco).IsValidRange(Constraint));
 }
 

@@ -248,7 +248,7 @@ public sealed class InventoryStore : IDisposable
     public IReadOnlyList<AffectedDeployment> Affected(Ecosystem? ecosystem, string name, Func<Ecosystem, string, bool> versionMatches)
     {
         var candidates = new List<(long Id, Ecosystem Ecosystem)>();
-        foreach (var eco in ecosystem is { } e ? [e] : Enum.GetValues<Ecosystem>())
+        foreach (var eco in ecosystem is { } e ? [e] : EcosystemNames.Registries)
         {
             using var cmd = Command("SELECT id, version FROM components WHERE ecosystem = @e AND normalized_name = @n", null,
                 ("e", eco.ToOsvName()), ("n", Component.NormalizeName(eco, name)));

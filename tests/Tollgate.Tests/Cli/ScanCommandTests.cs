@@ -147,12 +147,17 @@ public sealed class ScanCommandTests
     [Fact]
     public void Scan_TollgatesOwnProjects_Pass()
     {
-        // Tollgate's own supply chain: its projects' locked NuGet graphs against the shared real advisory data.
+        // Tollgate's own supply chain: its projects' locked NuGet graphs and the npm tools its tests and benchmarks
+        // install, against the shared real advisory data, under the repository's own tollgate.yaml.
         var root = TestData.RepositoryRoot;
         var osv = TestData.Shared("osv") ?? throw new InvalidOperationException("shared OSV data missing");
 
-        var result = CliRunner.Run("scan", Path.Combine(root, "src"), Path.Combine(root, "bench"),
+        var result = CliRunner.Run("scan", Path.Combine(root, "src"), Path.Combine(root, "bench", "Tollgate.Bench"),
+            Path.Combine(root, "bench", "peers"),
             Path.Combine(root, "tests", "Tollgate.Tests", "Tollgate.Tests.csproj"),
+            Path.Combine(root, "tests", "Tollgate.Server.Tests", "Tollgate.Server.Tests.csproj"),
+            Path.Combine(root, "tests", "tools"),
+            "--policy", Path.Combine(root, "tollgate.yaml"),
             "--advisories", Path.Combine(osv, "github"), Path.Combine(osv, "malicious"), Path.Combine(osv, "pypi-all.zip"),
             "--format", "json");
 

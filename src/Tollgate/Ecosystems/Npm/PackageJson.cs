@@ -17,6 +17,12 @@ public sealed record PackageJson(
     bool HasInstallScript,
     string? License)
 {
+    /// <summary>
+    /// The root's <c>resolutions</c> (yarn): a pattern (<c>name</c>, <c>name@range</c>, <c>parent/name</c>,
+    /// <c>**/name</c>) mapped to the range or descriptor that replaces what dependents ask for.
+    /// </summary>
+    public ImmutableDictionary<string, string> Resolutions { get; init; } = ImmutableDictionary<string, string>.Empty;
+
     private static readonly (string Field, DependencyScopes Scope)[] DependencyFields =
     [
         ("dependencies", DependencyScopes.Prod),
@@ -84,6 +90,22 @@ public sealed record PackageJson(
             dependencies.ToImmutable(),
             workspaces.ToImmutable(),
             hasInstallScript,
-            root.GetString("license"));
+            root.GetString("license"))
+        {
+            Resolutions = ReadResolutions(root["resolutions"]),
+        };
+    }
+
+    private static ImmutableDictionary<string, string> ReadResolutions(JsonNode? node)
+    {
+        var result = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var (pattern, value) in node is { IsObject: true } ? node.Properties : [])
+        {
+            if (value.IsString && value.Text is { Length: > 0 } text)
+            {
+                result[pattern] = text;
+            }
+        }
+        return result.ToImmutable();
     }
 }

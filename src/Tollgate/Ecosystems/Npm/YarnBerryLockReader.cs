@@ -145,9 +145,8 @@ internal static class YarnBerryLockReader
             {
                 // Old lockfiles (version 4) write "^1.0.0" where newer ones write "npm:^1.0.0".
                 // file: and other relative descriptors are bound to the package that declares them ("::locator=...").
-                var target = byDescriptor.GetValueOrDefault($"{name}@{range}")
-                    ?? byDescriptor.GetValueOrDefault($"{name}@{range}::locator={Uri.EscapeDataString(locator)}")
-                    ?? byDescriptor.GetValueOrDefault($"{name}@npm:{range}")
+                var target = Lookup(name, range, locator)
+                    ?? (Resolution(name, range, locator) is { } resolved ? Lookup(name, resolved, locator) : null)
                     ?? $"{name}@{range}";
                 var kind = DependencyScopes.Prod;
                 if (owner is not null && owner.Dependencies.Any(d => d.Name == name && d.Scope == DependencyScopes.Dev)
@@ -164,6 +163,35 @@ internal static class YarnBerryLockReader
                 yield return (target, kind);
             }
             // peerDependencies are provided by the parent, which has its own edge to the provider.
+        }
+
+        string? Lookup(string name, string range, string locator) =>
+            byDescriptor.GetValueOrDefault($"{name}@{range}")
+            ?? byDescriptor.GetValueOrDefault($"{name}@{range}::locator={Uri.EscapeDataString(locator)}")
+            ?? byDescriptor.GetValueOrDefault($"{name}@npm:{range}");
+
+        // The root package.json's resolutions replace a dependent's descriptor before yarn resolves it, and the
+        // lockfile keeps the dependent's own descriptor: "next" lists "@next/swc-darwin-x64": "npm:16.4.6" while
+        // the entry is "@next/swc-darwin-x64@npm:16.4.5".
+        string? Resolution(string name, string range, string locator)
+        {
+            if (manifest is null || manifest.Resolutions.IsEmpty)
+            {
+                return null;
+            }
+            var bare = range.StartsWith("npm:", StringComparison.Ordinal) ? range[4..] : range;
+            var parent = YarnPnpmBunGraph.SplitNameAt(locator)?.Name;
+            string[] patterns = parent is null
+                ? [$"{name}@{bare}", $"{name}@{range}", name, $"**/{name}"]
+                : [$"{parent}/{name}@{bare}", $"{parent}/{name}", $"{name}@{bare}", $"{name}@{range}", name, $"**/{name}"];
+            foreach (var pattern in patterns)
+            {
+                if (manifest.Resolutions.TryGetValue(pattern, out var replacement))
+                {
+                    return replacement;
+                }
+            }
+            return null;
         }
     }
 

@@ -133,20 +133,20 @@ internal sealed class YarnPnpmBunGraph
         }
         var edges = new List<DependencyEdge>();
         var dangling = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (target, _) in _rootDependencies)
+        foreach (var (target, kind) in _rootDependencies)
         {
-            AddEdge(root.Key, target, null);
+            AddEdge(root.Key, target, kind, null);
         }
         foreach (var package in Packages.Values)
         {
-            foreach (var (target, _) in package.Dependencies)
+            foreach (var (target, kind) in package.Dependencies)
             {
-                AddEdge(keyOf[package.Id], target, package);
+                AddEdge(keyOf[package.Id], target, kind, package);
             }
         }
         return new ProjectGraph(root, [.. components.Values.OrderBy(c => c.Key, StringComparer.Ordinal)], [.. edges.Distinct()]);
 
-        void AddEdge(string from, string target, LockedPackage? source)
+        void AddEdge(string from, string target, DependencyScopes kind, LockedPackage? source)
         {
             if (keyOf.TryGetValue(target, out var to))
             {
@@ -155,7 +155,9 @@ internal sealed class YarnPnpmBunGraph
                     edges.Add(new DependencyEdge(from, to));
                 }
             }
-            else if (dangling.Add(target))
+            // Missing optional and peer dependencies are normal: package managers skip optional packages the
+            // registry or platform does not offer, and peers are the dependent's to provide.
+            else if ((kind & (DependencyScopes.Optional | DependencyScopes.Peer)) == 0 && dangling.Add(target))
             {
                 _diagnostics.Warning(DiagnosticIds.DanglingReference,
                     $"'{target}' is a dependency of {(source is null ? "the project" : source.Name + "@" + source.Version)} but has no entry in the lockfile",
