@@ -24,6 +24,12 @@ public interface IEcosystemReader
     bool IsInput(string fileName, bool named);
 
     /// <summary>
+    /// Whether a file the user named, whose name no reader recognises (<c>old.lock</c>, <c>broken.yaml</c>), is an
+    /// input of this ecosystem judging by its first lines. Only asked after <see cref="IsInput"/> said no everywhere.
+    /// </summary>
+    bool IsInputByContent(string path) => false;
+
+    /// <summary>
     /// Groups the files this ecosystem claimed into projects. A lockfile and its manifest in one folder are one
     /// project; a file named on the command line is always read.
     /// </summary>

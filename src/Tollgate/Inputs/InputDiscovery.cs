@@ -24,7 +24,8 @@ public sealed class InputDiscovery
         {
             if (File.Exists(path))
             {
-                var reader = _readers.FirstOrDefault(r => r.IsInput(Path.GetFileName(path), named: true));
+                var reader = _readers.FirstOrDefault(r => r.IsInput(Path.GetFileName(path), named: true))
+                    ?? _readers.FirstOrDefault(r => r.IsInputByContent(path));
                 if (reader is null)
                 {
                     diagnostics.Error(DiagnosticIds.NoInput, "not a supported lockfile or manifest",

@@ -33,6 +33,44 @@ public sealed class NpmReader : IEcosystemReader
             || LockfileNames.Any(n => fileName.EndsWith(n, StringComparison.OrdinalIgnoreCase)));
     }
 
+    public bool IsInputByContent(string path) => LockfileByContent(path) is not null;
+
+    /// <summary>
+    /// The lockfile format of a file with a name of its own, from its first 4 KB: yarn's <c># yarn lockfile v1</c>
+    /// header or <c>__metadata:</c> key, pnpm's top-level <c>lockfileVersion:</c> or <c>importers:</c>, or bun's JSON with
+    /// <c>"lockfileVersion"</c> and <c>"workspaces"</c>. Null when it looks like none of them.
+    /// </summary>
+    private static string? LockfileByContent(string path)
+    {
+        string head;
+        try
+        {
+            using var reader = new StreamReader(path);
+            var buffer = new char[4096];
+            head = new string(buffer, 0, reader.ReadBlock(buffer, 0, buffer.Length));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        var lines = head.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        if (lines.Any(l => l.StartsWith("# yarn lockfile v", StringComparison.Ordinal) || l.StartsWith("__metadata:", StringComparison.Ordinal)))
+        {
+            return "yarn.lock";
+        }
+        if (lines.Any(l => l.StartsWith("lockfileVersion:", StringComparison.Ordinal) || l.StartsWith("importers:", StringComparison.Ordinal)))
+        {
+            return "pnpm-lock.yaml";
+        }
+        var trimmed = head.TrimStart();
+        if (trimmed.StartsWith('{') && trimmed.Contains("\"lockfileVersion\"", StringComparison.Ordinal))
+        {
+            return trimmed.Contains("\"workspaces\"", StringComparison.Ordinal) || Path.GetExtension(path) == ".lock"
+                ? "bun.lock" : "package-lock.json";
+        }
+        return null;
+    }
+
     /// <summary>
     /// One project per folder (lockfile first, then package.json, then lockfiles that lose to the first), and one
     /// per file with a non-standard name. A package.json without a lockfile is skipped when it is a workspace member
@@ -93,7 +131,8 @@ public sealed class NpmReader : IEcosystemReader
         }
         var authoritative = project.Files[0];
         var fileName = Path.GetFileName(authoritative);
-        var lockfileName = LockfileNames.FirstOrDefault(n => fileName.EndsWith(n, StringComparison.OrdinalIgnoreCase));
+        var lockfileName = LockfileNames.FirstOrDefault(n => fileName.EndsWith(n, StringComparison.OrdinalIgnoreCase))
+            ?? (fileName.EndsWith(ManifestName, StringComparison.OrdinalIgnoreCase) ? null : LockfileByContent(authoritative));
         if (lockfileName is null)
         {
             var alone = PackageJson.Read(authoritative, diagnostics);
