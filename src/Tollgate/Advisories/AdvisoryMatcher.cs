@@ -26,7 +26,9 @@ public sealed class AdvisoryMatcher(AdvisoryStore store)
     {
         var findings = ImmutableArray.CreateBuilder<Finding>();
         var notMatched = ImmutableArray.CreateBuilder<UnmatchedComponent>();
-        var cache = new Dictionary<(Ecosystem, string), IReadOnlyList<Advisory>>();
+        var cache = store.FindByPackages(graph.Components
+            .Where(c => c.Origin.Kind == OriginKind.Registry && c.Resolved && isPrivate?.Invoke(c) != true)
+            .Select(c => (c.Ecosystem, c.Name)));
         foreach (var component in graph.Components)
         {
             if (component.Origin.Kind != OriginKind.Registry || isPrivate?.Invoke(component) == true)

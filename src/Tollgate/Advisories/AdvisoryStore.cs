@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
@@ -162,6 +163,66 @@ public sealed class AdvisoryStore : IDisposable
         _byPackage.Parameters[0].Value = ecosystem.ToOsvName();
         _byPackage.Parameters[1].Value = Component.NormalizeName(ecosystem, name);
         return ReadAdvisories(_byPackage);
+    }
+
+    /// <summary>
+    /// <see cref="FindByPackage"/> for many packages at once: the records are read in one pass over the database and
+    /// then decompressed and parsed in parallel, each record once however many of the packages it names.
+    /// </summary>
+    public Dictionary<(Ecosystem Ecosystem, string Name), IReadOnlyList<Advisory>> FindByPackages(IEnumerable<(Ecosystem Ecosystem, string Name)> packages)
+    {
+        var rawById = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var idsByPackage = new Dictionary<(Ecosystem, string), List<string>>();
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = """
+                SELECT a.id, a.raw FROM advisories a
+                WHERE a.id IN (SELECT advisory_id FROM affected WHERE ecosystem = $ecosystem AND normalized_name = $name)
+                ORDER BY a.id
+                """;
+            var ecosystemParameter = command.Parameters.Add(new SqliteParameter { ParameterName = "$ecosystem" });
+            var nameParameter = command.Parameters.Add(new SqliteParameter { ParameterName = "$name" });
+            command.Prepare();
+            foreach (var (ecosystem, name) in packages)
+            {
+                var key = (ecosystem, Component.NormalizeName(ecosystem, name));
+                if (idsByPackage.ContainsKey(key))
+                {
+                    continue;
+                }
+                ecosystemParameter.Value = ecosystem.ToOsvName();
+                nameParameter.Value = key.Item2;
+                var ids = new List<string>();
+                using (var reader = command.ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        var id = reader.GetString(0);
+                        ids.Add(id);
+                        if (!rawById.ContainsKey(id))
+                        {
+                            rawById[id] = (byte[])reader.GetValue(1);
+                        }
+                    }
+                }
+                idsByPackage[key] = ids;
+            }
+        }
+        var parsed = new ConcurrentDictionary<string, Advisory>(StringComparer.Ordinal);
+        Parallel.ForEach(rawById, pair =>
+        {
+            // Records were validated on import; one that no longer reads (a newer writer's data) is left out.
+            if (OsvReader.Read(Decompress(pair.Value), $"{Path}:{pair.Key}", new DiagnosticBag()).Advisory is { } advisory)
+            {
+                parsed[pair.Key] = advisory;
+            }
+        });
+        var result = new Dictionary<(Ecosystem, string), IReadOnlyList<Advisory>>();
+        foreach (var (key, ids) in idsByPackage)
+        {
+            result[key] = [.. ids.Where(parsed.ContainsKey).Select(id => parsed[id])];
+        }
+        return result;
     }
 
     /// <summary>

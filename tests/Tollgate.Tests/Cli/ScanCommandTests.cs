@@ -148,7 +148,7 @@ public sealed class ScanCommandTests
     public void Scan_TollgatesOwnProjects_Pass()
     {
         // Tollgate's own supply chain: its projects' locked NuGet graphs and the npm tools its tests and benchmarks
-        // install, against the shared real advisory data, under the repository's own tollgate.yaml.
+        // install, against the shared real advisory data, under .ci/tollgate.yaml.
         var root = TestData.RepositoryRoot;
         var osv = TestData.Shared("osv") ?? throw new InvalidOperationException("shared OSV data missing");
 
@@ -157,7 +157,7 @@ public sealed class ScanCommandTests
             Path.Combine(root, "tests", "Tollgate.Tests", "Tollgate.Tests.csproj"),
             Path.Combine(root, "tests", "Tollgate.Server.Tests", "Tollgate.Server.Tests.csproj"),
             Path.Combine(root, "tests", "tools"),
-            "--policy", Path.Combine(root, "tollgate.yaml"),
+            "--policy", Path.Combine(root, ".ci", "tollgate.yaml"),
             "--advisories", Path.Combine(osv, "github"), Path.Combine(osv, "malicious"), Path.Combine(osv, "pypi-all.zip"),
             "--format", "json");
 
