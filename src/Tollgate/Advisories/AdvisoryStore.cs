@@ -145,17 +145,20 @@ public sealed class AdvisoryStore : IDisposable
         }
     }
 
+    /// <summary>The advisories that name one package ($ecosystem, $name: its normalised name), by id.</summary>
+    private const string ByPackageSql = """
+        SELECT a.id, a.raw FROM advisories a
+        WHERE a.id IN (SELECT advisory_id FROM affected WHERE ecosystem = $ecosystem AND normalized_name = $name)
+        ORDER BY a.id
+        """;
+
     /// <summary>Advisories (withdrawn ones included, see <see cref="Advisory.IsWithdrawn"/>) that affect a package, by its normalised name.</summary>
     public IReadOnlyList<Advisory> FindByPackage(Ecosystem ecosystem, string name)
     {
         if (_byPackage is null)
         {
             _byPackage = _connection.CreateCommand();
-            _byPackage.CommandText = """
-                SELECT a.id, a.raw FROM advisories a
-                WHERE a.id IN (SELECT advisory_id FROM affected WHERE ecosystem = $ecosystem AND normalized_name = $name)
-                ORDER BY a.id
-                """;
+            _byPackage.CommandText = ByPackageSql;
             _byPackage.Parameters.Add(new SqliteParameter { ParameterName = "$ecosystem" });
             _byPackage.Parameters.Add(new SqliteParameter { ParameterName = "$name" });
             _byPackage.Prepare();
@@ -175,11 +178,7 @@ public sealed class AdvisoryStore : IDisposable
         var idsByPackage = new Dictionary<(Ecosystem, string), List<string>>();
         using (var command = _connection.CreateCommand())
         {
-            command.CommandText = """
-                SELECT a.id, a.raw FROM advisories a
-                WHERE a.id IN (SELECT advisory_id FROM affected WHERE ecosystem = $ecosystem AND normalized_name = $name)
-                ORDER BY a.id
-                """;
+            command.CommandText = ByPackageSql;
             var ecosystemParameter = command.Parameters.Add(new SqliteParameter { ParameterName = "$ecosystem" });
             var nameParameter = command.Parameters.Add(new SqliteParameter { ParameterName = "$name" });
             command.Prepare();
