@@ -10,11 +10,15 @@ LOCK="flock /tmp/tollgate-bench.lock"
 mkdir -p "$OUT"
 
 # 1. Publish the CLI with NativeAOT.
-dotnet publish "$ROOT/src/Tollgate.Cli" -c Release -r linux-x64 -p:PublishAot=true -o "$OUT/aot" >"$OUT/publish.log"
-TG="$OUT/aot/Tollgate.Cli"
+# TG=/path/to/Tollgate.Cli skips the publish (e.g. a ReadyToRun build); TG_LABEL names it.
+if [ -z "${TG:-}" ]; then
+  dotnet publish "$ROOT/src/Tollgate.Cli" -c Release -r linux-x64 -p:PublishAot=true -o "$OUT/aot" >"$OUT/publish.log"
+  TG="$OUT/aot/Tollgate.Cli"
+fi
+TG_LABEL="${TG_LABEL:-NativeAOT}"
 
 # 2. Install the pinned peers (no install scripts).
-npm install --ignore-scripts --no-audit --no-fund --prefix "$ROOT/bench/peers" >"$OUT/peers.log"
+npm ci --ignore-scripts --no-audit --no-fund --prefix "$ROOT/bench/peers" >"$OUT/peers.log"
 export PATH="$ROOT/bench/peers/node_modules/.bin:$PATH"
 export FETCH_LICENSE=false   # cdxgen: no licence look-ups over the network
 
@@ -31,7 +35,7 @@ C_CDXGEN="cdxgen -t npm --no-recurse --no-install-deps --no-babel -o $OUT/cdxgen
 { date -u; uptime; } | tee "$OUT/load-before.txt"
 $LOCK hyperfine --warmup 2 --runs "$RUNS" --ignore-failure \
   --export-markdown "$OUT/hyperfine.md" --export-json "$OUT/hyperfine.json" \
-  -n "tollgate sbom (NativeAOT)" "$C_TG" \
+  -n "tollgate sbom ($TG_LABEL)" "$C_TG" \
   -n "cyclonedx-npm --package-lock-only" "$C_CDXNPM" \
   -n "cdxgen -t npm" "$C_CDXGEN" 2>&1 | tee "$OUT/hyperfine.txt"
 { date -u; uptime; } | tee "$OUT/load-after.txt"
