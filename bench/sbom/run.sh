@@ -6,6 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${OUT:-/tmp/tollgate-bench-sbom}"
 RUNS="${RUNS:-10}"
+WARMUP="${WARMUP:-2}"
 LOCK="flock /tmp/tollgate-bench.lock"
 mkdir -p "$OUT"
 
@@ -36,7 +37,7 @@ C_CDXNPM="cyclonedx-npm --package-lock-only --ignore-npm-errors -o $OUT/cycloned
 C_CDXGEN="cdxgen -t npm --no-recurse --no-install-deps --no-babel -o $OUT/cdxgen.cdx.json $PROJ"
 
 { date -u; uptime; } | tee "$OUT/load-before.txt"
-$LOCK hyperfine --warmup 2 --runs "$RUNS" --ignore-failure \
+$LOCK hyperfine --warmup "$WARMUP" --runs "$RUNS" --ignore-failure \
   --export-markdown "$OUT/hyperfine.md" --export-json "$OUT/hyperfine.json" \
   -n "tollgate sbom ($TG_LABEL)" "$C_TG" \
   -n "cyclonedx-npm --package-lock-only" "$C_CDXNPM" \
