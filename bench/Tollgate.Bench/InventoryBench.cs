@@ -5,6 +5,7 @@ using Tollgate.Advisories;
 using Tollgate.Graph;
 using Tollgate.Inputs;
 using Tollgate.Inventory;
+using Tollgate.Sbom;
 
 namespace Tollgate.Bench;
 
@@ -31,57 +32,148 @@ internal static class InventoryBench
         var deployments = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10_000;
         var perDeployment = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1_500;
         var budget = TimeSpan.FromSeconds(args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 600);
-        var advisoryDb = args.Length > 5 ? args[5] : null;
+        var advisoryDb = args.Length > 5 && args[5] != "--generate-only" ? args[5] : null;
+        var postgres = InventoryStore.IsPostgres(store);
 
         var pool = Pool(new Random(42));
         var random = new Random(7);
         var zipf = new Zipf(PoolSize, 1.1, random);
-        using var inventory = InventoryStore.Open(store);
-        var existing = inventory.List().Count;
-        var generate = Stopwatch.StartNew();
-        var made = existing;
-        while (made < deployments && generate.Elapsed < budget)
+        Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+        using (var migrate = InventoryStore.Open(store))
         {
-            inventory.Add(Deployment(pool, zipf, random, perDeployment), $"deployment-{made:D5}", "1.0." + made, made % 3 == 0 ? "staging" : "prod", null, DateTimeOffset.UnixEpoch.AddMinutes(made));
-            made++;
-            if (made % 250 == 0)
+            var existing = migrate.List().Count;
+            if (existing == 0)
             {
-                Console.Error.WriteLine($"{made} deployments, {generate.Elapsed.TotalSeconds:F0} s");
+                var generate = Stopwatch.StartNew();
+                var made = postgres ? InventoryBulkLoad.Postgres(store, pool, zipf, random, deployments, perDeployment, budget)
+                    : InventoryBulkLoad.Sqlite(store, pool, zipf, random, deployments, perDeployment, budget);
+                generate.Stop();
+                Console.WriteLine($"generated {made:N0} deployments x {perDeployment:N0} components = {(long)made * perDeployment:N0} rows in {generate.Elapsed.TotalSeconds:F0} s "
+                    + $"({made * (double)perDeployment / Math.Max(1, generate.Elapsed.TotalSeconds):N0} rows/s, indexes and statistics included)");
+            }
+            else
+            {
+                Console.WriteLine($"store already holds {existing:N0} deployments; not generating");
             }
         }
-        generate.Stop();
-        Console.WriteLine($"store: {(InventoryStore.IsPostgres(store) ? "PostgreSQL" : "SQLite")}; {made:N0} deployments x {perDeployment:N0} components = {(long)made * perDeployment:N0} rows "
-            + $"({made - existing:N0} generated now in {generate.Elapsed.TotalSeconds:F0} s, {(made - existing) * (double)perDeployment / Math.Max(1, generate.Elapsed.TotalSeconds):N0} rows/s)");
+        if (Environment.GetEnvironmentVariable("TOLLGATE_BENCH_GENERATE_ONLY") == "1")
+        {
+            // Generation only (run it outside the benchmark lock, then run again to measure).
+            return 0;
+        }
+        if (args.Contains("--generate-only"))
+        {
+            return 0;
+        }
+        using var inventory = InventoryStore.Open(store);
+        var count = inventory.List().Count;
+        Console.WriteLine($"store: {(postgres ? "PostgreSQL" : "SQLite")}; {count:N0} current deployments; size {StoreSize(store):N0} MB");
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
         Console.WriteLine();
-        Console.WriteLine("| operation | result | median ms | min ms | max ms | runs |");
-        Console.WriteLine("|---|---|---|---|---|---|");
+        Console.WriteLine("| operation | result | median ms | p95 ms | min ms | max ms | runs |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
 
-        // affected: a top-ranked name (in nearly every deployment), a mid-ranked one and a rare one, with a range.
+        // affected by name@range, parsed and matched as `inventory affected NAME@RANGE` does: a top-ranked name (in
+        // nearly every deployment), a mid-ranked one and two rare ones.
         foreach (var rank in new[] { 0, 50, 2_000, 15_000 })
         {
-            var name = pool[rank].Name;
+            var entry = pool[rank];
+            var text = $"{entry.Name}@<={entry.Versions[^1]}";
+            AffectedQuery.TryParse(text, out var q, out _);
             var hits = 0;
-            Measure($"affected `{name}@<1.0.0`-style range (rank {rank + 1})", 7, () => hits = inventory.Affected(Ecosystem.Npm, name, (_, v) => v.StartsWith('0') || v.StartsWith("1.", StringComparison.Ordinal)).Count, () => $"{hits:N0} hits");
+            Measure($"affected `{text}` (name@range, rank {rank + 1})", 21, () => hits = inventory.Affected(q!.Ecosystem, q.Name!, q.Matches).Count, () => $"{hits:N0} hits");
+        }
+        // affected by purl: one exact version.
+        foreach (var rank in new[] { 3, 500 })
+        {
+            var entry = pool[rank];
+            var text = PackageUrl.For(Ecosystem.Npm, entry.Name, entry.Versions[0]).ToString();
+            AffectedQuery.TryParse(text, out var q, out _);
+            var hits = 0;
+            Measure($"affected `{text}` (purl, rank {rank + 1})", 21, () => hits = inventory.Affected(q!.Ecosystem, q.Name!, q.Matches).Count, () => $"{hits:N0} hits");
         }
 
-        // add: one more deployment of the same shape, into the full store.
-        var addRuns = 0;
-        Measure($"add a {perDeployment:N0}-component snapshot", 5, () =>
+        AdvisoryStore? advisories = advisoryDb is null ? null : AdvisoryStore.Open(advisoryDb);
+        try
         {
-            inventory.Add(Deployment(pool, zipf, random, perDeployment), $"bench-add-{addRuns++}", "2.0.0", "prod", null, DateTimeOffset.UnixEpoch);
-        }, () => "committed");
+            if (advisories is not null)
+            {
+                // affected by advisory id: advisories of the real names in the pool (found by the matcher, as scan does).
+                var real = new DependencyGraph(
+                    [.. RealNames.Select((n, i) => new Component { Ecosystem = Ecosystem.Npm, Name = n, Version = RealVulnerable[i], Purl = PackageUrl.For(Ecosystem.Npm, n, RealVulnerable[i]) })],
+                    [], [], ImmutableArray<Diagnostic>.Empty);
+                var ids = new AdvisoryMatcher(advisories).Match(real).Findings.GroupBy(f => f.Component.Name).Select(g => g.First().Id).Take(3).ToList();
+                foreach (var id in ids)
+                {
+                    var hits = 0;
+                    Measure($"affected `{id}` (advisory id)", 21, () => hits = InventoryAdvisories.Affected(inventory, advisories, id).Hits.Count, () => $"{hits:N0} hits");
+                }
+            }
 
-        if (advisoryDb is not null)
+            // add: what `tollgate inventory add SBOM --deployment D` does: read a 1,500-component CycloneDX file,
+            // open the store, add the snapshot; into the full store. Timed as a whole and for the store's Add alone.
+            var sbomDir = Directory.CreateTempSubdirectory("tollgate-inventory-bench-");
+            try
+            {
+                var files = Enumerable.Range(0, 7).Select(i =>
+                {
+                    var file = Path.Combine(sbomDir.FullName, $"sbom-{i}.cdx.json");
+                    File.WriteAllText(file, CycloneDxWriter.Write(Deployment(pool, zipf, random, perDeployment),
+                        new SbomOptions("1.6", DateTimeOffset.UnixEpoch, true, "bench", "service")));
+                    return file;
+                }).ToList();
+                var addRuns = 0;
+                var storeOnly = new List<double>();
+                Measure($"add a {perDeployment:N0}-component CycloneDX SBOM (read + open + add)", files.Count, () =>
+                {
+                    var diagnostics = new DiagnosticBag();
+                    var file = files[addRuns];
+                    var graph = SbomReader.Read(file, diagnostics);
+                    if (diagnostics.HasErrors || graph.Components.Length != perDeployment)
+                    {
+                        throw new InvalidOperationException($"the generated SBOM did not read back: {string.Join("; ", diagnostics.Items)}");
+                    }
+                    using var target = InventoryStore.Open(store);
+                    var sw = Stopwatch.StartNew();
+                    target.Add(graph, $"bench-add-{addRuns++}", "2.0.0", "prod", file, DateTimeOffset.UtcNow);
+                    storeOnly.Add(sw.Elapsed.TotalMilliseconds);
+                }, () => "committed");
+                Report($"  of which `InventoryStore.Add`", storeOnly, "");
+            }
+            finally
+            {
+                sbomDir.Delete(recursive: true);
+            }
+
+            if (advisories is not null)
+            {
+                RescanResult? result = null;
+                Measure("rescan of every current deployment (first)", 1, () => result = InventoryAdvisories.Rescan(inventory, advisories),
+                    () => $"{result!.PackagesMatched:N0} package versions, {result.AffectedPackages} affected, {result.NewlyAffected.Count:N0} new / {result.Resolved.Count:N0} resolved hits");
+                Measure("rescan of every current deployment (again, nothing changed)", 1, () => result = InventoryAdvisories.Rescan(inventory, advisories),
+                    () => $"{result!.PackagesMatched:N0} package versions, {result.AffectedPackages} affected, {result.NewlyAffected.Count:N0} new / {result.Resolved.Count:N0} resolved hits");
+            }
+        }
+        finally
         {
-            using var advisories = AdvisoryStore.Open(advisoryDb);
-            RescanResult? result = null;
-            Measure("rescan of every current deployment", 2, () => result = InventoryAdvisories.Rescan(inventory, advisories),
-                () => $"{result!.PackagesMatched:N0} package versions, {result.AffectedPackages} affected, {result.NewlyAffected.Count:N0} new / {result.Resolved.Count:N0} resolved hits");
+            advisories?.Dispose();
         }
         Console.WriteLine();
         Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
+    }
+
+    private static double StoreSize(string store)
+    {
+        if (InventoryStore.IsPostgres(store))
+        {
+            using var connection = new Npgsql.NpgsqlConnection(store);
+            connection.Open();
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = "SELECT pg_database_size(current_database())";
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) / 1048576.0;
+        }
+        return new[] { store, store + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length) / 1048576.0;
     }
 
     private static void Measure(string label, int runs, Action action, Func<string> result)
@@ -93,11 +185,17 @@ internal static class InventoryBench
             action();
             times.Add(sw.Elapsed.TotalMilliseconds);
         }
-        times.Sort();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {label} | {result()} | {times[times.Count / 2]:F1} | {times[0]:F1} | {times[^1]:F1} | {runs} |"));
+        Report(label, times, result());
     }
 
-    private sealed record PoolEntry(string Name, string[] Versions);
+    private static void Report(string label, List<double> times, string result)
+    {
+        times.Sort();
+        var p95 = times[Math.Min(times.Count - 1, (int)Math.Ceiling(times.Count * 0.95) - 1)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {label} | {result} | {times[times.Count / 2]:F1} | {p95:F1} | {times[0]:F1} | {times[^1]:F1} | {times.Count} |"));
+    }
+
+    internal sealed record PoolEntry(string Name, string[] Versions);
 
     private static PoolEntry[] Pool(Random random)
     {
@@ -131,40 +229,51 @@ internal static class InventoryBench
         return string.Concat(Enumerable.Range(0, 2 + random.Next(2)).Select(_ => parts[random.Next(parts.Length)]));
     }
 
-    private static DependencyGraph Deployment(PoolEntry[] pool, Zipf zipf, Random random, int size)
+    /// <summary>One generated deployment: pool index, version index, direct, scopes and the position of the parent (-1: the root).</summary>
+    internal static (int Pool, int Version, bool Direct, DependencyScopes Scopes, int Parent)[] Rows(PoolEntry[] pool, Zipf zipf, Random random, int size)
     {
         var chosen = new HashSet<int>();
         while (chosen.Count < size)
         {
             chosen.Add(zipf.Next());
         }
-        var root = new ProjectRoot(ProjectRoot.KeyFor("package-lock.json"), Ecosystem.Npm, "service", "1.0.0", "package-lock.json", ["package-lock.json"]);
-        var components = new List<Component>(size);
-        var edges = new List<DependencyEdge>(size);
+        var rows = new (int, int, bool, DependencyScopes, int)[size];
+        var n = 0;
         foreach (var index in chosen)
         {
             var entry = pool[index];
             // Newer versions are more common: the last version half the time.
-            var version = random.Next(2) == 0 ? entry.Versions[^1] : entry.Versions[random.Next(entry.Versions.Length)];
-            var direct = components.Count < 25;
-            var component = new Component
-            {
-                Ecosystem = Ecosystem.Npm,
-                Name = entry.Name,
-                Version = version,
-                Purl = PackageUrl.For(Ecosystem.Npm, entry.Name, version),
-                Direct = direct,
-                Scopes = random.Next(10) == 0 ? DependencyScopes.Dev : DependencyScopes.Prod,
-            };
+            var version = random.Next(2) == 0 ? entry.Versions.Length - 1 : random.Next(entry.Versions.Length);
+            var direct = n < 25;
+            var scopes = random.Next(10) == 0 ? DependencyScopes.Dev : DependencyScopes.Prod;
             // A tree: direct packages under the root, every other one under an earlier package.
-            edges.Add(new DependencyEdge(direct ? root.Key : components[random.Next(components.Count)].Key, component.Key));
-            components.Add(component);
+            rows[n] = (index, version, direct, scopes, direct ? -1 : random.Next(n));
+            n++;
         }
+        return rows;
+    }
+
+    internal static Component ComponentOf(PoolEntry entry, int version, bool direct = false, DependencyScopes scopes = DependencyScopes.Prod) => new()
+    {
+        Ecosystem = Ecosystem.Npm,
+        Name = entry.Name,
+        Version = entry.Versions[version],
+        Purl = PackageUrl.For(Ecosystem.Npm, entry.Name, entry.Versions[version]),
+        Direct = direct,
+        Scopes = scopes,
+    };
+
+    internal static DependencyGraph Deployment(PoolEntry[] pool, Zipf zipf, Random random, int size)
+    {
+        var rows = Rows(pool, zipf, random, size);
+        var root = new ProjectRoot(ProjectRoot.KeyFor("package-lock.json"), Ecosystem.Npm, "service", "1.0.0", "package-lock.json", ["package-lock.json"]);
+        var components = rows.Select(r => ComponentOf(pool[r.Pool], r.Version, r.Direct, r.Scopes)).ToList();
+        var edges = rows.Select((r, i) => new DependencyEdge(r.Parent < 0 ? root.Key : components[r.Parent].Key, components[i].Key)).ToList();
         return new DependencyGraph(components, edges, [root], ImmutableArray<Diagnostic>.Empty);
     }
 
     /// <summary>Zipf-distributed ranks 0..n-1 by inverse transform over the cumulative weights.</summary>
-    private sealed class Zipf
+    internal sealed class Zipf
     {
         private readonly double[] _cumulative;
         private readonly Random _random;

@@ -70,6 +70,12 @@ public sealed class InventoryStore : IDisposable
         {
             Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
         }
+        else
+        {
+            // The inventory's queries are index lookups that the planner costs high on a large store (the recursive
+            // path query); JIT compilation then takes far longer than the query itself.
+            Execute("SET jit = off");
+        }
         var id = _postgres ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
         using var tx = _connection.BeginTransaction();
         if (_postgres)
@@ -125,6 +131,23 @@ public sealed class InventoryStore : IDisposable
         // The parent on a shortest path from a root, so "why is it here?" can be answered without the SBOM.
         var parents = ShortestPathParents(graph);
         var rows = graph.Components.Select(c => (ids[c.Key], c.Direct, (int)c.Scopes, parents.TryGetValue(c.Key, out var p) && ids.TryGetValue(p, out var pid) ? pid : (long?)null)).ToList();
+        if (!_postgres)
+        {
+            // SQLite runs in-process: one prepared single-row statement is cheaper than multi-row VALUES, whose
+            // parameter binding by name costs time quadratic in the number of parameters of the statement.
+            using var insert = Command("INSERT INTO snapshot_components (snapshot_id, component_id, direct, scopes, parent_id) VALUES (@s, @c, @d, @k, @p)", tx,
+                ("@s", snapshotId), ("@c", null), ("@d", null), ("@k", null), ("@p", null));
+            insert.Prepare();
+            foreach (var row in rows)
+            {
+                insert.Parameters[1].Value = row.Item1;
+                insert.Parameters[2].Value = row.Direct ? 1 : 0;
+                insert.Parameters[3].Value = row.Item3;
+                insert.Parameters[4].Value = row.Item4 is { } parent ? parent : DBNull.Value;
+                insert.ExecuteNonQuery();
+            }
+            rows.Clear();
+        }
         foreach (var chunk in rows.Chunk(Batch))
         {
             var sql = new StringBuilder("INSERT INTO snapshot_components (snapshot_id, component_id, direct, scopes, parent_id) VALUES ");
@@ -147,6 +170,27 @@ public sealed class InventoryStore : IDisposable
     private Dictionary<string, long> UpsertComponents(IReadOnlyList<Component> components, DbTransaction tx)
     {
         var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (!_postgres)
+        {
+            using var insert = Command("INSERT INTO components (ckey, ecosystem, normalized_name, name, version, purl) VALUES (@k, @e, @n, @m, @v, @p) ON CONFLICT (ckey) DO NOTHING", tx,
+                ("@k", null), ("@e", null), ("@n", null), ("@m", null), ("@v", null), ("@p", null));
+            using var select = Command("SELECT id FROM components WHERE ckey = @k", tx, ("@k", null));
+            insert.Prepare();
+            select.Prepare();
+            foreach (var c in components.DistinctBy(c => c.Key))
+            {
+                insert.Parameters[0].Value = c.Key;
+                insert.Parameters[1].Value = c.Ecosystem.ToOsvName();
+                insert.Parameters[2].Value = Component.NormalizeName(c.Ecosystem, c.Name);
+                insert.Parameters[3].Value = c.Name;
+                insert.Parameters[4].Value = c.Version;
+                insert.Parameters[5].Value = c.Purl.ToString();
+                insert.ExecuteNonQuery();
+                select.Parameters[0].Value = c.Key;
+                ids[c.Key] = Convert.ToInt64(select.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            return ids;
+        }
         foreach (var chunk in components.DistinctBy(c => c.Key).Chunk(Batch))
         {
             var insert = new StringBuilder("INSERT INTO components (ckey, ecosystem, normalized_name, name, version, purl) VALUES ");
