@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tollgate feed vs Verdaccio on loopback, same upstream, same machine. See docs/benchmarks-feed.md.
+# Tollgate feed vs Verdaccio on loopback, same upstream, same machine. See docs/benchmarks.md (section Package feed).
 # Usage: bench/feed/run.sh   (needs wrk, node/npm, dotnet; run `npm ci --ignore-scripts` here first)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SBOM benchmark: `tollgate sbom` (NativeAOT) vs cyclonedx-npm and cdxgen on the large npm fixture.
-# Results go to $OUT (default /tmp/tollgate-bench-sbom). See docs/benchmarks-sbom.md.
+# Results go to $OUT (default /tmp/tollgate-bench-sbom). See docs/benchmarks.md (section SBOM).
 # Needs: dotnet, node/npm, python3, clang + zlib1g-dev (AOT), hyperfine, time (GNU), util-linux flock.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
