@@ -56,13 +56,9 @@ internal static class InventoryBench
                 Console.WriteLine($"store already holds {existing:N0} deployments; not generating");
             }
         }
-        if (Environment.GetEnvironmentVariable("TOLLGATE_BENCH_GENERATE_ONLY") == "1")
-        {
-            // Generation only (run it outside the benchmark lock, then run again to measure).
-            return 0;
-        }
         if (args.Contains("--generate-only"))
         {
+            // Generation only (run it outside the benchmark lock, then run again to measure).
             return 0;
         }
         using var inventory = InventoryStore.Open(store);

@@ -17,7 +17,7 @@ static int Usage()
         usage: Tollgate.Bench deps [--factors 1,4,16] LOCKFILE...   parse + graph build at 1x, 4x, 16x size
                Tollgate.Bench import [--records N] [--keep DIR]     generate a synthetic OSV corpus and import it
                Tollgate.Bench scan --db DB LOCKFILE                  match a lockfile's graph against an advisory database
-               Tollgate.Bench inventory STORE [DEPLOYMENTS] [COMPONENTS] [SECONDS] [ADVISORY_DB]   generated inventory: add, affected, rescan
+               Tollgate.Bench inventory STORE [DEPLOYMENTS] [COMPONENTS] [SECONDS] [ADVISORY_DB] [--generate-only]   generated inventory: add, affected, rescan
         """);
     return 2;
 }
