@@ -26,26 +26,26 @@ public sealed class AdvisoryMatcher(AdvisoryStore store)
     {
         var findings = ImmutableArray.CreateBuilder<Finding>();
         var notMatched = ImmutableArray.CreateBuilder<UnmatchedComponent>();
-        var cache = store.FindByPackages(graph.Components
-            .Where(c => c.Origin.Kind == OriginKind.Registry && c.Resolved && isPrivate?.Invoke(c) != true)
-            .Select(c => (c.Ecosystem, c.Name)));
+        var matched = new List<Component>(graph.Components.Length);
         foreach (var component in graph.Components)
         {
             if (component.Origin.Kind != OriginKind.Registry || isPrivate?.Invoke(component) == true)
             {
                 notMatched.Add(new UnmatchedComponent(component, NonRegistrySource));
-                continue;
             }
-            if (!component.Resolved)
+            else if (!component.Resolved)
             {
                 notMatched.Add(new UnmatchedComponent(component, NotPinned));
-                continue;
             }
-            var key = (component.Ecosystem, Component.NormalizeName(component.Ecosystem, component.Name));
-            if (!cache.TryGetValue(key, out var advisories))
+            else
             {
-                cache[key] = advisories = store.FindByPackage(component.Ecosystem, component.Name);
+                matched.Add(component);
             }
+        }
+        var byPackage = store.FindByPackages(matched.Select(c => (c.Ecosystem, c.Name)));
+        foreach (var component in matched)
+        {
+            var advisories = byPackage[(component.Ecosystem, Component.NormalizeName(component.Ecosystem, component.Name))];
             var hits = new List<(Advisory Advisory, ImmutableArray<string> Fixes)>();
             foreach (var advisory in advisories)
             {

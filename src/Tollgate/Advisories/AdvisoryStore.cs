@@ -84,7 +84,6 @@ public sealed class AdvisoryStore : IDisposable
 {
     private readonly SqliteConnection _connection;
     // A scan asks once per package name, over a thousand times: the statement is prepared once.
-    private SqliteCommand? _byPackage;
 
     private AdvisoryStore(string path, SqliteConnection connection, int schemaVersion)
     {
@@ -153,20 +152,8 @@ public sealed class AdvisoryStore : IDisposable
         """;
 
     /// <summary>Advisories (withdrawn ones included, see <see cref="Advisory.IsWithdrawn"/>) that affect a package, by its normalised name.</summary>
-    public IReadOnlyList<Advisory> FindByPackage(Ecosystem ecosystem, string name)
-    {
-        if (_byPackage is null)
-        {
-            _byPackage = _connection.CreateCommand();
-            _byPackage.CommandText = ByPackageSql;
-            _byPackage.Parameters.Add(new SqliteParameter { ParameterName = "$ecosystem" });
-            _byPackage.Parameters.Add(new SqliteParameter { ParameterName = "$name" });
-            _byPackage.Prepare();
-        }
-        _byPackage.Parameters[0].Value = ecosystem.ToOsvName();
-        _byPackage.Parameters[1].Value = Component.NormalizeName(ecosystem, name);
-        return ReadAdvisories(_byPackage);
-    }
+    public IReadOnlyList<Advisory> FindByPackage(Ecosystem ecosystem, string name) =>
+        FindByPackages([(ecosystem, name)]).Values.Single();
 
     /// <summary>
     /// <see cref="FindByPackage"/> for many packages at once: the records are read in one pass over the database and
@@ -210,8 +197,7 @@ public sealed class AdvisoryStore : IDisposable
         var parsed = new ConcurrentDictionary<string, Advisory>(StringComparer.Ordinal);
         Parallel.ForEach(rawById, pair =>
         {
-            // Records were validated on import; one that no longer reads (a newer writer's data) is left out.
-            if (OsvReader.Read(Decompress(pair.Value), $"{Path}:{pair.Key}", new DiagnosticBag()).Advisory is { } advisory)
+            if (ReadRecord(pair.Key, pair.Value, new DiagnosticBag()) is { } advisory)
             {
                 parsed[pair.Key] = advisory;
             }
@@ -300,7 +286,6 @@ public sealed class AdvisoryStore : IDisposable
 
     public void Dispose()
     {
-        _byPackage?.Dispose();
         _connection.Dispose();
     }
 
@@ -311,16 +296,19 @@ public sealed class AdvisoryStore : IDisposable
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            var id = reader.GetString(0);
-            var raw = Decompress((byte[])reader.GetValue(1));
-            // Records were validated on import; one that no longer reads (a newer writer's data) is left out.
-            if (OsvReader.Read(raw, $"{Path}:{id}", diagnostics).Advisory is { } advisory)
+            if (ReadRecord(reader.GetString(0), (byte[])reader.GetValue(1), diagnostics) is { } advisory)
             {
                 result.Add(advisory);
             }
         }
         return result;
     }
+
+    /// <summary>
+    /// One stored record. Records were validated on import; one that no longer reads (a newer writer's data) is null.
+    /// </summary>
+    private Advisory? ReadRecord(string id, byte[] compressed, DiagnosticBag diagnostics) =>
+        OsvReader.Read(Decompress(compressed), $"{Path}:{id}", diagnostics).Advisory;
 
     internal static byte[] Decompress(byte[] compressed)
     {

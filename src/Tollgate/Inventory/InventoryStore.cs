@@ -146,21 +146,23 @@ public sealed class InventoryStore : IDisposable
                 insert.Parameters[4].Value = row.Item4 is { } parent ? parent : DBNull.Value;
                 insert.ExecuteNonQuery();
             }
-            rows.Clear();
         }
-        foreach (var chunk in rows.Chunk(Batch))
+        else
         {
-            var sql = new StringBuilder("INSERT INTO snapshot_components (snapshot_id, component_id, direct, scopes, parent_id) VALUES ");
-            var parameters = new List<(string, object?)> { ("s", snapshotId) };
-            for (var i = 0; i < chunk.Length; i++)
+            foreach (var chunk in rows.Chunk(Batch))
             {
-                sql.Append(i == 0 ? "" : ",").Append($"(@s, @c{i}, @d{i}, @k{i}, @p{i})");
-                parameters.Add(($"c{i}", chunk[i].Item1));
-                parameters.Add(($"d{i}", chunk[i].Direct ? 1 : 0));
-                parameters.Add(($"k{i}", chunk[i].Item3));
-                parameters.Add(($"p{i}", chunk[i].Item4));
+                var sql = new StringBuilder("INSERT INTO snapshot_components (snapshot_id, component_id, direct, scopes, parent_id) VALUES ");
+                var parameters = new List<(string, object?)> { ("s", snapshotId) };
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    sql.Append(i == 0 ? "" : ",").Append($"(@s, @c{i}, @d{i}, @k{i}, @p{i})");
+                    parameters.Add(($"c{i}", chunk[i].Item1));
+                    parameters.Add(($"d{i}", chunk[i].Direct ? 1 : 0));
+                    parameters.Add(($"k{i}", chunk[i].Item3));
+                    parameters.Add(($"p{i}", chunk[i].Item4));
+                }
+                Execute(sql.ToString(), tx, [.. parameters]);
             }
-            Execute(sql.ToString(), tx, [.. parameters]);
         }
         Execute("UPDATE deployments SET current_snapshot = @s WHERE id = @d", tx, ("s", snapshotId), ("d", deploymentId));
         tx.Commit();

@@ -181,9 +181,9 @@ internal static class YarnBerryLockReader
             }
             var bare = range.StartsWith("npm:", StringComparison.Ordinal) ? range[4..] : range;
             var parent = YarnPnpmBunGraph.SplitNameAt(locator)?.Name;
-            string[] patterns = parent is null
-                ? [$"{name}@{bare}", $"{name}@{range}", name, $"**/{name}"]
-                : [$"{parent}/{name}@{bare}", $"{parent}/{name}", $"{name}@{bare}", $"{name}@{range}", name, $"**/{name}"];
+            // Most specific first: under this parent, for this range, for the name anywhere.
+            string[] underParent = parent is null ? [] : [$"{parent}/{name}@{bare}", $"{parent}/{name}"];
+            string[] patterns = [.. underParent, $"{name}@{bare}", $"{name}@{range}", name, $"**/{name}"];
             foreach (var pattern in patterns)
             {
                 if (manifest.Resolutions.TryGetValue(pattern, out var replacement))
