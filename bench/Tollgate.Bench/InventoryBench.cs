@@ -12,7 +12,7 @@ namespace Tollgate.Bench;
 /// <summary>
 /// The inventory at fleet size: DEPLOYMENTS snapshots of COMPONENTS packages each, drawn from a pool of 20,000
 /// npm names with Zipf popularity (s = 1.1) and one to four versions per name (the newest most used). A handful of
-/// real package names with advisories in the shared data sit at the top ranks so rescans have something to find.
+/// real package names with advisories in the test reference data sit at the top ranks so rescans have something to find.
 /// Generation stops early when the time budget is spent; the report says which size was measured.
 /// </summary>
 internal static class InventoryBench

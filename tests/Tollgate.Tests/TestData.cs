@@ -1,6 +1,6 @@
 namespace Tollgate.Tests;
 
-/// <summary>Paths to test inputs: this project's testdata/ (copied beside the test assembly) and the shared data folder.</summary>
+/// <summary>Paths to test inputs: this project's testdata/ (copied beside the test assembly).</summary>
 internal static class TestData
 {
     /// <summary>A file or folder under testdata/.</summary>
@@ -21,10 +21,15 @@ internal static class TestData
         }
     }
 
-    /// <summary>A file or folder under the shared reference data (../shared/data beside the repository), or null when absent.</summary>
-    public static string? Shared(params string[] parts)
+    /// <summary>
+    /// A file or folder under testdata/reference/: third-party reference data (official schemas, other tools' SBOMs,
+    /// real OSV records, real Python lockfiles), each with its source and licence in that folder's README.
+    /// </summary>
+    public static string Reference(params string[] parts)
     {
-        var path = System.IO.Path.Combine([RepositoryRoot, "..", "shared", "data", .. parts]);
-        return File.Exists(path) || Directory.Exists(path) ? System.IO.Path.GetFullPath(path) : null;
+        var path = Path(["reference", .. parts]);
+        return File.Exists(path) || Directory.Exists(path)
+            ? path
+            : throw new FileNotFoundException("test data missing: testdata/reference/" + string.Join('/', parts), path);
     }
 }

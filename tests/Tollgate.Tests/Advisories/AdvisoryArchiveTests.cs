@@ -48,10 +48,10 @@ public sealed class AdvisoryArchiveTests : IDisposable
     public void Import_EntryWithDotDotPath_SkippedWithDiagnosticOthersImported()
     {
         var zip = _temp.File("all.zip");
-        var record = File.ReadAllBytes(Path.Combine(TestData.Shared("osv", "github")!, "GHSA-xvch-5gv4-984h.json"));
+        var record = File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-xvch-5gv4-984h.json"));
         using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
         {
-            Write(archive, "../GHSA-pxg6-pf52-xh8x.json", File.ReadAllBytes(Path.Combine(TestData.Shared("osv", "github")!, "GHSA-pxg6-pf52-xh8x.json")));
+            Write(archive, "../GHSA-pxg6-pf52-xh8x.json", File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-pxg6-pf52-xh8x.json")));
             Write(archive, "GHSA-xvch-5gv4-984h.json", record);
         }
         var diagnostics = new DiagnosticBag();
@@ -84,7 +84,7 @@ public sealed class AdvisoryArchiveTests : IDisposable
                     stream.Write(zeros);
                 }
             }
-            Write(archive, "MAL-2024-4003.json", File.ReadAllBytes(Path.Combine(TestData.Shared("osv", "malicious")!, "MAL-2024-4003.json")));
+            Write(archive, "MAL-2024-4003.json", File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "malicious"), "MAL-2024-4003.json")));
         }
         Assert.True(new FileInfo(zip).Length < 2 * 1024 * 1024);
         var diagnostics = new DiagnosticBag();
@@ -139,7 +139,7 @@ public sealed class AdvisoryArchiveTests : IDisposable
     [Fact]
     public void Import_EntryLargerThanTheEntryLimit_SkippedWithDiagnostic()
     {
-        var record = File.ReadAllBytes(Path.Combine(TestData.Shared("osv", "github")!, "GHSA-xvch-5gv4-984h.json"));
+        var record = File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-xvch-5gv4-984h.json"));
         var zip = _temp.File("lying.zip");
         using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
         {

@@ -101,7 +101,7 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     public void Import_GitHubRecords_KeepsKindsAliasesAndSeverities()
     {
         var diagnostics = new DiagnosticBag();
-        var result = Import(diagnostics, TestData.Shared("osv", "github")!, TestData.Shared("osv", "malicious")!);
+        var result = Import(diagnostics, TestData.Reference("osv", "github"), TestData.Reference("osv", "malicious"));
 
         Assert.True(result.Succeeded);
         Assert.Empty(diagnostics.Items);
@@ -134,7 +134,7 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Import_GitHubRecords_NormalisesCapitalisedNpmName()
     {
-        Assert.True(Import(new DiagnosticBag(), TestData.Shared("osv", "github")!).Succeeded);
+        Assert.True(Import(new DiagnosticBag(), TestData.Reference("osv", "github")).Succeeded);
         using var store = AdvisoryStore.Open(Db);
 
         // GHSA-8hc4-vh64-cxmj stores the package as "Axios"; both advisories concern the same npm package.
@@ -147,7 +147,7 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Import_MaliciousHomoglyphRecords_FoundOnlyByTheirExactNames()
     {
-        Assert.True(Import(new DiagnosticBag(), TestData.Shared("osv", "malicious")!).Succeeded);
+        Assert.True(Import(new DiagnosticBag(), TestData.Reference("osv", "malicious")).Succeeded);
         using var store = AdvisoryStore.Open(Db);
 
         // "2CaptcһaAPІ": U+04BB CYRILLIC SMALL LETTER SHHA and U+0406 CYRILLIC CAPITAL LETTER BYELORUSSIAN-UKRAINIAN I.
@@ -171,7 +171,7 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     {
         var diagnostics = new DiagnosticBag();
 
-        var result = Import(diagnostics, TestData.Path("osv", "malformed"), TestData.Shared("osv", "github")!);
+        var result = Import(diagnostics, TestData.Path("osv", "malformed"), TestData.Reference("osv", "github"));
 
         Assert.True(result.Succeeded);
         Assert.Equal(15, result.Read);
@@ -210,7 +210,7 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Import_SameRecordTwice_NewerModifiedWins()
     {
-        var original = File.ReadAllText(Path.Combine(TestData.Shared("osv", "github")!, "GHSA-pxg6-pf52-xh8x.json"));
+        var original = File.ReadAllText(Path.Combine(TestData.Reference("osv", "github"), "GHSA-pxg6-pf52-xh8x.json"));
         var newer = System.Text.RegularExpressions.Regex.Replace(original, "\"modified\": \"\\d{4}", "\"modified\": \"2030")
             .Replace("\"summary\": \"", "\"summary\": \"NEWER ", StringComparison.Ordinal);
         Directory.CreateDirectory(_temp.File("old"));
@@ -235,9 +235,9 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Import_Replace_StartsFromAnEmptyDatabase()
     {
-        Assert.True(Import(new DiagnosticBag(), TestData.Shared("osv", "github")!).Succeeded);
+        Assert.True(Import(new DiagnosticBag(), TestData.Reference("osv", "github")).Succeeded);
 
-        var result = AdvisoryImporter.Import([TestData.Shared("osv", "malicious")!], new AdvisoryImportOptions { DatabasePath = Db, Replace = true }, new DiagnosticBag());
+        var result = AdvisoryImporter.Import([TestData.Reference("osv", "malicious")], new AdvisoryImportOptions { DatabasePath = Db, Replace = true }, new DiagnosticBag());
 
         Assert.True(result.Succeeded);
         using var store = AdvisoryStore.Open(Db);
@@ -248,7 +248,7 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Import_TruncatedArchive_FailsAndLeavesTheOldDatabase()
     {
-        Assert.True(Import(new DiagnosticBag(), TestData.Shared("osv", "github")!).Succeeded);
+        Assert.True(Import(new DiagnosticBag(), TestData.Reference("osv", "github")).Succeeded);
         var before = File.ReadAllBytes(Db);
         var truncated = _temp.File("truncated.zip");
         var bytes = File.ReadAllBytes(OsvTestData.PyPIArchive());
@@ -290,7 +290,7 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Import_Cancelled_LeavesTheOldDatabaseAndNoTemporaryFile()
     {
-        Assert.True(Import(new DiagnosticBag(), TestData.Shared("osv", "github")!).Succeeded);
+        Assert.True(Import(new DiagnosticBag(), TestData.Reference("osv", "github")).Succeeded);
         var before = File.ReadAllBytes(Db);
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
@@ -308,7 +308,7 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
         File.WriteAllText(Db, "this is not an SQLite database, but it is somebody's file\n");
         var diagnostics = new DiagnosticBag();
 
-        var result = Import(diagnostics, TestData.Shared("osv", "github")!);
+        var result = Import(diagnostics, TestData.Reference("osv", "github"));
 
         Assert.False(result.Succeeded);
         var error = Assert.Single(diagnostics.Items);
@@ -326,7 +326,7 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
         var stale = _temp.File(".advisories.db.99999999.0123456789abcdef.tmp");
         File.WriteAllText(stale, "left behind by a killed import");
 
-        Assert.True(Import(new DiagnosticBag(), TestData.Shared("osv", "malicious")!).Succeeded);
+        Assert.True(Import(new DiagnosticBag(), TestData.Reference("osv", "malicious")).Succeeded);
 
         Assert.Equal(["advisories.db"], _temp.Files());
     }

@@ -69,7 +69,7 @@ public sealed class AdvisoryStoreTests : IDisposable
         var before = File.ReadAllBytes(path);
         var diagnostics = new DiagnosticBag();
 
-        var result = AdvisoryImporter.Import([TestData.Shared("osv", "malicious")!], new AdvisoryImportOptions { DatabasePath = path }, diagnostics);
+        var result = AdvisoryImporter.Import([TestData.Reference("osv", "malicious")], new AdvisoryImportOptions { DatabasePath = path }, diagnostics);
 
         Assert.False(result.Succeeded);
         Assert.Contains("schema version 99; this release reads version 1", Assert.Single(diagnostics.Items).Message, StringComparison.Ordinal);
@@ -80,7 +80,7 @@ public sealed class AdvisoryStoreTests : IDisposable
     public void Open_ImportedDatabase_IsReadOnly()
     {
         var path = _temp.File("advisories.db");
-        Assert.True(AdvisoryImporter.Import([TestData.Shared("osv", "malicious")!], new AdvisoryImportOptions { DatabasePath = path }, new DiagnosticBag()).Succeeded);
+        Assert.True(AdvisoryImporter.Import([TestData.Reference("osv", "malicious")], new AdvisoryImportOptions { DatabasePath = path }, new DiagnosticBag()).Succeeded);
         var before = File.ReadAllBytes(path);
 
         using (var store = AdvisoryStore.Open(path))
@@ -98,7 +98,7 @@ public sealed class AdvisoryStoreTests : IDisposable
     public void FindById_UnknownId_IsEmpty()
     {
         var path = _temp.File("advisories.db");
-        Assert.True(AdvisoryImporter.Import([TestData.Shared("osv", "github")!], new AdvisoryImportOptions { DatabasePath = path }, new DiagnosticBag()).Succeeded);
+        Assert.True(AdvisoryImporter.Import([TestData.Reference("osv", "github")], new AdvisoryImportOptions { DatabasePath = path }, new DiagnosticBag()).Succeeded);
         using var store = AdvisoryStore.Open(path);
 
         Assert.Empty(store.FindById("GHSA-0000-0000-0000"));

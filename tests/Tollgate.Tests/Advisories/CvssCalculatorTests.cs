@@ -63,8 +63,7 @@ public sealed class CvssCalculatorTests
     [Fact]
     public void CvssCalculator_RealAdvisoryVectors_Score()
     {
-        string? folder = TestData.Shared("osv", "github");
-        Assert.True(folder is not null, "shared OSV sample data is missing");
+        string folder = TestData.Reference("osv", "github");
         int scored = 0;
         foreach (string file in Directory.GetFiles(folder, "*.json"))
         {

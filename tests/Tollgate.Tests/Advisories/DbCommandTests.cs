@@ -37,7 +37,7 @@ public sealed class DbCommandTests : IDisposable
     [Fact]
     public void DbImport_ThenStatusJson_ReportsCountsPerEcosystemAndKind()
     {
-        var import = CliRunner.Run("db", "import", TestData.Shared("osv", "github")!, TestData.Shared("osv", "malicious")!, "--db", Db);
+        var import = CliRunner.Run("db", "import", TestData.Reference("osv", "github"), TestData.Reference("osv", "malicious"), "--db", Db);
         var status = CliRunner.Run("db", "status", "--db", Db, "--format", "json");
 
         Assert.True(import.ExitCode == 0, import.Stderr);
@@ -53,13 +53,13 @@ public sealed class DbCommandTests : IDisposable
             root.GetProperty("counts").EnumerateArray().Select(c => $"{c.GetProperty("ecosystem").GetString()} {c.GetProperty("kind").GetString()} {c.GetProperty("advisories").GetInt32()}"));
         Assert.Equal("2026-03-19T12:23:24Z", root.GetProperty("newestModified").GetString());
         Assert.True(root.GetProperty("ageSeconds").GetInt64() < 3600);
-        Assert.Contains(TestData.Shared("osv", "github")!, root.GetProperty("source").GetString(), StringComparison.Ordinal);
+        Assert.Contains(TestData.Reference("osv", "github"), root.GetProperty("source").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void DbImport_CorruptArchive_ExitsTwoAndKeepsTheDatabase()
     {
-        Assert.Equal(0, CliRunner.Run("db", "import", TestData.Shared("osv", "malicious")!, "--db", Db).ExitCode);
+        Assert.Equal(0, CliRunner.Run("db", "import", TestData.Reference("osv", "malicious"), "--db", Db).ExitCode);
         var before = File.ReadAllBytes(Db);
         var corrupt = _temp.File("all.zip");
         File.WriteAllText(corrupt, "PK not really a zip");

@@ -13,7 +13,7 @@ public sealed class OsvReaderTests
     [Fact]
     public void Read_GitHubRecord_MapsEveryField()
     {
-        var json = File.ReadAllBytes(Path.Combine(TestData.Shared("osv", "github")!, "GHSA-xvch-5gv4-984h.json"));
+        var json = File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-xvch-5gv4-984h.json"));
 
         var result = OsvReader.Read(json, "GHSA-xvch-5gv4-984h.json", new DiagnosticBag());
 

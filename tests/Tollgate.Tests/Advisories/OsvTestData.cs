@@ -2,18 +2,17 @@ using System.IO.Compression;
 
 namespace Tollgate.Tests.Advisories;
 
-/// <summary>The real OSV records of the shared data folder, and archives built from them.</summary>
+/// <summary>The real OSV records of testdata/reference, and archives built from them.</summary>
 internal static class OsvTestData
 {
     /// <summary>The PyPA advisory database as an OSV all.zip (2661 records).</summary>
-    public static string PyPIArchive() => TestData.Shared("osv", "pypi-all.zip")
-        ?? throw new InvalidOperationException("shared OSV data missing: ../shared/data/osv/pypi-all.zip");
+    public static string PyPIArchive() => TestData.Reference("osv", "pypi-all.zip");
 
     /// <summary>The GitHub and malicious-package records (npm and NuGet).</summary>
     public static IReadOnlyList<string> GitHubAndMaliciousFiles()
     {
-        var github = TestData.Shared("osv", "github") ?? throw new InvalidOperationException("shared OSV data missing: osv/github");
-        var malicious = TestData.Shared("osv", "malicious") ?? throw new InvalidOperationException("shared OSV data missing: osv/malicious");
+        var github = TestData.Reference("osv", "github");
+        var malicious = TestData.Reference("osv", "malicious");
         return [.. Directory.GetFiles(github, "*.json").Concat(Directory.GetFiles(malicious, "*.json")).Order(StringComparer.Ordinal)];
     }
 

@@ -84,7 +84,7 @@ public sealed class ScanCommandTests
     public async Task Scan_SarifOfExample_IsValidAgainstTheOfficialSchema()
     {
         var result = CliRunner.Run("scan", Example, "--advisories", Advisories, "--format", "sarif");
-        var schemaPath = TestData.Shared("schemas", "sarif-2.1.0.json") ?? throw new InvalidOperationException("shared schemas missing");
+        var schemaPath = TestData.Reference("schemas", "sarif-2.1.0.json");
         var schema = await JsonSchema.FromJsonAsync(File.ReadAllText(schemaPath));
 
         Assert.Equal(1, result.ExitCode);
@@ -148,9 +148,9 @@ public sealed class ScanCommandTests
     public void Scan_TollgatesOwnProjects_Pass()
     {
         // Tollgate's own supply chain: its projects' locked NuGet graphs and the npm tools its tests and benchmarks
-        // install, against the shared real advisory data, under .ci/tollgate.yaml.
+        // install, against the real advisory data in testdata/reference, under .ci/tollgate.yaml.
         var root = TestData.RepositoryRoot;
-        var osv = TestData.Shared("osv") ?? throw new InvalidOperationException("shared OSV data missing");
+        var osv = TestData.Reference("osv");
 
         var result = CliRunner.Run("scan", Path.Combine(root, "src"), Path.Combine(root, "bench", "Tollgate.Bench"),
             Path.Combine(root, "bench", "peers"),

@@ -9,7 +9,7 @@ namespace Tollgate.Tests.Inventory;
 /// <summary>
 /// `inventory affected` by advisory id and by range, and `inventory rescan`, through the CLI on SQLite and
 /// PostgreSQL. Deployments are the example MCP server (pinned vulnerable versions), the real server-filesystem
-/// lockfile, a real uv.lock and a real NuGet lock file; advisories are the shared GitHub records.
+/// lockfile, a real uv.lock and a real NuGet lock file; advisories are the real GitHub records.
 /// </summary>
 public sealed class InventoryCommandTests : IDisposable
 {
@@ -34,7 +34,7 @@ public sealed class InventoryCommandTests : IDisposable
     private string Database()
     {
         var db = _temp.File("advisories.db");
-        var import = CliRunner.Run("db", "import", TestData.Shared("osv", "github")!, TestData.Shared("osv", "malicious")!, "--db", db);
+        var import = CliRunner.Run("db", "import", TestData.Reference("osv", "github"), TestData.Reference("osv", "malicious"), "--db", db);
         Assert.True(import.ExitCode == 0, import.Stderr);
         return db;
     }

@@ -11,7 +11,7 @@ public sealed class InventoryStoreTests
 
     private static DependencyGraph RealGraph(string file = "cdxgen-12.8.4.cdx-1.6.json")
     {
-        var path = TestData.Shared("sbom", file) ?? throw new InvalidOperationException("shared SBOM data missing");
+        var path = TestData.Reference("sbom", file);
         var bag = new DiagnosticBag();
         var graph = SbomReader.Read(path, bag);
         Assert.False(bag.HasErrors, string.Join('\n', bag.Items));

@@ -31,13 +31,43 @@ internal static class StoreTargets
         var admin = PostgresConnection ?? throw new InvalidOperationException(
             "TOLLGATE_TEST_POSTGRES is not set: start a server with `export TOLLGATE_TEST_POSTGRES=\"$(bash .ci/postgres)\"`");
         var name = "tollgate_test_" + Guid.NewGuid().ToString("N")[..12];
-        using (var connection = new NpgsqlConnection(admin))
+        Execute(admin, $"CREATE DATABASE {name}");
+        lock (s_databases)
         {
-            connection.Open();
-            using var cmd = connection.CreateCommand();
-            cmd.CommandText = $"CREATE DATABASE {name}";
-            cmd.ExecuteNonQuery();
+            if (s_databases.Count == 0)
+            {
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => DropDatabases(admin);
+            }
+            s_databases.Add(name);
         }
         return new NpgsqlConnectionStringBuilder(admin) { Database = name }.ToString();
+    }
+
+    private static readonly List<string> s_databases = [];
+
+    /// <summary>Drops the databases this run created, so a run leaves the server as it found it.</summary>
+    private static void DropDatabases(string admin)
+    {
+        NpgsqlConnection.ClearAllPools();
+        foreach (var name in s_databases)
+        {
+            try
+            {
+                Execute(admin, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            }
+            catch (NpgsqlException)
+            {
+                // The server is gone already (CI stops it); nothing is left to clean.
+            }
+        }
+    }
+
+    private static void Execute(string connectionString, string sql)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
     }
 }

@@ -5,24 +5,12 @@ using Tollgate.Graph;
 namespace Tollgate.Tests.PyPI;
 
 /// <summary>
-/// Real lockfiles from public projects (the shared data folder). Expected counts come from simple, independent
+/// Real lockfiles from public projects (testdata/reference/lockfiles/python). Expected counts come from simple, independent
 /// readings of the files (line patterns, System.Text.Json), not from the readers under test.
 /// </summary>
 public sealed partial class SharedLockfileTests
 {
-    /// <summary>
-    /// The shared file, or null when the shared data folder is absent: outside CI the test then ends early;
-    /// in CI (where the folder is always present) its absence fails the test.
-    /// </summary>
-    private static string? Shared(params string[] parts)
-    {
-        var path = TestData.Shared(["lockfiles", "python", .. parts]);
-        if (path is null)
-        {
-            Assert.NotEqual("true", Environment.GetEnvironmentVariable("CI"));
-        }
-        return path;
-    }
+    private static string Shared(params string[] parts) => TestData.Reference(["lockfiles", "python", .. parts]);
 
     private static string[] Lines(string path) => File.ReadAllLines(path);
 
@@ -48,10 +36,6 @@ public sealed partial class SharedLockfileTests
     public void UvLock_McpServerFetch_CountsEdgesAndDirect()
     {
         var lockFile = Shared("uv-mcp-server-fetch", "uv.lock");
-        if (lockFile is null)
-        {
-            return;
-        }
         var names = PackageNames(lockFile);
 
         var (graph, diagnostics) = PyPITestRead.Read(Path.GetDirectoryName(lockFile)!);
@@ -77,10 +61,6 @@ public sealed partial class SharedLockfileTests
     public void UvLock_McpServerGit_Counts()
     {
         var lockFile = Shared("uv-mcp-server-git", "uv.lock");
-        if (lockFile is null)
-        {
-            return;
-        }
 
         var (graph, diagnostics) = PyPITestRead.Read(lockFile);
 
@@ -93,10 +73,6 @@ public sealed partial class SharedLockfileTests
     public void UvLock_PythonSdkWorkspace_OneRootPerMember()
     {
         var lockFile = Shared("uv-mcp-python-sdk", "uv.lock");
-        if (lockFile is null)
-        {
-            return;
-        }
         var lines = Lines(lockFile);
         var membersStart = Array.IndexOf(lines, "members = [");
         var members = lines.Skip(membersStart + 1).TakeWhile(l => l != "]").Count();
@@ -126,10 +102,6 @@ public sealed partial class SharedLockfileTests
     public void PoetryLock_Poetry_CountsScopesAndGitSource()
     {
         var lockFile = Shared("poetry-poetry", "poetry.lock");
-        if (lockFile is null)
-        {
-            return;
-        }
 
         var (graph, diagnostics) = PyPITestRead.Read(Path.GetDirectoryName(lockFile)!);
 
@@ -154,10 +126,6 @@ public sealed partial class SharedLockfileTests
     public void PipfileLock_Pipenv_CountsAndDirectFromPipfile()
     {
         var lockFile = Shared("pipfile-pipenv", "Pipfile.lock");
-        if (lockFile is null)
-        {
-            return;
-        }
         using var json = JsonDocument.Parse(File.ReadAllText(lockFile));
         var distinct = new HashSet<string>(StringComparer.Ordinal);
         foreach (var section in new[] { "default", "develop" })
@@ -192,10 +160,6 @@ public sealed partial class SharedLockfileTests
     public void Requirements_SigstoreCompiled_EdgesFromViaComments()
     {
         var file = Shared("requirements-hashes-sigstore", "requirements.txt");
-        if (file is null)
-        {
-            return;
-        }
         var lines = Lines(file);
         var pins = lines.Count(l => PinLine().IsMatch(l));
         var hashes = lines.Count(l => l.TrimStart().StartsWith("--hash=sha256:", StringComparison.Ordinal));

@@ -9,7 +9,7 @@ namespace Tollgate.Tests.Reports;
 /// <summary>
 /// One scan with every kind of finding, built by hand: an npm project with a vulnerable transitive package (a real
 /// advisory), a suppressed vulnerability, install-script and typosquat signals, a package without location, and a
-/// NuGet project with a real malicious package. Advisory texts are read from the shared OSV records.
+/// NuGet project with a real malicious package. Advisory texts are read from the real OSV records in testdata/reference.
 /// </summary>
 internal static class SampleScan
 {
@@ -130,7 +130,7 @@ internal static class SampleScan
 
     private static JsonElement Json(params string[] parts)
     {
-        var path = TestData.Shared(parts) ?? throw new InvalidOperationException("shared data is missing " + string.Join('/', parts));
+        var path = TestData.Reference(parts);
         return JsonDocument.Parse(File.ReadAllText(path)).RootElement.Clone();
     }
 }

@@ -229,7 +229,7 @@ public sealed class RiskRulesTests
     {
         // The package names of two real malicious-package records: Cyrillic letters inside Latin names.
         var names = new[] { "MAL-2024-3991.json", "MAL-2024-4003.json" }
-            .Select(file => TestData.Shared("osv", "malicious", file) ?? throw new InvalidOperationException("shared data is missing " + file))
+            .Select(file => TestData.Reference("osv", "malicious", file))
             .Select(path => JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("affected")[0].GetProperty("package").GetProperty("name").GetString()!)
             .ToList();
         var graph = GraphOf([.. names.Select(n => Package(n, "1.0.0", Ecosystem.NuGet, file: "packages.lock.json", direct: false))]);

@@ -9,7 +9,7 @@ namespace Tollgate.Tests.Sbom;
 
 /// <summary>
 /// `tollgate sbom diff`: the example MCP server (old: pinned vulnerable versions) against the real
-/// server-filesystem lockfile (new), written as CycloneDX and SPDX, with the shared GitHub advisories.
+/// server-filesystem lockfile (new), written as CycloneDX and SPDX, with the real GitHub advisories in testdata/reference.
 /// </summary>
 public sealed class SbomDiffTests : IDisposable
 {
@@ -20,7 +20,7 @@ public sealed class SbomDiffTests : IDisposable
     private static string OldProject => SbomInputs.PathOf("examples/mcp-server-npm");
     private static string NewProject => SbomInputs.PathOf("npm/mcp-filesystem");
 
-    /// <summary>The seven advisories of the shared data that hit the example's pinned versions (checked by hand against each record's ranges).</summary>
+    /// <summary>The seven advisories of testdata/reference that hit the example's pinned versions (checked by hand against each record's ranges).</summary>
     private static readonly string[] ExampleFindings =
     [
         "GHSA-35jh-r3h4-6jhm lodash@4.17.20",
@@ -44,7 +44,7 @@ public sealed class SbomDiffTests : IDisposable
     private string Database()
     {
         var db = _temp.File("advisories.db");
-        var import = CliRunner.Run("db", "import", TestData.Shared("osv", "github")!, TestData.Shared("osv", "malicious")!, "--db", db);
+        var import = CliRunner.Run("db", "import", TestData.Reference("osv", "github"), TestData.Reference("osv", "malicious"), "--db", db);
         Assert.True(import.ExitCode == 0, import.Stderr);
         return db;
     }

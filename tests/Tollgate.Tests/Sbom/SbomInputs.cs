@@ -4,7 +4,7 @@ using Tollgate.Inputs;
 
 namespace Tollgate.Tests.Sbom;
 
-/// <summary>Real dependency graphs read from committed lockfiles, the shared Python lockfiles and the example project.</summary>
+/// <summary>Real dependency graphs read from committed lockfiles, the real Python lockfiles and the example project.</summary>
 internal static class SbomInputs
 {
     /// <summary>Names for theories: each resolves to a path by <see cref="PathOf"/>.</summary>
@@ -26,7 +26,7 @@ internal static class SbomInputs
         return parts[0] switch
         {
             "npm" or "nuget" => TestData.Path(parts[0], parts[1]),
-            "pypi" => Path.Combine(TestData.Shared("lockfiles", "python", parts[1]) ?? throw new InvalidOperationException("shared Python lockfiles missing"), "uv.lock"),
+            "pypi" => Path.Combine(TestData.Reference("lockfiles", "python", parts[1]), "uv.lock"),
             "examples" => Path.Combine(TestData.RepositoryRoot, "examples", parts[1]),
             _ => throw new ArgumentException(name, nameof(name)),
         };

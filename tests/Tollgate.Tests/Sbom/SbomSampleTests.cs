@@ -13,7 +13,7 @@ namespace Tollgate.Tests.Sbom;
 /// </summary>
 public sealed class SbomSampleTests
 {
-    private static string Sample(string file) => TestData.Shared("sbom", file) ?? throw new InvalidOperationException("shared SBOM data missing: sbom/" + file);
+    private static string Sample(string file) => TestData.Reference("sbom", file);
 
     private static DependencyGraph Read(string file, out DiagnosticBag bag)
     {

@@ -5,7 +5,7 @@ using NJsonSchema.References;
 namespace Tollgate.Tests.Sbom;
 
 /// <summary>
-/// The official CycloneDX and SPDX JSON schemas of the shared data folder, loaded once each. The CycloneDX
+/// The official CycloneDX and SPDX JSON schemas of testdata/reference, loaded once each. The CycloneDX
 /// schemas name their companions (spdx, jsf, cryptography-defs) by relative file name under an http <c>$id</c>;
 /// every reference is served from the local folder so validation never reaches the network.
 /// </summary>
@@ -13,7 +13,7 @@ internal static class SbomSchemas
 {
     private static readonly ConcurrentDictionary<string, Lazy<Task<JsonSchema>>> Cache = new(StringComparer.Ordinal);
 
-    public static string Folder => TestData.Shared("schemas") ?? throw new InvalidOperationException("shared data is missing schemas/");
+    public static string Folder => TestData.Reference("schemas");
 
     /// <summary>The schema for a CycloneDX (1.5–1.7) or SPDX (2.2, 2.3) version.</summary>
     public static Task<JsonSchema> ForAsync(string format, string version)
