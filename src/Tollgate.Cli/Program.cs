@@ -16,9 +16,10 @@ namespace Tollgate.Cli
                 Tollgate: supply-chain defence for MCP servers and the packages they are built from.
 
                 Start with:
+                  tollgate scan PATH        vulnerable, malicious and risky dependencies, judged by tollgate.yaml
                   tollgate deps PATH        which package versions a project pulls in, and why
                   tollgate db update        download the advisory database (or `db import FILE` offline)
-                Exit codes: 0 pass, 1 policy failed, 2 usage or input error, 3 internal error.
+                Exit codes: 0 pass, 1 policy failed, 2 usage or input error (or nothing could be checked), 3 internal error.
                 """)
             {
                 ScanCommand.Create(terminal),
@@ -29,10 +30,16 @@ namespace Tollgate.Cli
                 McpCommand.Create(terminal),
                 FeedCommand.Create(terminal),
                 InstallCommand.Create(terminal),
+                VersionCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
             {
                 Description = "Show details of internal errors (stack traces).",
+                Recursive = true,
+            });
+            root.Options.Add(new Option<bool>("--quiet", "-q")
+            {
+                Description = "Print only results, warnings and errors on stderr: no progress or file lines.",
                 Recursive = true,
             });
             return root;
@@ -43,12 +50,19 @@ namespace Tollgate.Cli
             var verbose = args.Contains("--verbose");
             try
             {
-                var parse = Build(terminal).Parse(args);
-                if (parse.Errors.Count > 0)
+                // Bare `tollgate` is a request for help, not a mistake.
+                var parse = Build(terminal).Parse(args.Length == 0 ? ["--help"] : args);
+                terminal.Quiet = parse.Tokens.TakeWhile(t => t.Type != System.CommandLine.Parsing.TokenType.DoubleDash)
+                    .Any(t => t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value is "--quiet" or "-q");
+                // An unknown option gets one message, with the closest real option, instead of the parser's own.
+                var errors = parse.Errors.Select(e => e.Message)
+                    .Where(m => !m.StartsWith("Unrecognized command or argument '-", StringComparison.Ordinal))
+                    .Concat(UsageChecks.Find(parse)).Distinct().ToList();
+                if (errors.Count > 0)
                 {
-                    foreach (var error in parse.Errors)
+                    foreach (var error in errors)
                     {
-                        terminal.Fail(error.Message);
+                        terminal.Fail(error);
                     }
                     terminal.Message("run 'tollgate --help' or 'tollgate COMMAND --help' for usage.");
                     return ExitCodes.InputError;

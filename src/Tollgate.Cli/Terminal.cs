@@ -50,7 +50,19 @@ internal sealed class Terminal
         return console;
     }
 
+    /// <summary>True with <c>--quiet</c>: progress and file lines are not printed; results, warnings and errors are.</summary>
+    public bool Quiet { get; set; }
+
     public void Message(string text) => Error.MarkupLineInterpolated($"{text}");
+
+    /// <summary>A progress line (<c>read FILE</c>, <c>wrote FILE</c>): a grey label and its text, left out with --quiet.</summary>
+    public void Progress(string label, string text)
+    {
+        if (!Quiet)
+        {
+            Error.MarkupLineInterpolated($"[grey]{label}[/] {text}");
+        }
+    }
 
     public void Warning(string text) => Error.MarkupLineInterpolated($"[yellow]warning:[/] {text}");
 

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tollgate.Advisories;
 using Tollgate.Graph;
+using Tollgate.Ecosystems.Npm;
 using Tollgate.Policy;
 using Tollgate.Server.Feeds.Npm;
 

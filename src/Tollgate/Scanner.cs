@@ -8,11 +8,21 @@ using Tollgate.Risk;
 namespace Tollgate;
 
 /// <summary>What a scan needs besides the graph and the policy.</summary>
-/// <param name="Advisories">The advisory database, or null to check risk signals only.</param>
+/// <param name="Advisories">The advisory database, or null to check risk signals only (<c>--no-advisories</c>).</param>
 /// <param name="Today">The date ignore expiry is judged on.</param>
 /// <param name="ToolVersion">Tollgate's version, written into reports.</param>
 /// <param name="SourceRoot">The folder paths in reports are relative to.</param>
-public sealed record ScanSettings(AdvisoryStore? Advisories, DateOnly Today, string ToolVersion, string? SourceRoot = null);
+public sealed record ScanSettings(AdvisoryStore? Advisories, DateOnly Today, string ToolVersion, string? SourceRoot = null)
+{
+    /// <summary>Where the advisories came from, as reports show it; default: the database file.</summary>
+    public string? AdvisorySource { get; init; }
+
+    /// <summary>
+    /// Each ecosystem's configured default registry (from the package manager's own configuration), used to tell
+    /// whether a private name came from a public registry. An ecosystem left out is one whose default is unknown.
+    /// </summary>
+    public ImmutableDictionary<Ecosystem, string> DefaultRegistries { get; init; } = ImmutableDictionary<Ecosystem, string>.Empty;
+}
 
 /// <summary>The verdict of a scan and the report every output format renders.</summary>
 public sealed record ScanResult(Verdict Verdict, ScanReport Report);
@@ -27,18 +37,26 @@ public static class Scanner
     {
         var findings = new List<Finding>();
         var notMatched = ImmutableArray<UnmatchedComponent>.Empty;
-        if (settings.Advisories is { } store)
-        {
-            var matches = new AdvisoryMatcher(store).Match(graph, c => policy.IsPrivate(c));
-            findings.AddRange(matches.Findings);
-            notMatched = matches.NotMatched;
-        }
+        var incomplete = ScanNames.InputProblems(graph.Diagnostics, !graph.Roots.IsEmpty).ToList();
+        var coverageWarning = false;
+        AdvisoryCoverage? coverage = null;
         var context = new RiskContext
         {
             ApprovedRegistries = [.. policy.Registries.Approved.Select(u => u.AbsoluteUri)],
             IsPrivateName = c => policy.IsPrivate(c),
             IsInstallScriptAllowed = c => policy.MayRunInstallScripts(c),
+            DefaultRegistries = settings.DefaultRegistries,
         };
+        if (settings.Advisories is { } store)
+        {
+            // A private name from a public registry is that public package (dependency confusion): it is matched too.
+            var matches = new AdvisoryMatcher(store).Match(graph, c => policy.IsPrivate(c) && context.ConfusionReason(c) is null);
+            findings.AddRange(matches.Findings);
+            notMatched = matches.NotMatched;
+            var skipped = matches.NotMatched.Select(n => n.Component.Key).ToHashSet(StringComparer.Ordinal);
+            coverage = Coverage(graph.Components.Where(c => !skipped.Contains(c.Key)), store, settings.AdvisorySource ?? store.Path);
+            incomplete.AddRange(CoverageProblems(coverage, policy, out coverageWarning));
+        }
         findings.AddRange(RiskRules.Evaluate(graph, context));
         findings.AddRange(PolicyFindings.FromGraph(graph, policy));
         findings.AddRange(extraFindings ?? []);
@@ -54,7 +72,9 @@ public static class Scanner
             .ToImmutableArray();
         var report = new ScanReport
         {
-            Outcome = verdict.Outcome switch { Outcome.Fail => ScanOutcome.Fail, Outcome.Warn => ScanOutcome.Warn, _ => ScanOutcome.Pass },
+            Outcome = ScanNames.Decide(verdict.Outcome, incomplete, coverageWarning),
+            Incomplete = [.. incomplete],
+            Advisories = coverage,
             FailOn = policy.FailOn,
             Findings = reported,
             Diagnostics = graph.Diagnostics,
@@ -65,5 +85,32 @@ public static class Scanner
             Graph = graph,
         };
         return new ScanResult(verdict, report);
+    }
+
+    /// <summary>Records per ecosystem of the <paramref name="matched"/> packages (those matched against advisories, not those deliberately skipped).</summary>
+    public static AdvisoryCoverage Coverage(IEnumerable<Component> matched, AdvisoryStore store, string source)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var records = store.RecordsByEcosystem();
+        return new AdvisoryCoverage(source, [.. matched
+            .Where(c => c.Ecosystem != Ecosystem.Generic)
+            .GroupBy(c => c.Ecosystem)
+            .OrderBy(g => g.Key)
+            .Select(g => new EcosystemCoverage(g.Key, g.Count(), records.GetValueOrDefault(g.Key)))]);
+    }
+
+    /// <summary>
+    /// Why the coverage leaves a scan incomplete: one reason per scanned ecosystem without records, unless the policy
+    /// says <c>missingAdvisories: warn</c> (then <paramref name="warn"/> is set and nothing is returned).
+    /// </summary>
+    public static IReadOnlyList<string> CoverageProblems(AdvisoryCoverage coverage, TollgatePolicy policy, out bool warn)
+    {
+        ArgumentNullException.ThrowIfNull(coverage);
+        ArgumentNullException.ThrowIfNull(policy);
+        var missing = coverage.Missing.ToList();
+        warn = missing.Count > 0 && policy.MissingAdvisories == MissingAdvisoriesAction.Warn;
+        return warn ? [] : [.. missing.Select(m =>
+            $"the advisory database has no {m.Ecosystem.ToOsvName()} records: {m.Packages} {m.Ecosystem.ToOsvName()} package(s) were not checked for vulnerabilities or malware "
+            + "(import that ecosystem's advisories, or set missingAdvisories: warn in tollgate.yaml)")];
     }
 }

@@ -13,7 +13,8 @@ internal sealed record DepsOptions(
     string? Why,
     bool IncludeDev,
     string? Output,
-    string? Sbom = null);
+    string? Sbom = null,
+    IReadOnlyList<string>? Exclude = null);
 
 /// <summary><c>tollgate deps</c>: the dependency graph of the projects under the given paths.</summary>
 internal static class DepsCommand
@@ -51,6 +52,7 @@ internal static class DepsCommand
             Description = "Read the graph from a CycloneDX (1.2-1.7) or SPDX (2.2, 2.3) JSON SBOM instead of lockfiles.",
             HelpName = "FILE",
         };
+        var exclude = ExcludeOption();
         var command = new Command("deps", """
             Show exactly which package versions a project pulls in, and why.
 
@@ -67,7 +69,7 @@ internal static class DepsCommand
               tollgate deps --sbom manifest.spdx.json
             """)
         {
-            paths, format, why, includeDev, output, sbom,
+            paths, format, why, includeDev, output, sbom, exclude,
         };
         command.SetAction(result => Run(new DepsOptions(
             result.GetValue(paths) is { Length: > 0 } p ? p : ["."],
@@ -75,14 +77,22 @@ internal static class DepsCommand
             result.GetValue(why),
             result.GetValue(includeDev),
             result.GetValue(output),
-            result.GetValue(sbom)), terminal));
+            result.GetValue(sbom),
+            result.GetValue(exclude) ?? []), terminal));
         return command;
     }
+
+    /// <summary><c>--exclude GLOB</c>, shared by the commands that search folders.</summary>
+    internal static Option<string[]> ExcludeOption() => new("--exclude")
+    {
+        Description = "Leave files and folders out of a folder search: a name (examples, *.test.json) or a path below PATH (packages/*/fixtures, **/testdata). Repeatable.",
+        HelpName = "GLOB",
+    };
 
     public static int Run(DepsOptions options, Terminal terminal)
     {
         var diagnostics = new DiagnosticBag();
-        var graph = ReadGraph(options.Paths, options.Sbom, diagnostics);
+        var graph = ReadGraph(options.Paths, options.Sbom, diagnostics, new PathGlobs(options.Exclude ?? []));
         ReportFiles(graph, terminal);
         if (!options.IncludeDev)
         {
@@ -121,8 +131,8 @@ internal static class DepsCommand
     }
 
     /// <summary>The graph from an SBOM when one is given, else from the lockfiles and manifests under the paths.</summary>
-    internal static DependencyGraph ReadGraph(IReadOnlyList<string> paths, string? sbom, DiagnosticBag diagnostics) =>
-        sbom is null ? EcosystemReaders.Discovery().Read(paths, diagnostics) : Tollgate.Sbom.SbomReader.Read(sbom, diagnostics);
+    internal static DependencyGraph ReadGraph(IReadOnlyList<string> paths, string? sbom, DiagnosticBag diagnostics, PathGlobs? exclude = null) =>
+        sbom is null ? EcosystemReaders.Discovery(exclude).Read(paths, diagnostics) : Tollgate.Sbom.SbomReader.Read(sbom, diagnostics);
 
     internal static void Emit(string text, string? outputPath, Terminal terminal)
     {
@@ -133,7 +143,7 @@ internal static class DepsCommand
         else
         {
             OutputFile.WriteAllText(outputPath, text + "\n");
-            terminal.Message($"wrote {outputPath}");
+            terminal.Progress("wrote", outputPath);
         }
     }
 
@@ -145,7 +155,7 @@ internal static class DepsCommand
             var others = group.SelectMany(r => r.Files).Distinct(StringComparer.Ordinal).Where(f => f != group.Key).ToList();
             var also = others.Count == 0 ? "" : $" (with {string.Join(", ", others)})";
             var projects = group.Count() > 1 ? $", {group.Count()} projects" : "";
-            terminal.Error.MarkupLineInterpolated($"[grey]read[/] {group.Key}{also} [grey]{group.First().Ecosystem.ToOsvName()}{projects}[/]");
+            terminal.Progress("read", $"{group.Key}{also} ({group.First().Ecosystem.ToOsvName()}{projects})");
         }
     }
 

@@ -108,7 +108,7 @@ internal static class InventoryCommand
             """) { store, format };
         command.SetAction(r => Guard(terminal, () =>
         {
-            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
             var list = inventory.List();
             if (r.GetValue(format) == "json")
             {
@@ -142,7 +142,7 @@ internal static class InventoryCommand
             """) { name, store, format };
         command.SetAction(r => Guard(terminal, () =>
         {
-            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
             var history = inventory.History(r.GetValue(name)!);
             if (history.Count == 0)
             {
@@ -219,7 +219,7 @@ internal static class InventoryCommand
                 }
                 using (advisories)
                 {
-                    using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+                    using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
                     var (found, advisoryHits) = InventoryAdvisories.Affected(inventory, advisories, id);
                     if (found.Count == 0)
                     {
@@ -240,7 +240,7 @@ internal static class InventoryCommand
                 terminal.Fail($"'{parsed.Constraint}' is neither a version nor a valid range (npm: <1.6.0 or ^1.2.0; PyPI: <2.32 or >=1,<2; NuGet: [,13.0.1)).");
                 return ExitCodes.InputError;
             }
-            using var store2 = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+            using var store2 = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
             var hits = store2.Affected(parsed.Ecosystem, parsed.Name!, parsed.Matches);
             RenderAffected(terminal, text, hits, r.GetValue(format) == "json");
             return ExitCodes.Pass;
@@ -270,7 +270,7 @@ internal static class InventoryCommand
             }
             using (advisories)
             {
-                using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)));
+                using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
                 var result = InventoryAdvisories.Rescan(inventory, advisories);
                 if (r.GetValue(format) == "json")
                 {

@@ -17,7 +17,8 @@ internal sealed record McpAuditCommandOptions(
     string? Output,
     string? Policy,
     string? Database,
-    string? FailOn);
+    string? FailOn,
+    bool NoAdvisories = false);
 
 /// <summary><c>tollgate mcp audit</c>: checks MCP client configurations for unpinned, unsafe or secret-bearing servers.</summary>
 internal static class McpCommand
@@ -63,6 +64,10 @@ internal static class McpCommand
             HelpName = "SEVERITY",
         };
         failOn.AcceptOnlyFromAmong("none", "low", "medium", "high", "critical");
+        var noAdvisories = new Option<bool>("--no-advisories")
+        {
+            Description = "Do not check server packages against the advisory database (reports say so). Without it, a missing database makes the audit incomplete.",
+        };
 
         var audit = new Command("audit", """
             Audit MCP client configurations: servers run without an exact version, auto-confirmed installs, secrets
@@ -76,11 +81,18 @@ internal static class McpCommand
               tollgate mcp audit --discover
               tollgate mcp audit .vscode/mcp.json .mcp.json
               tollgate mcp audit . --format sarif -o mcp.sarif
-            Exit codes: 0 pass, 1 policy failed, 2 input error.
+            Exit codes: 0 pass, 1 policy failed, 2 usage or input error or an incomplete audit.
             """)
         {
-            configs, discover, format, output, policy, database, failOn,
+            configs, discover, format, output, policy, database, failOn, noAdvisories,
         };
+        audit.Validators.Add(r =>
+        {
+            if (r.GetValue(noAdvisories) && r.GetValue(database) is not null)
+            {
+                r.AddError("--db and --no-advisories contradict each other: give one of them");
+            }
+        });
         audit.SetAction(result => Run(new McpAuditCommandOptions(
             result.GetValue(configs) ?? [],
             result.GetValue(discover),
@@ -88,7 +100,8 @@ internal static class McpCommand
             result.GetValue(output),
             result.GetValue(policy),
             result.GetValue(database),
-            result.GetValue(failOn)), terminal, environment(), TimeProvider.System));
+            result.GetValue(failOn),
+            result.GetValue(noAdvisories)), terminal, environment(), TimeProvider.System));
         return new Command("mcp", """
             MCP client configurations.
 
@@ -123,7 +136,7 @@ internal static class McpCommand
         {
             foreach (var location in McpDiscovery.Find(environment))
             {
-                terminal.Error.MarkupLineInterpolated($"[grey]found[/] {InputFile.DisplayPath(location.Path)} [grey]{location.Client.DisplayName()}, {(location.PerUser ? "per user" : "per project")}[/]");
+                terminal.Progress("found", $"{InputFile.DisplayPath(location.Path)} ({location.Client.DisplayName()}, {(location.PerUser ? "per user" : "per project")})");
                 files.Add(location.Path);
             }
         }
@@ -148,30 +161,47 @@ internal static class McpCommand
             policy = policy with { FailOn = failOn };
         }
 
-        var databasePath = TollgateHome.DatabasePath(options.Database, environment.Environment);
         AdvisoryStore? store = null;
-        if (AdvisoryStore.TryOpen(databasePath, out var opened, out var storeError))
+        if (!options.NoAdvisories)
         {
-            store = opened;
-        }
-        else if (options.Database is not null || storeError.Problem != AdvisoryStoreProblem.Missing)
-        {
-            terminal.Fail(storeError.Message);
-            terminal.Message(storeError.Hint);
-            return ExitCodes.InputError;
-        }
-        else
-        {
-            terminal.Warning("no advisory database: server versions were not checked for known vulnerabilities or malware. Run 'tollgate db update'.");
+            var databasePath = TollgateHome.DatabasePath(options.Database, environment.Environment);
+            if (AdvisoryStore.TryOpen(databasePath, out var opened, out var storeError))
+            {
+                store = opened;
+            }
+            else if (options.Database is not null || storeError.Problem != AdvisoryStoreProblem.Missing)
+            {
+                terminal.Fail(storeError.Message);
+                terminal.Message(storeError.Hint);
+                return ExitCodes.InputError;
+            }
         }
 
         McpAuditResult result;
+        AdvisoryCoverage? coverage = null;
+        var incomplete = new List<string>();
+        var coverageWarning = false;
         using (store)
         {
             result = McpAudit.Run(files, new McpAuditOptions { WorkingFolder = environment.WorkingFolder, UserHome = environment.Home }, diagnostics, store);
+            var packages = result.Graph.Components.Where(c => c.Ecosystem != Ecosystem.Generic && c.Resolved).ToList();
+            if (store is not null)
+            {
+                coverage = Scanner.Coverage(packages, store, store.Path);
+                incomplete.AddRange(Scanner.CoverageProblems(coverage, policy, out coverageWarning));
+            }
+            else if (!options.NoAdvisories && packages.Count > 0)
+            {
+                incomplete.Add($"no advisory database: {packages.Count} pinned server package(s) were not checked for known vulnerabilities or malware "
+                    + "(run 'tollgate db update', or pass --no-advisories to audit the configurations only)");
+            }
         }
         var verdict = McpReport.Judge(result, policy, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
-        var report = McpReport.Build(result, verdict, policy, ToolInfo.Version, environment.WorkingFolder);
+        var report = McpReport.Build(result, verdict, policy, ToolInfo.Version, environment.WorkingFolder, coverage: coverage, incomplete: incomplete);
+        if (coverageWarning && report.Outcome == ScanOutcome.Pass)
+        {
+            report = report with { Outcome = ScanOutcome.Warn };
+        }
 
         switch (options.Format)
         {
@@ -193,12 +223,7 @@ internal static class McpCommand
         {
             terminal.Warning($"the ignore entry for {expired.Entry.Id} expired on {expired.Entry.Expires:yyyy-MM-dd} and no longer applies");
         }
-        if (result.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
-        {
-            terminal.Fail("some configuration files could not be read (see above); the others were audited.");
-            return ExitCodes.InputError;
-        }
-        return report.Outcome == ScanOutcome.Fail ? ExitCodes.PolicyFailed : ExitCodes.Pass;
+        return ScanCommand.Finish(report, terminal);
     }
 
     private static void RenderTable(ScanReport report, McpAuditResult result, Terminal terminal)
@@ -222,7 +247,8 @@ internal static class McpCommand
             terminal.Out.Write(table);
         }
         var summary = report.Summary;
+        var incomplete = report.Incomplete.IsEmpty ? "" : "; not a pass: " + string.Join("; ", report.Incomplete);
         terminal.Out.MarkupLineInterpolated(
-            $"{report.Outcome.ToName().ToUpperInvariant()}: {result.Servers.Length} server(s) in {result.Files.Length} file(s); {summary.Failing} failing, {summary.Warnings} warning(s), {summary.Suppressed} suppressed");
+            $"{report.Outcome.ToName().ToUpperInvariant()}: {result.Servers.Length} server(s) in {result.Files.Length} file(s); {summary.Failing} failing, {summary.Warnings} warning(s), {summary.Suppressed} suppressed{incomplete}");
     }
 }

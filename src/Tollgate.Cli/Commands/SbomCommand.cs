@@ -9,7 +9,7 @@ using Tollgate.Sbom;
 
 namespace Tollgate.Cli.Commands;
 
-internal sealed record SbomOptionsInput(IReadOnlyList<string> Paths, string Format, string? SpecVersion, string? Output);
+internal sealed record SbomOptionsInput(IReadOnlyList<string> Paths, string Format, string? SpecVersion, string? Output, IReadOnlyList<string>? Exclude = null);
 
 internal sealed record SbomDiffOptions(string Old, string New, string Format, string? Database, string? Output);
 
@@ -39,6 +39,7 @@ internal static class SbomCommand
             Description = "Write the SBOM to this file instead of stdout (written whole or not at all).",
             HelpName = "FILE",
         };
+        var exclude = DepsCommand.ExcludeOption();
         var command = new Command("sbom", """
             Write a software bill of materials (SBOM) for the projects under PATH.
 
@@ -54,14 +55,15 @@ internal static class SbomCommand
               tollgate sbom diff old.cdx.json new.spdx.json
             """)
         {
-            paths, format, specVersion, output,
+            paths, format, specVersion, output, exclude,
         };
         command.Subcommands.Add(Diff(terminal));
         command.SetAction(result => Run(new SbomOptionsInput(
             result.GetValue(paths) is { Length: > 0 } p ? p : ["."],
             result.GetValue(format) ?? "cyclonedx",
             result.GetValue(specVersion),
-            result.GetValue(output)), terminal));
+            result.GetValue(output),
+            result.GetValue(exclude) ?? []), terminal));
         return command;
     }
 
@@ -75,7 +77,7 @@ internal static class SbomCommand
             return ExitCodes.InputError;
         }
         var diagnostics = new DiagnosticBag();
-        var graph = EcosystemReaders.Discovery().Read(options.Paths, diagnostics);
+        var graph = EcosystemReaders.Discovery(new PathGlobs(options.Exclude ?? [])).Read(options.Paths, diagnostics);
         terminal.Diagnostics(diagnostics.Items);
         if (diagnostics.HasErrors)
         {

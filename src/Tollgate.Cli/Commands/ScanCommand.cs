@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Spectre.Console;
+using System.Collections.Immutable;
 using Tollgate.Advisories;
+using Tollgate.Ecosystems.Npm;
 using Tollgate.Graph;
 using Tollgate.Inputs;
 using Tollgate.Policy;
@@ -18,7 +20,8 @@ internal sealed record ScanOptions(
     string? Output,
     string? Database,
     IReadOnlyList<string> Advisories,
-    bool NoAdvisories);
+    bool NoAdvisories,
+    IReadOnlyList<string>? Exclude = null);
 
 /// <summary><c>tollgate scan</c>: the CI gate. Graph → advisories and risk signals → policy → report and exit code.</summary>
 internal static class ScanCommand
@@ -44,11 +47,14 @@ internal static class ScanCommand
             HelpName = "PATH",
             AllowMultipleArgumentsPerToken = true,
         };
-        var noAdvisories = new Option<bool>("--no-advisories") { Description = "Check risk signals and the policy only, without an advisory database." };
+        var noAdvisories = new Option<bool>("--no-advisories") { Description = "Check risk signals and the policy only, without an advisory database (reports say advisories were not checked)." };
+        var exclude = DepsCommand.ExcludeOption();
         var command = new Command("scan", """
             Find vulnerable, known-malicious and risky dependencies, judge them with the policy, and gate CI.
 
-            Exit codes: 0 pass, 1 policy failed (findings at or above the threshold), 2 usage or input error, 3 internal error.
+            Exit codes: 0 pass, 1 policy failed (findings at or above the threshold), 2 usage or input error or an
+            incomplete scan, 3 internal error. A scan that could not check something (an input it could not read, no
+            advisory records for an ecosystem it scanned) never passes: its verdict is "incomplete" and it exits 2.
             Scans never use the network: advisories come from the local database (`tollgate db update` downloads it,
             `tollgate db import FILE` loads it offline) or from --advisories.
 
@@ -59,8 +65,31 @@ internal static class ScanCommand
               tollgate scan . --format markdown > comment.md
             """)
         {
-            paths, sbom, policy, failOn, format, output, db, advisories, noAdvisories,
+            paths, sbom, policy, failOn, format, output, db, advisories, noAdvisories, exclude,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(noAdvisories) && r.GetValue(advisories) is { Length: > 0 })
+            {
+                r.AddError("--advisories and --no-advisories contradict each other: give one of them");
+            }
+            if (r.GetValue(noAdvisories) && r.GetValue(db) is not null)
+            {
+                r.AddError("--db and --no-advisories contradict each other: give one of them");
+            }
+            if (r.GetValue(db) is not null && r.GetValue(advisories) is { Length: > 0 })
+            {
+                r.AddError("--db and --advisories both name the advisories to use: give one of them");
+            }
+            if (r.GetValue(sbom) is not null && r.GetValue(paths) is { Length: > 0 } given)
+            {
+                r.AddError($"--sbom scans the SBOM only, so PATH ({string.Join(", ", given)}) would be ignored: give PATH or --sbom, not both");
+            }
+            if (r.GetValue(sbom) is not null && r.GetValue(exclude) is { Length: > 0 })
+            {
+                r.AddError("--exclude applies to folder scans, not to --sbom");
+            }
+        });
         command.SetAction(r => Run(new ScanOptions(
             r.GetValue(paths) is { Length: > 0 } p ? p : ["."],
             r.GetValue(sbom),
@@ -70,14 +99,15 @@ internal static class ScanCommand
             r.GetValue(output),
             r.GetValue(db),
             r.GetValue(advisories) ?? [],
-            r.GetValue(noAdvisories)), terminal, TimeProvider.System));
+            r.GetValue(noAdvisories),
+            r.GetValue(exclude) ?? []), terminal, TimeProvider.System));
         return command;
     }
 
     public static int Run(ScanOptions options, Terminal terminal, TimeProvider time)
     {
         var diagnostics = new DiagnosticBag();
-        var graph = DepsCommand.ReadGraph(options.Paths, options.Sbom, diagnostics);
+        var graph = DepsCommand.ReadGraph(options.Paths, options.Sbom, diagnostics, new PathGlobs(options.Exclude ?? []));
 
         var scanPath = options.Sbom ?? options.Paths[0];
         var loaded = PolicyLoader.Load(options.Policy, scanPath, [.. RiskRules.All.Select(r => r.Id), PolicyFindings.DeniedRuleId]);
@@ -94,7 +124,7 @@ internal static class ScanCommand
         }
         if (loaded.Path is not null)
         {
-            terminal.Error.MarkupLineInterpolated($"[grey]policy[/] {InputFile.DisplayPath(loaded.Path)}");
+            terminal.Progress("policy", InputFile.DisplayPath(loaded.Path));
         }
 
         string? temporary = null;
@@ -105,19 +135,19 @@ internal static class ScanCommand
             {
                 return ExitCodes.InputError;
             }
-            var result = Scanner.Scan(graph, policy, new ScanSettings(store, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime), ToolInfo.Version, Directory.GetCurrentDirectory()));
+            var settings = new ScanSettings(store, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime), ToolInfo.Version, Directory.GetCurrentDirectory())
+            {
+                AdvisorySource = options.Advisories.Count > 0 ? string.Join(", ", options.Advisories) : store?.Path,
+                DefaultRegistries = DefaultRegistries(graph, policy, scanPath),
+            };
+            var result = Scanner.Scan(graph, policy, settings);
             Render(result.Report, options, terminal);
             terminal.Diagnostics(diagnostics.Items);
             foreach (var expired in result.Verdict.ExpiredIgnores)
             {
                 terminal.Warning($"ignore entry {expired.Entry.Id} expired on {expired.Entry.Expires:yyyy-MM-dd} and no longer applies ({expired.Findings.Length} finding(s))");
             }
-            if (diagnostics.HasErrors)
-            {
-                terminal.Fail("some inputs could not be read (see above); the scan is incomplete.");
-                return ExitCodes.InputError;
-            }
-            return result.Report.Outcome == ScanOutcome.Fail ? ExitCodes.PolicyFailed : ExitCodes.Pass;
+            return Finish(result.Report, terminal);
         }
         finally
         {
@@ -127,6 +157,43 @@ internal static class ScanCommand
                 Directory.Delete(temporary, recursive: true);
             }
         }
+    }
+
+    /// <summary>The exit code of a report, after saying on stderr why an incomplete scan is incomplete.</summary>
+    internal static int Finish(ScanReport report, Terminal terminal)
+    {
+        if (report.Advisories is { } coverage && report.Incomplete.IsEmpty)
+        {
+            foreach (var missing in coverage.Missing)
+            {
+                terminal.Warning($"no {missing.Ecosystem.ToOsvName()} advisories: {missing.Packages} package(s) were not checked for vulnerabilities or malware (missingAdvisories: warn)");
+            }
+        }
+        if (report.Outcome != ScanOutcome.Incomplete)
+        {
+            return report.Outcome == ScanOutcome.Fail ? ExitCodes.PolicyFailed : ExitCodes.Pass;
+        }
+        foreach (var reason in report.Incomplete)
+        {
+            terminal.Fail(reason);
+        }
+        terminal.Fail("the scan is incomplete: what could not be checked is listed above, and the result is not a pass.");
+        return ExitCodes.InputError;
+    }
+
+    /// <summary>
+    /// Each ecosystem's default registry from the package manager's own configuration, read only when the policy names
+    /// private packages and the graph has some (TG1009 and advisory matching of private names need it).
+    /// </summary>
+    private static ImmutableDictionary<Ecosystem, string> DefaultRegistries(DependencyGraph graph, TollgatePolicy policy, string scanPath)
+    {
+        var result = ImmutableDictionary<Ecosystem, string>.Empty;
+        if (policy.Private.IsEmpty || !graph.Components.Any(c => c.Ecosystem == Ecosystem.Npm && c.Origin.Location is not null && policy.IsPrivate(c)))
+        {
+            return result;
+        }
+        var folder = Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
+        return NpmRegistryConfig.Read(workingDirectory: folder) is { } npm ? result.Add(Ecosystem.Npm, npm.AbsoluteUri) : result;
     }
 
     private static bool OpenAdvisories(ScanOptions options, Terminal terminal, TimeProvider time, TollgatePolicy policy, out AdvisoryStore? store, out string? temporary)
@@ -146,7 +213,7 @@ internal static class ScanCommand
                 terminal.Fail("the advisories given with --advisories could not be loaded (see above).");
                 return false;
             }
-            terminal.Error.MarkupLineInterpolated($"[grey]advisories[/] {imported.Read} record(s) from {string.Join(", ", options.Advisories)}");
+            terminal.Progress("advisories", $"{imported.Read} record(s) from {string.Join(", ", options.Advisories)}");
         }
         else
         {
@@ -189,28 +256,28 @@ internal static class ScanCommand
         RenderTable(report, terminal);
     }
 
-    /// <summary>Findings grouped by package, most severe first, with fixes and the shortest "why" path, and a summary line.</summary>
+    /// <summary>
+    /// Findings grouped by package, most severe first, with fixes and the shortest "why" path, then the advisory
+    /// coverage and a summary line. Narrower than 120 columns, a list replaces the table so ids and purls stay whole.
+    /// </summary>
     internal static void RenderTable(ScanReport report, Terminal terminal)
     {
         var groups = report.Ordered.GroupBy(f => f.Finding.Component.Key, StringComparer.Ordinal).ToList();
-        if (groups.Count > 0)
+        if (groups.Count > 0 && terminal.Out.Profile.Width >= 120)
         {
             var table = new Table().Border(TableBorder.Rounded).AddColumns("Package", "Severity", "Id", "Summary", "Fixed in", "Why (shortest path)");
+            table.Columns[2].NoWrap();
             foreach (var group in groups)
             {
                 var first = true;
                 foreach (var f in group)
                 {
                     var c = f.Finding.Component;
-                    var severity = f.Finding.Kind == FindingKind.Malicious ? "malicious" : f.Finding.Severity == Severity.None ? "unknown" : f.Finding.Severity.ToName();
-                    var colour = f.Suppression is not null ? "grey" : f.Finding.Kind == FindingKind.Malicious || f.Finding.Severity >= Severity.Critical ? "red bold"
-                        : f.Finding.Severity == Severity.High ? "red" : f.Finding.Severity == Severity.Medium ? "yellow" : "blue";
-                    var level = f.Suppression is not null ? " (ignored)" : f.Level == FindingLevel.Fail ? " FAIL" : "";
                     table.AddRow(
                         first ? Markup.Escape($"{c.Name}@{c.Version}") + $" [grey]{c.Ecosystem.ToOsvName()}[/]" : "",
-                        $"[{colour}]{Markup.Escape(severity + level)}[/]",
+                        SeverityMarkup(f),
                         Markup.Escape(f.Finding.Id),
-                        Markup.Escape(Truncate(f.Finding.Summary, 70)),
+                        Markup.Escape(Truncate(f.Finding.Summary, 70)) + IgnoredMarkup(f, "\n"),
                         Markup.Escape(string.Join(", ", f.Finding.FixedIn)),
                         first ? Markup.Escape(f.Paths.Length > 0 ? string.Join(" > ", f.Paths[0]) : "") : "");
                     first = false;
@@ -218,15 +285,68 @@ internal static class ScanCommand
             }
             terminal.Out.Write(table);
         }
+        else
+        {
+            foreach (var group in groups)
+            {
+                var c = group.First().Finding.Component;
+                var path = group.First().Paths is { Length: > 0 } paths ? $" [grey]via {Markup.Escape(string.Join(" > ", paths[0]))}[/]" : "";
+                terminal.Out.MarkupLine($"[bold]{Markup.Escape($"{c.Name}@{c.Version}")}[/] [grey]{c.Ecosystem.ToOsvName()}[/]{path}");
+                foreach (var f in group)
+                {
+                    var fix = f.Finding.FixedIn.IsEmpty ? "" : $" [grey]fixed in {Markup.Escape(string.Join(", ", f.Finding.FixedIn))}[/]";
+                    terminal.Out.MarkupLine($"  {SeverityMarkup(f)} {Markup.Escape(f.Finding.Id)}{fix}");
+                    terminal.Out.MarkupLine($"    {Markup.Escape(f.Finding.Summary)}{IgnoredMarkup(f, "\n    ")}");
+                }
+            }
+        }
+        if (report.Advisories is { } coverage)
+        {
+            var parts = coverage.Ecosystems.Select(e => e.Records == 0
+                ? $"[red]{e.Ecosystem.ToOsvName()}: no records, {e.Packages} package(s) not checked[/]"
+                : Markup.Escape($"{e.Ecosystem.ToOsvName()}: {e.Records} records for {e.Packages} package(s)")).ToList();
+            terminal.Out.MarkupLine($"[grey]advisories:[/] {(parts.Count == 0 ? "no registry packages to match" : string.Join("; ", parts))}");
+        }
+        else
+        {
+            terminal.Out.MarkupLine("[grey]advisories:[/] [yellow]not checked (--no-advisories)[/]");
+        }
         var s = report.Summary;
         var verdict = report.Outcome switch
         {
+            ScanOutcome.Incomplete => "[red bold]INCOMPLETE[/]",
             ScanOutcome.Fail => "[red bold]FAIL[/]",
             ScanOutcome.Warn => "[yellow]WARN[/]",
             _ => "[green]PASS[/]",
         };
         var packages = report.Graph?.Components.Length ?? 0;
-        terminal.Out.MarkupLine($"{verdict}: {s.Total} finding(s) in {packages} package(s): {s.Failing} failing (failOn {report.FailOn.ToName()}), {s.Warnings} warning(s), {s.Suppressed} suppressed");
+        var line = $"{verdict}: {s.Total} finding(s) in {packages} package(s): {s.Failing} failing (failOn {report.FailOn.ToName()}), {s.Warnings} warning(s), {s.Suppressed} suppressed";
+        if (report.Outcome == ScanOutcome.Incomplete)
+        {
+            line += $"; not a pass: {Markup.Escape(string.Join("; ", report.Incomplete))}";
+        }
+        terminal.Out.MarkupLine(line);
+    }
+
+    private static string SeverityMarkup(ReportedFinding f)
+    {
+        var severity = f.Finding.Kind == FindingKind.Malicious ? "malicious" : f.Finding.Severity == Severity.None ? "unknown" : f.Finding.Severity.ToName();
+        var colour = f.Suppression is not null ? "grey" : f.Finding.Kind == FindingKind.Malicious || f.Finding.Severity >= Severity.Critical ? "red bold"
+            : f.Finding.Severity == Severity.High ? "red" : f.Finding.Severity == Severity.Medium ? "yellow" : "blue";
+        var level = f.Suppression is not null ? " (ignored)" : f.Level == FindingLevel.Fail ? " FAIL" : "";
+        return $"[{colour}]{Markup.Escape(severity + level)}[/]";
+    }
+
+    /// <summary>For an ignored finding: the ignore's reason, owner and expiry, as docs/policy.md promises.</summary>
+    private static string IgnoredMarkup(ReportedFinding f, string separator)
+    {
+        if (f.Suppression is not { } s)
+        {
+            return "";
+        }
+        var who = s.Owner is null ? "" : $", owner {s.Owner}";
+        var until = s.Expires is { } expires ? $", until {expires:yyyy-MM-dd}" : "";
+        return $"{separator}[grey]ignored: {Markup.Escape(s.Reason + who + until)}[/]";
     }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";

@@ -112,6 +112,16 @@ public static class AdvisoryImporter
                 {
                     return failed;
                 }
+                if (counts.Inserted + counts.Updated + counts.Unchanged == 0)
+                {
+                    // A file that is not OSV, or OSV of other ecosystems only, must never empty or replace a database.
+                    diagnostics.Error(DiagnosticIds.NoInput,
+                        string.Create(CultureInfo.InvariantCulture,
+                            $"no valid OSV record for npm, PyPI or NuGet in {string.Join(", ", inputs)}: {counts.Read} record(s) read, {counts.Rejected} malformed, {counts.OtherEcosystem} of other ecosystems"),
+                        new SourceLocation(inputs[0]),
+                        "give OSV all.zip archives, folders of OSV .json records, or .json files (see the warnings above for why records were skipped)");
+                    return failed;
+                }
                 var now = options.Time.GetUtcNow();
                 writer.SetMeta(AdvisoryMetaKeys.Source, options.Source ?? string.Join(", ", inputs.Select(Path.GetFullPath)));
                 writer.SetMeta(AdvisoryMetaKeys.ImportedAt, AdvisoryStoreSchema.FormatTime(now));

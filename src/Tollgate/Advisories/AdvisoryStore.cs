@@ -239,6 +239,26 @@ public sealed class AdvisoryStore : IDisposable
     /// <summary>When the last import or update finished, from the meta table; cheap, unlike <see cref="Status"/>.</summary>
     public DateTimeOffset? ImportedAt() => AdvisoryStoreSchema.ParseTime(Meta(AdvisoryMetaKeys.ImportedAt));
 
+    /// <summary>
+    /// How many records (withdrawn ones included) name a package of each ecosystem: what a scan reports as its coverage.
+    /// An ecosystem without records is absent. Reads the package index only.
+    /// </summary>
+    public IReadOnlyDictionary<Ecosystem, int> RecordsByEcosystem()
+    {
+        var counts = new Dictionary<Ecosystem, int>();
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT ecosystem, count(DISTINCT advisory_id) FROM affected GROUP BY ecosystem";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (OsvReader.TryEcosystem(reader.GetString(0), out var ecosystem))
+            {
+                counts[ecosystem] = reader.GetInt32(1);
+            }
+        }
+        return counts;
+    }
+
     /// <summary>Counts per ecosystem and kind, the source and the import time. Reads every advisory: seconds for a full database.</summary>
     public AdvisoryStoreStatus Status()
     {

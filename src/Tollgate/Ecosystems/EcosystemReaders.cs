@@ -9,5 +9,6 @@ public static class EcosystemReaders
     public static ImmutableArray<IEcosystemReader> All { get; } =
         [new Npm.NpmReader(), new PyPI.PyPIReader(), new NuGet.NuGetReader()];
 
-    public static InputDiscovery Discovery() => new(All);
+    /// <summary>Discovery over every reader; <paramref name="exclude"/> leaves files and folders out of folder scans.</summary>
+    public static InputDiscovery Discovery(PathGlobs? exclude = null) => new(All, exclude);
 }

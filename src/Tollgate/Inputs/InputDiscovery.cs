@@ -13,8 +13,15 @@ public sealed class InputDiscovery
         "node_modules", "bower_components", "bin", "obj", "venv", "__pycache__", "site-packages");
 
     private readonly ImmutableArray<IEcosystemReader> _readers;
+    private readonly PathGlobs _exclude;
 
-    public InputDiscovery(IEnumerable<IEcosystemReader> readers) => _readers = [.. readers];
+    /// <param name="readers">The readers, in the order they are asked.</param>
+    /// <param name="exclude">Files and folders a folder scan leaves out (<c>--exclude</c>); files named directly are always read.</param>
+    public InputDiscovery(IEnumerable<IEcosystemReader> readers, PathGlobs? exclude = null)
+    {
+        _readers = [.. readers];
+        _exclude = exclude ?? PathGlobs.None;
+    }
 
     /// <summary>Reads every supported file under <paramref name="paths"/> into one dependency graph.</summary>
     public DependencyGraph Read(IEnumerable<string> paths, DiagnosticBag diagnostics)
@@ -40,7 +47,7 @@ public sealed class InputDiscovery
             else if (Directory.Exists(path))
             {
                 var before = claimed.Values.Sum(l => l.Count);
-                foreach (var file in Walk(Path.GetFullPath(path)))
+                foreach (var file in Walk(Path.GetFullPath(path), _exclude))
                 {
                     var reader = _readers.FirstOrDefault(r => r.IsInput(Path.GetFileName(file), named: false));
                     if (reader is not null)
@@ -52,7 +59,7 @@ public sealed class InputDiscovery
                 {
                     diagnostics.Error(DiagnosticIds.NoInput, "no supported lockfile or manifest found in this folder",
                         new SourceLocation(InputFile.DisplayPath(path)),
-                        "point at a project folder, or name a lockfile directly");
+                        _exclude.IsEmpty ? "point at a project folder, or name a lockfile directly" : "point at a project folder, name a lockfile directly, or check the --exclude patterns");
                 }
             }
             else
@@ -88,9 +95,13 @@ public sealed class InputDiscovery
         }
     }
 
-    /// <summary>Every file under <paramref name="root"/>, skipping dependency, build and tool folders; sorted for stable output.</summary>
-    public static IEnumerable<string> Walk(string root)
+    /// <summary>
+    /// Every file under <paramref name="root"/>, skipping dependency, build and tool folders and what
+    /// <paramref name="exclude"/> matches; sorted for stable output.
+    /// </summary>
+    public static IEnumerable<string> Walk(string root, PathGlobs? exclude = null)
     {
+        exclude ??= PathGlobs.None;
         var pending = new Stack<string>();
         pending.Push(root);
         while (pending.Count > 0)
@@ -109,7 +120,10 @@ public sealed class InputDiscovery
             Array.Sort(files, StringComparer.Ordinal);
             foreach (var file in files)
             {
-                yield return file;
+                if (exclude.IsEmpty || !exclude.IsExcluded(Path.GetRelativePath(root, file)))
+                {
+                    yield return file;
+                }
             }
             Array.Sort(dirs, StringComparer.Ordinal);
             for (var i = dirs.Length - 1; i >= 0; i--)
@@ -118,7 +132,8 @@ public sealed class InputDiscovery
                 // Hidden folders are version control and tool state (.git, .venv, .yarn, .pnpm-store); a folder with
                 // pyvenv.cfg is a virtualenv whatever its name.
                 if (SkippedFolders.Contains(name) || (name.StartsWith('.') && name != ".config")
-                    || File.Exists(Path.Combine(dirs[i], "pyvenv.cfg")) || IsSymlink(dirs[i]))
+                    || File.Exists(Path.Combine(dirs[i], "pyvenv.cfg")) || IsSymlink(dirs[i])
+                    || (!exclude.IsEmpty && exclude.IsExcluded(Path.GetRelativePath(root, dirs[i]))))
                 {
                     continue;
                 }

@@ -31,13 +31,23 @@ public sealed class InventoryStore : IDisposable
         || store.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Opens (and creates or upgrades) the store: a SQLite file path or a PostgreSQL connection string.</summary>
-    public static InventoryStore Open(string store)
+    /// <param name="store">The SQLite file or the PostgreSQL connection string.</param>
+    /// <param name="mustExist">
+    /// True for queries: a store that does not exist yet is an error (a mistyped path must not answer "nothing
+    /// affected" from a new, empty store); only adding a deployment creates one.
+    /// </param>
+    public static InventoryStore Open(string store, bool mustExist = false)
     {
         DbConnection connection;
         var postgres = IsPostgres(store);
         if (postgres)
         {
             connection = new NpgsqlConnection(store);
+        }
+        else if (mustExist && !File.Exists(store))
+        {
+            throw new InvalidOperationException(
+                $"no inventory store at {Path.GetFullPath(store)}: `tollgate inventory add` creates one; check --store or TOLLGATE_STORE");
         }
         else
         {
@@ -52,6 +62,11 @@ public sealed class InventoryStore : IDisposable
         var result = new InventoryStore(connection, postgres);
         try
         {
+            if (mustExist && result.Scalar(postgres ? "SELECT to_regclass('inventory_meta') IS NOT NULL" : "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'inventory_meta'", null) is not (true or 1L))
+            {
+                throw new InvalidOperationException(
+                    $"{(postgres ? "the PostgreSQL database" : Path.GetFullPath(store))} holds no Tollgate inventory: `tollgate inventory add` creates one; check --store or TOLLGATE_STORE");
+            }
             result.Migrate();
         }
         catch

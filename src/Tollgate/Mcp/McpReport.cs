@@ -20,11 +20,22 @@ public static class McpReport
     }
 
     /// <summary>The report of an audit: findings turned off by the policy are left out; ignored ones are kept, marked suppressed.</summary>
-    public static ScanReport Build(McpAuditResult result, Verdict verdict, TollgatePolicy policy, string toolVersion, string? sourceRoot, string? toolInformationUri = null)
+    /// <param name="result">The audit.</param>
+    /// <param name="verdict">The policy's verdict on it.</param>
+    /// <param name="policy">The policy.</param>
+    /// <param name="toolVersion">Tollgate's version.</param>
+    /// <param name="sourceRoot">The folder paths are shown relative to.</param>
+    /// <param name="toolInformationUri">Where users read about the tool, or null.</param>
+    /// <param name="coverage">What the advisory check of pinned server packages covered; null when it was not made.</param>
+    /// <param name="incomplete">Why the audit is incomplete beyond its own inputs (for example: no advisory database).</param>
+    public static ScanReport Build(McpAuditResult result, Verdict verdict, TollgatePolicy policy, string toolVersion, string? sourceRoot,
+        string? toolInformationUri = null, AdvisoryCoverage? coverage = null, IEnumerable<string>? incomplete = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(verdict);
         ArgumentNullException.ThrowIfNull(policy);
+        var problems = ScanNames.InputProblems(result.Diagnostics, !result.Files.IsEmpty, "MCP client configuration")
+            .Concat(incomplete ?? []).ToList();
         var findings = ImmutableArray.CreateBuilder<ReportedFinding>();
         foreach (var evaluated in verdict.Findings)
         {
@@ -43,12 +54,9 @@ public static class McpReport
         }
         return new ScanReport
         {
-            Outcome = verdict.Outcome switch
-            {
-                Outcome.Fail => ScanOutcome.Fail,
-                Outcome.Warn => ScanOutcome.Warn,
-                _ => ScanOutcome.Pass,
-            },
+            Outcome = ScanNames.Decide(verdict.Outcome, problems),
+            Incomplete = [.. problems],
+            Advisories = coverage,
             FailOn = policy.FailOn,
             Findings = findings.ToImmutable(),
             Diagnostics = result.Diagnostics,

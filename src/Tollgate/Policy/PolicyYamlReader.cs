@@ -15,13 +15,14 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
     internal static readonly string[] RootKeys =
     [
         "failOn", "malicious", "rules", "registries", "private", "installScripts", "minimumReleaseAge",
-        "minimumReleaseAgeExclude", "deny", "allow", "maxDatabaseAge", "ignore",
+        "minimumReleaseAgeExclude", "deny", "allow", "maxDatabaseAge", "missingAdvisories", "ignore",
     ];
     private static readonly string[] RegistryKeys = ["approved"];
     private static readonly string[] InstallScriptKeys = ["allow"];
     private static readonly string[] IgnoreKeys = ["id", "package", "reason", "owner", "expires"];
     private static readonly string[] Severities = ["none", "low", "medium", "high", "critical"];
     private static readonly string[] MaliciousActions = ["fail", "warn"];
+    private static readonly string[] MissingAdvisoriesActions = ["error", "warn"];
     private static readonly string[] RuleLevels = ["off", "info", "warn", "fail"];
 
     public TollgatePolicy Read(YamlStream stream)
@@ -93,6 +94,12 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
                     if (ReadDuration(value, key) is { } dbAge)
                     {
                         policy = policy with { MaxDatabaseAge = dbAge };
+                    }
+                    break;
+                case "missingAdvisories":
+                    if (ReadChoice(value, key, MissingAdvisoriesActions, "an action") is { } missing)
+                    {
+                        policy = policy with { MissingAdvisories = missing == "warn" ? MissingAdvisoriesAction.Warn : MissingAdvisoriesAction.Error };
                     }
                     break;
                 case "ignore":

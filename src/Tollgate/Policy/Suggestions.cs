@@ -1,7 +1,7 @@
 namespace Tollgate.Policy;
 
 /// <summary>"Did you mean …?" for misspelt keys and values: the closest known word by edit distance.</summary>
-internal static class Suggestions
+public static class Suggestions
 {
     /// <summary>The candidate closest to <paramref name="given"/> (ignoring case), or null when none is close enough to be a typo.</summary>
     public static string? Closest(string given, IEnumerable<string> candidates)

@@ -10,6 +10,16 @@ public enum MaliciousAction
     Warn,
 }
 
+/// <summary>What a scan does when an ecosystem it scans has no records in the advisory database.</summary>
+public enum MissingAdvisoriesAction
+{
+    /// <summary>The scan is incomplete (exit 2): its packages of that ecosystem were not checked.</summary>
+    Error,
+
+    /// <summary>The scan warns and goes on.</summary>
+    Warn,
+}
+
 /// <summary>
 /// The policy a scan or the feed enforces, read from <c>tollgate.yaml</c>.
 /// Every property has the default a project without a policy file gets; see docs/policy.md.
@@ -60,6 +70,9 @@ public sealed record TollgatePolicy
 
     /// <summary>A scan warns when the advisory database was updated longer ago than this. Zero turns the warning off.</summary>
     public TimeSpan MaxDatabaseAge { get; init; } = DefaultMaxDatabaseAge;
+
+    /// <summary>What an ecosystem without advisory records does to a scan: by default it makes the scan incomplete.</summary>
+    public MissingAdvisoriesAction MissingAdvisories { get; init; } = MissingAdvisoriesAction.Error;
 
     /// <summary>Accepted findings, each with a reason and an expiry date.</summary>
     public ImmutableArray<IgnoreEntry> Ignore { get; init; } = [];

@@ -14,6 +14,7 @@ public static class GraphJson
 
         var document = new GraphDocument
         {
+            Complete = !graph.Roots.IsEmpty && !graph.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error),
             Components = [.. graph.Components.Select(c => new ComponentDto
             {
                 Purl = c.Purl.ToString(),
@@ -70,6 +71,9 @@ public static class GraphJson
 
 public sealed class GraphDocument
 {
+    /// <summary>False when an input could not be read or none was found: the graph is then not the whole truth.</summary>
+    public required bool Complete { get; init; }
+
     public List<ComponentDto> Components { get; init; } = [];
     public List<EdgeDto> Edges { get; init; } = [];
     public List<RootDto> Roots { get; init; } = [];

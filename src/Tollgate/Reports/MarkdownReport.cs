@@ -34,6 +34,31 @@ public static class MarkdownReport
             sb.Append(' ').Append(Count(report.ScannedFiles.Length, "file")).Append(" scanned.");
         }
         sb.Append("\n\n");
+        if (!report.Incomplete.IsEmpty)
+        {
+            sb.Append("**The scan is incomplete, so this is not a pass.** What could not be checked:\n\n");
+            foreach (var reason in report.Incomplete)
+            {
+                sb.Append("- ").Append(Cell(reason)).Append('\n');
+            }
+            sb.Append('\n');
+        }
+        sb.Append("Advisories: ");
+        if (report.Advisories is not { } coverage)
+        {
+            sb.Append("not checked (`--no-advisories`).");
+        }
+        else if (coverage.Ecosystems.IsEmpty)
+        {
+            sb.Append("no registry packages to match.");
+        }
+        else
+        {
+            sb.Append(string.Join("; ", coverage.Ecosystems.Select(e => e.Records == 0
+                ? $"{e.Ecosystem.ToOsvName()}: **no records, {e.Packages} package(s) not checked**"
+                : $"{e.Ecosystem.ToOsvName()}: {e.Records} records for {e.Packages} package(s)"))).Append('.');
+        }
+        sb.Append("\n\n");
 
         sb.Append("| Severity | Findings |\n| --- | ---: |\n");
         foreach (var (severity, count) in summary.BySeverity)

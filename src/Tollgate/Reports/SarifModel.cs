@@ -19,6 +19,15 @@ internal sealed class SarifRun
     public required Dictionary<string, SarifArtifactLocation> OriginalUriBaseIds { get; init; }
     public required List<SarifInvocation> Invocations { get; init; }
     public required List<SarifResult> Results { get; init; }
+    public SarifRunProperties? Properties { get; init; }
+}
+
+/// <summary>The run's verdict and what the advisory check covered, as a SARIF property bag.</summary>
+internal sealed class SarifRunProperties
+{
+    public required string Verdict { get; init; }
+    public List<string>? Incomplete { get; init; }
+    public required CoverageDto Advisories { get; init; }
 }
 
 internal sealed class SarifAutomationDetails

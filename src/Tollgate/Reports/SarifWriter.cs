@@ -71,11 +71,19 @@ public static class SarifWriter
                     [
                         new SarifInvocation
                         {
-                            ExecutionSuccessful = !report.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error),
-                            ToolExecutionNotifications = report.Diagnostics.IsEmpty ? null : [.. report.Diagnostics.Select(d => Notification(d, report))],
+                            // An incomplete scan did not do its job, whatever it found: code scanning must not read it as clean.
+                            ExecutionSuccessful = report.Outcome != ScanOutcome.Incomplete && !report.Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error),
+                            ToolExecutionNotifications = report.Diagnostics.IsEmpty && report.Incomplete.IsEmpty ? null
+                                : [.. report.Incomplete.Select(IncompleteNotification), .. report.Diagnostics.Select(d => Notification(d, report))],
                         },
                     ],
                     Results = [.. ordered.Select(f => Result(f, ruleIndex[f.Finding.Id], report))],
+                    Properties = new SarifRunProperties
+                    {
+                        Verdict = report.Outcome.ToName(),
+                        Incomplete = report.Incomplete.IsEmpty ? null : [.. report.Incomplete],
+                        Advisories = CoverageDto.From(report.Advisories),
+                    },
                 },
             ],
         };
@@ -219,6 +227,13 @@ public static class SarifWriter
             return (location, artifact.Uri ?? s.File);
         })];
     }
+
+    private static SarifNotification IncompleteNotification(string reason) => new()
+    {
+        Descriptor = new SarifDescriptorReference { Id = "incomplete" },
+        Level = "error",
+        Message = new SarifMessage { Text = "The scan is incomplete: " + reason },
+    };
 
     private static SarifNotification Notification(Diagnostic d, ScanReport report) => new()
     {

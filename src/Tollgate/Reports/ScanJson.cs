@@ -24,6 +24,8 @@ public static class ScanJson
         var document = new ScanDocument
         {
             Verdict = report.Outcome.ToName(),
+            Incomplete = [.. report.Incomplete],
+            Advisories = CoverageDto.From(report.Advisories),
             Summary = new ScanSummaryDto
             {
                 Total = summary.Total,
@@ -77,11 +79,46 @@ public static class ScanJson
 
 public sealed class ScanDocument
 {
+    /// <summary>pass, warn, fail or incomplete.</summary>
     public required string Verdict { get; init; }
+
+    /// <summary>Why the scan is incomplete; empty when everything was checked.</summary>
+    public List<string> Incomplete { get; init; } = [];
+
+    /// <summary>What the advisory check covered.</summary>
+    public required CoverageDto Advisories { get; init; }
+
     public required ScanSummaryDto Summary { get; init; }
     public List<ScanFindingDto> Findings { get; init; } = [];
     public List<UnmatchedDto> NotMatched { get; init; } = [];
     public List<DiagnosticDto> Diagnostics { get; init; } = [];
+}
+
+/// <summary>The advisory coverage of a scan: whether advisories were checked, from where, and records per scanned ecosystem.</summary>
+public sealed class CoverageDto
+{
+    public required bool Checked { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public string? Source { get; init; }
+
+    public List<EcosystemCoverageDto> Ecosystems { get; init; } = [];
+
+    public static CoverageDto From(AdvisoryCoverage? coverage) => coverage is null
+        ? new CoverageDto { Checked = false }
+        : new CoverageDto
+        {
+            Checked = true,
+            Source = coverage.Source,
+            Ecosystems = [.. coverage.Ecosystems.Select(e => new EcosystemCoverageDto { Ecosystem = e.Ecosystem.ToOsvName(), Packages = e.Packages, Records = e.Records })],
+        };
+}
+
+public sealed class EcosystemCoverageDto
+{
+    public required string Ecosystem { get; init; }
+    public int Packages { get; init; }
+    public int Records { get; init; }
 }
 
 public sealed class UnmatchedDto

@@ -3,12 +3,31 @@ using Tollgate.Graph;
 
 namespace Tollgate.Reports;
 
-/// <summary>The outcome of a scan: pass, warn (findings at warn level only) or fail.</summary>
+/// <summary>
+/// The outcome of a scan: pass, warn (findings at warn level only), fail, or incomplete: something could not be
+/// checked (an input that could not be read, no advisories for a scanned ecosystem), so the scan cannot say pass.
+/// </summary>
 public enum ScanOutcome
 {
     Pass,
     Warn,
     Fail,
+    Incomplete,
+}
+
+/// <summary>How many advisory records the scan had for one ecosystem it scanned.</summary>
+/// <param name="Ecosystem">The ecosystem.</param>
+/// <param name="Packages">Packages of the ecosystem matched against advisories.</param>
+/// <param name="Records">Records in the advisory database that name a package of the ecosystem; 0 means nothing was checked.</param>
+public sealed record EcosystemCoverage(Ecosystem Ecosystem, int Packages, int Records);
+
+/// <summary>What the advisory check covered: the database and the records per scanned ecosystem.</summary>
+/// <param name="Source">Where the records came from (the database file or the files given with --advisories).</param>
+/// <param name="Ecosystems">Every ecosystem with packages to match, in ecosystem order.</param>
+public sealed record AdvisoryCoverage(string? Source, ImmutableArray<EcosystemCoverage> Ecosystems)
+{
+    /// <summary>The scanned ecosystems the database has no record for.</summary>
+    public IEnumerable<EcosystemCoverage> Missing => Ecosystems.Where(e => e.Records == 0);
 }
 
 /// <summary>What one reported finding does to the outcome.</summary>
@@ -97,6 +116,12 @@ public sealed record ScanReport
     /// <summary>Problems reading the inputs.</summary>
     public ImmutableArray<Diagnostic> Diagnostics { get; init; } = [];
 
+    /// <summary>Why the scan is incomplete, in words; empty when everything was checked. Non-empty means <see cref="ScanOutcome.Incomplete"/>.</summary>
+    public ImmutableArray<string> Incomplete { get; init; } = [];
+
+    /// <summary>What the advisory check covered; null when advisories were deliberately not checked (<c>--no-advisories</c>).</summary>
+    public AdvisoryCoverage? Advisories { get; init; }
+
     /// <summary>Components deliberately not matched against advisories (private or non-registry source, not pinned).</summary>
     public ImmutableArray<UnmatchedPackage> NotMatched { get; init; } = [];
 
@@ -128,6 +153,34 @@ public sealed record ScanReport
 
 public static class ScanNames
 {
+    /// <summary>
+    /// The outcome a report states: incomplete whenever anything could not be checked, whatever the findings say;
+    /// otherwise the policy's outcome.
+    /// </summary>
+    public static ScanOutcome Decide(Policy.Outcome policyOutcome, IReadOnlyCollection<string> incomplete, bool warn = false) =>
+        incomplete.Count > 0 ? ScanOutcome.Incomplete
+        : policyOutcome switch
+        {
+            Policy.Outcome.Fail => ScanOutcome.Fail,
+            Policy.Outcome.Warn => ScanOutcome.Warn,
+            _ => warn ? ScanOutcome.Warn : ScanOutcome.Pass,
+        };
+
+    /// <summary>The reasons a read of inputs left a scan incomplete: unreadable inputs, or none read at all.</summary>
+    public static IEnumerable<string> InputProblems(IReadOnlyCollection<Diagnostic> diagnostics, bool anythingRead, string what = "lockfile, manifest or SBOM")
+    {
+        var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (errors.Count > 0)
+        {
+            var first = errors[0];
+            yield return $"{errors.Count} input problem(s), first: {(first.Location is null ? "" : first.Location + ": ")}{first.Message}";
+        }
+        if (!anythingRead)
+        {
+            yield return $"nothing was checked: no {what} was read";
+        }
+    }
+
     public static string ToName(this ScanOutcome outcome) => outcome.ToString().ToLowerInvariant();
 
     public static string ToName(this FindingLevel level) => level.ToString().ToLowerInvariant();

@@ -69,26 +69,7 @@ internal sealed class DependencyConfusionRule() : RiskRule(
     {
         foreach (var c in graph.Components)
         {
-            if (!c.Resolved || c.Origin.Kind != OriginKind.Registry || !context.IsPrivateName(c))
-            {
-                continue;
-            }
-            var url = context.EffectiveRegistry(c);
-            string? why = null;
-            if (!context.ApprovedRegistries.IsEmpty)
-            {
-                // With an approved list the rule is exact: private names come from approved registries only.
-                if (url is null || !context.IsApproved(url))
-                {
-                    why = url is null ? "the default registry, which is not approved" : RegistryUrl.Display(url) + ", which is not approved";
-                }
-            }
-            else if (context.IsFromDefaultRegistry(c))
-            {
-                // Without one, the default (public) registry is the one a confusion attack goes through.
-                why = url is null ? "the default registry" : RegistryUrl.Display(url) + " (the default registry)";
-            }
-            if (why is not null)
+            if (context.ConfusionReason(c) is { } why)
             {
                 yield return Report(c, context,
                     "has a private name but was resolved from a public or unapproved registry",

@@ -39,8 +39,37 @@ public sealed record RiskContext
     internal bool IsApproved(string url) =>
         ApprovedRegistries.Any(approved => RegistryUrl.IsUnder(url, approved));
 
-    /// <summary>True when <paramref name="component"/> came from its ecosystem's default registry.</summary>
-    internal bool IsFromDefaultRegistry(Component component) =>
-        component.Origin.Location is null
-        || (DefaultRegistries.TryGetValue(component.Ecosystem, out var registry) && RegistryUrl.IsUnder(component.Origin.Location, registry));
+    /// <summary>
+    /// Why a registry component with a private name counts as dependency confusion (TG1009), or null when it came
+    /// from where private names may come from. With <see cref="ApprovedRegistries"/>: any registry not on the list.
+    /// Without: the ecosystem's default registry (no recorded URL, or one under the configured default), and, when
+    /// that default is not known, any recorded registry, since nothing shows it is a private one (fail closed).
+    /// </summary>
+    public string? ConfusionReason(Component component)
+    {
+        ArgumentNullException.ThrowIfNull(component);
+        if (!component.Resolved || component.Origin.Kind != OriginKind.Registry || !IsPrivateName(component))
+        {
+            return null;
+        }
+        var url = EffectiveRegistry(component);
+        if (!ApprovedRegistries.IsEmpty)
+        {
+            return url is null ? "the default registry, which is not approved"
+                : IsApproved(url) ? null
+                : RegistryUrl.Display(url) + ", which is not approved";
+        }
+        if (component.Origin.Location is null)
+        {
+            return "the default registry";
+        }
+        if (!DefaultRegistries.TryGetValue(component.Ecosystem, out var registry))
+        {
+            return RegistryUrl.Display(component.Origin.Location)
+                + " (the default registry is not known, so this cannot be shown to be a private registry: list it under registries.approved)";
+        }
+        return RegistryUrl.IsUnder(component.Origin.Location, registry)
+            ? RegistryUrl.Display(component.Origin.Location) + " (the default registry)"
+            : null;
+    }
 }

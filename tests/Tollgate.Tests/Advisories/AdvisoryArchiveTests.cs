@@ -106,15 +106,18 @@ public sealed class AdvisoryArchiveTests : IDisposable
         {
             // 4 MiB of spaces: under the per-entry limit, but no OSV record compresses 1000:1.
             var entry = archive.CreateEntry("PYSEC-0000-1.json", CompressionLevel.SmallestSize);
-            using var stream = entry.Open();
-            stream.Write(Enumerable.Repeat((byte)' ', 4 << 20).ToArray());
+            using (var stream = entry.Open())
+            {
+                stream.Write(Enumerable.Repeat((byte)' ', 4 << 20).ToArray());
+            }
+            Write(archive, "GHSA-xvch-5gv4-984h.json", File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-xvch-5gv4-984h.json")));
         }
         var diagnostics = new DiagnosticBag();
 
         var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions { DatabasePath = Db }, diagnostics);
 
         Assert.True(result.Succeeded);
-        Assert.Equal(0, result.Read);
+        Assert.Equal(1, result.Read);
         Assert.Contains(":1", Assert.Single(diagnostics.Items).Message, StringComparison.Ordinal);
     }
 
@@ -140,10 +143,13 @@ public sealed class AdvisoryArchiveTests : IDisposable
     public void Import_EntryLargerThanTheEntryLimit_SkippedWithDiagnostic()
     {
         var record = File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-xvch-5gv4-984h.json"));
+        var small = File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-qwcr-r2fm-qrc7.json"));
+        Assert.True(small.Length < record.Length);
         var zip = _temp.File("lying.zip");
         using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
         {
             Write(archive, "GHSA-xvch-5gv4-984h.json", record);
+            Write(archive, "GHSA-qwcr-r2fm-qrc7.json", small);
         }
         var diagnostics = new DiagnosticBag();
 
@@ -154,7 +160,7 @@ public sealed class AdvisoryArchiveTests : IDisposable
         }, diagnostics);
 
         Assert.True(result.Succeeded);
-        Assert.Equal(0, result.Read);
+        Assert.Equal(1, result.Read);
         Assert.Equal(DiagnosticIds.FileTooLarge, Assert.Single(diagnostics.Items).Id);
     }
 

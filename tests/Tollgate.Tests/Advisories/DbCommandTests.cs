@@ -73,14 +73,45 @@ public sealed class DbCommandTests : IDisposable
     }
 
     [Fact]
-    public void DbImport_MalformedRecords_WarnsAndExitsZero()
+    public void DbImport_OnlyMalformedRecords_ExitsTwoSaysWhyAndWritesNothing()
     {
         var result = CliRunner.Run("db", "import", TestData.Path("osv", "malformed"), "--db", Db);
 
-        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(2, result.ExitCode);
         Assert.Contains("warning TG0009", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("$.aliases", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("1 of other ecosystems, 5 skipped as malformed", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("6 record(s) read, 5 malformed, 1 of other ecosystems", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Db));
+    }
+
+    [Fact]
+    public void DbImport_MalformedAmongValidRecords_ImportsTheValidOnesAndCountsTheSkipped()
+    {
+        var result = CliRunner.Run("db", "import", TestData.Path("osv", "malformed"), TestData.Reference("osv", "github"), "--db", Db);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("warning TG0009", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("9 new, 0 updated, 0 unchanged, 1 of other ecosystems, 5 skipped as malformed", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("{\"name\": \"app\", \"lockfileVersion\": 3, \"packages\": {}}")]
+    public void DbImport_ReplaceWithAFileThatIsNotOsv_ExitsTwoAndKeepsTheDatabase(string content)
+    {
+        Assert.Equal(0, CliRunner.Run("db", "import", TestData.Reference("osv", "github"), "--db", Db).ExitCode);
+        var before = File.ReadAllBytes(Db);
+        var notOsv = Path.Combine(Path.GetDirectoryName(Db)!, "package-lock.json");
+        File.WriteAllText(notOsv, content);
+
+        var result = CliRunner.Run("db", "import", "--replace", notOsv, "--db", Db);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no valid OSV record", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("is unchanged", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(Db));
+        using var status = JsonDocument.Parse(CliRunner.Run("db", "status", "--db", Db, "--format", "json").Stdout);
+        Assert.Equal(9, status.RootElement.GetProperty("advisories").GetInt32());
     }
 
     [Fact]

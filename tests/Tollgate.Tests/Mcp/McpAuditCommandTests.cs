@@ -70,7 +70,7 @@ public sealed class McpAuditCommandTests : IDisposable
     [InlineData("markdown")]
     public void Audit_EveryFormat_NeverPrintsASecretInFull(string format)
     {
-        var result = CliRunner.Run(["mcp", "audit", .. Samples(), "--format", format, "--db", EmptyDatabase()]);
+        var result = CliRunner.Run(["mcp", "audit", .. Samples(), "--format", format, "--no-advisories"]);
 
         Assert.Equal(1, result.ExitCode);
         Assert.All(s_secrets, secret =>
@@ -89,7 +89,7 @@ public sealed class McpAuditCommandTests : IDisposable
     {
         var output = _temp.File("report.sarif");
 
-        var result = CliRunner.Run(["mcp", "audit", .. Samples(), "--format", "sarif", "-o", output, "--db", EmptyDatabase()]);
+        var result = CliRunner.Run(["mcp", "audit", .. Samples(), "--format", "sarif", "-o", output, "--no-advisories"]);
 
         Assert.Equal(1, result.ExitCode);
         var sarif = File.ReadAllText(output);
@@ -121,7 +121,7 @@ public sealed class McpAuditCommandTests : IDisposable
         File.WriteAllText(policy, "rules:\n  TG2001: off\n  TG2002: info\n");
 
         var result = CliRunner.Run("mcp", "audit", TestData.Path("mcp", "vscode", "user", "settings.json"),
-            TestData.Path("mcp", "codex", "config.toml"), "--policy", policy, "--format", "json", "--db", EmptyDatabase());
+            TestData.Path("mcp", "codex", "config.toml"), "--policy", policy, "--format", "json", "--no-advisories");
 
         // Codex's sample still has an AWS key (TG2003, fail); the rest is off or info.
         Assert.Equal(1, result.ExitCode);

@@ -114,7 +114,7 @@ public sealed class McpDiscoveryTests : IDisposable
     }
 
     [Fact]
-    public void McpAuditCommand_DiscoverWithoutDatabase_FailsOnFindingsAndWarnsAboutTheDatabase()
+    public void McpAuditCommand_DiscoverWithoutDatabase_IsIncompleteNotAPass()
     {
         CopySample(Path.Combine(Home, ".cursor", "mcp.json"), "cursor", "project", ".cursor", "mcp.json");
         CopySample(Path.Combine(Project, ".vscode", "mcp.json"), "vscode", "project", ".vscode", "mcp.json");
@@ -125,9 +125,12 @@ public sealed class McpDiscoveryTests : IDisposable
         var exit = McpCommand.Run(new McpAuditCommandOptions([], true, "json", null, null, null, null),
             new Terminal(stdout, stderr), env, TimeProvider.System);
 
-        Assert.Equal(ExitCodes.PolicyFailed, exit);
+        // The pinned server packages could not be checked against advisories: never a pass, and it says why.
+        Assert.Equal(ExitCodes.InputError, exit);
         Assert.Contains("no advisory database", stderr.ToString(), StringComparison.Ordinal);
         var json = System.Text.Json.JsonDocument.Parse(stdout.ToString()).RootElement;
+        Assert.Equal("incomplete", json.GetProperty("verdict").GetString());
+        Assert.Contains("no advisory database", json.GetProperty("incomplete")[0].GetString(), StringComparison.Ordinal);
         var ids = json.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("id").GetString()).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(["TG2001", "TG2001", "TG2002", "TG2002", "TG2003", "TG2003", "TG2004"], ids);
         Assert.Contains(".vscode/mcp.json", stderr.ToString(), StringComparison.Ordinal);

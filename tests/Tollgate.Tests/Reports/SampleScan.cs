@@ -86,6 +86,9 @@ internal static class SampleScan
             ScannedFiles = [.. graph.Files],
             SourceRoot = sourceRoot,
             Graph = graph,
+            // The reference records: 7 npm advisories, 2 NuGet advisories and 2 NuGet malicious-package records.
+            Advisories = new AdvisoryCoverage("advisories.db", [.. graph.Components.GroupBy(c => c.Ecosystem).OrderBy(g => g.Key)
+                .Select(g => new EcosystemCoverage(g.Key, g.Count(), g.Key == Ecosystem.Npm ? 7 : 4))]),
         };
     }
 

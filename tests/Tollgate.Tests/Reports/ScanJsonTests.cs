@@ -16,8 +16,12 @@ public sealed class ScanJsonTests
         using var doc = JsonDocument.Parse(ScanJson.Write(SampleScan.Build()));
         var root = doc.RootElement;
 
-        Assert.Equal(["verdict", "summary", "findings", "notMatched", "diagnostics"], Keys(root));
+        Assert.Equal(["verdict", "incomplete", "advisories", "summary", "findings", "notMatched", "diagnostics"], Keys(root));
         Assert.Equal("fail", root.GetProperty("verdict").GetString());
+        Assert.Empty(root.GetProperty("incomplete").EnumerateArray());
+        var advisories = root.GetProperty("advisories");
+        Assert.Equal(["checked", "source", "ecosystems"], Keys(advisories));
+        Assert.All(advisories.GetProperty("ecosystems").EnumerateArray(), e => Assert.Equal(["ecosystem", "packages", "records"], Keys(e)));
         var summary = root.GetProperty("summary");
         Assert.Equal(["total", "failing", "warnings", "suppressed", "bySeverity", "byKind"], Keys(summary));
         Assert.Equal(["critical", "high", "medium", "low", "none"], Keys(summary.GetProperty("bySeverity")));

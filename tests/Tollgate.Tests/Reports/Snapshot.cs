@@ -17,7 +17,8 @@ internal static class Snapshot
         var expected = File.ReadAllText(TestData.Path("reports", name));
         if (expected != actual)
         {
-            var received = Path.Combine(Path.GetTempPath(), "tollgate-received-" + name);
+            // Beside the test assembly, not in the run's temporary folder, which is removed when the run ends.
+            var received = Path.Combine(AppContext.BaseDirectory, "received-" + name);
             File.WriteAllText(received, actual);
             Assert.Fail($"{name} differs from the snapshot; the output is in {received}. Diff it against testdata/reports/{name}.");
         }

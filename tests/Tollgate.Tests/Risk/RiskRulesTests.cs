@@ -201,13 +201,48 @@ public sealed class RiskRulesTests
             Package("@acme/ui", "1.0.0", origin: Origin.Registry("https://npm.acme.tollgate.invalid/@acme/ui/-/ui-1.0.0.tgz")),
             Package("@acme/local", "1.0.0", origin: new Origin(OriginKind.Workspace, "packages/local"), integrity: null),
             Package("public-pkg", "1.0.0"));
-        var context = RiskContext.Empty with { IsPrivateName = c => c.Name.StartsWith("@acme/", StringComparison.Ordinal) };
+        var context = RiskContext.Empty with
+        {
+            IsPrivateName = c => c.Name.StartsWith("@acme/", StringComparison.Ordinal),
+            DefaultRegistries = ImmutableDictionary<Ecosystem, string>.Empty.Add(Ecosystem.Npm, "https://registry.tollgate.invalid/"),
+        };
 
         var finding = Assert.Single(Evaluate(graph, context));
 
         Assert.Equal("TG1009", finding.Id);
         Assert.Equal("@acme/tools", finding.Component.Name);
         Assert.Equal(Severity.High, finding.Severity);
+    }
+
+    [Fact]
+    public void DependencyConfusion_PrivateNameResolvedUnderTheConfiguredDefaultRegistry_ReportsTG1009()
+    {
+        // What package-lock.json records for a dependency-confusion install: the public registry's tarball URL.
+        var graph = GraphOf(
+            Package("@acme/tools", "99.0.0", origin: Origin.Registry("https://registry.tollgate.invalid/@acme/tools/-/tools-99.0.0.tgz")),
+            Package("@acme/ui", "1.0.0", origin: Origin.Registry("https://npm.acme.tollgate.invalid/@acme/ui/-/ui-1.0.0.tgz")));
+        var context = RiskContext.Empty with
+        {
+            IsPrivateName = c => c.Name.StartsWith("@acme/", StringComparison.Ordinal),
+            DefaultRegistries = ImmutableDictionary<Ecosystem, string>.Empty.Add(Ecosystem.Npm, "https://registry.tollgate.invalid/"),
+        };
+
+        var finding = Assert.Single(Evaluate(graph, context));
+
+        Assert.Equal("@acme/tools", finding.Component.Name);
+        Assert.Contains("(the default registry)", finding.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DependencyConfusion_DefaultRegistryUnknown_ReportsRecordedRegistryAndSaysHowToApproveIt()
+    {
+        var graph = GraphOf(Package("@acme/ui", "1.0.0", origin: Origin.Registry("https://npm.acme.tollgate.invalid/@acme/ui/-/ui-1.0.0.tgz")));
+        var context = RiskContext.Empty with { IsPrivateName = c => c.Name.StartsWith("@acme/", StringComparison.Ordinal) };
+
+        var finding = Assert.Single(Evaluate(graph, context));
+
+        Assert.Equal("TG1009", finding.Id);
+        Assert.Contains("registries.approved", finding.Evidence, StringComparison.Ordinal);
     }
 
     [Fact]

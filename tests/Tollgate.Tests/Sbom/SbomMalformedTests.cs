@@ -69,8 +69,10 @@ public sealed class SbomMalformedTests : IDisposable
         Assert.Contains(id, add.Stderr, StringComparison.Ordinal);
         Assert.Contains("nothing was stored", add.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", add.Stderr, StringComparison.Ordinal);
-        Assert.Equal(0, list.ExitCode);
-        Assert.Contains("\"deployments\": []", list.Stdout, StringComparison.Ordinal);
+        // Not even an empty store was created: a query on it is an error, not an empty answer.
+        Assert.False(File.Exists(store));
+        Assert.Equal(2, list.ExitCode);
+        Assert.Contains("no inventory store", list.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Tollgate.Ecosystems.Npm;
 using Tollgate.Server.Feeds.Npm;
 
 namespace Tollgate.Server.Tests.Feeds.Npm;

@@ -1,15 +1,22 @@
 using System.Diagnostics;
 
-namespace Tollgate.Server.Feeds.Npm;
+namespace Tollgate.Ecosystems.Npm;
 
-/// <summary>The local npm client's configured registry: the feed's upstream when none is given.</summary>
+/// <summary>
+/// The local npm client's configured registry: the feed's upstream when none is given, and the default registry a
+/// scan compares private names with. Read from npm itself, so .npmrc files and npm_config_* variables all count.
+/// </summary>
 public static class NpmRegistryConfig
 {
-    /// <summary>Runs <c>npm config get registry</c>; null when npm is missing, fails or prints no absolute http(s) URL.</summary>
-    public static Uri? Read(TimeSpan? timeout = null)
+    /// <summary>
+    /// Runs <c>npm config get registry</c> in <paramref name="workingDirectory"/> (where a project's .npmrc applies);
+    /// null when npm is missing, fails or prints no absolute http(s) URL.
+    /// </summary>
+    public static Uri? Read(TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(OperatingSystem.IsWindows() ? "npm.cmd" : "npm")
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
