@@ -85,18 +85,22 @@ public sealed class FeedHost : IAsyncDisposable
             }
         }
         AdvisoryLookup? advisories = null;
-        var dbPath = TollgateHome.DatabasePath(options.Database);
-        if (AdvisoryStore.TryOpen(dbPath, out var store, out var dbError))
+        if (options.NoAdvisories)
+        {
+            problems.Add(new FeedProblem(DiagnosticSeverity.Warning, "serving without advisory checks (--no-advisories): known-vulnerable and known-malicious versions are not refused",
+                "run `tollgate db update` and start the feed without --no-advisories"));
+        }
+        else if (AdvisoryStore.TryOpen(TollgateHome.DatabasePath(options.Database), out var store, out var dbError))
         {
             advisories = new AdvisoryLookup(store);
         }
-        else if (options.Database is not null || dbError.Problem != AdvisoryStoreProblem.Missing)
-        {
-            problems.Add(new FeedProblem(DiagnosticSeverity.Error, dbError.Message, dbError.Hint));
-        }
         else
         {
-            problems.Add(new FeedProblem(DiagnosticSeverity.Warning, $"{dbError.Message}; the feed starts without advisory checks", dbError.Hint));
+            // Fail closed: a vetting feed without advisories would pass known-malicious versions.
+            problems.Add(new FeedProblem(DiagnosticSeverity.Error, dbError.Message,
+                dbError.Problem == AdvisoryStoreProblem.Missing
+                    ? "the feed does not start without advisories: run `tollgate db update` (or `tollgate db import FILE`), or pass --no-advisories to serve with the other checks only"
+                    : dbError.Hint));
         }
         FeedAuditLog? audit = null;
         FeedStorage? storage = null;
@@ -196,6 +200,8 @@ public static class FeedLogging
         });
         logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         logging.AddFilter("Microsoft", LogLevel.Warning);
+        // A failed start (a port in use) is reported by the command line in one sentence, not as the host's stack trace.
+        logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         logging.SetMinimumLevel(LogLevel.Information);
     }
 }

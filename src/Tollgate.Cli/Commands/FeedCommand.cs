@@ -10,7 +10,7 @@ using Tollgate.Server.Feeds.Npm;
 
 namespace Tollgate.Cli.Commands;
 
-internal sealed record FeedServeOptions(string? Config, string? Listen, string? Upstream, string? Storage, string? Policy, string? Database, bool DryRun);
+internal sealed record FeedServeOptions(string? Config, string? Listen, string? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false);
 
 internal sealed record FeedLogOptions(string? Config, string? Storage, bool BlockedOnly, string? Package, string? Since, string Format, int Limit);
 
@@ -52,6 +52,7 @@ internal static class FeedCommand
         var policy = new Option<string?>("--policy") { Description = "The policy file (tollgate.yaml); default: the built-in policy.", HelpName = "FILE" };
         var database = new Option<string?>("--db") { Description = "The advisory database (default $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Log what would be refused, but serve everything." };
+        var noAdvisories = new Option<bool>("--no-advisories") { Description = "Serve without an advisory database (other policy checks only). Without it, a missing database stops the feed from starting." };
         var command = new Command("serve", """
             Serve the npm registry protocol, applying the policy to every packument and tarball. Stops on Ctrl+C,
             letting requests in flight finish.
@@ -59,9 +60,16 @@ internal static class FeedCommand
             Examples:
               tollgate feed serve --listen http://127.0.0.1:4873
               tollgate feed serve --config feed.yaml --dry-run
-            """) { config, listen, upstream, storage, policy, database, dryRun };
+            """) { config, listen, upstream, storage, policy, database, dryRun, noAdvisories };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(noAdvisories) && r.GetValue(database) is not null)
+            {
+                r.AddError("--db and --no-advisories contradict each other: give one of them");
+            }
+        });
         command.SetAction((r, cancellationToken) => Serve(terminal, new FeedServeOptions(r.GetValue(config), r.GetValue(listen), r.GetValue(upstream),
-            r.GetValue(storage), r.GetValue(policy), r.GetValue(database), r.GetValue(dryRun)), cancellationToken));
+            r.GetValue(storage), r.GetValue(policy), r.GetValue(database), r.GetValue(dryRun), r.GetValue(noAdvisories)), cancellationToken));
         return command;
     }
 
@@ -107,6 +115,7 @@ internal static class FeedCommand
             Policy = flags.Policy is null ? options.Policy : Path.GetFullPath(flags.Policy),
             Database = flags.Database is null ? options.Database : Path.GetFullPath(flags.Database),
             DryRun = flags.DryRun || options.DryRun,
+            NoAdvisories = flags.NoAdvisories || options.NoAdvisories,
         };
         return ok ? options : null;
     }
@@ -150,10 +159,11 @@ internal static class FeedCommand
             catch (IOException e)
             {
                 terminal.Fail($"cannot listen on {options.Listen}: {e.Message}");
+                terminal.Message("  hint: another program listens there; stop it, or choose another address with --listen");
                 return ExitCodes.InputError;
             }
             terminal.Message($"tollgate feed: serving {host.Address} from upstream {host.Upstream}{(options.DryRun ? " (dry-run: nothing is refused)" : "")}");
-            terminal.Message($"  policy: {options.Policy ?? "built-in default"}; storage: {options.StorageFolder}");
+            terminal.Message($"  policy: {options.Policy ?? "built-in default"}; advisories: {(options.NoAdvisories ? "none (--no-advisories)" : Advisories.TollgateHome.DatabasePath(options.Database))}; storage: {options.StorageFolder}");
             terminal.Message($"  point npm at it: npm config set registry {host.Address.AbsoluteUri}");
             try
             {

@@ -96,4 +96,128 @@ public sealed class FeedCommandTests
         var badSince = await Tollgate(null, "feed", "log", "--storage", env.Storage, "--since", "yesterday");
         Assert.Equal(2, badSince.ExitCode);
     }
+
+    /// <summary>A fresh advisory database from the feed test records, in <paramref name="folder"/>.</summary>
+    private static string Database(string folder)
+    {
+        var db = Path.Combine(folder, "advisories.db");
+        var diagnostics = new global::Tollgate.Inputs.DiagnosticBag();
+        var import = global::Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(global::Tollgate.Server.Tests.Feeds.Npm.UpstreamFixture.DataFolder, "advisories")],
+            new global::Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, diagnostics);
+        Assert.True(import.Succeeded, string.Join("\n", diagnostics.Items));
+        return db;
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Runs <c>tollgate feed serve</c> as a process until it answers <c>/-/ping</c>, lets <paramref name="use"/> send
+    /// requests to it, then stops it with SIGINT (as Ctrl+C does) and returns everything it printed.
+    /// </summary>
+    private static async Task<CliResult> ServeAndStop(Func<HttpClient, Task> use, params string[] arguments)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Tollgate.Cli.dll"), "feed", "serve", "--listen", $"http://127.0.0.1:{port}" }.Concat(arguments))
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+        var up = false;
+        for (var i = 0; i < 200 && !up && !process.HasExited; i++)
+        {
+            try
+            {
+                up = (await http.GetAsync("-/ping")).IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        Assert.True(up, "the feed did not start: " + (process.HasExited ? await stderr : "no answer"));
+        await use(http);
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill!.WaitForExitAsync();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task Serve_PortInUse_Exit2WithOneSentenceAndNoStackTrace()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        using var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        var port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+
+        var result = await Tollgate(null, "feed", "serve", "--listen", $"http://127.0.0.1:{port}", "--upstream", "http://127.0.0.1:9/",
+            "--db", Database(folder), "--storage", Path.Combine(folder, "storage"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"cannot listen on http://127.0.0.1:{port}/", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("address already in use", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Microsoft.", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_NoAdvisoryDatabase_RefusesToStartUnlessNoAdvisoriesIsGiven()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        var home = new Dictionary<string, string> { ["TOLLGATE_HOME"] = folder };
+
+        var refused = await Tollgate(home, "feed", "serve", "--listen", "http://127.0.0.1:0", "--upstream", "http://127.0.0.1:9/", "--storage", Path.Combine(folder, "storage"));
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("no advisory database", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--no-advisories", refused.Stderr, StringComparison.Ordinal);
+
+        var served = await ServeAndStop(_ => Task.CompletedTask, "--upstream", "http://127.0.0.1:9/", "--storage", Path.Combine(folder, "storage"), "--no-advisories");
+        Assert.Contains("serving without advisory checks", served.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_PackumentWithManyRefusedVersions_LogsOneLinePerRequest()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        await using var upstream = await global::Tollgate.Server.Tests.Feeds.Npm.UpstreamFixture.StartAsync();
+        var recorded = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(global::Tollgate.Server.Tests.Feeds.Npm.UpstreamFixture.DataFolder, "packuments", "scarf__scarf.json")))!;
+        var versions = recorded["versions"]!.AsObject().Count;
+
+        // Every version of @scarf/scarf runs a postinstall script, which the built-in policy does not allow.
+        // No version is left, so the feed answers 404 with the reason; the log still says why in one line.
+        var result = await ServeAndStop(async http => Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync("@scarf%2fscarf")).StatusCode),
+            "--upstream", upstream.BaseUrl.AbsoluteUri, "--db", Database(folder), "--storage", Path.Combine(folder, "storage"));
+
+        Assert.True(versions > 5, $"the fixture has {versions} versions");
+        var lines = result.Stderr.Split('\n').Where(l => l.Contains("@scarf/scarf", StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(lines);
+        Assert.Contains($"{versions} of {versions} versions refused", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_UpstreamUnreachable_LogsTheFailureAndAnswers502()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        var status = 0;
+
+        var result = await ServeAndStop(async http => status = (int)(await http.GetAsync("is-number")).StatusCode,
+            "--upstream", $"http://127.0.0.1:{FreePort()}/", "--db", Database(folder), "--storage", Path.Combine(folder, "storage"));
+
+        Assert.Equal(502, status);
+        Assert.Contains("is-number: upstream failed and nothing is cached, answered 502", result.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -37,6 +37,12 @@ public sealed record FeedOptions
     /// <summary>The advisory database; null means <c>$TOLLGATE_HOME/advisories.db</c>.</summary>
     public string? Database { get; init; }
 
+    /// <summary>
+    /// Serve without an advisory database: only the policy's other checks apply. Without it a missing database stops
+    /// the feed from starting, because a feed that cannot check advisories must not look as if it did.
+    /// </summary>
+    public bool NoAdvisories { get; init; }
+
     /// <summary>Log decisions but serve everything.</summary>
     public bool DryRun { get; init; }
 

@@ -153,7 +153,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 }
                 if (doc is null || doc["versions"] is not JsonObject)
                 {
-                    return Stale(cacheFile, "the upstream registry sent a packument that is not valid JSON");
+                    return Stale(name, cacheFile, "the upstream registry sent a packument that is not valid JSON");
                 }
                 storage.WriteAtomically(cacheFile, answer.Body);
                 WriteMeta(metaFile, answer.ETag, answer.LastModified);
@@ -164,17 +164,18 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             case UpstreamStatus.NotFound:
                 return new PackumentFetch(null, 404, $"{name} is not in the upstream registry");
             default:
-                return Stale(cacheFile, answer.Problem ?? "the upstream registry failed");
+                return Stale(name, cacheFile, answer.Problem ?? "the upstream registry failed");
         }
     }
 
-    private PackumentFetch Stale(string cacheFile, string problem)
+    private PackumentFetch Stale(string name, string cacheFile, string problem)
     {
         if (ReadObject(cacheFile) is { } stale)
         {
-            LogStale(logger, problem);
+            LogStale(logger, name, problem);
             return new PackumentFetch(stale, 200, problem, Stale: true);
         }
+        LogUpstreamFailed(logger, name, problem);
         return new PackumentFetch(null, 502, $"{problem}, and the feed has no cached copy");
     }
 
@@ -234,6 +235,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
         if (problem is not null || stored is null)
         {
+            LogUpstreamFailed(logger, $"{name}@{version}", problem ?? "the tarball could not be fetched");
             await WriteError(context, 502, problem ?? "the tarball could not be fetched").ConfigureAwait(false);
             return;
         }
@@ -450,9 +452,18 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         var now = time.GetUtcNow();
         var client = context.Connection.RemoteIpAddress?.ToString();
         var entries = decisions.Select(d => new AuditEntry(now, name, d.Version, d.Verdict.ToString().ToLowerInvariant(), d.Rule, d.Message, client, request, options.DryRun)).ToList();
-        foreach (var e in entries.Where(e => e.Verdict != "allowed"))
+        var refused = entries.Where(e => e.Verdict != "allowed").ToList();
+        var dryRun = options.DryRun ? " (dry-run: served)" : "";
+        if (refused.Count == 1)
         {
-            LogDecision(logger, e.Package, e.Version, e.Verdict, e.Rule, options.DryRun ? " (dry-run: served)" : "");
+            LogDecision(logger, refused[0].Package, refused[0].Version, refused[0].Verdict, refused[0].Rule, dryRun);
+        }
+        else if (refused.Count > 1)
+        {
+            // One line per request, however many versions a packument hides; the audit log keeps each decision.
+            var counts = refused.GroupBy(e => (e.Verdict, e.Rule)).OrderByDescending(g => g.Count())
+                .Select(g => $"{g.Count()} {g.Key.Verdict} by {g.Key.Rule}");
+            LogDecisions(logger, name, refused.Count, entries.Count, string.Join(", ", counts), dryRun);
         }
         audit.Write(entries);
     }
@@ -482,8 +493,14 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     [LoggerMessage(Level = LogLevel.Information, Message = "{Package}@{Version}: {Verdict} by {Rule}{DryRun}")]
     private static partial void LogDecision(ILogger logger, string package, string? version, string verdict, string? rule, string dryRun);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "serving a stale packument: {Problem}")]
-    private static partial void LogStale(ILogger logger, string problem);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Package}: {Refused} of {Total} versions refused ({Counts}){DryRun}; see `tollgate feed log --package` for each")]
+    private static partial void LogDecisions(ILogger logger, string package, int refused, int total, string counts, string dryRun);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: serving a stale packument: {Problem}")]
+    private static partial void LogStale(ILogger logger, string package, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: upstream failed and nothing is cached, answered 502: {Problem}")]
+    private static partial void LogUpstreamFailed(ILogger logger, string package, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "tarball {Url} not stored: {Problem}")]
     private static partial void LogTarballRefused(ILogger logger, Uri url, string problem);
