@@ -9,11 +9,18 @@ namespace Tollgate.Cli;
 /// </summary>
 internal sealed class Terminal
 {
-    public Terminal(TextWriter output, TextWriter error)
+    /// <param name="output">Standard output.</param>
+    /// <param name="error">Standard error.</param>
+    /// <param name="width">The width tables are laid out for; default: the console's, or 160 when output is redirected.</param>
+    public Terminal(TextWriter output, TextWriter error, int? width = null)
     {
         OutWriter = output;
         ErrorWriter = error;
         Out = Create(output, Console.IsOutputRedirected || output != Console.Out, 160);
+        if (width is { } w)
+        {
+            Out.Profile.Width = w;
+        }
         // Messages are read line by line in CI logs: never wrap them.
         Error = Create(error, Console.IsErrorRedirected || error != Console.Error, 1000);
     }

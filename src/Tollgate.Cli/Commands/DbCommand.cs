@@ -247,9 +247,7 @@ internal static class DbCommand
             terminal.OutWriter.WriteLine(StatusJson(status, now));
             return ExitCodes.Pass;
         }
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Ecosystem", "Kind", "Advisories", "Withdrawn");
-        table.Columns[2].RightAligned();
-        table.Columns[3].RightAligned();
+        var table = new TerminalTable(["Ecosystem", "Kind", "Advisories", "Withdrawn"]);
         foreach (var count in status.Counts)
         {
             table.AddRow(
@@ -258,7 +256,7 @@ internal static class DbCommand
                 count.Advisories.ToString("N0", CultureInfo.InvariantCulture),
                 count.Withdrawn.ToString("N0", CultureInfo.InvariantCulture));
         }
-        terminal.Out.Write(table);
+        table.Write(terminal.Out);
         terminal.Out.MarkupLineInterpolated($"{status.Advisories:N0} advisories ({status.Withdrawn:N0} withdrawn) in {status.Path} ({status.SizeBytes / 1048576.0:0.0} MiB, schema {status.SchemaVersion})");
         terminal.Out.MarkupLineInterpolated($"source:   {status.Source ?? "unknown"}");
         terminal.Out.MarkupLineInterpolated($"imported: {Time(status.ImportedAt)} ({Age(status.ImportedAt, now)})");

@@ -189,8 +189,7 @@ internal static class DepsCommand
 
     private static void RenderTable(DependencyGraph graph, Terminal terminal)
     {
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumns("Ecosystem", "Package", "Version", "Scope", "Direct", "Origin", "Declared at");
+        var table = new TerminalTable(["Ecosystem", "Package", "Version", "Scope", "Direct", "Origin", "Declared at"], "Origin");
         foreach (var c in graph.Components.OrderBy(c => c.Ecosystem).ThenBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ThenBy(c => c.Version, StringComparer.Ordinal))
         {
             table.AddRow(
@@ -202,7 +201,7 @@ internal static class DepsCommand
                 Markup.Escape(c.Origin.Kind == OriginKind.Registry ? "registry" : $"{c.Origin.Kind.ToString().ToLowerInvariant()} {c.Origin.Location}"),
                 Markup.Escape(c.Locations.FirstOrDefault()?.ToString() ?? ""));
         }
-        terminal.Out.Write(table);
+        table.Write(terminal.Out);
         var direct = graph.Components.Count(c => c.Direct);
         terminal.Out.MarkupLineInterpolated($"{graph.Components.Length} packages ({direct} direct) from {graph.Roots.Length} project(s)");
     }

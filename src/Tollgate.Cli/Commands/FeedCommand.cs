@@ -241,7 +241,7 @@ internal static class FeedCommand
             terminal.Message("no decisions match");
             return ExitCodes.Pass;
         }
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Time (UTC)", "Package", "Version", "Verdict", "Rule", "Client", "Request", "Why");
+        var table = new TerminalTable(["Time (UTC)", "Package", "Version", "Verdict", "Rule", "Client", "Request", "Why"], "Why");
         foreach (var e in entries)
         {
             table.AddRow(
@@ -254,7 +254,7 @@ internal static class FeedCommand
                 Markup.Escape(e.Request),
                 Markup.Escape(e.Message));
         }
-        terminal.Out.Write(table);
+        table.Write(terminal.Out);
         return ExitCodes.Pass;
     }
 

@@ -115,14 +115,14 @@ internal static class InventoryCommand
                 terminal.OutWriter.WriteLine(InventoryJson.Snapshots(list));
                 return ExitCodes.Pass;
             }
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("Deployment", "Version", "Environment", "Components", "Recorded", "Snapshot");
+            var table = new TerminalTable(["Deployment", "Version", "Environment", "Components", "Recorded", "Snapshot"]);
             foreach (var s in list)
             {
                 table.AddRow(Markup.Escape(s.Deployment), Markup.Escape(s.Version ?? ""), Markup.Escape(s.Environment ?? ""),
                     s.ComponentCount.ToString(System.Globalization.CultureInfo.InvariantCulture), s.AddedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture),
                     s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
-            terminal.Out.Write(table);
+            table.Write(terminal.Out);
             terminal.Out.WriteLine($"{list.Count} deployment(s)");
             return ExitCodes.Pass;
         }));
@@ -157,19 +157,19 @@ internal static class InventoryCommand
                 return ExitCodes.Pass;
             }
             terminal.Out.MarkupLineInterpolated($"[bold]{current.Deployment}[/] {current.Version} {current.Environment}: {components.Count} components (snapshot {current.Id})");
-            var historyTable = new Table().Border(TableBorder.Rounded).AddColumns("Snapshot", "Version", "Environment", "Components", "Recorded");
+            var historyTable = new TerminalTable(["Snapshot", "Version", "Environment", "Components", "Recorded"]);
             foreach (var h in history)
             {
                 historyTable.AddRow(h.Id + (h.Current ? " (current)" : ""), Markup.Escape(h.Version ?? ""), Markup.Escape(h.Environment ?? ""),
                     h.ComponentCount.ToString(System.Globalization.CultureInfo.InvariantCulture), h.AddedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
             }
-            terminal.Out.Write(historyTable);
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("Ecosystem", "Package", "Version", "Direct", "Scope");
+            historyTable.Write(terminal.Out);
+            var table = new TerminalTable(["Ecosystem", "Package", "Version", "Direct", "Scope"]);
             foreach (var c in components)
             {
                 table.AddRow(c.Ecosystem.ToOsvName(), Markup.Escape(c.Name), Markup.Escape(c.Version), c.Direct ? "yes" : "", string.Join(",", GraphJson.ScopeNames(c.Scopes)));
             }
-            terminal.Out.Write(table);
+            table.Write(terminal.Out);
             return ExitCodes.Pass;
         }));
         return command;
@@ -277,7 +277,7 @@ internal static class InventoryCommand
                     terminal.OutWriter.WriteLine(InventoryJson.Rescan(result));
                     return ExitCodes.Pass;
                 }
-                var table = new Table().Border(TableBorder.Rounded).AddColumns("", "Deployment", "Environment", "Package", "Advisory", "Path");
+                var table = new TerminalTable(["", "Deployment", "Environment", "Package", "Advisory", "Path"], "Path");
                 foreach (var (hit, advisory) in result.NewlyAffected)
                 {
                     table.AddRow("[red]new[/]", Markup.Escape(hit.Deployment), Markup.Escape(hit.Environment ?? ""), Markup.Escape($"{hit.Component.Name}@{hit.Component.Version}"),
@@ -289,7 +289,7 @@ internal static class InventoryCommand
                 }
                 if (result.NewlyAffected.Count + result.Resolved.Count > 0)
                 {
-                    terminal.Out.Write(table);
+                    table.Write(terminal.Out);
                 }
                 terminal.Out.WriteLine($"{result.PackagesMatched} package version(s) matched, {result.AffectedPackages} affected; "
                     + $"{result.NewlyAffected.Count} newly affected, {result.Resolved.Count} resolved since the last rescan");
@@ -306,13 +306,13 @@ internal static class InventoryCommand
             terminal.OutWriter.WriteLine(InventoryJson.Affected(query, hits));
             return;
         }
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Deployment", "Environment", "Version", "Package", "Path");
+        var table = new TerminalTable(["Deployment", "Environment", "Version", "Package", "Path"], "Path");
         foreach (var h in hits)
         {
             table.AddRow(Markup.Escape(h.Deployment), Markup.Escape(h.Environment ?? ""), Markup.Escape(h.Version ?? ""),
                 Markup.Escape($"{h.Component.Name}@{h.Component.Version}"), Markup.Escape(string.Join(" > ", h.Path)));
         }
-        terminal.Out.Write(table);
+        table.Write(terminal.Out);
         terminal.Out.WriteLine($"{hits.Select(h => h.Deployment).Distinct().Count()} deployment(s) affected by {query}");
     }
 

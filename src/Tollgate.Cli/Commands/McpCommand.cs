@@ -231,7 +231,7 @@ internal static class McpCommand
         var ordered = report.Ordered.ToList();
         if (ordered.Count > 0)
         {
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("Level", "Severity", "Id", "Package", "Finding", "Where");
+            var table = new TerminalTable(["Level", "Severity", "Id", "Package", "Finding", "Where"], "Finding");
             foreach (var f in ordered)
             {
                 var level = f.IsActive ? f.Level.ToName() : "ignored";
@@ -244,7 +244,7 @@ internal static class McpCommand
                     Markup.Escape(f.Finding.Evidence is null ? f.Finding.Summary : $"{f.Finding.Summary} ({f.Finding.Evidence})"),
                     Markup.Escape(f.Finding.Component.Locations.FirstOrDefault()?.ToString() ?? ""));
             }
-            terminal.Out.Write(table);
+            table.Write(terminal.Out);
         }
         var summary = report.Summary;
         var incomplete = report.Incomplete.IsEmpty ? "" : "; not a pass: " + string.Join("; ", report.Incomplete);

@@ -191,7 +191,7 @@ internal static class SbomCommand
 
     private static void RenderDiff(SbomDiffResult result, Terminal terminal)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("Change", "Ecosystem", "Package", "Old", "New");
+        var table = new TerminalTable(["Change", "Ecosystem", "Package", "Old", "New"]);
         foreach (var c in result.Changes)
         {
             var colour = c.Kind switch
@@ -204,21 +204,21 @@ internal static class SbomCommand
             table.AddRow($"[{colour}]{c.Kind.ToString().ToLowerInvariant()}[/]", c.Ecosystem.ToOsvName(), Markup.Escape(c.Name),
                 Markup.Escape(string.Join(", ", c.OldVersions)), Markup.Escape(string.Join(", ", c.NewVersions)));
         }
-        terminal.Out.Write(table);
+        table.Write(terminal.Out);
         terminal.Out.WriteLine($"{result.Count(ChangeKind.Added)} added, {result.Count(ChangeKind.Removed)} removed, {result.Count(ChangeKind.Upgraded)} upgraded, "
             + $"{result.Count(ChangeKind.Downgraded)} downgraded, {result.Count(ChangeKind.Changed)} changed");
         if (result.NewFindings is not { } added || result.ResolvedFindings is not { } resolved)
         {
             return;
         }
-        var findings = new Table().Border(TableBorder.Rounded).AddColumns("", "Severity", "Advisory", "Package", "Fixed in");
+        var findings = new TerminalTable(["", "Severity", "Advisory", "Package", "Fixed in"]);
         foreach (var (mark, f) in added.Select(a => ("[red]new[/]", a.Finding)).Concat(resolved.Select(r => ("[green]resolved[/]", r.Finding))))
         {
             findings.AddRow(mark, f.Severity.ToName(), Markup.Escape(f.Id), Markup.Escape($"{f.Component.Name}@{f.Component.Version}"), Markup.Escape(string.Join(", ", f.FixedIn)));
         }
         if (added.Length + resolved.Length > 0)
         {
-            terminal.Out.Write(findings);
+            findings.Write(terminal.Out);
         }
         terminal.Out.WriteLine($"{added.Length} new finding(s), {resolved.Length} resolved");
     }

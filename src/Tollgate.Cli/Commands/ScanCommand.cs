@@ -258,48 +258,28 @@ internal static class ScanCommand
 
     /// <summary>
     /// Findings grouped by package, most severe first, with fixes and the shortest "why" path, then the advisory
-    /// coverage and a summary line. Narrower than 120 columns, a list replaces the table so ids and purls stay whole.
+    /// coverage and a summary line. On a narrow console the table becomes a list, so ids and names stay whole.
     /// </summary>
     internal static void RenderTable(ScanReport report, Terminal terminal)
     {
-        var groups = report.Ordered.GroupBy(f => f.Finding.Component.Key, StringComparer.Ordinal).ToList();
-        if (groups.Count > 0 && terminal.Out.Profile.Width >= 120)
+        var table = new TerminalTable(["Package", "Severity", "Id", "Summary", "Fixed in", "Why (shortest path)"], "Summary", "Why (shortest path)");
+        foreach (var group in report.Ordered.GroupBy(f => f.Finding.Component.Key, StringComparer.Ordinal))
         {
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("Package", "Severity", "Id", "Summary", "Fixed in", "Why (shortest path)");
-            table.Columns[2].NoWrap();
-            foreach (var group in groups)
+            var first = true;
+            foreach (var f in group)
             {
-                var first = true;
-                foreach (var f in group)
-                {
-                    var c = f.Finding.Component;
-                    table.AddRow(
-                        first ? Markup.Escape($"{c.Name}@{c.Version}") + $" [grey]{c.Ecosystem.ToOsvName()}[/]" : "",
-                        SeverityMarkup(f),
-                        Markup.Escape(f.Finding.Id),
-                        Markup.Escape(Truncate(f.Finding.Summary, 70)) + IgnoredMarkup(f, "\n"),
-                        Markup.Escape(string.Join(", ", f.Finding.FixedIn)),
-                        first ? Markup.Escape(f.Paths.Length > 0 ? string.Join(" > ", f.Paths[0]) : "") : "");
-                    first = false;
-                }
-            }
-            terminal.Out.Write(table);
-        }
-        else
-        {
-            foreach (var group in groups)
-            {
-                var c = group.First().Finding.Component;
-                var path = group.First().Paths is { Length: > 0 } paths ? $" [grey]via {Markup.Escape(string.Join(" > ", paths[0]))}[/]" : "";
-                terminal.Out.MarkupLine($"[bold]{Markup.Escape($"{c.Name}@{c.Version}")}[/] [grey]{c.Ecosystem.ToOsvName()}[/]{path}");
-                foreach (var f in group)
-                {
-                    var fix = f.Finding.FixedIn.IsEmpty ? "" : $" [grey]fixed in {Markup.Escape(string.Join(", ", f.Finding.FixedIn))}[/]";
-                    terminal.Out.MarkupLine($"  {SeverityMarkup(f)} {Markup.Escape(f.Finding.Id)}{fix}");
-                    terminal.Out.MarkupLine($"    {Markup.Escape(f.Finding.Summary)}{IgnoredMarkup(f, "\n    ")}");
-                }
+                var c = f.Finding.Component;
+                table.AddRow(
+                    first ? Markup.Escape($"{c.Name}@{c.Version}") + $" [grey]{c.Ecosystem.ToOsvName()}[/]" : "",
+                    SeverityMarkup(f),
+                    Markup.Escape(f.Finding.Id),
+                    Markup.Escape(Truncate(f.Finding.Summary, 70)) + IgnoredMarkup(f),
+                    Markup.Escape(string.Join(", ", f.Finding.FixedIn)),
+                    first ? Markup.Escape(f.Paths.Length > 0 ? string.Join(" > ", f.Paths[0]) : "") : "");
+                first = false;
             }
         }
+        table.Write(terminal.Out);
         if (report.Advisories is { } coverage)
         {
             var parts = coverage.Ecosystems.Select(e => e.Records == 0
@@ -338,7 +318,7 @@ internal static class ScanCommand
     }
 
     /// <summary>For an ignored finding: the ignore's reason, owner and expiry, as docs/policy.md promises.</summary>
-    private static string IgnoredMarkup(ReportedFinding f, string separator)
+    private static string IgnoredMarkup(ReportedFinding f)
     {
         if (f.Suppression is not { } s)
         {
@@ -346,7 +326,7 @@ internal static class ScanCommand
         }
         var who = s.Owner is null ? "" : $", owner {s.Owner}";
         var until = s.Expires is { } expires ? $", until {expires:yyyy-MM-dd}" : "";
-        return $"{separator}[grey]ignored: {Markup.Escape(s.Reason + who + until)}[/]";
+        return $"\n[grey]ignored: {Markup.Escape(s.Reason + who + until)}[/]";
     }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";

@@ -341,3 +341,63 @@ public sealed class FailClosedTests : IDisposable
         Assert.False(Directory.Exists(_temp.File("no")));
     }
 }
+
+/// <summary>Tables at 80 columns: ids, names and versions are never broken in the middle.</summary>
+public sealed class NarrowTerminalTests
+{
+    private static string Example => Path.Combine(TestData.RepositoryRoot, "examples", "mcp-server-npm");
+    private static string Advisories => Path.Combine(TestData.RepositoryRoot, "examples", "advisories");
+
+    private static (int Exit, string Stdout) Run(int width, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var exit = Tollgate.Cli.TollgateCli.Run(args, new Tollgate.Cli.Terminal(stdout, new StringWriter(), width));
+        return (exit, stdout.ToString());
+    }
+
+    [Theory]
+    [InlineData("scan")]
+    [InlineData("deps")]
+    public void Table_At80Columns_KeepsEveryIdAndPackageWholeOnOneLine(string command)
+    {
+        var (exit, text) = command == "scan"
+            ? Run(80, "scan", Example, "--advisories", Advisories)
+            : Run(80, "deps", Example);
+
+        Assert.True(exit is 0 or 1);
+        var lines = text.Split('\n');
+        Assert.All(lines, l => Assert.True(l.TrimEnd().Length <= 80 || !l.Contains('│'), $"a table line wider than 80 columns: {l}"));
+        // Every token the report names appears whole on one line: the advisory ids, or every package name.
+        using var json = JsonDocument.Parse(command == "scan"
+            ? CliRunner.Run("scan", Example, "--advisories", Advisories, "--format", "json").Stdout
+            : CliRunner.Run("deps", Example, "--format", "json").Stdout);
+        var tokens = command == "scan"
+            ? json.RootElement.GetProperty("findings").EnumerateArray().Select(f => f.GetProperty("id").GetString()!).ToList()
+            : json.RootElement.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("name").GetString()!).ToList();
+        Assert.True(tokens.Count >= 7);
+        Assert.All(tokens, t => Assert.Contains(lines, l => l.Contains(t, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Scan_IgnoredFinding_ShowsReasonOwnerAndExpiryInTheTable()
+    {
+        using var temp = new Tollgate.Tests.Advisories.TempFolder();
+        File.Copy(Path.Combine(Example, "package-lock.json"), temp.File("package-lock.json"));
+        File.Copy(Path.Combine(Example, "package.json"), temp.File("package.json"));
+        File.WriteAllText(temp.File("tollgate.yaml"), """
+            ignore:
+              - id: GHSA-xvch-5gv4-984h
+                reason: "minimist only parses our own fixed argv"
+                owner: team-mcp
+                expires: 2099-12-31
+            """);
+
+        foreach (var width in new[] { 80, 200 })
+        {
+            var (_, text) = Run(width, "scan", temp.Path, "--advisories", Advisories);
+
+            var flat = string.Join(" ", text.Split('\n').Select(l => l.Trim('│', ' ')));
+            Assert.Contains("ignored: minimist only parses our own fixed argv, owner team-mcp, until 2099-12-31", System.Text.RegularExpressions.Regex.Replace(flat, @"[│\s]+", " "), StringComparison.Ordinal);
+        }
+    }
+}
