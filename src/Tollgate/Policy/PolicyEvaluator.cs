@@ -100,8 +100,17 @@ public static class PolicyEvaluator
         }
         var age = now - updatedAt.Value;
         return age > policy.MaxDatabaseAge
-            ? $"the advisory database was updated {PolicyDuration.Format(TimeSpan.FromHours(Math.Floor(age.TotalHours)))} ago, more than maxDatabaseAge {PolicyDuration.Format(policy.MaxDatabaseAge)}: run 'tollgate db update'"
+            // Minutes, not whole hours: with maxDatabaseAge 90m an age of 100 minutes must not read "1h ago".
+            ? $"the advisory database was updated {HoursAndMinutes(age)} ago, more than maxDatabaseAge {PolicyDuration.Format(policy.MaxDatabaseAge)}: run 'tollgate db update'"
             : null;
+    }
+
+    /// <summary>An age as whole hours and minutes: <c>45m</c>, <c>30h</c>, <c>1h 40m</c>.</summary>
+    private static string HoursAndMinutes(TimeSpan age)
+    {
+        var minutes = (long)Math.Floor(age.TotalMinutes);
+        var (h, m) = (minutes / 60, minutes % 60);
+        return h == 0 ? $"{m}m" : m == 0 ? $"{h}h" : $"{h}h {m}m";
     }
 
     private static (RuleLevel Level, string Reason) LevelOf(Finding finding, TollgatePolicy policy, Func<string, RuleLevel?>? ruleDefaults)

@@ -309,6 +309,19 @@ public sealed class PolicyEvaluatorTests
     }
 
     [Fact]
+    public void DatabaseAgeWarning_MaxInMinutes_ComparesAndReportsMinutes()
+    {
+        var now = new DateTimeOffset(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
+        var policy = TollgatePolicy.Default with { MaxDatabaseAge = TimeSpan.FromMinutes(90) };
+
+        Assert.Null(PolicyEvaluator.DatabaseAgeWarning(policy, now.AddMinutes(-89), now));
+        Assert.Contains("updated 1h 40m ago, more than maxDatabaseAge 90m",
+            PolicyEvaluator.DatabaseAgeWarning(policy, now.AddMinutes(-100), now), StringComparison.Ordinal);
+        Assert.Contains("updated 45m ago, more than maxDatabaseAge 30m",
+            PolicyEvaluator.DatabaseAgeWarning(policy with { MaxDatabaseAge = TimeSpan.FromMinutes(30) }, now.AddMinutes(-45), now), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DatabaseAgeWarning_OlderThanMax_Warns()
     {
         var now = new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
