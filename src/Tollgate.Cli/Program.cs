@@ -37,12 +37,23 @@ namespace Tollgate.Cli
                 Description = "Show details of internal errors (stack traces).",
                 Recursive = true,
             });
+            // --version prints Tollgate's own version, whichever program hosts the command (the test host, too).
+            root.Options.OfType<VersionOption>().Single().Action = new PrintVersion(terminal);
             root.Options.Add(new Option<bool>("--quiet", "-q")
             {
                 Description = "Print only results, warnings and errors on stderr: no progress or file lines.",
                 Recursive = true,
             });
             return root;
+        }
+
+        private sealed class PrintVersion(Terminal terminal) : System.CommandLine.Invocation.SynchronousCommandLineAction
+        {
+            public override int Invoke(ParseResult parseResult)
+            {
+                terminal.OutWriter.WriteLine(ToolInfo.Version);
+                return ExitCodes.Pass;
+            }
         }
 
         public static int Run(string[] args, Terminal terminal)

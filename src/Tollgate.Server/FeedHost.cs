@@ -92,7 +92,17 @@ public sealed class FeedHost : IAsyncDisposable
         }
         else if (AdvisoryStore.TryOpen(TollgateHome.DatabasePath(options.Database), out var store, out var dbError))
         {
-            advisories = new AdvisoryLookup(store);
+            if (store.RecordsByEcosystem().GetValueOrDefault(Ecosystem.Npm) == 0)
+            {
+                // An empty database, or one of other ecosystems only, would let every npm version through unchecked.
+                problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the advisory database {store.Path} has no npm records",
+                    "import npm advisories (`tollgate db update --ecosystem npm`), or pass --no-advisories to serve with the other checks only"));
+                store.Dispose();
+            }
+            else
+            {
+                advisories = new AdvisoryLookup(store);
+            }
         }
         else
         {

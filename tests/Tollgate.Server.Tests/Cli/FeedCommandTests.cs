@@ -220,4 +220,26 @@ public sealed class FeedCommandTests
         Assert.Equal(502, status);
         Assert.Contains("is-number: upstream failed and nothing is cached, answered 502", result.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Serve_DatabaseWithoutNpmRecords_RefusesToStart()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        // A hand-written PyPI record: the database is valid, but says nothing about npm packages.
+        var records = Path.Combine(folder, "records");
+        Directory.CreateDirectory(records);
+        await File.WriteAllTextAsync(Path.Combine(records, "PYSEC-2099-1.json"), """
+            { "id": "PYSEC-2099-1", "modified": "2099-01-01T00:00:00Z",
+              "affected": [ { "package": { "ecosystem": "PyPI", "name": "tollgate-fixture" }, "versions": [ "1.0" ] } ] }
+            """);
+        var db = Path.Combine(folder, "pypi.db");
+        var import = await Tollgate(null, "db", "import", records, "--db", db);
+        Assert.True(import.ExitCode == 0, import.Stderr);
+
+        var result = await Tollgate(null, "feed", "serve", "--listen", "http://127.0.0.1:0", "--upstream", "http://127.0.0.1:9/",
+            "--db", db, "--storage", Path.Combine(folder, "storage"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("has no npm records", result.Stderr, StringComparison.Ordinal);
+    }
 }
