@@ -67,8 +67,13 @@ namespace Tollgate.Cli
                     .Any(t => t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value is "--quiet" or "-q");
                 // An unknown option gets one message, with the closest real option, instead of the parser's own.
                 var errors = parse.Errors.Select(e => e.Message)
-                    .Where(m => !m.StartsWith("Unrecognized command or argument '-", StringComparison.Ordinal))
+                    .Where(m => !m.StartsWith("Unrecognized command or argument '", StringComparison.Ordinal))
                     .Concat(UsageChecks.Find(parse)).Distinct().ToList();
+                if (errors.Count > 1)
+                {
+                    // "Required command was not provided" adds nothing to the error that explains why.
+                    errors.RemoveAll(e => e.StartsWith("Required command was not provided", StringComparison.Ordinal));
+                }
                 if (errors.Count > 0)
                 {
                     foreach (var error in errors)

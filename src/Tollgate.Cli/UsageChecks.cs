@@ -25,6 +25,21 @@ internal static class UsageChecks
                 yield return UnknownOption(token.Value, command);
             }
         }
+        // A word where a command with subcommands expected one of them: a misspelt command (tollgate scna).
+        foreach (var error in parse.Errors)
+        {
+            const string Prefix = "Unrecognized command or argument '";
+            if (error.Message.StartsWith(Prefix, StringComparison.Ordinal) && error.Message.EndsWith("'.", StringComparison.Ordinal))
+            {
+                var word = error.Message[Prefix.Length..^2];
+                if (word.StartsWith('-'))
+                {
+                    continue;
+                }
+                var closest = command.Subcommands.Count == 0 ? null : Suggestions.Closest(word, command.Subcommands.Select(c => c.Name));
+                yield return $"unknown command or argument '{word}' for {Where(command)}" + (closest is null ? "" : $"; did you mean '{closest}'?");
+            }
+        }
         if (OutputProblem(parse) is { } output)
         {
             yield return output;
@@ -43,9 +58,10 @@ internal static class UsageChecks
                 .Where(c => c.Shared >= 4 && c.Shared * 3 >= bare.Length * 2)
                 .OrderByDescending(c => c.Shared).Select(c => c.Name).FirstOrDefault();
         var suggestion = closest is null ? "" : $"; did you mean '{names.First(n => n.TrimStart('-') == closest)}'?";
-        var where = command.Parents.Any() ? $"'{string.Join(' ', Path(command))}'" : "tollgate";
-        return $"unknown option '{name}' for {where}{suggestion}";
+        return $"unknown option '{name}' for {Where(command)}{suggestion}";
     }
+
+    private static string Where(Command command) => command.Parents.Any() ? $"'{string.Join(' ', Path(command))}'" : "tollgate";
 
     /// <summary>The options a command accepts: its own and the recursive options of the commands above it.</summary>
     private static IEnumerable<Option> OptionsOf(Command command)
@@ -89,6 +105,11 @@ internal static class UsageChecks
         if (path.Length == 0)
         {
             return "--output needs a file name";
+        }
+        if (path == "-")
+        {
+            // "-" is standard output, as for most tools.
+            return null;
         }
         if (Directory.Exists(path) || path.EndsWith('/') || path.EndsWith(System.IO.Path.DirectorySeparatorChar))
         {

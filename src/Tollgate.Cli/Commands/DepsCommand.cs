@@ -71,6 +71,13 @@ internal static class DepsCommand
         {
             paths, format, why, includeDev, output, sbom, exclude,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(sbom) is not null && r.GetValue(paths) is { Length: > 0 } given)
+            {
+                r.AddError($"--sbom reads the SBOM only, so PATH ({string.Join(", ", given)}) would be ignored: give PATH or --sbom, not both");
+            }
+        });
         command.SetAction(result => Run(new DepsOptions(
             result.GetValue(paths) is { Length: > 0 } p ? p : ["."],
             result.GetValue(format) ?? "table",
@@ -136,13 +143,17 @@ internal static class DepsCommand
 
     internal static void Emit(string text, string? outputPath, Terminal terminal)
     {
-        if (outputPath is null)
+        if (outputPath is null or "-")
         {
             terminal.OutWriter.WriteLine(text);
         }
         else
         {
-            OutputFile.WriteAllText(outputPath, text + "\n");
+            var written = OutputFile.WriteAllText(outputPath, text + "\n");
+            if (written.Note is { } note)
+            {
+                terminal.Warning(note);
+            }
             terminal.Progress("wrote", outputPath);
         }
     }

@@ -172,7 +172,11 @@ internal static class McpCommand
             else if (options.Database is not null || storeError.Problem != AdvisoryStoreProblem.Missing)
             {
                 terminal.Fail(storeError.Message);
-                terminal.Message(storeError.Hint);
+                if (storeError.Problem != AdvisoryStoreProblem.Missing)
+                {
+                    // A missing database's message already says how to get one.
+                    terminal.Message("hint: " + storeError.Hint);
+                }
                 return ExitCodes.InputError;
             }
         }
@@ -212,7 +216,7 @@ internal static class McpCommand
                 DepsCommand.Emit(SarifWriter.Write(report), options.Output, terminal);
                 break;
             case "markdown":
-                DepsCommand.Emit(MarkdownReport.Write(report), options.Output, terminal);
+                DepsCommand.Emit(MarkdownReport.Write(report, "Tollgate MCP audit"), options.Output, terminal);
                 break;
             default:
                 RenderTable(report, result, terminal);
@@ -223,7 +227,7 @@ internal static class McpCommand
         {
             terminal.Warning($"the ignore entry for {expired.Entry.Id} expired on {expired.Entry.Expires:yyyy-MM-dd} and no longer applies");
         }
-        return ScanCommand.Finish(report, terminal);
+        return ScanCommand.Finish(report, terminal, "audit");
     }
 
     private static void RenderTable(ScanReport report, McpAuditResult result, Terminal terminal)
@@ -246,6 +250,7 @@ internal static class McpCommand
             }
             table.Write(terminal.Out);
         }
+        ScanCommand.RenderCoverage(report, terminal);
         var summary = report.Summary;
         var incomplete = report.Incomplete.IsEmpty ? "" : "; not a pass: " + string.Join("; ", report.Incomplete);
         terminal.Out.MarkupLineInterpolated(

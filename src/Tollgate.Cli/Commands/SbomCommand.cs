@@ -173,7 +173,16 @@ internal static class SbomCommand
                 DepsCommand.Emit(SbomDiffMarkdown.Write(oldName, newName, result).TrimEnd('\n'), options.Output, terminal);
                 break;
             default:
-                RenderDiff(result, terminal);
+                if (options.Output is null or "-")
+                {
+                    RenderDiff(result, terminal);
+                }
+                else
+                {
+                    var table = new StringWriter();
+                    RenderDiff(result, new Terminal(table, terminal.ErrorWriter));
+                    DepsCommand.Emit(table.ToString().TrimEnd(), options.Output, terminal);
+                }
                 break;
         }
         return ExitCodes.Pass;

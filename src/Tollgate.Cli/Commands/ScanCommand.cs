@@ -43,9 +43,8 @@ internal static class ScanCommand
         var db = new Option<string?>("--db") { Description = "The advisory database. Default: $TOLLGATE_HOME/advisories.db.", HelpName = "FILE" };
         var advisories = new Option<string[]>("--advisories")
         {
-            Description = "Match against these OSV files instead of the database: all.zip archives, folders of OSV JSON or single files (loaded into a temporary database for this run).",
+            Description = "Match against these OSV files instead of the database: an all.zip archive, a folder of OSV JSON or a single file (loaded into a temporary database for this run). Repeat for several.",
             HelpName = "PATH",
-            AllowMultipleArgumentsPerToken = true,
         };
         var noAdvisories = new Option<bool>("--no-advisories") { Description = "Check risk signals and the policy only, without an advisory database (reports say advisories were not checked)." };
         var exclude = DepsCommand.ExcludeOption();
@@ -160,7 +159,7 @@ internal static class ScanCommand
     }
 
     /// <summary>The exit code of a report, after saying on stderr why an incomplete scan is incomplete.</summary>
-    internal static int Finish(ScanReport report, Terminal terminal)
+    internal static int Finish(ScanReport report, Terminal terminal, string noun = "scan")
     {
         if (report.Advisories is { } coverage && report.Incomplete.IsEmpty)
         {
@@ -177,7 +176,7 @@ internal static class ScanCommand
         {
             terminal.Fail(reason);
         }
-        terminal.Fail("the scan is incomplete: what could not be checked is listed above, and the result is not a pass.");
+        terminal.Fail($"the {noun} is incomplete: what could not be checked is listed above, and the result is not a pass.");
         return ExitCodes.InputError;
     }
 
@@ -280,17 +279,7 @@ internal static class ScanCommand
             }
         }
         table.Write(terminal.Out);
-        if (report.Advisories is { } coverage)
-        {
-            var parts = coverage.Ecosystems.Select(e => e.Records == 0
-                ? $"[red]{e.Ecosystem.ToOsvName()}: no records, {e.Packages} package(s) not checked[/]"
-                : Markup.Escape($"{e.Ecosystem.ToOsvName()}: {e.Records} records for {e.Packages} package(s)")).ToList();
-            terminal.Out.MarkupLine($"[grey]advisories:[/] {(parts.Count == 0 ? "no registry packages to match" : string.Join("; ", parts))}");
-        }
-        else
-        {
-            terminal.Out.MarkupLine("[grey]advisories:[/] [yellow]not checked (--no-advisories)[/]");
-        }
+        RenderCoverage(report, terminal);
         var s = report.Summary;
         var verdict = report.Outcome switch
         {
@@ -306,6 +295,22 @@ internal static class ScanCommand
             line += $"; not a pass: {Markup.Escape(string.Join("; ", report.Incomplete))}";
         }
         terminal.Out.MarkupLine(line);
+    }
+
+    /// <summary>The advisory coverage line: records per scanned ecosystem, or that advisories were not checked.</summary>
+    internal static void RenderCoverage(ScanReport report, Terminal terminal)
+    {
+        if (report.Advisories is { } coverage)
+        {
+            var parts = coverage.Ecosystems.Select(e => e.Records == 0
+                ? $"[red]{e.Ecosystem.ToOsvName()}: no records, {e.Packages} package(s) not checked[/]"
+                : Markup.Escape($"{e.Ecosystem.ToOsvName()}: {e.Records} records for {e.Packages} package(s)")).ToList();
+            terminal.Out.MarkupLine($"[grey]advisories:[/] {(parts.Count == 0 ? "no registry packages to match" : string.Join("; ", parts))}");
+        }
+        else
+        {
+            terminal.Out.MarkupLine("[grey]advisories:[/] [yellow]not checked (--no-advisories)[/]");
+        }
     }
 
     private static string SeverityMarkup(ReportedFinding f)

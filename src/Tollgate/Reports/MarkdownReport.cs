@@ -13,7 +13,9 @@ public static class MarkdownReport
     /// <summary>Rows per table; comment size is limited by code hosts, and a longer list is read in the JSON or SARIF output.</summary>
     public const int MaxRows = 50;
 
-    public static string Write(ScanReport report)
+    /// <param name="report">The report.</param>
+    /// <param name="title">The comment's title, before the outcome.</param>
+    public static string Write(ScanReport report, string title = "Tollgate scan")
     {
         ArgumentNullException.ThrowIfNull(report);
         var summary = report.Summary;
@@ -23,7 +25,7 @@ public static class MarkdownReport
         var notes = ordered.Where(f => f.IsActive && f.Level == FindingLevel.Info).ToList();
         var sb = new StringBuilder();
 
-        sb.Append("## Tollgate scan: ").Append(report.Outcome.ToName()).Append("\n\n");
+        sb.Append("## ").Append(title).Append(": ").Append(report.Outcome.ToName()).Append("\n\n");
         sb.Append("**Result: ").Append(report.Outcome.ToName().ToUpperInvariant()).Append(".** ")
             .Append(Count(summary.Failing, "failing finding")).Append(", ")
             .Append(Count(summary.Warnings, "warning")).Append(", ")
@@ -36,7 +38,7 @@ public static class MarkdownReport
         sb.Append("\n\n");
         if (!report.Incomplete.IsEmpty)
         {
-            sb.Append("**The scan is incomplete, so this is not a pass.** What could not be checked:\n\n");
+            sb.Append("**Incomplete, so this is not a pass.** What could not be checked:\n\n");
             foreach (var reason in report.Incomplete)
             {
                 sb.Append("- ").Append(Cell(reason)).Append('\n');

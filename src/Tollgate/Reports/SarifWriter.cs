@@ -232,7 +232,7 @@ public static class SarifWriter
     {
         Descriptor = new SarifDescriptorReference { Id = "incomplete" },
         Level = "error",
-        Message = new SarifMessage { Text = "The scan is incomplete: " + reason },
+        Message = new SarifMessage { Text = "Incomplete, not checked: " + reason },
     };
 
     private static SarifNotification Notification(Diagnostic d, ScanReport report) => new()

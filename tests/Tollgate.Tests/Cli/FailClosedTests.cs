@@ -45,7 +45,7 @@ public sealed class FailClosedTests : IDisposable
                 }
                 break;
             case "markdown":
-                Assert.StartsWith("## Tollgate scan: incomplete", result.Stdout, StringComparison.Ordinal);
+                Assert.Matches("^## Tollgate (scan|MCP audit): incomplete", result.Stdout);
                 Assert.Contains("**Result: INCOMPLETE.**", result.Stdout, StringComparison.Ordinal);
                 Assert.Contains(because, result.Stdout, StringComparison.Ordinal);
                 break;

@@ -158,7 +158,7 @@ public sealed class ScanCommandTests
             Path.Combine(root, "tests", "Tollgate.Server.Tests", "Tollgate.Server.Tests.csproj"),
             Path.Combine(root, "tests", "tools"),
             "--policy", Path.Combine(root, ".ci", "tollgate.yaml"),
-            "--advisories", Path.Combine(osv, "github"), Path.Combine(osv, "malicious"), Path.Combine(osv, "pypi-all.zip"),
+            "--advisories", Path.Combine(osv, "github"), "--advisories", Path.Combine(osv, "malicious"), "--advisories", Path.Combine(osv, "pypi-all.zip"),
             "--format", "json");
 
         Assert.Equal(0, result.ExitCode);

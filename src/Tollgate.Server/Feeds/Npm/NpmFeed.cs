@@ -463,7 +463,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             // One line per request, however many versions a packument hides; the audit log keeps each decision.
             var counts = refused.GroupBy(e => (e.Verdict, e.Rule)).OrderByDescending(g => g.Count())
                 .Select(g => $"{g.Count()} {g.Key.Verdict} by {g.Key.Rule}");
-            LogDecisions(logger, name, refused.Count, entries.Count, string.Join(", ", counts), dryRun);
+            LogDecisions(logger, name, refused.Count, string.Join(", ", counts), dryRun);
         }
         audit.Write(entries);
     }
@@ -493,8 +493,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     [LoggerMessage(Level = LogLevel.Information, Message = "{Package}@{Version}: {Verdict} by {Rule}{DryRun}")]
     private static partial void LogDecision(ILogger logger, string package, string? version, string verdict, string? rule, string dryRun);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Package}: {Refused} of {Total} versions refused ({Counts}){DryRun}; see `tollgate feed log --package` for each")]
-    private static partial void LogDecisions(ILogger logger, string package, int refused, int total, string counts, string dryRun);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Package}: {Refused} versions refused ({Counts}){DryRun}; see `tollgate feed log --package` for each")]
+    private static partial void LogDecisions(ILogger logger, string package, int refused, string counts, string dryRun);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: serving a stale packument: {Problem}")]
     private static partial void LogStale(ILogger logger, string package, string problem);
