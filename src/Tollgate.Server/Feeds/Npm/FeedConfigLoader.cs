@@ -164,16 +164,18 @@ public static class FeedConfigLoader
                 continue;
             }
             string? name = null, hash = null;
+            var packages = ImmutableArray<PackagePattern>.Empty;
             foreach (var (k, v) in entry.Children)
             {
                 switch ((k as YamlScalarNode)?.Value)
                 {
                     case "name": name = Scalar(bag, file, v, "name"); break;
                     case "sha256": hash = Scalar(bag, file, v, "sha256"); break;
+                    case "packages": packages = Patterns(bag, file, v); break;
                     case "token" or "secret":
                         Error(bag, file, k, "a token is never written in the config in plain text", "write its SHA-256 instead: printf %s \"$TOKEN\" | sha256sum");
                         break;
-                    default: Error(bag, file, k, $"unknown token setting '{(k as YamlScalarNode)?.Value}'", "a token entry has 'name' and 'sha256'"); break;
+                    default: Error(bag, file, k, $"unknown token setting '{(k as YamlScalarNode)?.Value}'", "a token entry has 'name', 'sha256' and optionally 'packages'"); break;
                 }
             }
             if (string.IsNullOrWhiteSpace(name))
@@ -186,10 +188,38 @@ public static class FeedConfigLoader
             }
             else if (!string.IsNullOrWhiteSpace(name))
             {
-                tokens.Add(new FeedToken(name, hash.ToLowerInvariant()));
+                tokens.Add(new FeedToken(name, hash.ToLowerInvariant()) { Packages = packages });
             }
         }
         return tokens.ToImmutable();
+    }
+
+    /// <summary>A token's <c>packages</c>: npm package patterns as the policy writes them.</summary>
+    private static ImmutableArray<PackagePattern> Patterns(DiagnosticBag bag, string file, YamlNode value)
+    {
+        if (value is not YamlSequenceNode list || list.Children.Count == 0)
+        {
+            Error(bag, file, value, "a token's 'packages' must be a non-empty list of package patterns", "packages: [ \"@acme/*\" ] (leave it out to allow every private name)");
+            return [];
+        }
+        var patterns = ImmutableArray.CreateBuilder<PackagePattern>();
+        foreach (var item in list)
+        {
+            var text = (item as YamlScalarNode)?.Value;
+            if (!PackagePattern.TryParse(text, out var pattern, out var error))
+            {
+                Error(bag, file, item, $"'{text}' is not a package pattern: {error}", "e.g. @acme/* or @acme/cli");
+            }
+            else if (pattern.Ecosystem is { } ecosystem && ecosystem != Ecosystem.Npm)
+            {
+                Error(bag, file, item, $"'{text}' names a {ecosystem} package; the feed publishes npm packages only", null);
+            }
+            else
+            {
+                patterns.Add(pattern with { Location = new SourceLocation(file, (int)item.Start.Line, (int)item.Start.Column) });
+            }
+        }
+        return patterns.ToImmutable();
     }
 
     private static Uri? Url(DiagnosticBag bag, string file, YamlNode value, string key)

@@ -54,6 +54,35 @@ public sealed class FeedConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_TokenPackages_ReadsPatternsAndLocatesBadOnes()
+    {
+        var hash = new string('a', 64);
+        var good = FeedConfigLoader.Parse($"""
+            tokens:
+              - name: team
+                sha256: {hash}
+                packages: [ "@acme/*", "@other/cli@^2" ]
+              - name: admin
+                sha256: {hash}
+            """, "feed.yaml", "/srv");
+        Assert.Empty(good.Diagnostics);
+        Assert.Equal(["@acme/*", "@other/cli@^2"], good.Options!.Tokens[0].Packages.Select(p => p.Text));
+        Assert.True(good.Options.Tokens[1].Packages.IsEmpty);
+
+        var bad = FeedConfigLoader.Parse($"""
+            tokens:
+              - name: team
+                sha256: {hash}
+                packages: [ "@acme/ x", "pkg:pypi/requests" ]
+              - name: other
+                sha256: {hash}
+                packages: "@acme/*"
+            """, "feed.yaml", "/srv");
+        Assert.Null(bad.Options);
+        Assert.Equal(["feed.yaml:4:17", "feed.yaml:4:29", "feed.yaml:7:15"], bad.Diagnostics.Select(d => d.Location!.ToString()));
+    }
+
+    [Fact]
     public void Parse_BrokenYaml_OneSyntaxError()
     {
         var result = FeedConfigLoader.Parse("listen: [unclosed\n", "feed.yaml", "/srv");
@@ -91,5 +120,44 @@ public sealed class FeedHostTests
         var expected = npm.StandardOutput.ReadToEnd().Trim();
         npm.WaitForExit();
         Assert.Equal(NpmRegistryConfig.WithSlash(new Uri(expected)), NpmRegistryConfig.Read());
+    }
+}
+
+public sealed class FeedStorageTests
+{
+    [Theory]
+    [InlineData("ms", "..")]
+    [InlineData("ms", "../../x.tgz")]
+    [InlineData("ms", "a/b.tgz")]
+    [InlineData("ms", "a\\b.tgz")]
+    [InlineData("../ms", "ms-1.0.0.tgz")]
+    [InlineData("@a/../../b", "b-1.0.0.tgz")]
+    public void TarballFile_PartThatLeavesItsFolder_Refused(string name, string file)
+    {
+        var root = Directory.CreateTempSubdirectory("tollgate-storage-").FullName;
+        try
+        {
+            var storage = new FeedStorage(root);
+            Assert.Throws<StoragePathException>(() => storage.TarballFile(name, file));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void PrivateTarballFile_IsNameAndVersionOnly()
+    {
+        var root = Directory.CreateTempSubdirectory("tollgate-storage-").FullName;
+        try
+        {
+            var storage = new FeedStorage(root);
+            Assert.Equal(Path.Combine(root, "private", "@acme%2ftool", "tool-1.0.0-rc.1.tgz"), storage.PrivateTarballFile("@acme/tool", NpmVersion.Parse("1.0.0-rc.1")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }
