@@ -41,6 +41,20 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             await Dispatch(context, path).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // Nobody is left to answer, and the upstream did nothing wrong.
+            LogClientGone(logger, raw);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            LogStopping(logger, raw);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Headers.Connection = "close";
+                await WriteError(context, 503, "the feed is stopping; try again").ConfigureAwait(false);
+            }
+        }
         catch (StoragePathException e) when (!context.Response.HasStarted)
         {
             // Never expected: the request and publish checks come first. Refuse rather than touch another file.
@@ -97,7 +111,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     private async Task ServePackument(HttpContext context, string name)
     {
-        var fetch = await GetPackument(name, context.Connection.RemoteIpAddress?.ToString()).ConfigureAwait(false);
+        var fetch = await GetPackument(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
         if (fetch.Document is null)
         {
             await WriteError(context, fetch.Status, fetch.Problem ?? "not found").ConfigureAwait(false);
@@ -129,14 +143,19 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
-    /// <summary>The full upstream (or private) packument, through the cache.</summary>
-    internal async Task<PackumentFetch> GetPackument(string name, string? client)
+    /// <summary>
+    /// The full upstream (or private) packument, through the cache. <paramref name="requestAborted"/> is the client's
+    /// token: a client that leaves ends the upstream request too (with an <see cref="OperationCanceledException"/>,
+    /// not as an upstream failure).
+    /// </summary>
+    internal async Task<PackumentFetch> GetPackument(string name, string? client, CancellationToken requestAborted)
     {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
         if (IsPrivate(name))
         {
             // The dependency-confusion defence: a private name is never asked of the upstream registry.
             var file = storage.PrivatePackumentFile(name);
-            if (File.Exists(file) && JsonNode.Parse(await File.ReadAllBytesAsync(file, stopping).ConfigureAwait(false)) is JsonObject local)
+            if (File.Exists(file) && JsonNode.Parse(await File.ReadAllBytesAsync(file, cancellation.Token).ConfigureAwait(false)) is JsonObject local)
             {
                 return new PackumentFetch(local, 200, Private: true);
             }
@@ -152,9 +171,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return new PackumentFetch(fresh, 200);
         }
         var validators = meta is null ? null : new CacheValidators(meta["etag"]?.GetValue<string>(), meta["lastModified"]?.GetValue<string>());
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        timeout.CancelAfter(options.UpstreamTimeout);
-        var answer = await upstream.GetPackumentAsync(name, validators, timeout.Token).ConfigureAwait(false);
+        var answer = await upstream.GetPackumentAsync(name, validators, cancellation.Token).ConfigureAwait(false);
         switch (answer.Status)
         {
             case UpstreamStatus.Ok:
@@ -215,7 +232,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     private async Task ServeTarball(HttpContext context, string name, string file)
     {
         var client = context.Connection.RemoteIpAddress?.ToString();
-        var fetch = await GetPackument(name, client).ConfigureAwait(false);
+        var fetch = await GetPackument(name, client, context.RequestAborted).ConfigureAwait(false);
         if (fetch.Document is null)
         {
             await WriteError(context, fetch.Status, fetch.Problem ?? "not found").ConfigureAwait(false);
@@ -242,7 +259,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             await ServePrivateTarball(context, name, version, dist).ConfigureAwait(false);
             return;
         }
-        var (stored, problem) = await CachedTarball(name, file, dist).ConfigureAwait(false);
+        var (stored, problem) = await CachedTarball(name, file, dist, context.RequestAborted).ConfigureAwait(false);
         if (problem is not null || stored is null)
         {
             LogUpstreamFailed(logger, $"{name}@{version}", problem ?? "the tarball could not be fetched");
@@ -304,7 +321,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     }
 
     /// <summary>The verified tarball file in the cache, downloading it once however many requests ask at the same time.</summary>
-    private async Task<(string? Path, string? Problem)> CachedTarball(string name, string file, JsonObject? dist)
+    private async Task<(string? Path, string? Problem)> CachedTarball(string name, string file, JsonObject? dist, CancellationToken requestAborted)
     {
         var target = storage.TarballFile(name, file);
         if (File.Exists(target))
@@ -324,17 +341,12 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return (null, "the upstream packument has no usable dist.tarball URL");
         }
         var download = _downloads.GetOrAdd(target, _ => new Lazy<Task<string?>>(() => Download(url, target, dist)));
-        try
-        {
-            var problem = await download.Value.ConfigureAwait(false);
-            return problem is null ? (target, null) : (null, problem);
-        }
-        finally
-        {
-            _downloads.TryRemove(new KeyValuePair<string, Lazy<Task<string?>>>(target, download));
-        }
+        // A client that leaves stops waiting; the shared download goes on for the others and the cache.
+        var problem = await download.Value.WaitAsync(requestAborted).ConfigureAwait(false);
+        return problem is null ? (target, null) : (null, problem);
     }
 
+    /// <summary>Downloads and verifies a tarball into the cache; removes itself from the shared downloads when done.</summary>
     private async Task<string?> Download(Uri url, string target, JsonObject? dist)
     {
         Interlocked.Increment(ref _upstreamTarballDownloads);
@@ -342,9 +354,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         try
         {
             // Not the request's token: a client that gives up must not abort a download other clients share.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            timeout.CancelAfter(options.UpstreamTimeout);
-            var (sha512, sha1, problem) = await upstream.DownloadAsync(url, temp, timeout.Token).ConfigureAwait(false);
+            var (sha512, sha1, problem) = await upstream.DownloadAsync(url, temp, stopping).ConfigureAwait(false);
             problem ??= TarballIntegrity.Check(dist, sha512!, sha1!);
             if (problem is not null)
             {
@@ -356,6 +366,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
         finally
         {
+            _downloads.TryRemove(target, out _);
             if (File.Exists(temp))
             {
                 FeedStorage.TryDelete(temp);
@@ -622,6 +633,12 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Package}@{Version}: published tarball not served: {Problem}")]
     private static partial void LogPrivateTarballRefused(ILogger logger, string package, string version, string problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Target}: the client went away before the answer")]
+    private static partial void LogClientGone(ILogger logger, string target);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Target}: not answered, the feed is stopping")]
+    private static partial void LogStopping(ILogger logger, string target);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Target}: refused a storage path: {Problem}")]
     private static partial void LogStoragePathRefused(ILogger logger, string target, string problem);

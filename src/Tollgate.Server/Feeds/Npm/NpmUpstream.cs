@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Tollgate.Policy;
 
 namespace Tollgate.Server.Feeds.Npm;
 
@@ -20,8 +21,13 @@ internal sealed record UpstreamPackument(UpstreamStatus Status, byte[]? Body = n
 /// <summary>Validators of a cached packument, sent back as If-None-Match / If-Modified-Since.</summary>
 internal sealed record CacheValidators(string? ETag, string? LastModified);
 
-/// <summary>The upstream npm registry: packuments with conditional requests, tarballs streamed to a file while hashed.</summary>
-internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
+/// <summary>
+/// The upstream npm registry: packuments with conditional requests, tarballs streamed to a file while hashed. Every
+/// request gets <paramref name="timeout"/>; running out of it is an upstream failure like a 5xx, reported as a value.
+/// Only the caller's own cancellation (the client went away, the feed is stopping) ends a request with an
+/// <see cref="OperationCanceledException"/>.
+/// </summary>
+internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout)
 {
     /// <summary>Tarballs larger than this are refused: the public registry's own limit is far lower.</summary>
     public const long MaxTarballBytes = 512L * 1024 * 1024;
@@ -30,6 +36,9 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
 
     public async Task<UpstreamPackument> GetPackumentAsync(string name, CacheValidators? validators, CancellationToken cancellationToken)
     {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        var token = timeoutSource.Token;
         var url = new Uri(baseUrl, name.Replace("/", "%2f", StringComparison.Ordinal));
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -43,7 +52,7 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
         }
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
             switch (response.StatusCode)
             {
                 case HttpStatusCode.NotModified:
@@ -51,15 +60,17 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
                 case HttpStatusCode.NotFound:
                     return new UpstreamPackument(UpstreamStatus.NotFound);
                 case HttpStatusCode.OK:
-                    var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                    var body = await response.Content.ReadAsByteArrayAsync(token).ConfigureAwait(false);
                     return new UpstreamPackument(UpstreamStatus.Ok, body, response.Headers.ETag?.ToString(),
                         response.Content.Headers.LastModified?.ToString("R"));
                 default:
                     return new UpstreamPackument(UpstreamStatus.Failed, Problem: $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase}");
             }
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
+            // The caller gave up: that is not the upstream's failure, and nobody waits for an answer.
+            cancellationToken.ThrowIfCancellationRequested();
             return new UpstreamPackument(UpstreamStatus.Failed, Problem: Describe(e));
         }
     }
@@ -70,9 +81,12 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
     /// </summary>
     public async Task<(byte[]? Sha512, byte[]? Sha1, string? Problem)> DownloadAsync(Uri url, string tempFile, CancellationToken cancellationToken)
     {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        var token = timeoutSource.Token;
         try
         {
-            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 return (null, null, $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase} for the tarball");
@@ -83,12 +97,12 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
             }
             using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
             using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
             await using var file = new FileStream(tempFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
             var buffer = new byte[81920];
             long total = 0;
             int read;
-            while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await body.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
             {
                 total += read;
                 if (total > MaxTarballBytes)
@@ -97,24 +111,31 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
                 }
                 sha512.AppendData(buffer, 0, read);
                 sha1.AppendData(buffer, 0, read);
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                await file.WriteAsync(buffer.AsMemory(0, read), token).ConfigureAwait(false);
             }
-            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await file.FlushAsync(token).ConfigureAwait(false);
             if (response.Content.Headers.ContentLength is { } expected && expected != total)
             {
                 return (null, null, $"the tarball download was cut short ({total} of {expected} bytes)");
             }
             return (sha512.GetHashAndReset(), sha1.GetHashAndReset(), null);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             return (null, null, Describe(e));
         }
     }
 
-    private static string Describe(Exception e) => e switch
+    /// <summary>Seconds below a minute (the policy's duration format has no seconds), else the policy's format.</summary>
+    internal static string FormatTimeout(TimeSpan duration) => duration < TimeSpan.FromMinutes(1)
+        ? duration.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s"
+        : PolicyDuration.Format(duration);
+
+    /// <summary>Why a request failed; a cancellation the caller did not ask for can only be the timeout.</summary>
+    private string Describe(Exception e) => e switch
     {
-        TaskCanceledException => "the upstream registry did not answer in time",
+        OperationCanceledException => $"the upstream registry did not answer within {FormatTimeout(timeout)} (upstreamTimeout)",
         HttpRequestException h => $"the upstream registry could not be reached: {h.Message}",
         _ => $"the upstream transfer failed: {e.Message}",
     };

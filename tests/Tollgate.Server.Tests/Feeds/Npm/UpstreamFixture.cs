@@ -44,6 +44,12 @@ internal sealed class UpstreamFixture : IAsyncDisposable
     /// <summary>Delay before answering a tarball (to make requests overlap).</summary>
     public TimeSpan TarballDelay { get; set; }
 
+    /// <summary>
+    /// Request paths (decoded, without the leading '/': "ms", "ms/-/ms-2.1.2.tgz") answered only after this delay,
+    /// or never if the feed gives up first.
+    /// </summary>
+    public ConcurrentDictionary<string, TimeSpan> Delays { get; } = new();
+
     public Uri BaseUrl { get; private set; } = null!;
 
     public static async Task<UpstreamFixture> StartAsync()
@@ -69,6 +75,17 @@ internal sealed class UpstreamFixture : IAsyncDisposable
             return;
         }
         var path = Uri.UnescapeDataString(target.TrimStart('/'));
+        if (Delays.TryGetValue(path, out var delay))
+        {
+            try
+            {
+                await Task.Delay(delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
         var dash = path.IndexOf("/-/", StringComparison.Ordinal);
         if (dash < 0)
         {
