@@ -145,7 +145,7 @@ public sealed class FeedHost : IAsyncDisposable
         http.DefaultRequestHeaders.UserAgent.ParseAdd("tollgate-feed/0.1");
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate.Feed");
         var judge = new VersionJudge(policy, advisories, options.Vulnerabilities, time);
-        host._feed = new NpmFeed(options, new NpmUpstream(http, upstream, options.UpstreamTimeout), storage, judge, audit, time, logger, host._stopping.Token);
+        host._feed = new NpmFeed(options, new NpmUpstream(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, judge, audit, time, logger, host._stopping.Token);
         app.MapNpmFeed(host._feed);
         return new FeedStart(host, problems.ToImmutable(), policyDiagnostics);
     }

@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "tokens"];
+        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "tokens"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -122,16 +122,21 @@ public static class FeedConfigLoader
                         case { } other: Error(bag, displayPath, value, $"'vulnerabilities' is '{other}'; expected block or warn", null); break;
                     }
                     break;
-                case "maxPublishBytes":
+                case "maxPublishBytes" or "maxPackumentBytes" or "maxTarballBytes":
                     if (Scalar(bag, displayPath, value, key) is { } size)
                     {
                         if (long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes > 0)
                         {
-                            options = options with { MaxPublishBytes = bytes };
+                            options = key switch
+                            {
+                                "maxPublishBytes" => options with { MaxPublishBytes = bytes },
+                                "maxPackumentBytes" => options with { MaxPackumentBytes = bytes },
+                                _ => options with { MaxTarballBytes = bytes },
+                            };
                         }
                         else
                         {
-                            Error(bag, displayPath, value, $"'maxPublishBytes' is '{size}'; expected a positive number of bytes", "e.g. 52428800 for 50 MiB");
+                            Error(bag, displayPath, value, $"'{key}' is '{size}'; expected a positive number of bytes", "e.g. 52428800 for 50 MiB");
                         }
                     }
                     break;

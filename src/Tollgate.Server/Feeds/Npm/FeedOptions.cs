@@ -86,6 +86,15 @@ public sealed record FeedOptions
     /// <summary>The largest publish request body accepted, in bytes.</summary>
     public long MaxPublishBytes { get; init; } = 50L * 1024 * 1024;
 
+    /// <summary>
+    /// The largest packument body taken from upstream, in bytes (after decompression); a larger one is refused with
+    /// 502 and not cached. The biggest public packuments are tens of MiB.
+    /// </summary>
+    public long MaxPackumentBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>The largest tarball taken from upstream, in bytes; a larger one is refused with 502 and not cached.</summary>
+    public long MaxTarballBytes { get; init; } = 256L * 1024 * 1024;
+
     /// <summary>The storage folder with the default applied.</summary>
     public string StorageFolder => Path.GetFullPath(Storage ?? Path.Combine(Advisories.TollgateHome.Resolve(), "feed"));
 }

@@ -195,6 +195,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 return new PackumentFetch(same, 200);
             case UpstreamStatus.NotFound:
                 return new PackumentFetch(null, 404, $"{name} is not in the upstream registry");
+            case UpstreamStatus.Refused:
+                // Not a passing outage a stale copy bridges: the upstream's current answer is one the feed will not take.
+                LogUpstreamRefused(logger, name, answer.Problem ?? "refused");
+                return new PackumentFetch(null, 502, answer.Problem ?? "the upstream answer was refused");
             default:
                 return Stale(name, cacheFile, answer.Problem ?? "the upstream registry failed");
         }
@@ -339,6 +343,11 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         if (url is null)
         {
             return (null, "the upstream packument has no usable dist.tarball URL");
+        }
+        if (upstream.ForeignOrigin(url) is { } foreign)
+        {
+            LogTarballRefused(logger, url, foreign);
+            return (null, foreign);
         }
         var download = _downloads.GetOrAdd(target, _ => new Lazy<Task<string?>>(() => Download(url, target, dist)));
         // A client that leaves stops waiting; the shared download goes on for the others and the cache.
@@ -627,6 +636,9 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: upstream failed and nothing is cached, answered 502: {Problem}")]
     private static partial void LogUpstreamFailed(ILogger logger, string package, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: upstream answer refused, answered 502: {Problem}")]
+    private static partial void LogUpstreamRefused(ILogger logger, string package, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "tarball {Url} not stored: {Problem}")]
     private static partial void LogTarballRefused(ILogger logger, Uri url, string problem);

@@ -13,6 +13,8 @@ internal enum UpstreamStatus
     NotFound,
     /// <summary>Unreachable, timed out, a 5xx or another unexpected answer.</summary>
     Failed,
+    /// <summary>An answer the feed will not take (larger than its limit): refused whether or not a copy is cached.</summary>
+    Refused,
 }
 
 /// <summary>An upstream packument answer; <see cref="Body"/> is set for <see cref="UpstreamStatus.Ok"/>.</summary>
@@ -27,12 +29,22 @@ internal sealed record CacheValidators(string? ETag, string? LastModified);
 /// Only the caller's own cancellation (the client went away, the feed is stopping) ends a request with an
 /// <see cref="OperationCanceledException"/>.
 /// </summary>
-internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout)
+internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout, long maxPackumentBytes, long maxTarballBytes)
 {
-    /// <summary>Tarballs larger than this are refused: the public registry's own limit is far lower.</summary>
-    public const long MaxTarballBytes = 512L * 1024 * 1024;
-
     public Uri BaseUrl => baseUrl;
+
+    /// <summary>
+    /// Null when <paramref name="url"/> is on the upstream's own origin (scheme, host and port); else why the feed
+    /// does not fetch it. A packument is data from the upstream, and a tarball URL in it must not make the feed fetch
+    /// from any host it names (another registry, an internal service).
+    /// </summary>
+    public string? ForeignOrigin(Uri url) =>
+        string.Equals(url.Scheme, baseUrl.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(url.IdnHost, baseUrl.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && url.Port == baseUrl.Port
+            ? null
+            : $"the packument names the tarball at {url.GetLeftPart(UriPartial.Authority)}, which is not the upstream's origin "
+              + $"{baseUrl.GetLeftPart(UriPartial.Authority)}: the feed fetches tarballs from the upstream only";
 
     public async Task<UpstreamPackument> GetPackumentAsync(string name, CacheValidators? validators, CancellationToken cancellationToken)
     {
@@ -60,9 +72,16 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout
                 case HttpStatusCode.NotFound:
                     return new UpstreamPackument(UpstreamStatus.NotFound);
                 case HttpStatusCode.OK:
-                    var body = await response.Content.ReadAsByteArrayAsync(token).ConfigureAwait(false);
-                    return new UpstreamPackument(UpstreamStatus.Ok, body, response.Headers.ETag?.ToString(),
-                        response.Content.Headers.LastModified?.ToString("R"));
+                    var tooLarge = new UpstreamPackument(UpstreamStatus.Refused,
+                        Problem: $"the upstream packument is larger than maxPackumentBytes ({maxPackumentBytes} bytes)");
+                    if (response.Content.Headers.ContentLength > maxPackumentBytes)
+                    {
+                        return tooLarge;
+                    }
+                    var body = await ReadBounded(response.Content, maxPackumentBytes, token).ConfigureAwait(false);
+                    return body is null
+                        ? tooLarge
+                        : new UpstreamPackument(UpstreamStatus.Ok, body, response.Headers.ETag?.ToString(), response.Content.Headers.LastModified?.ToString("R"));
                 default:
                     return new UpstreamPackument(UpstreamStatus.Failed, Problem: $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase}");
             }
@@ -75,6 +94,24 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout
         }
     }
 
+    /// <summary>The whole body, or null as soon as it passes <paramref name="limit"/> bytes (so a huge body is never held).</summary>
+    private static async Task<byte[]?> ReadBounded(HttpContent content, long limit, CancellationToken cancellationToken)
+    {
+        await using var body = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
     /// <summary>
     /// Downloads a tarball into <paramref name="tempFile"/> and returns its SHA-512 and SHA-1, or a problem text.
     /// The caller verifies the hashes and renames or deletes the file.
@@ -84,6 +121,10 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout
         using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
         var token = timeoutSource.Token;
+        if (ForeignOrigin(url) is { } foreign)
+        {
+            return (null, null, foreign);
+        }
         try
         {
             using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
@@ -91,9 +132,10 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout
             {
                 return (null, null, $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase} for the tarball");
             }
-            if (response.Content.Headers.ContentLength > MaxTarballBytes)
+            var tooLarge = $"the tarball is larger than maxTarballBytes ({maxTarballBytes} bytes)";
+            if (response.Content.Headers.ContentLength > maxTarballBytes)
             {
-                return (null, null, $"the tarball is larger than {MaxTarballBytes} bytes");
+                return (null, null, tooLarge);
             }
             using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
             using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
@@ -105,9 +147,9 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout
             while ((read = await body.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
             {
                 total += read;
-                if (total > MaxTarballBytes)
+                if (total > maxTarballBytes)
                 {
-                    return (null, null, $"the tarball is larger than {MaxTarballBytes} bytes");
+                    return (null, null, tooLarge);
                 }
                 sha512.AppendData(buffer, 0, read);
                 sha1.AppendData(buffer, 0, read);

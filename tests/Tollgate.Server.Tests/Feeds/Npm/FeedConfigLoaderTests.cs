@@ -19,6 +19,8 @@ public sealed class FeedConfigLoaderTests
             upstreamTimeout: 1m
             vulnerabilities: warn
             maxPublishBytes: 1000
+            maxPackumentBytes: 2000
+            maxTarballBytes: 3000
             tokens:
               - name: ci
                 sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF
@@ -32,6 +34,8 @@ public sealed class FeedConfigLoaderTests
         Assert.Equal(TimeSpan.FromMinutes(10), o.PackumentTtl);
         Assert.Equal(VulnerabilityAction.Warn, o.Vulnerabilities);
         Assert.Equal(1000, o.MaxPublishBytes);
+        Assert.Equal(2000, o.MaxPackumentBytes);
+        Assert.Equal(3000, o.MaxTarballBytes);
         Assert.Equal("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Assert.Single(o.Tokens).Sha256);
     }
 

@@ -73,4 +73,51 @@ public sealed class UpstreamFailureTests
         Assert.DoesNotContain(env.Logs.Lines, l => l.Contains("upstream failed", StringComparison.Ordinal) || l.Contains("stale", StringComparison.Ordinal));
         Assert.Empty(env.Logs.Errors);
     }
+
+    [Fact]
+    public async Task Packument_LargerThanLimit_502WithReasonAndNothingCached()
+    {
+        // The recorded ms packument is about 39 KB.
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { MaxPackumentBytes = 4096 });
+
+        var response = await env.Http.GetAsync("ms");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("maxPackumentBytes", await Error(response), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(env.Storage, "packuments", "ms.json")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(env.Storage, "tmp")));
+    }
+
+    [Fact]
+    public async Task Tarball_LargerThanLimit_502WithReasonAndNothingCached()
+    {
+        // The recorded ms-2.1.2 tarball is about 3 KB.
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { MaxTarballBytes = 1024 });
+        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
+
+        var response = await env.Http.GetAsync("ms/-/ms-2.1.2.tgz");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains("maxTarballBytes", await Error(response), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(env.Storage, "tarballs", "ms")));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(env.Storage, "tmp")));
+    }
+
+    [Fact]
+    public async Task Tarball_UrlOnAnotherOrigin_502AndNeverFetched()
+    {
+        // Another loopback port serving the same files: only the port tells it from the upstream.
+        await using var elsewhere = await UpstreamFixture.StartAsync();
+        await using var env = await FeedEnvironment.StartAsync(prepare: u => u.TarballOrigin = elsewhere.BaseUrl);
+        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
+
+        var response = await env.Http.GetAsync("ms/-/ms-2.1.2.tgz");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var error = await Error(response);
+        Assert.Contains(elsewhere.BaseUrl.Authority, error, StringComparison.Ordinal);
+        Assert.Contains("origin", error, StringComparison.Ordinal);
+        Assert.Empty(elsewhere.Requests);
+        Assert.False(Directory.Exists(Path.Combine(env.Storage, "tarballs", "ms")));
+    }
 }

@@ -50,6 +50,9 @@ internal sealed class UpstreamFixture : IAsyncDisposable
     /// </summary>
     public ConcurrentDictionary<string, TimeSpan> Delays { get; } = new();
 
+    /// <summary>When set, packuments name tarballs on this base URL instead of the fixture's own.</summary>
+    public Uri? TarballOrigin { get; set; }
+
     public Uri BaseUrl { get; private set; } = null!;
 
     public static async Task<UpstreamFixture> StartAsync()
@@ -108,7 +111,7 @@ internal sealed class UpstreamFixture : IAsyncDisposable
                 var dist = manifest!["dist"]!.AsObject();
                 var name = doc["name"]!.GetValue<string>();
                 var tarballFile = new Uri(dist["tarball"]!.GetValue<string>()).Segments[^1];
-                dist["tarball"] = $"{BaseUrl}{name}/-/{tarballFile}";
+                dist["tarball"] = $"{TarballOrigin ?? BaseUrl}{name}/-/{tarballFile}";
                 if (Ages.TryGetValue($"{name}@{version}", out var age))
                 {
                     doc["time"]![version] = (DateTimeOffset.UtcNow - age).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
