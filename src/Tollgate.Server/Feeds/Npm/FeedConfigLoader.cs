@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "tokens"];
+        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -111,6 +111,19 @@ public static class FeedConfigLoader
                         else
                         {
                             Error(bag, displayPath, value, $"'{key}': {error}", "a duration is a number and a unit (m, h, d, w), e.g. 5m, or ISO 8601 such as PT30S");
+                        }
+                    }
+                    break;
+                case "auditRetention":
+                    if (Scalar(bag, displayPath, value, key) is { } retentionText)
+                    {
+                        if (PolicyDuration.TryParse(retentionText, out var retention, out var error) && retention > TimeSpan.Zero)
+                        {
+                            options = options with { AuditRetention = retention };
+                        }
+                        else
+                        {
+                            Error(bag, displayPath, value, $"'auditRetention': {error ?? "must be longer than zero"}", "e.g. 90d; leave it out to keep every entry");
                         }
                     }
                     break;

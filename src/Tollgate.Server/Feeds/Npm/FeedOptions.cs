@@ -95,6 +95,12 @@ public sealed record FeedOptions
     /// <summary>The largest tarball taken from upstream, in bytes; a larger one is refused with 502 and not cached.</summary>
     public long MaxTarballBytes { get; init; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// Audit entries last seen longer ago than this are removed when the feed starts; null keeps everything (the
+    /// log is bounded by the number of distinct decisions either way, see <see cref="FeedAuditLog"/>).
+    /// </summary>
+    public TimeSpan? AuditRetention { get; init; }
+
     /// <summary>The storage folder with the default applied.</summary>
     public string StorageFolder => Path.GetFullPath(Storage ?? Path.Combine(Advisories.TollgateHome.Resolve(), "feed"));
 }

@@ -21,6 +21,7 @@ public sealed class FeedConfigLoaderTests
             maxPublishBytes: 1000
             maxPackumentBytes: 2000
             maxTarballBytes: 3000
+            auditRetention: 90d
             tokens:
               - name: ci
                 sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF
@@ -36,6 +37,7 @@ public sealed class FeedConfigLoaderTests
         Assert.Equal(1000, o.MaxPublishBytes);
         Assert.Equal(2000, o.MaxPackumentBytes);
         Assert.Equal(3000, o.MaxTarballBytes);
+        Assert.Equal(TimeSpan.FromDays(90), o.AuditRetention);
         Assert.Equal("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Assert.Single(o.Tokens).Sha256);
     }
 
@@ -84,6 +86,18 @@ public sealed class FeedConfigLoaderTests
             """, "feed.yaml", "/srv");
         Assert.Null(bad.Options);
         Assert.Equal(["feed.yaml:4:17", "feed.yaml:4:29", "feed.yaml:7:15"], bad.Diagnostics.Select(d => d.Location!.ToString()));
+    }
+
+    [Theory]
+    [InlineData("auditRetention: soon")]
+    [InlineData("auditRetention: 0")]
+    [InlineData("maxTarballBytes: -1")]
+    [InlineData("maxPackumentBytes: 64MiB")]
+    public void Parse_BadLimitOrRetention_ErrorAtTheValue(string line)
+    {
+        var result = FeedConfigLoader.Parse(line, "feed.yaml", "/srv");
+        Assert.Null(result.Options);
+        Assert.Equal("feed.yaml:1:" + (line.IndexOf(':', StringComparison.Ordinal) + 3), Assert.Single(result.Diagnostics).Location!.ToString());
     }
 
     [Fact]
