@@ -471,7 +471,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// <summary>
     /// Checks a whole publish body before anything is written: every version a canonical SemVer equal to its
     /// manifest's <c>version</c>, not yet published, allowed for the token, with exactly its own attachment
-    /// (<c>name-version.tgz</c>, as npm names it) whose bytes match the declared integrity.
+    /// (<c>name-version.tgz</c>, as npm names it) whose bytes match the declared integrity; no other attachment; and
+    /// dist-tags naming only versions that are published or part of this publish.
     /// </summary>
     private (int Status, string Message) StorePublish(string name, JsonObject? body, FeedToken token)
     {
@@ -553,6 +554,15 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             {
                 return (400, $"the attachment '{stray}' belongs to no version of the publish");
             }
+            var tagged = body["dist-tags"] as JsonObject ?? [];
+            foreach (var (tag, target) in tagged)
+            {
+                var text = target is JsonValue t && t.TryGetValue<string>(out var targetText) ? targetText : null;
+                if (text is null || !(storedVersions.ContainsKey(text) || checkedVersions.Any(p => p.Version.Normalized == text)))
+                {
+                    return (400, $"the dist-tag '{tag}' names '{text}', which is neither published nor part of this publish");
+                }
+            }
             foreach (var published in checkedVersions)
             {
                 var key = published.Version.Normalized;
@@ -570,7 +580,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 ((JsonObject)packument["time"]!)[key] = time.GetUtcNow().ToString("O");
             }
             var tags = (JsonObject)packument["dist-tags"]!;
-            foreach (var (tag, target) in body["dist-tags"] as JsonObject ?? [])
+            foreach (var (tag, target) in tagged)
             {
                 tags[tag] = target?.DeepClone();
             }

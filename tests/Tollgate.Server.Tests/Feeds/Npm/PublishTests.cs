@@ -175,6 +175,20 @@ public sealed class PublishTests
     }
 
     [Fact]
+    public async Task Publish_DistTagNamingNoVersion_400AndNothingWritten()
+    {
+        await using var env = await FeedEnvironment.StartAsync();
+        var body = Body("@acme/tool", "1.0.0", Original);
+        body["dist-tags"] = new JsonObject { ["latest"] = "1.0.0", ["next"] = "../../x" };
+
+        var response = await Publish(env, "@acme/tool", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("'next'", await Error(response), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(env.Storage, "private", "@acme%2ftool")));
+    }
+
+    [Fact]
     public async Task Tarball_PrivateStoredFileChanged_500WithReasonAndBytesNotServed()
     {
         await using var env = await FeedEnvironment.StartAsync();
