@@ -155,9 +155,14 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             // The dependency-confusion defence: a private name is never asked of the upstream registry.
             var file = storage.PrivatePackumentFile(name);
-            if (File.Exists(file) && JsonNode.Parse(await File.ReadAllBytesAsync(file, cancellation.Token).ConfigureAwait(false)) is JsonObject local)
+            if (File.Exists(file))
             {
-                return new PackumentFetch(local, 200, Private: true);
+                if (ReadObject(file) is { } local)
+                {
+                    return new PackumentFetch(local, 200, Private: true);
+                }
+                LogPrivatePackumentUnreadable(logger, name, file);
+                return new PackumentFetch(null, 500, $"the feed's record of {name} cannot be read");
             }
             audit.Write([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{name} is private and has not been published to this feed", client, "packument", options.DryRun)]);
             return new PackumentFetch(null, 404, $"{name} is a private name (policy 'private') and has not been published to this feed");
@@ -487,7 +492,14 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         lock (_publishGate)
         {
             var file = storage.PrivatePackumentFile(name);
-            var packument = ReadObject(file) ?? new JsonObject
+            var existing = ReadObject(file);
+            if (existing is null && File.Exists(file))
+            {
+                // Starting afresh would forget which versions exist and let them be published again.
+                LogPrivatePackumentUnreadable(logger, name, file);
+                return (500, $"the feed's record of {name} cannot be read: nothing is published until it is repaired");
+            }
+            var packument = existing ?? new JsonObject
             {
                 ["_id"] = name,
                 ["name"] = name,
@@ -547,6 +559,12 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 if (dist["integrity"] is JsonValue sriValue && sriValue.TryGetValue<string>(out var sri) && !string.Equals(sri, integrity, StringComparison.Ordinal))
                 {
                     return (400, $"the tarball attached for {key} does not match its dist.integrity");
+                }
+                // A stored file is never replaced either: only a retry of an interrupted publish with the same bytes passes.
+                var target = storage.PrivateTarballFile(name, version);
+                if (File.Exists(target) && !string.Equals(TarballIntegrity.Describe(File.ReadAllBytes(target)).Integrity, integrity, StringComparison.Ordinal))
+                {
+                    return (409, $"a different tarball of {name}@{key} is already stored: a version is never replaced");
                 }
                 checkedVersions.Add(new PublishedVersion(version, manifest, bytes, integrity, shasum));
             }
@@ -664,6 +682,9 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Target}: refused a storage path: {Problem}")]
     private static partial void LogStoragePathRefused(ILogger logger, string target, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Package}: its stored packument {File} cannot be read")]
+    private static partial void LogPrivatePackumentUnreadable(ILogger logger, string package, string file);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{User} published {Package}@{Versions}")]
     private static partial void LogPublished(ILogger logger, string package, string versions, string user);

@@ -189,6 +189,37 @@ public sealed class PublishTests
     }
 
     [Fact]
+    public async Task Publish_TarballStoredButPackumentLost_409UnlessSameBytes()
+    {
+        await using var env = await FeedEnvironment.StartAsync();
+        Assert.Equal(HttpStatusCode.Created, (await Publish(env, "@acme/tool", Body("@acme/tool", "1.0.0", Original))).StatusCode);
+        var folder = Path.Combine(env.Storage, "private", "@acme%2ftool");
+        // As a publish interrupted between the two writes would leave it: the tarball without its packument entry.
+        File.Delete(Path.Combine(folder, "packument.json"));
+
+        var replaced = await Publish(env, "@acme/tool", Body("@acme/tool", "1.0.0", Encoding.UTF8.GetBytes("replaced")));
+        var retried = await Publish(env, "@acme/tool", Body("@acme/tool", "1.0.0", Original));
+
+        Assert.Equal(HttpStatusCode.Conflict, replaced.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal(Original, await File.ReadAllBytesAsync(Path.Combine(folder, "tool-1.0.0.tgz")));
+    }
+
+    [Fact]
+    public async Task Publish_StoredPackumentUnreadable_500AndNothingReplaced()
+    {
+        await using var env = await FeedEnvironment.StartAsync();
+        Assert.Equal(HttpStatusCode.Created, (await Publish(env, "@acme/tool", Body("@acme/tool", "1.0.0", Original))).StatusCode);
+        var packument = Path.Combine(env.Storage, "private", "@acme%2ftool", "packument.json");
+        await File.WriteAllTextAsync(packument, "{ not json");
+
+        var response = await Publish(env, "@acme/tool", Body("@acme/tool", "2.0.0", Original));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("{ not json", await File.ReadAllTextAsync(packument));
+    }
+
+    [Fact]
     public async Task Tarball_PrivateStoredFileChanged_500WithReasonAndBytesNotServed()
     {
         await using var env = await FeedEnvironment.StartAsync();
