@@ -24,7 +24,7 @@ public sealed record FeedStart(FeedHost? Host, ImmutableArray<FeedProblem> Probl
 /// The Kestrel host of the npm feed. <see cref="Create"/> checks everything it needs (upstream, policy, advisory
 /// database, storage) and reports every problem as a value; <see cref="StartAsync"/> binds the listen address.
 /// </summary>
-public sealed class FeedHost : IAsyncDisposable
+public sealed partial class FeedHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly AdvisoryLookup? _advisories;
@@ -144,11 +144,20 @@ public sealed class FeedHost : IAsyncDisposable
         };
         http.DefaultRequestHeaders.UserAgent.ParseAdd("tollgate-feed/0.1");
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate.Feed");
+        if (options.AuditRetention is { } retention)
+        {
+            var before = time.GetUtcNow() - retention;
+            var removed = audit.Prune(before);
+            LogAuditPruned(logger, removed, before.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture), PolicyDuration.Format(retention));
+        }
         var judge = new VersionJudge(policy, advisories, options.Vulnerabilities, time);
-        host._feed = new NpmFeed(options, new NpmUpstream(http, upstream), storage, judge, audit, time, logger, host._stopping.Token);
+        host._feed = new NpmFeed(options, new NpmUpstream(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, judge, audit, time, logger, host._stopping.Token);
         app.MapNpmFeed(host._feed);
         return new FeedStart(host, problems.ToImmutable(), policyDiagnostics);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "removed {Removed} audit entries last seen before {Before}Z (auditRetention {Retention})")]
+    private static partial void LogAuditPruned(ILogger logger, int removed, string before, string retention);
 
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
 

@@ -12,7 +12,7 @@ namespace Tollgate.Cli.Commands;
 
 internal sealed record FeedServeOptions(string? Config, string? Listen, string? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false);
 
-internal sealed record FeedLogOptions(string? Config, string? Storage, bool BlockedOnly, string? Package, string? Since, string Format, int Limit);
+internal sealed record FeedLogOptions(string? Config, string? Storage, bool BlockedOnly, string? Package, string? Since, string Format, int Limit, string? Prune = null);
 
 /// <summary><c>tollgate feed serve|log</c>: the vetted npm feed and its audit log.</summary>
 internal static class FeedCommand
@@ -184,20 +184,50 @@ internal static class FeedCommand
         var storage = new Option<string?>("--storage") { Description = "The feed's storage folder (default: from --config, else $TOLLGATE_HOME/feed).", HelpName = "DIR" };
         var blocked = new Option<bool>("--blocked") { Description = "Only refused versions (blocked, hidden, refused)." };
         var package = new Option<string?>("--package") { Description = "Only this package.", HelpName = "NAME" };
-        var since = new Option<string?>("--since") { Description = "Only decisions since a time (2026-05-01, 2026-05-01T12:00Z) or for a duration back (24h, 7d).", HelpName = "T" };
+        var since = new Option<string?>("--since") { Description = "Only entries last seen since a time (2026-05-01, 2026-05-01T12:00Z) or for a duration back (24h, 7d).", HelpName = "T" };
         var format = new Option<string>("--format", "-f") { Description = "Output format: table or json.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");
-        var limit = new Option<int>("--limit") { Description = "At most this many decisions, the newest (default 1000).", DefaultValueFactory = _ => 1000 };
+        var limit = new Option<int>("--limit") { Description = "At most this many decisions, the most recently seen (default 1000).", DefaultValueFactory = _ => 1000 };
+        var prune = new Option<string?>("--prune")
+        {
+            Description = "Delete the entries last seen before a time (2026-05-01) or longer ago than a duration (30d), then exit. The feed does this at start with 'auditRetention'.",
+            HelpName = "OLDER_THAN",
+        };
         var command = new Command("log", """
-            Show the feed's audit log: every decision with package, version, rule, verdict, client and time.
+            Show the feed's audit log: each decision once per package, version, verdict and rule, with how many requests
+            met it and when first and last; publishes and blocked tarball downloads one row per request, with the client.
 
             Examples:
               tollgate feed log --blocked --since 24h
               tollgate feed log --package lodash --format json
-            """) { config, storage, blocked, package, since, format, limit };
+              tollgate feed log --prune 90d
+            """) { config, storage, blocked, package, since, format, limit, prune };
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(prune) is null)
+            {
+                return;
+            }
+            // Pruning deletes by age only: a filter next to it would look as if it narrowed what is deleted.
+            var filters = new Option[] { blocked, package, since, limit, format }.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            if (filters.Count > 0)
+            {
+                r.AddError($"--prune deletes by age only and cannot be combined with {string.Join(", ", filters)}");
+            }
+        });
         command.SetAction(r => Log(terminal, new FeedLogOptions(r.GetValue(config), r.GetValue(storage), r.GetValue(blocked), r.GetValue(package),
-            r.GetValue(since), r.GetValue(format)!, r.GetValue(limit))));
+            r.GetValue(since), r.GetValue(format)!, r.GetValue(limit), r.GetValue(prune))));
         return command;
+    }
+
+    /// <summary>A time (2026-05-01, 2026-05-01T12:00Z) or a duration back from now (24h, 7d); null when it is neither.</summary>
+    private static DateTimeOffset? PointInTime(string text)
+    {
+        if (PolicyDuration.TryParse(text, out var back, out _))
+        {
+            return TimeProvider.System.GetUtcNow() - back;
+        }
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
     }
 
     internal static int Log(Terminal terminal, FeedLogOptions o)
@@ -210,17 +240,20 @@ internal static class FeedCommand
         DateTimeOffset? since = null;
         if (o.Since is { } text)
         {
-            if (PolicyDuration.TryParse(text, out var back, out _))
-            {
-                since = TimeProvider.System.GetUtcNow() - back;
-            }
-            else if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
-            {
-                since = at;
-            }
-            else
+            since = PointInTime(text);
+            if (since is null)
             {
                 terminal.Fail($"--since '{text}' is neither a time (2026-05-01, 2026-05-01T12:00Z) nor a duration (24h, 7d)");
+                return ExitCodes.InputError;
+            }
+        }
+        DateTimeOffset? pruneBefore = null;
+        if (o.Prune is { } olderThan)
+        {
+            pruneBefore = PointInTime(olderThan);
+            if (pruneBefore is null)
+            {
+                terminal.Fail($"--prune '{olderThan}' is neither a time (2026-05-01, 2026-05-01T12:00Z) nor a duration (30d, 12w)");
                 return ExitCodes.InputError;
             }
         }
@@ -228,6 +261,14 @@ internal static class FeedCommand
         {
             terminal.Fail($"no audit log in {folder}: has the feed run with this storage folder?");
             return ExitCodes.InputError;
+        }
+        if (pruneBefore is { } before)
+        {
+            // A running feed may hold the log open: SQLite's locking lets both write, one after the other.
+            using var writable = FeedAuditLog.Open(folder);
+            var removed = writable.Prune(before);
+            terminal.Message($"removed {removed} entries last seen before {before.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)}Z from {Path.Combine(folder, FeedAuditLog.FileName)}");
+            return ExitCodes.Pass;
         }
         using var log = FeedAuditLog.Open(folder, readOnly: true);
         var entries = log.Query(new AuditQuery { BlockedOnly = o.BlockedOnly, Package = o.Package, Since = since, Limit = Math.Max(1, o.Limit) });
@@ -241,11 +282,12 @@ internal static class FeedCommand
             terminal.Message("no decisions match");
             return ExitCodes.Pass;
         }
-        var table = new TerminalTable(["Time (UTC)", "Package", "Version", "Verdict", "Rule", "Client", "Request", "Why"], "Why");
+        var table = new TerminalTable(["Last seen (UTC)", "Count", "Package", "Version", "Verdict", "Rule", "Client", "Request", "Why"], "Why");
         foreach (var e in entries)
         {
             table.AddRow(
-                Markup.Escape(e.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),
+                Markup.Escape(e.LastSeen.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),
+                e.Count.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(e.Package),
                 Markup.Escape(e.Version ?? ""),
                 Markup.Escape(e.Verdict + (e.DryRun && e.Verdict is "blocked" or "hidden" ? " (dry-run)" : "")),
@@ -268,6 +310,8 @@ internal static class FeedCommand
             {
                 writer.WriteStartObject();
                 writer.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                writer.WriteString("lastSeen", e.LastSeen.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                writer.WriteNumber("count", e.Count);
                 writer.WriteString("package", e.Package);
                 writer.WriteString("version", e.Version);
                 writer.WriteString("verdict", e.Verdict);

@@ -97,6 +97,62 @@ public sealed class FeedCommandTests
         Assert.Equal(2, badSince.ExitCode);
     }
 
+    [Fact]
+    public async Task Log_RepeatedDecisions_JsonAndTableShowCountAndLastSeen()
+    {
+        await using var env = await global::Tollgate.Server.Tests.Feeds.Npm.FeedEnvironment.StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await env.Http.GetAsync("tollgate-fixture-evil");
+        }
+
+        var json = await Tollgate(null, "feed", "log", "--storage", env.Storage, "--package", "tollgate-fixture-evil", "--format", "json");
+        var table = await Tollgate(null, "feed", "log", "--storage", env.Storage, "--package", "tollgate-fixture-evil");
+
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        var entry = Assert.Single(JsonNode.Parse(json.Stdout)!.AsArray());
+        Assert.Equal(3, entry!["count"]!.GetValue<long>());
+        Assert.True(DateTimeOffset.Parse(entry["lastSeen"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)
+            >= DateTimeOffset.Parse(entry["time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("Count", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Last seen", table.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Log_Prune_RemovesEntriesLastSeenBeforeThenAndRefusesFilters()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            using (var log = FeedAuditLog.Open(folder))
+            {
+                log.Write([
+                    new AuditEntry(now.AddDays(-40), "old", "1.0.0", "blocked", "MAL-1", "malicious", null, "packument", false),
+                    new AuditEntry(now.AddDays(-40), "old", "1.0.0", "blocked", "MAL-1", "malicious", null, "tarball", false),
+                    new AuditEntry(now.AddDays(-1), "new", "1.0.0", "blocked", "MAL-2", "malicious", null, "packument", false),
+                ]);
+            }
+
+            var combined = await Tollgate(null, "feed", "log", "--storage", folder, "--prune", "30d", "--package", "old");
+            var badAge = await Tollgate(null, "feed", "log", "--storage", folder, "--prune", "soon");
+            var pruned = await Tollgate(null, "feed", "log", "--storage", folder, "--prune", "30d");
+            var left = await Tollgate(null, "feed", "log", "--storage", folder, "--format", "json");
+
+            Assert.Equal(2, combined.ExitCode);
+            Assert.Contains("--prune", combined.Stderr, StringComparison.Ordinal);
+            Assert.Equal(2, badAge.ExitCode);
+            Assert.True(pruned.ExitCode == 0, pruned.Stderr);
+            Assert.Contains("removed 2 entries", pruned.Stdout + pruned.Stderr, StringComparison.Ordinal);
+            Assert.Equal(["new"], JsonNode.Parse(left.Stdout)!.AsArray().Select(e => e!["package"]!.GetValue<string>()));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A fresh advisory database from the feed test records, in <paramref name="folder"/>.</summary>
     private static string Database(string folder)
     {

@@ -5,42 +5,73 @@ using Microsoft.Data.Sqlite;
 namespace Tollgate.Server.Feeds.Npm;
 
 /// <summary>One logged decision.</summary>
-/// <param name="Time">When the decision was made (UTC).</param>
+/// <param name="Time">When the decision was first made (UTC); for a request row, when the request came.</param>
 /// <param name="Package">The package name.</param>
 /// <param name="Version">The version, or null for a decision about the whole package (e.g. a private name).</param>
 /// <param name="Verdict">allowed, warned, blocked, hidden, published or refused.</param>
 /// <param name="Rule">The rule or advisory id that decided, or null.</param>
-/// <param name="Message">Why, in words.</param>
-/// <param name="Client">The client's IP address.</param>
-/// <param name="Request">What was asked: packument, tarball or publish.</param>
+/// <param name="Message">Why, in words (the latest wording when the decision was made more than once).</param>
+/// <param name="Client">The client's IP address (the latest one for a repeated decision).</param>
+/// <param name="Request">What was asked: packument, tarball or publish (the latest kind for a repeated decision).</param>
 /// <param name="DryRun">True when the feed ran in dry-run mode and served the version whatever the verdict.</param>
 public sealed record AuditEntry(
-    DateTimeOffset Time, string Package, string? Version, string Verdict, string? Rule, string Message, string? Client, string Request, bool DryRun);
+    DateTimeOffset Time, string Package, string? Version, string Verdict, string? Rule, string Message, string? Client, string Request, bool DryRun)
+{
+    private readonly DateTimeOffset? _lastSeen;
+
+    /// <summary>How many requests met this decision: 1 for a request row.</summary>
+    public long Count { get; init; } = 1;
+
+    /// <summary>When the decision was last made; <see cref="Time"/> for a request row.</summary>
+    public DateTimeOffset LastSeen { get => _lastSeen ?? Time; init => _lastSeen = value; }
+
+    /// <summary>
+    /// True for what is kept as a row of its own, with its client and time: a publish, and a tarball download that
+    /// was blocked or refused (the moment a client tried to fetch what the policy forbids). Every other decision is
+    /// kept once per package, version, verdict and rule, with a counter.
+    /// </summary>
+    public bool IsRequestLevel => Request == "publish" || (Request == "tarball" && Verdict is "blocked" or "hidden" or "refused");
+}
 
 /// <summary>What <c>tollgate feed log</c> asks for.</summary>
 public sealed record AuditQuery
 {
     public bool BlockedOnly { get; init; }
     public string? Package { get; init; }
+
+    /// <summary>Only entries last seen at or after this time.</summary>
     public DateTimeOffset? Since { get; init; }
     public int Limit { get; init; } = 1000;
 }
 
 /// <summary>
-/// The feed's audit log: every decision with package, version, rule, verdict, client and time, in SQLite
-/// (<c>audit.db</c> in the storage folder). The schema is created on first use.
+/// The feed's audit log in SQLite (<c>audit.db</c> in the storage folder), bounded by design: table <c>decisions</c>
+/// holds each decision once per (package, version, verdict, rule) with a request count and first and last time seen
+/// (an upsert, so a popular packument with refused versions adds no rows); table <c>requests</c> holds a row per
+/// publish and per blocked or refused tarball download. <see cref="Prune"/> removes what was last seen before a time.
+/// The schema is created, or migrated from the one-row-per-decision log of earlier versions, on first writable open.
 /// </summary>
 public sealed class FeedAuditLog : IDisposable
 {
     /// <summary>The file name inside the storage folder.</summary>
     public const string FileName = "audit.db";
 
+    /// <summary>PRAGMA user_version of the current schema; 0 is the single <c>decisions</c> table of earlier versions.</summary>
+    private const int SchemaVersion = 1;
+
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
+    private readonly bool _legacy;
 
-    private FeedAuditLog(SqliteConnection connection) => _connection = connection;
+    private FeedAuditLog(SqliteConnection connection, bool legacy)
+    {
+        _connection = connection;
+        _legacy = legacy;
+    }
 
-    /// <summary>Opens (creating if needed) the audit log of a storage folder.</summary>
+    /// <summary>Opens (creating or migrating if needed) the audit log of a storage folder.</summary>
     public static FeedAuditLog Open(string storageFolder, bool readOnly = false)
     {
         var path = Path.Combine(storageFolder, FileName);
@@ -55,32 +86,110 @@ public sealed class FeedAuditLog : IDisposable
             Pooling = false,
         }.ToString());
         connection.Open();
-        if (!readOnly)
+        try
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = """
-                PRAGMA journal_mode = WAL;
-                CREATE TABLE IF NOT EXISTS decisions (
-                  id INTEGER PRIMARY KEY AUTOINCREMENT,
-                  time TEXT NOT NULL,
-                  package TEXT NOT NULL,
-                  version TEXT,
-                  verdict TEXT NOT NULL,
-                  rule TEXT,
-                  message TEXT NOT NULL,
-                  client TEXT,
-                  request TEXT NOT NULL,
-                  dry_run INTEGER NOT NULL);
-                CREATE INDEX IF NOT EXISTS decisions_package ON decisions(package, time);
-                """;
-            command.ExecuteNonQuery();
+            var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"), CultureInfo.InvariantCulture);
+            if (readOnly)
+            {
+                // A reader cannot migrate: a log the feed has not opened since the upgrade is read in its old form.
+                var legacy = version < SchemaVersion && Convert.ToInt64(Scalar(connection, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"), CultureInfo.InvariantCulture) > 0;
+                return new FeedAuditLog(connection, legacy);
+            }
+            if (version < SchemaVersion)
+            {
+                Migrate(connection);
+            }
+            return new FeedAuditLog(connection, legacy: false);
         }
-        return new FeedAuditLog(connection);
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Writes entries in one transaction.</summary>
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    /// <summary>
+    /// Creates the schema. A log of an earlier version (one <c>decisions</c> row per decision and request) keeps its
+    /// request-level rows as <c>requests</c> and has every other row folded into one counted row per decision.
+    /// </summary>
+    private static void Migrate(SqliteConnection connection)
+    {
+        Exec(connection, null, "PRAGMA journal_mode = WAL");
+        using var transaction = connection.BeginTransaction();
+        var hasOld = Convert.ToInt64(Scalar(connection, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'decisions'"), CultureInfo.InvariantCulture) > 0;
+        if (hasOld)
+        {
+            Exec(connection, transaction, "DROP INDEX IF EXISTS decisions_package; ALTER TABLE decisions RENAME TO legacy_decisions;");
+        }
+        Exec(connection, transaction, """
+            CREATE TABLE decisions (
+              package TEXT NOT NULL,
+              version TEXT NOT NULL,
+              verdict TEXT NOT NULL,
+              rule TEXT NOT NULL,
+              message TEXT NOT NULL,
+              client TEXT,
+              request TEXT NOT NULL,
+              dry_run INTEGER NOT NULL,
+              first_seen TEXT NOT NULL,
+              last_seen TEXT NOT NULL,
+              count INTEGER NOT NULL,
+              PRIMARY KEY (package, version, verdict, rule));
+            CREATE INDEX decisions_last_seen ON decisions(last_seen);
+            CREATE TABLE requests (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              time TEXT NOT NULL,
+              package TEXT NOT NULL,
+              version TEXT,
+              verdict TEXT NOT NULL,
+              rule TEXT,
+              message TEXT NOT NULL,
+              client TEXT,
+              request TEXT NOT NULL,
+              dry_run INTEGER NOT NULL);
+            CREATE INDEX requests_package ON requests(package, time);
+            CREATE INDEX requests_time ON requests(time);
+            """);
+        if (hasOld)
+        {
+            const string requestLevel = "(request = 'publish' OR (request = 'tarball' AND verdict IN ('blocked', 'hidden', 'refused')))";
+            Exec(connection, transaction, $"""
+                INSERT INTO requests (time, package, version, verdict, rule, message, client, request, dry_run)
+                  SELECT time, package, version, verdict, rule, message, client, request, dry_run FROM legacy_decisions WHERE {requestLevel} ORDER BY id;
+                INSERT INTO decisions (package, version, verdict, rule, message, client, request, dry_run, first_seen, last_seen, count)
+                  SELECT package, COALESCE(version, ''), verdict, COALESCE(rule, ''), message, client, request, dry_run, MIN(time), MAX(time), COUNT(*)
+                  FROM legacy_decisions WHERE NOT {requestLevel} GROUP BY package, COALESCE(version, ''), verdict, COALESCE(rule, '');
+                DROP TABLE legacy_decisions;
+                """);
+        }
+        Exec(connection, transaction, $"PRAGMA user_version = {SchemaVersion}");
+        transaction.Commit();
+    }
+
+    private static void Exec(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static string Text(DateTimeOffset time) => time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Records entries in one transaction: a request-level entry (<see cref="AuditEntry.IsRequestLevel"/>) as a new
+    /// row, every other one by raising the count and last-seen time of its decision's row.
+    /// </summary>
     public void Write(IReadOnlyCollection<AuditEntry> entries)
     {
+        ArgumentNullException.ThrowIfNull(entries);
         if (entries.Count == 0)
         {
             return;
@@ -88,17 +197,33 @@ public sealed class FeedAuditLog : IDisposable
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            using var command = _connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO decisions (time, package, version, verdict, rule, message, client, request, dry_run)
+            using var insert = _connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO requests (time, package, version, verdict, rule, message, client, request, dry_run)
                 VALUES ($time, $package, $version, $verdict, $rule, $message, $client, $request, $dry)
                 """;
-            var p = new[] { "$time", "$package", "$version", "$verdict", "$rule", "$message", "$client", "$request", "$dry" }
-                .Select(n => command.Parameters.Add(n, SqliteType.Text)).ToArray();
+            using var upsert = _connection.CreateCommand();
+            upsert.Transaction = transaction;
+            // NULL never equals NULL in a key, so a missing version or rule is stored as '' there.
+            upsert.CommandText = """
+                INSERT INTO decisions (package, version, verdict, rule, message, client, request, dry_run, first_seen, last_seen, count)
+                VALUES ($package, COALESCE($version, ''), $verdict, COALESCE($rule, ''), $message, $client, $request, $dry, $time, $time, 1)
+                ON CONFLICT (package, version, verdict, rule) DO UPDATE SET
+                  count = count + 1,
+                  last_seen = MAX(last_seen, excluded.last_seen),
+                  message = excluded.message,
+                  client = excluded.client,
+                  request = excluded.request,
+                  dry_run = excluded.dry_run
+                """;
+            var names = new[] { "$time", "$package", "$version", "$verdict", "$rule", "$message", "$client", "$request", "$dry" };
+            var insertParameters = names.Select(n => insert.Parameters.Add(n, SqliteType.Text)).ToArray();
+            var upsertParameters = names.Select(n => upsert.Parameters.Add(n, SqliteType.Text)).ToArray();
             foreach (var e in entries)
             {
-                p[0].Value = e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+                var (command, p) = e.IsRequestLevel ? (insert, insertParameters) : (upsert, upsertParameters);
+                p[0].Value = Text(e.Time);
                 p[1].Value = e.Package;
                 p[2].Value = (object?)e.Version ?? DBNull.Value;
                 p[3].Value = e.Verdict;
@@ -113,7 +238,25 @@ public sealed class FeedAuditLog : IDisposable
         }
     }
 
-    /// <summary>Entries matching the query, oldest first.</summary>
+    /// <summary>Deletes every entry last seen before <paramref name="before"/>; returns how many.</summary>
+    public int Prune(DateTimeOffset before)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
+            command.Parameters.AddWithValue("$before", Text(before));
+            command.CommandText = "DELETE FROM decisions WHERE last_seen < $before";
+            var removed = command.ExecuteNonQuery();
+            command.CommandText = "DELETE FROM requests WHERE time < $before";
+            removed += command.ExecuteNonQuery();
+            transaction.Commit();
+            return removed;
+        }
+    }
+
+    /// <summary>Entries matching the query, the <see cref="AuditQuery.Limit"/> most recently seen, oldest first.</summary>
     public ImmutableArray<AuditEntry> Query(AuditQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -132,21 +275,30 @@ public sealed class FeedAuditLog : IDisposable
             }
             if (query.Since is { } since)
             {
-                where.Add("time >= $since");
-                command.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                where.Add("last_seen >= $since");
+                command.Parameters.AddWithValue("$since", Text(since));
             }
             command.Parameters.AddWithValue("$limit", query.Limit);
+            var source = _legacy
+                ? "SELECT time, package, version, verdict, rule, message, client, request, dry_run, 1 AS count, time AS last_seen, id AS seq FROM decisions"
+                : """
+                  SELECT first_seen AS time, package, NULLIF(version, '') AS version, verdict, NULLIF(rule, '') AS rule, message, client, request, dry_run,
+                         count, last_seen, 0 AS seq FROM decisions
+                  UNION ALL
+                  SELECT time, package, version, verdict, rule, message, client, request, dry_run, 1 AS count, time AS last_seen, id AS seq FROM requests
+                  """;
             command.CommandText = $"""
-                SELECT time, package, version, verdict, rule, message, client, request, dry_run FROM
-                (SELECT * FROM decisions {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))} ORDER BY id DESC LIMIT $limit)
-                ORDER BY id
+                SELECT time, package, version, verdict, rule, message, client, request, dry_run, count, last_seen FROM
+                (SELECT * FROM ({source}) {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
+                 ORDER BY last_seen DESC, seq DESC LIMIT $limit)
+                ORDER BY last_seen, seq
                 """;
             var result = ImmutableArray.CreateBuilder<AuditEntry>();
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 result.Add(new AuditEntry(
-                    DateTimeOffset.Parse(reader.GetString(0), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+                    ParseTime(reader.GetString(0)),
                     reader.GetString(1),
                     reader.IsDBNull(2) ? null : reader.GetString(2),
                     reader.GetString(3),
@@ -154,11 +306,18 @@ public sealed class FeedAuditLog : IDisposable
                     reader.GetString(5),
                     reader.IsDBNull(6) ? null : reader.GetString(6),
                     reader.GetString(7),
-                    reader.GetInt64(8) != 0));
+                    reader.GetInt64(8) != 0)
+                {
+                    Count = reader.GetInt64(9),
+                    LastSeen = ParseTime(reader.GetString(10)),
+                });
             }
             return result.ToImmutable();
         }
     }
+
+    private static DateTimeOffset ParseTime(string text) =>
+        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     public void Dispose() => _connection.Dispose();
 }

@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "tokens"];
+        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -114,6 +114,19 @@ public static class FeedConfigLoader
                         }
                     }
                     break;
+                case "auditRetention":
+                    if (Scalar(bag, displayPath, value, key) is { } retentionText)
+                    {
+                        if (PolicyDuration.TryParse(retentionText, out var retention, out var error) && retention > TimeSpan.Zero)
+                        {
+                            options = options with { AuditRetention = retention };
+                        }
+                        else
+                        {
+                            Error(bag, displayPath, value, $"'auditRetention': {error ?? "must be longer than zero"}", "e.g. 90d; leave it out to keep every entry");
+                        }
+                    }
+                    break;
                 case "vulnerabilities":
                     switch (Scalar(bag, displayPath, value, key))
                     {
@@ -122,16 +135,21 @@ public static class FeedConfigLoader
                         case { } other: Error(bag, displayPath, value, $"'vulnerabilities' is '{other}'; expected block or warn", null); break;
                     }
                     break;
-                case "maxPublishBytes":
+                case "maxPublishBytes" or "maxPackumentBytes" or "maxTarballBytes":
                     if (Scalar(bag, displayPath, value, key) is { } size)
                     {
                         if (long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes > 0)
                         {
-                            options = options with { MaxPublishBytes = bytes };
+                            options = key switch
+                            {
+                                "maxPublishBytes" => options with { MaxPublishBytes = bytes },
+                                "maxPackumentBytes" => options with { MaxPackumentBytes = bytes },
+                                _ => options with { MaxTarballBytes = bytes },
+                            };
                         }
                         else
                         {
-                            Error(bag, displayPath, value, $"'maxPublishBytes' is '{size}'; expected a positive number of bytes", "e.g. 52428800 for 50 MiB");
+                            Error(bag, displayPath, value, $"'{key}' is '{size}'; expected a positive number of bytes", "e.g. 52428800 for 50 MiB");
                         }
                     }
                     break;
@@ -164,16 +182,18 @@ public static class FeedConfigLoader
                 continue;
             }
             string? name = null, hash = null;
+            var packages = ImmutableArray<PackagePattern>.Empty;
             foreach (var (k, v) in entry.Children)
             {
                 switch ((k as YamlScalarNode)?.Value)
                 {
                     case "name": name = Scalar(bag, file, v, "name"); break;
                     case "sha256": hash = Scalar(bag, file, v, "sha256"); break;
+                    case "packages": packages = Patterns(bag, file, v); break;
                     case "token" or "secret":
                         Error(bag, file, k, "a token is never written in the config in plain text", "write its SHA-256 instead: printf %s \"$TOKEN\" | sha256sum");
                         break;
-                    default: Error(bag, file, k, $"unknown token setting '{(k as YamlScalarNode)?.Value}'", "a token entry has 'name' and 'sha256'"); break;
+                    default: Error(bag, file, k, $"unknown token setting '{(k as YamlScalarNode)?.Value}'", "a token entry has 'name', 'sha256' and optionally 'packages'"); break;
                 }
             }
             if (string.IsNullOrWhiteSpace(name))
@@ -186,10 +206,38 @@ public static class FeedConfigLoader
             }
             else if (!string.IsNullOrWhiteSpace(name))
             {
-                tokens.Add(new FeedToken(name, hash.ToLowerInvariant()));
+                tokens.Add(new FeedToken(name, hash.ToLowerInvariant()) { Packages = packages });
             }
         }
         return tokens.ToImmutable();
+    }
+
+    /// <summary>A token's <c>packages</c>: npm package patterns as the policy writes them.</summary>
+    private static ImmutableArray<PackagePattern> Patterns(DiagnosticBag bag, string file, YamlNode value)
+    {
+        if (value is not YamlSequenceNode list || list.Children.Count == 0)
+        {
+            Error(bag, file, value, "a token's 'packages' must be a non-empty list of package patterns", "packages: [ \"@acme/*\" ] (leave it out to allow every private name)");
+            return [];
+        }
+        var patterns = ImmutableArray.CreateBuilder<PackagePattern>();
+        foreach (var item in list)
+        {
+            var text = (item as YamlScalarNode)?.Value;
+            if (!PackagePattern.TryParse(text, out var pattern, out var error))
+            {
+                Error(bag, file, item, $"'{text}' is not a package pattern: {error}", "e.g. @acme/* or @acme/cli");
+            }
+            else if (pattern.Ecosystem is { } ecosystem && ecosystem != Ecosystem.Npm)
+            {
+                Error(bag, file, item, $"'{text}' names a {ecosystem} package; the feed publishes npm packages only", null);
+            }
+            else
+            {
+                patterns.Add(pattern with { Location = new SourceLocation(file, (int)item.Start.Line, (int)item.Start.Column) });
+            }
+        }
+        return patterns.ToImmutable();
     }
 
     private static Uri? Url(DiagnosticBag bag, string file, YamlNode value, string key)

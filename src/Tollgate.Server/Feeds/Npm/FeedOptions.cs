@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using Tollgate.Graph;
+using Tollgate.Policy;
 
 namespace Tollgate.Server.Feeds.Npm;
 
@@ -14,7 +16,31 @@ public enum VulnerabilityAction
 /// <summary>A publish token, stored as the SHA-256 hash of the secret so the config never holds it in plain text.</summary>
 /// <param name="Name">Who the token belongs to: returned by <c>/-/whoami</c> and written to the audit log.</param>
 /// <param name="Sha256">The lower-case hex SHA-256 of the token text.</param>
-public sealed record FeedToken(string Name, string Sha256);
+public sealed record FeedToken(string Name, string Sha256)
+{
+    /// <summary>
+    /// The packages the token may publish (<c>@acme/*</c>, <c>@acme/cli@^2</c>); empty means every private name. A
+    /// token handed to one team's CI then cannot publish over another team's packages.
+    /// </summary>
+    public ImmutableArray<PackagePattern> Packages { get; init; } = [];
+
+    /// <summary>True when the token may publish <paramref name="component"/> (a name and version).</summary>
+    public bool MayPublish(Component component) => Packages.IsEmpty || PackagePattern.FirstMatch(Packages, component) is not null;
+
+    /// <summary>
+    /// False when no pattern can match the name whatever the version: the feed then refuses before reading the
+    /// body. A pattern with a range is decided per version once the body is read.
+    /// </summary>
+    public bool MayPublishName(string name) =>
+        Packages.IsEmpty || Packages.Any(p => p.Matches(new Component
+        {
+            Ecosystem = Ecosystem.Npm,
+            Name = name,
+            Version = "",
+            Purl = PackageUrl.For(Ecosystem.Npm, name, null),
+            Resolved = false,
+        }) != false);
+}
 
 /// <summary>The npm feed's settings, read from <c>feed.yaml</c> and command-line overrides. See docs/feed.md.</summary>
 public sealed record FeedOptions
@@ -59,6 +85,21 @@ public sealed record FeedOptions
 
     /// <summary>The largest publish request body accepted, in bytes.</summary>
     public long MaxPublishBytes { get; init; } = 50L * 1024 * 1024;
+
+    /// <summary>
+    /// The largest packument body taken from upstream, in bytes (after decompression); a larger one is refused with
+    /// 502 and not cached. The biggest public packuments are tens of MiB.
+    /// </summary>
+    public long MaxPackumentBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>The largest tarball taken from upstream, in bytes; a larger one is refused with 502 and not cached.</summary>
+    public long MaxTarballBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Audit entries last seen longer ago than this are removed when the feed starts; null keeps everything (the
+    /// log is bounded by the number of distinct decisions either way, see <see cref="FeedAuditLog"/>).
+    /// </summary>
+    public TimeSpan? AuditRetention { get; init; }
 
     /// <summary>The storage folder with the default applied.</summary>
     public string StorageFolder => Path.GetFullPath(Storage ?? Path.Combine(Advisories.TollgateHome.Resolve(), "feed"));

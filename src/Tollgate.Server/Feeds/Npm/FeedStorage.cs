@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Tollgate.Ecosystems.Npm;
 using Tollgate.Graph;
 
 namespace Tollgate.Server.Feeds.Npm;
@@ -13,8 +14,8 @@ internal sealed class FeedStorage
 {
     public FeedStorage(string root)
     {
-        Root = root;
-        Temp = Path.Combine(root, "tmp");
+        Root = Path.GetFullPath(root);
+        Temp = Path.Combine(Root, "tmp");
         Directory.CreateDirectory(Temp);
         // Whatever an interrupted run left in tmp/ was never renamed into place: it is not trusted and not needed.
         foreach (var stale in Directory.EnumerateFiles(Temp))
@@ -30,15 +31,52 @@ internal sealed class FeedStorage
     /// <summary>A file-name-safe key for a package: '/' cannot appear in a file name and '%' cannot appear in an npm name.</summary>
     public static string Key(string name) => name.Replace("/", "%2f", StringComparison.Ordinal);
 
-    public string PackumentFile(string name) => Path.Combine(Root, "packuments", Key(name) + ".json");
+    public string PackumentFile(string name) => Inside("packuments", NameKey(name) + ".json");
 
-    public string PackumentMetaFile(string name) => Path.Combine(Root, "packuments", Key(name) + ".meta.json");
+    public string PackumentMetaFile(string name) => Inside("packuments", NameKey(name) + ".meta.json");
 
-    public string TarballFile(string name, string file) => Path.Combine(Root, "tarballs", Key(name), file);
+    /// <summary>A cached upstream tarball, by the file name the client asked for (checked by <see cref="NpmRequestPath"/>).</summary>
+    public string TarballFile(string name, string file) => Inside("tarballs", NameKey(name), file);
 
-    public string PrivatePackumentFile(string name) => Path.Combine(Root, "private", Key(name), "packument.json");
+    public string PrivatePackumentFile(string name) => Inside("private", NameKey(name), "packument.json");
 
-    public string PrivateTarballFile(string name, string file) => Path.Combine(Root, "private", Key(name), file);
+    /// <summary>
+    /// A published tarball. Its path is a function of the package name and the version only, never of anything else a
+    /// publish body says, so no publish can name the file of another version.
+    /// </summary>
+    public string PrivateTarballFile(string name, NpmVersion version) => Inside("private", NameKey(name), PrivateTarballName(name, version));
+
+    /// <summary>npm's file name for a version's tarball: <c>name-version.tgz</c> with the scope left out.</summary>
+    public static string PrivateTarballName(string name, NpmVersion version)
+    {
+        var unscoped = name.Contains('/', StringComparison.Ordinal) ? name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..] : name;
+        return $"{unscoped}-{version.Normalized}.tgz";
+    }
+
+    /// <summary>The key of a name the request parser (or the publish checks) accepted; anything else is a bug.</summary>
+    private static string NameKey(string name) =>
+        NpmRequestPath.IsValidName(name, out var error) ? Key(name) : throw new StoragePathException(error);
+
+    /// <summary>
+    /// Joins single path segments under the root and checks the full path stays inside it. The callers check names,
+    /// versions and file names first; this is the last line, so a check missed there can never reach another file.
+    /// </summary>
+    private string Inside(params string[] segments)
+    {
+        foreach (var segment in segments)
+        {
+            if (segment.Length == 0 || segment is "." or ".." || segment.Any(c => c is '/' or '\\' or ':' || char.IsControl(c)))
+            {
+                throw new StoragePathException($"'{segment}' is not a file name the feed stores");
+            }
+        }
+        var path = Path.GetFullPath(Path.Combine([Root, .. segments]));
+        if (!path.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new StoragePathException($"'{Path.Combine(segments)}' lies outside the storage folder");
+        }
+        return path;
+    }
 
     public string NewTempFile() => Path.Combine(Temp, Guid.NewGuid().ToString("N") + ".part");
 
@@ -68,6 +106,12 @@ internal sealed class FeedStorage
         }
     }
 }
+
+/// <summary>
+/// A storage path that would leave its folder or is built from a part no check accepted. The request and publish checks
+/// come first, so this is never an expected outcome; the feed answers it with a refusal, not with the file.
+/// </summary>
+internal sealed class StoragePathException(string message) : Exception(message);
 
 /// <summary>Checks a tarball's hashes against the packument's <c>dist.integrity</c> (SRI) or <c>dist.shasum</c>.</summary>
 internal static class TarballIntegrity
@@ -102,6 +146,21 @@ internal static class TarballIntegrity
         stream.Position = 0;
         var sha1 = SHA1.HashData(stream);
         return (sha512, sha1);
+    }
+
+    /// <summary>Hashes a stream from where it stands to its end.</summary>
+    public static async Task<(byte[] Sha512, byte[] Sha1)> HashStreamAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+        using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            sha512.AppendData(buffer, 0, read);
+            sha1.AppendData(buffer, 0, read);
+        }
+        return (sha512.GetHashAndReset(), sha1.GetHashAndReset());
     }
 
     /// <summary>SRI sha512 and hex sha1 of bytes, as a publish stores them.</summary>

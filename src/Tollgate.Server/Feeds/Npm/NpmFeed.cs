@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Tollgate.Ecosystems.Npm;
 
 namespace Tollgate.Server.Feeds.Npm;
 
@@ -36,6 +37,34 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             await WriteError(context, StatusCodes.Status400BadRequest, error).ConfigureAwait(false);
             return;
         }
+        try
+        {
+            await Dispatch(context, path).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // Nobody is left to answer, and the upstream did nothing wrong.
+            LogClientGone(logger, raw);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            LogStopping(logger, raw);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Headers.Connection = "close";
+                await WriteError(context, 503, "the feed is stopping; try again").ConfigureAwait(false);
+            }
+        }
+        catch (StoragePathException e) when (!context.Response.HasStarted)
+        {
+            // Never expected: the request and publish checks come first. Refuse rather than touch another file.
+            LogStoragePathRefused(logger, raw, e.Message);
+            await WriteError(context, 400, $"refused: {e.Message}").ConfigureAwait(false);
+        }
+    }
+
+    private async Task Dispatch(HttpContext context, NpmRequestPath path)
+    {
         var method = context.Request.Method;
         switch (path.Kind)
         {
@@ -45,7 +74,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             case NpmRequestKind.Whoami when HttpMethods.IsGet(method):
                 if (Authenticate(context) is { } user)
                 {
-                    await WriteJson(context, 200, new JsonObject { ["username"] = user }).ConfigureAwait(false);
+                    await WriteJson(context, 200, new JsonObject { ["username"] = user.Name }).ConfigureAwait(false);
                 }
                 else
                 {
@@ -82,7 +111,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     private async Task ServePackument(HttpContext context, string name)
     {
-        var fetch = await GetPackument(name, context.Connection.RemoteIpAddress?.ToString()).ConfigureAwait(false);
+        var fetch = await GetPackument(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
         if (fetch.Document is null)
         {
             await WriteError(context, fetch.Status, fetch.Problem ?? "not found").ConfigureAwait(false);
@@ -114,16 +143,26 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
-    /// <summary>The full upstream (or private) packument, through the cache.</summary>
-    internal async Task<PackumentFetch> GetPackument(string name, string? client)
+    /// <summary>
+    /// The full upstream (or private) packument, through the cache. <paramref name="requestAborted"/> is the client's
+    /// token: a client that leaves ends the upstream request too (with an <see cref="OperationCanceledException"/>,
+    /// not as an upstream failure).
+    /// </summary>
+    internal async Task<PackumentFetch> GetPackument(string name, string? client, CancellationToken requestAborted)
     {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
         if (IsPrivate(name))
         {
             // The dependency-confusion defence: a private name is never asked of the upstream registry.
             var file = storage.PrivatePackumentFile(name);
-            if (File.Exists(file) && JsonNode.Parse(await File.ReadAllBytesAsync(file, stopping).ConfigureAwait(false)) is JsonObject local)
+            if (File.Exists(file))
             {
-                return new PackumentFetch(local, 200, Private: true);
+                if (ReadObject(file) is { } local)
+                {
+                    return new PackumentFetch(local, 200, Private: true);
+                }
+                LogPrivatePackumentUnreadable(logger, name, file);
+                return new PackumentFetch(null, 500, $"the feed's record of {name} cannot be read");
             }
             audit.Write([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{name} is private and has not been published to this feed", client, "packument", options.DryRun)]);
             return new PackumentFetch(null, 404, $"{name} is a private name (policy 'private') and has not been published to this feed");
@@ -137,9 +176,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return new PackumentFetch(fresh, 200);
         }
         var validators = meta is null ? null : new CacheValidators(meta["etag"]?.GetValue<string>(), meta["lastModified"]?.GetValue<string>());
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        timeout.CancelAfter(options.UpstreamTimeout);
-        var answer = await upstream.GetPackumentAsync(name, validators, timeout.Token).ConfigureAwait(false);
+        var answer = await upstream.GetPackumentAsync(name, validators, cancellation.Token).ConfigureAwait(false);
         switch (answer.Status)
         {
             case UpstreamStatus.Ok:
@@ -163,6 +200,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 return new PackumentFetch(same, 200);
             case UpstreamStatus.NotFound:
                 return new PackumentFetch(null, 404, $"{name} is not in the upstream registry");
+            case UpstreamStatus.Refused:
+                // Not a passing outage a stale copy bridges: the upstream's current answer is one the feed will not take.
+                LogUpstreamRefused(logger, name, answer.Problem ?? "refused");
+                return new PackumentFetch(null, 502, answer.Problem ?? "the upstream answer was refused");
             default:
                 return Stale(name, cacheFile, answer.Problem ?? "the upstream registry failed");
         }
@@ -200,7 +241,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     private async Task ServeTarball(HttpContext context, string name, string file)
     {
         var client = context.Connection.RemoteIpAddress?.ToString();
-        var fetch = await GetPackument(name, client).ConfigureAwait(false);
+        var fetch = await GetPackument(name, client, context.RequestAborted).ConfigureAwait(false);
         if (fetch.Document is null)
         {
             await WriteError(context, fetch.Status, fetch.Problem ?? "not found").ConfigureAwait(false);
@@ -222,17 +263,12 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return;
         }
         var dist = fetch.Document["versions"]?[version]?["dist"] as JsonObject;
-        string? stored;
-        string? problem;
         if (fetch.Private)
         {
-            stored = storage.PrivateTarballFile(name, file);
-            problem = File.Exists(stored) ? null : $"{name}@{version} has no stored tarball";
+            await ServePrivateTarball(context, name, version, dist).ConfigureAwait(false);
+            return;
         }
-        else
-        {
-            (stored, problem) = await CachedTarball(name, file, dist).ConfigureAwait(false);
-        }
+        var (stored, problem) = await CachedTarball(name, file, dist, context.RequestAborted).ConfigureAwait(false);
         if (problem is not null || stored is null)
         {
             LogUpstreamFailed(logger, $"{name}@{version}", problem ?? "the tarball could not be fetched");
@@ -248,8 +284,53 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
+    /// <summary>
+    /// A published tarball, served only when its bytes still match the integrity recorded at publish: the bytes are
+    /// hashed and sent from the same open file, so a file replaced in between is never sent unchecked.
+    /// </summary>
+    private async Task ServePrivateTarball(HttpContext context, string name, string version, JsonObject? dist)
+    {
+        if (!NpmVersion.TryParse(version, out var parsed) || !string.Equals(parsed.Normalized, version, StringComparison.Ordinal)
+            || dist?["integrity"] is not JsonValue)
+        {
+            LogPrivateTarballRefused(logger, name, version, "the stored packument has no valid version or no recorded dist.integrity");
+            await WriteError(context, 500, $"{name}@{version} is not served: the feed's record of it has no valid version or integrity").ConfigureAwait(false);
+            return;
+        }
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(storage.PrivateTarballFile(name, parsed), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            LogPrivateTarballRefused(logger, name, version, "the stored tarball is missing");
+            await WriteError(context, 500, $"{name}@{version} is published but its tarball is missing from the feed's storage").ConfigureAwait(false);
+            return;
+        }
+        await using (stream.ConfigureAwait(false))
+        {
+            var (sha512, sha1) = await TarballIntegrity.HashStreamAsync(stream, context.RequestAborted).ConfigureAwait(false);
+            if (TarballIntegrity.Check(dist, sha512, sha1) is { } mismatch)
+            {
+                LogPrivateTarballRefused(logger, name, version, mismatch);
+                await WriteError(context, 500, $"{name}@{version} is not served: the stored tarball does not match the integrity recorded at publish ({mismatch})")
+                    .ConfigureAwait(false);
+                return;
+            }
+            stream.Position = 0;
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.ContentLength = stream.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await stream.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>The verified tarball file in the cache, downloading it once however many requests ask at the same time.</summary>
-    private async Task<(string? Path, string? Problem)> CachedTarball(string name, string file, JsonObject? dist)
+    private async Task<(string? Path, string? Problem)> CachedTarball(string name, string file, JsonObject? dist, CancellationToken requestAborted)
     {
         var target = storage.TarballFile(name, file);
         if (File.Exists(target))
@@ -268,18 +349,18 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             return (null, "the upstream packument has no usable dist.tarball URL");
         }
+        if (upstream.ForeignOrigin(url) is { } foreign)
+        {
+            LogTarballRefused(logger, url, foreign);
+            return (null, foreign);
+        }
         var download = _downloads.GetOrAdd(target, _ => new Lazy<Task<string?>>(() => Download(url, target, dist)));
-        try
-        {
-            var problem = await download.Value.ConfigureAwait(false);
-            return problem is null ? (target, null) : (null, problem);
-        }
-        finally
-        {
-            _downloads.TryRemove(new KeyValuePair<string, Lazy<Task<string?>>>(target, download));
-        }
+        // A client that leaves stops waiting; the shared download goes on for the others and the cache.
+        var problem = await download.Value.WaitAsync(requestAborted).ConfigureAwait(false);
+        return problem is null ? (target, null) : (null, problem);
     }
 
+    /// <summary>Downloads and verifies a tarball into the cache; removes itself from the shared downloads when done.</summary>
     private async Task<string?> Download(Uri url, string target, JsonObject? dist)
     {
         Interlocked.Increment(ref _upstreamTarballDownloads);
@@ -287,9 +368,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         try
         {
             // Not the request's token: a client that gives up must not abort a download other clients share.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            timeout.CancelAfter(options.UpstreamTimeout);
-            var (sha512, sha1, problem) = await upstream.DownloadAsync(url, temp, timeout.Token).ConfigureAwait(false);
+            var (sha512, sha1, problem) = await upstream.DownloadAsync(url, temp, stopping).ConfigureAwait(false);
             problem ??= TarballIntegrity.Check(dist, sha512!, sha1!);
             if (problem is not null)
             {
@@ -301,6 +380,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
         finally
         {
+            _downloads.TryRemove(target, out _);
             if (File.Exists(temp))
             {
                 FeedStorage.TryDelete(temp);
@@ -308,7 +388,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
-    private string? Authenticate(HttpContext context)
+    private FeedToken? Authenticate(HttpContext context)
     {
         var header = context.Request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -320,7 +400,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(token.Sha256)))
             {
-                return token.Name;
+                return token;
             }
         }
         return null;
@@ -331,15 +411,28 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         // Refusals below do not read the body; Kestrel then drops the connection, so tell the client not to reuse it.
         context.Response.Headers.Connection = "close";
         var client = context.Connection.RemoteIpAddress?.ToString();
-        if (Authenticate(context) is not { } user)
+        if (Authenticate(context) is not { } token)
         {
             await WriteError(context, 401, "publishing needs a feed token: set //HOST:PORT/:_authToken in .npmrc (see docs/feed.md)").ConfigureAwait(false);
             return;
         }
+        var user = token.Name;
         if (!IsPrivate(name))
         {
             audit.Write([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{user} tried to publish {name}, which is not a private name", client, "publish", false)]);
             await WriteError(context, 403, $"{name} is not a private name: only names listed under 'private' in the policy can be published to this feed").ConfigureAwait(false);
+            return;
+        }
+        if (!NpmRequestPath.IsValidNewName(name, out var nameError))
+        {
+            await WriteError(context, 400, nameError).ConfigureAwait(false);
+            return;
+        }
+        if (!token.MayPublishName(name))
+        {
+            var refusal = TokenRefusal(token, name);
+            audit.Write([new AuditEntry(time.GetUtcNow(), name, null, "refused", "token", refusal, client, "publish", false)]);
+            await WriteError(context, 403, refusal).ConfigureAwait(false);
             return;
         }
         if (context.Request.ContentLength > options.MaxPublishBytes)
@@ -361,7 +454,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             await WriteError(context, e is BadHttpRequestException b ? b.StatusCode : 400, $"the publish body could not be read: {e.Message}").ConfigureAwait(false);
             return;
         }
-        var (status, message) = StorePublish(name, body, user);
+        var (status, message) = StorePublish(name, body, token);
         audit.Write([new AuditEntry(time.GetUtcNow(), name, null, status < 300 ? "published" : "refused", null, message, client, "publish", false)]);
         if (status < 300)
         {
@@ -374,7 +467,19 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
-    private (int Status, string Message) StorePublish(string name, JsonObject? body, string user)
+    private static string TokenRefusal(FeedToken token, string what) =>
+        $"the token of {token.Name} may not publish {what}: it is limited to {string.Join(", ", token.Packages.Select(p => p.Text))}";
+
+    /// <summary>A version of a publish body that passed every check, ready to be stored.</summary>
+    private sealed record PublishedVersion(NpmVersion Version, JsonObject Manifest, byte[] Tarball, string Integrity, string Shasum);
+
+    /// <summary>
+    /// Checks a whole publish body before anything is written: every version a canonical SemVer equal to its
+    /// manifest's <c>version</c>, not yet published, allowed for the token, with exactly its own attachment
+    /// (<c>name-version.tgz</c>, as npm names it) whose bytes match the declared integrity; no other attachment; and
+    /// dist-tags naming only versions that are published or part of this publish.
+    /// </summary>
+    private (int Status, string Message) StorePublish(string name, JsonObject? body, FeedToken token)
     {
         if (body is null || body["versions"] is not JsonObject versions || versions.Count == 0 || body["_attachments"] is not JsonObject attachments)
         {
@@ -387,7 +492,14 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         lock (_publishGate)
         {
             var file = storage.PrivatePackumentFile(name);
-            var packument = ReadObject(file) ?? new JsonObject
+            var existing = ReadObject(file);
+            if (existing is null && File.Exists(file))
+            {
+                // Starting afresh would forget which versions exist and let them be published again.
+                LogPrivatePackumentUnreadable(logger, name, file);
+                return (500, $"the feed's record of {name} cannot be read: nothing is published until it is repaired");
+            }
+            var packument = existing ?? new JsonObject
             {
                 ["_id"] = name,
                 ["name"] = name,
@@ -396,23 +508,44 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 ["time"] = new JsonObject { ["created"] = time.GetUtcNow().ToString("O") },
             };
             var storedVersions = (JsonObject)packument["versions"]!;
-            var added = new List<string>();
-            foreach (var (version, node) in versions)
+            var checkedVersions = new List<PublishedVersion>();
+            var claimed = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (key, node) in versions)
             {
-                if (storedVersions.ContainsKey(version))
+                // The key becomes part of a file name: only the canonical form node-semver prints is accepted, which
+                // has no '/', '\', '..', white space or build metadata.
+                if (!NpmVersion.TryParse(key, out var version) || !string.Equals(version.Normalized, key, StringComparison.Ordinal))
                 {
-                    return (409, $"{name}@{version} is already published: a version is never replaced");
+                    return (400, $"'{key}' is not a valid version: a published version is SemVer as npm writes it, such as 1.2.3 or 2.0.0-rc.1");
+                }
+                // Compared by precedence too: no second spelling of a published version is ever accepted.
+                if (storedVersions.ContainsKey(key) || storedVersions.Any(v => NpmVersion.TryParse(v.Key, out var old) && old == version))
+                {
+                    return (409, $"{name}@{key} is already published: a version is never replaced");
                 }
                 if (node is not JsonObject manifest || manifest["dist"] is not JsonObject dist)
                 {
-                    return (400, $"version {version} has no 'dist'");
+                    return (400, $"version {key} has no 'dist'");
                 }
-                var fileName = PackumentView.TarballFile(name, version, dist);
-                var attachment = attachments.FirstOrDefault(a => a.Key.EndsWith(fileName, StringComparison.Ordinal) || attachments.Count == 1).Value as JsonObject;
-                if (attachment?["data"] is not JsonValue data || !data.TryGetValue<string>(out var base64))
+                var declared = manifest["version"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+                if (!string.Equals(declared, key, StringComparison.Ordinal))
                 {
-                    return (400, $"no tarball attached for {version}");
+                    return (400, $"the manifest under versions['{key}'] says version '{declared}': the two must be the same");
                 }
+                if (manifest["name"] is { } manifestName && (manifestName.GetValueKind() != JsonValueKind.String || manifestName.GetValue<string>() != name))
+                {
+                    return (400, $"the manifest of version {key} names another package than {name}");
+                }
+                if (!token.MayPublish(Component(name, key)))
+                {
+                    return (403, TokenRefusal(token, $"{name}@{key}"));
+                }
+                var attachmentName = $"{name}-{key}.tgz";
+                if (attachments[attachmentName] is not JsonObject attachment || attachment["data"] is not JsonValue data || !data.TryGetValue<string>(out var base64))
+                {
+                    return (400, $"no tarball attached for {key}: the publish body needs the attachment '{attachmentName}'");
+                }
+                claimed.Add(attachmentName);
                 byte[] bytes;
                 try
                 {
@@ -420,30 +553,60 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 }
                 catch (FormatException)
                 {
-                    return (400, $"the tarball attached for {version} is not base64");
+                    return (400, $"the tarball attached for {key} is not base64");
                 }
                 var (integrity, shasum) = TarballIntegrity.Describe(bytes);
-                if (dist["integrity"] is JsonValue declared && declared.TryGetValue<string>(out var sri) && !string.Equals(sri, integrity, StringComparison.Ordinal))
+                if (dist["integrity"] is JsonValue sriValue && sriValue.TryGetValue<string>(out var sri) && !string.Equals(sri, integrity, StringComparison.Ordinal))
                 {
-                    return (400, $"the tarball attached for {version} does not match its dist.integrity");
+                    return (400, $"the tarball attached for {key} does not match its dist.integrity");
                 }
-                storage.WriteAtomically(storage.PrivateTarballFile(name, fileName), bytes);
-                var copy = (JsonObject)manifest.DeepClone();
-                copy["dist"] = new JsonObject { ["integrity"] = integrity, ["shasum"] = shasum, ["tarball"] = $"http://feed.invalid/{PackumentView.TarballPath(name, fileName)}" };
-                copy["_npmUser"] = new JsonObject { ["name"] = user };
-                storedVersions[version] = copy;
-                ((JsonObject)packument["time"]!)[version] = time.GetUtcNow().ToString("O");
-                added.Add(version);
+                // A stored file is never replaced either: only a retry of an interrupted publish with the same bytes passes.
+                var target = storage.PrivateTarballFile(name, version);
+                if (File.Exists(target) && !string.Equals(TarballIntegrity.Describe(File.ReadAllBytes(target)).Integrity, integrity, StringComparison.Ordinal))
+                {
+                    return (409, $"a different tarball of {name}@{key} is already stored: a version is never replaced");
+                }
+                checkedVersions.Add(new PublishedVersion(version, manifest, bytes, integrity, shasum));
+            }
+            if (attachments.Select(a => a.Key).FirstOrDefault(a => !claimed.Contains(a)) is { } stray)
+            {
+                return (400, $"the attachment '{stray}' belongs to no version of the publish");
+            }
+            var tagged = body["dist-tags"] as JsonObject ?? [];
+            foreach (var (tag, target) in tagged)
+            {
+                var text = target is JsonValue t && t.TryGetValue<string>(out var targetText) ? targetText : null;
+                if (text is null || !(storedVersions.ContainsKey(text) || checkedVersions.Any(p => p.Version.Normalized == text)))
+                {
+                    return (400, $"the dist-tag '{tag}' names '{text}', which is neither published nor part of this publish");
+                }
+            }
+            foreach (var published in checkedVersions)
+            {
+                var key = published.Version.Normalized;
+                storage.WriteAtomically(storage.PrivateTarballFile(name, published.Version), published.Tarball);
+                var copy = (JsonObject)published.Manifest.DeepClone();
+                // What the feed serves later is checked against this integrity, computed here from the bytes it stored.
+                copy["dist"] = new JsonObject
+                {
+                    ["integrity"] = published.Integrity,
+                    ["shasum"] = published.Shasum,
+                    ["tarball"] = $"http://feed.invalid/{PackumentView.TarballPath(name, FeedStorage.PrivateTarballName(name, published.Version))}",
+                };
+                copy["_npmUser"] = new JsonObject { ["name"] = token.Name };
+                storedVersions[key] = copy;
+                ((JsonObject)packument["time"]!)[key] = time.GetUtcNow().ToString("O");
             }
             var tags = (JsonObject)packument["dist-tags"]!;
-            foreach (var (tag, target) in body["dist-tags"] as JsonObject ?? [])
+            foreach (var (tag, target) in tagged)
             {
                 tags[tag] = target?.DeepClone();
             }
             ((JsonObject)packument["time"]!)["modified"] = time.GetUtcNow().ToString("O");
             storage.WriteAtomically(file, Encoding.UTF8.GetBytes(packument.ToJsonString()));
-            LogPublished(logger, name, string.Join(", ", added), user);
-            return (201, $"published {name}@{string.Join(", ", added)}");
+            var added = string.Join(", ", checkedVersions.Select(p => p.Version.Normalized));
+            LogPublished(logger, name, added, token.Name);
+            return (201, $"published {name}@{added}");
         }
     }
 
@@ -502,8 +665,26 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: upstream failed and nothing is cached, answered 502: {Problem}")]
     private static partial void LogUpstreamFailed(ILogger logger, string package, string problem);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: upstream answer refused, answered 502: {Problem}")]
+    private static partial void LogUpstreamRefused(ILogger logger, string package, string problem);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "tarball {Url} not stored: {Problem}")]
     private static partial void LogTarballRefused(ILogger logger, Uri url, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Package}@{Version}: published tarball not served: {Problem}")]
+    private static partial void LogPrivateTarballRefused(ILogger logger, string package, string version, string problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Target}: the client went away before the answer")]
+    private static partial void LogClientGone(ILogger logger, string target);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Target}: not answered, the feed is stopping")]
+    private static partial void LogStopping(ILogger logger, string target);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Target}: refused a storage path: {Problem}")]
+    private static partial void LogStoragePathRefused(ILogger logger, string target, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Package}: its stored packument {File} cannot be read")]
+    private static partial void LogPrivatePackumentUnreadable(ILogger logger, string package, string file);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{User} published {Package}@{Versions}")]
     private static partial void LogPublished(ILogger logger, string package, string versions, string user);

@@ -128,6 +128,31 @@ internal sealed record NpmRequestPath(NpmRequestKind Kind, string? Name = null, 
         return true;
     }
 
+    /// <summary>
+    /// npm's rules for a name a new package may take (what the public registry accepts for a publish): the rules of
+    /// <see cref="IsValidName"/>, lower case only, none of <c>~'!()*</c>, and not a name npm reserves. Only letters,
+    /// digits and <c>- . _</c> remain, so a published name can never hold a path character.
+    /// </summary>
+    public static bool IsValidNewName(string name, [NotNullWhen(false)] out string? error)
+    {
+        if (!IsValidName(name, out error))
+        {
+            return false;
+        }
+        var parts = name.StartsWith('@') ? name[1..].Split('/') : [name];
+        if (!parts.All(p => p.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.' or '_')))
+        {
+            error = $"'{name}' cannot be published: a new package name uses lower-case letters, digits and - . _ only";
+            return false;
+        }
+        if (parts[^1] is "node_modules" or "favicon.ico")
+        {
+            error = $"'{name}' cannot be published: npm reserves that name";
+            return false;
+        }
+        return true;
+    }
+
     private static bool IsValidTarballFile(string file) =>
         file.Length is > 4 and <= 300 && file.EndsWith(".tgz", StringComparison.Ordinal) && file[0] != '.'
         && file.All(c => IsNameChar(c) || c == '+');

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Tollgate.Policy;
 
 namespace Tollgate.Server.Feeds.Npm;
 
@@ -12,6 +13,8 @@ internal enum UpstreamStatus
     NotFound,
     /// <summary>Unreachable, timed out, a 5xx or another unexpected answer.</summary>
     Failed,
+    /// <summary>An answer the feed will not take (larger than its limit): refused whether or not a copy is cached.</summary>
+    Refused,
 }
 
 /// <summary>An upstream packument answer; <see cref="Body"/> is set for <see cref="UpstreamStatus.Ok"/>.</summary>
@@ -20,16 +23,34 @@ internal sealed record UpstreamPackument(UpstreamStatus Status, byte[]? Body = n
 /// <summary>Validators of a cached packument, sent back as If-None-Match / If-Modified-Since.</summary>
 internal sealed record CacheValidators(string? ETag, string? LastModified);
 
-/// <summary>The upstream npm registry: packuments with conditional requests, tarballs streamed to a file while hashed.</summary>
-internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
+/// <summary>
+/// The upstream npm registry: packuments with conditional requests, tarballs streamed to a file while hashed. Every
+/// request gets <paramref name="timeout"/>; running out of it is an upstream failure like a 5xx, reported as a value.
+/// Only the caller's own cancellation (the client went away, the feed is stopping) ends a request with an
+/// <see cref="OperationCanceledException"/>.
+/// </summary>
+internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout, long maxPackumentBytes, long maxTarballBytes)
 {
-    /// <summary>Tarballs larger than this are refused: the public registry's own limit is far lower.</summary>
-    public const long MaxTarballBytes = 512L * 1024 * 1024;
-
     public Uri BaseUrl => baseUrl;
+
+    /// <summary>
+    /// Null when <paramref name="url"/> is on the upstream's own origin (scheme, host and port); else why the feed
+    /// does not fetch it. A packument is data from the upstream, and a tarball URL in it must not make the feed fetch
+    /// from any host it names (another registry, an internal service).
+    /// </summary>
+    public string? ForeignOrigin(Uri url) =>
+        string.Equals(url.Scheme, baseUrl.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(url.IdnHost, baseUrl.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && url.Port == baseUrl.Port
+            ? null
+            : $"the packument names the tarball at {url.GetLeftPart(UriPartial.Authority)}, which is not the upstream's origin "
+              + $"{baseUrl.GetLeftPart(UriPartial.Authority)}: the feed fetches tarballs from the upstream only";
 
     public async Task<UpstreamPackument> GetPackumentAsync(string name, CacheValidators? validators, CancellationToken cancellationToken)
     {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        var token = timeoutSource.Token;
         var url = new Uri(baseUrl, name.Replace("/", "%2f", StringComparison.Ordinal));
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
@@ -43,7 +64,7 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
         }
         try
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
             switch (response.StatusCode)
             {
                 case HttpStatusCode.NotModified:
@@ -51,17 +72,44 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
                 case HttpStatusCode.NotFound:
                     return new UpstreamPackument(UpstreamStatus.NotFound);
                 case HttpStatusCode.OK:
-                    var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                    return new UpstreamPackument(UpstreamStatus.Ok, body, response.Headers.ETag?.ToString(),
-                        response.Content.Headers.LastModified?.ToString("R"));
+                    var tooLarge = new UpstreamPackument(UpstreamStatus.Refused,
+                        Problem: $"the upstream packument is larger than maxPackumentBytes ({maxPackumentBytes} bytes)");
+                    if (response.Content.Headers.ContentLength > maxPackumentBytes)
+                    {
+                        return tooLarge;
+                    }
+                    var body = await ReadBounded(response.Content, maxPackumentBytes, token).ConfigureAwait(false);
+                    return body is null
+                        ? tooLarge
+                        : new UpstreamPackument(UpstreamStatus.Ok, body, response.Headers.ETag?.ToString(), response.Content.Headers.LastModified?.ToString("R"));
                 default:
                     return new UpstreamPackument(UpstreamStatus.Failed, Problem: $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase}");
             }
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
+            // The caller gave up: that is not the upstream's failure, and nobody waits for an answer.
+            cancellationToken.ThrowIfCancellationRequested();
             return new UpstreamPackument(UpstreamStatus.Failed, Problem: Describe(e));
         }
+    }
+
+    /// <summary>The whole body, or null as soon as it passes <paramref name="limit"/> bytes (so a huge body is never held).</summary>
+    private static async Task<byte[]?> ReadBounded(HttpContent content, long limit, CancellationToken cancellationToken)
+    {
+        await using var body = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
     }
 
     /// <summary>
@@ -70,51 +118,66 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl)
     /// </summary>
     public async Task<(byte[]? Sha512, byte[]? Sha1, string? Problem)> DownloadAsync(Uri url, string tempFile, CancellationToken cancellationToken)
     {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        var token = timeoutSource.Token;
+        if (ForeignOrigin(url) is { } foreign)
+        {
+            return (null, null, foreign);
+        }
         try
         {
-            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 return (null, null, $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase} for the tarball");
             }
-            if (response.Content.Headers.ContentLength > MaxTarballBytes)
+            var tooLarge = $"the tarball is larger than maxTarballBytes ({maxTarballBytes} bytes)";
+            if (response.Content.Headers.ContentLength > maxTarballBytes)
             {
-                return (null, null, $"the tarball is larger than {MaxTarballBytes} bytes");
+                return (null, null, tooLarge);
             }
             using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
             using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
             await using var file = new FileStream(tempFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
             var buffer = new byte[81920];
             long total = 0;
             int read;
-            while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await body.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
             {
                 total += read;
-                if (total > MaxTarballBytes)
+                if (total > maxTarballBytes)
                 {
-                    return (null, null, $"the tarball is larger than {MaxTarballBytes} bytes");
+                    return (null, null, tooLarge);
                 }
                 sha512.AppendData(buffer, 0, read);
                 sha1.AppendData(buffer, 0, read);
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                await file.WriteAsync(buffer.AsMemory(0, read), token).ConfigureAwait(false);
             }
-            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await file.FlushAsync(token).ConfigureAwait(false);
             if (response.Content.Headers.ContentLength is { } expected && expected != total)
             {
                 return (null, null, $"the tarball download was cut short ({total} of {expected} bytes)");
             }
             return (sha512.GetHashAndReset(), sha1.GetHashAndReset(), null);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             return (null, null, Describe(e));
         }
     }
 
-    private static string Describe(Exception e) => e switch
+    /// <summary>Seconds below a minute (the policy's duration format has no seconds), else the policy's format.</summary>
+    internal static string FormatTimeout(TimeSpan duration) => duration < TimeSpan.FromMinutes(1)
+        ? duration.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "s"
+        : PolicyDuration.Format(duration);
+
+    /// <summary>Why a request failed; a cancellation the caller did not ask for can only be the timeout.</summary>
+    private string Describe(Exception e) => e switch
     {
-        TaskCanceledException => "the upstream registry did not answer in time",
+        OperationCanceledException => $"the upstream registry did not answer within {FormatTimeout(timeout)} (upstreamTimeout)",
         HttpRequestException h => $"the upstream registry could not be reached: {h.Message}",
         _ => $"the upstream transfer failed: {e.Message}",
     };

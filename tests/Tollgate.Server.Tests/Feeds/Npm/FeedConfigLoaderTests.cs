@@ -19,6 +19,9 @@ public sealed class FeedConfigLoaderTests
             upstreamTimeout: 1m
             vulnerabilities: warn
             maxPublishBytes: 1000
+            maxPackumentBytes: 2000
+            maxTarballBytes: 3000
+            auditRetention: 90d
             tokens:
               - name: ci
                 sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF
@@ -32,6 +35,9 @@ public sealed class FeedConfigLoaderTests
         Assert.Equal(TimeSpan.FromMinutes(10), o.PackumentTtl);
         Assert.Equal(VulnerabilityAction.Warn, o.Vulnerabilities);
         Assert.Equal(1000, o.MaxPublishBytes);
+        Assert.Equal(2000, o.MaxPackumentBytes);
+        Assert.Equal(3000, o.MaxTarballBytes);
+        Assert.Equal(TimeSpan.FromDays(90), o.AuditRetention);
         Assert.Equal("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Assert.Single(o.Tokens).Sha256);
     }
 
@@ -51,6 +57,47 @@ public sealed class FeedConfigLoaderTests
         Assert.Equal(["feed.yaml:1:9", "feed.yaml:2:9", "feed.yaml:3:18", "feed.yaml:4:1", "feed.yaml:6:5", "feed.yaml:7:5"],
             result.Diagnostics.Select(d => d.Location!.ToString()));
         Assert.Contains(result.Diagnostics, d => d.Message.Contains("plain text", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_TokenPackages_ReadsPatternsAndLocatesBadOnes()
+    {
+        var hash = new string('a', 64);
+        var good = FeedConfigLoader.Parse($"""
+            tokens:
+              - name: team
+                sha256: {hash}
+                packages: [ "@acme/*", "@other/cli@^2" ]
+              - name: admin
+                sha256: {hash}
+            """, "feed.yaml", "/srv");
+        Assert.Empty(good.Diagnostics);
+        Assert.Equal(["@acme/*", "@other/cli@^2"], good.Options!.Tokens[0].Packages.Select(p => p.Text));
+        Assert.True(good.Options.Tokens[1].Packages.IsEmpty);
+
+        var bad = FeedConfigLoader.Parse($"""
+            tokens:
+              - name: team
+                sha256: {hash}
+                packages: [ "@acme/ x", "pkg:pypi/requests" ]
+              - name: other
+                sha256: {hash}
+                packages: "@acme/*"
+            """, "feed.yaml", "/srv");
+        Assert.Null(bad.Options);
+        Assert.Equal(["feed.yaml:4:17", "feed.yaml:4:29", "feed.yaml:7:15"], bad.Diagnostics.Select(d => d.Location!.ToString()));
+    }
+
+    [Theory]
+    [InlineData("auditRetention: soon")]
+    [InlineData("auditRetention: 0")]
+    [InlineData("maxTarballBytes: -1")]
+    [InlineData("maxPackumentBytes: 64MiB")]
+    public void Parse_BadLimitOrRetention_ErrorAtTheValue(string line)
+    {
+        var result = FeedConfigLoader.Parse(line, "feed.yaml", "/srv");
+        Assert.Null(result.Options);
+        Assert.Equal("feed.yaml:1:" + (line.IndexOf(':', StringComparison.Ordinal) + 3), Assert.Single(result.Diagnostics).Location!.ToString());
     }
 
     [Fact]
@@ -91,5 +138,44 @@ public sealed class FeedHostTests
         var expected = npm.StandardOutput.ReadToEnd().Trim();
         npm.WaitForExit();
         Assert.Equal(NpmRegistryConfig.WithSlash(new Uri(expected)), NpmRegistryConfig.Read());
+    }
+}
+
+public sealed class FeedStorageTests
+{
+    [Theory]
+    [InlineData("ms", "..")]
+    [InlineData("ms", "../../x.tgz")]
+    [InlineData("ms", "a/b.tgz")]
+    [InlineData("ms", "a\\b.tgz")]
+    [InlineData("../ms", "ms-1.0.0.tgz")]
+    [InlineData("@a/../../b", "b-1.0.0.tgz")]
+    public void TarballFile_PartThatLeavesItsFolder_Refused(string name, string file)
+    {
+        var root = Directory.CreateTempSubdirectory("tollgate-storage-").FullName;
+        try
+        {
+            var storage = new FeedStorage(root);
+            Assert.Throws<StoragePathException>(() => storage.TarballFile(name, file));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void PrivateTarballFile_IsNameAndVersionOnly()
+    {
+        var root = Directory.CreateTempSubdirectory("tollgate-storage-").FullName;
+        try
+        {
+            var storage = new FeedStorage(root);
+            Assert.Equal(Path.Combine(root, "private", "@acme%2ftool", "tool-1.0.0-rc.1.tgz"), storage.PrivateTarballFile("@acme/tool", NpmVersion.Parse("1.0.0-rc.1")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Tollgate.Advisories;
 using Tollgate.Inputs;
+using Microsoft.Extensions.Logging;
 using Tollgate.Server.Feeds.Npm;
 
 namespace Tollgate.Server.Tests.Feeds.Npm;
@@ -23,13 +24,17 @@ internal sealed class FeedEnvironment : IAsyncDisposable
         minimumReleaseAgeExclude: [ "@acme/*" ]
         """;
 
-    private FeedEnvironment(string folder, UpstreamFixture upstream, FeedHost feed)
+    private FeedEnvironment(string folder, UpstreamFixture upstream, FeedHost feed, CapturedLogs logs)
     {
         Folder = folder;
         Upstream = upstream;
         Feed = feed;
+        Logs = logs;
         Http = new HttpClient { BaseAddress = feed.Address };
     }
+
+    /// <summary>What the feed logged: its own lines from Debug up, the framework's from Warning up.</summary>
+    public CapturedLogs Logs { get; }
 
     public string Folder { get; }
 
@@ -68,10 +73,11 @@ internal sealed class FeedEnvironment : IAsyncDisposable
             Tokens = [new FeedToken("ci", TokenHash)],
         };
         options = configure?.Invoke(options) ?? options;
-        var start = FeedHost.Create(options, npmRegistry: () => throw new InvalidOperationException("the tests always give an upstream"));
+        var logs = new CapturedLogs();
+        var start = FeedHost.Create(options, npmRegistry: () => throw new InvalidOperationException("the tests always give an upstream"), logging: logs.Configure);
         Assert.True(start.Host is not null, string.Join("\n", start.Problems.Select(p => p.Message).Concat(start.PolicyDiagnostics.Select(d => d.ToString()))));
         await start.Host.StartAsync();
-        return new FeedEnvironment(folder, upstream, start.Host);
+        return new FeedEnvironment(folder, upstream, start.Host, logs);
     }
 
     /// <summary>Requests the fixture received that mention <paramref name="text"/> (raw, so '%2f' too).</summary>
@@ -195,5 +201,54 @@ internal sealed record NpmRun(int ExitCode, string Output, string Project)
     {
         var manifest = Path.Combine(Project, "node_modules", name, "package.json");
         return File.Exists(manifest) ? System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!["version"]!.GetValue<string>() : null;
+    }
+}
+
+/// <summary>Log lines kept in memory: "Level Category: message" and, for an exception, its type on the same line.</summary>
+internal sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, string Line)> _lines = new();
+
+    public IReadOnlyList<string> Lines => _lines.Select(l => l.Line).ToList();
+
+    /// <summary>Lines at Error or above, and every line that carries an exception.</summary>
+    public IReadOnlyList<string> Errors => _lines.Where(l => l.Level >= LogLevel.Error || l.Line.Contains(" exception: ", StringComparison.Ordinal)).Select(l => l.Line).ToList();
+
+    public void Configure(ILoggingBuilder logging)
+    {
+        logging.AddProvider(this);
+        logging.SetMinimumLevel(LogLevel.Debug);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+    }
+
+    /// <summary>Waits until a line contains <paramref name="text"/>; false after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitFor(string text, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < until)
+        {
+            if (Lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+            {
+                return true;
+            }
+            await Task.Delay(50);
+        }
+        return false;
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturedLogs owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner._lines.Enqueue((logLevel, $"{logLevel} {category}: {formatter(state, exception)}" + (exception is null ? "" : $" exception: {exception.GetType().Name}")));
     }
 }

@@ -44,6 +44,15 @@ internal sealed class UpstreamFixture : IAsyncDisposable
     /// <summary>Delay before answering a tarball (to make requests overlap).</summary>
     public TimeSpan TarballDelay { get; set; }
 
+    /// <summary>
+    /// Request paths (decoded, without the leading '/': "ms", "ms/-/ms-2.1.2.tgz") answered only after this delay,
+    /// or never if the feed gives up first.
+    /// </summary>
+    public ConcurrentDictionary<string, TimeSpan> Delays { get; } = new();
+
+    /// <summary>When set, packuments name tarballs on this base URL instead of the fixture's own.</summary>
+    public Uri? TarballOrigin { get; set; }
+
     public Uri BaseUrl { get; private set; } = null!;
 
     public static async Task<UpstreamFixture> StartAsync()
@@ -69,6 +78,17 @@ internal sealed class UpstreamFixture : IAsyncDisposable
             return;
         }
         var path = Uri.UnescapeDataString(target.TrimStart('/'));
+        if (Delays.TryGetValue(path, out var delay))
+        {
+            try
+            {
+                await Task.Delay(delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
         var dash = path.IndexOf("/-/", StringComparison.Ordinal);
         if (dash < 0)
         {
@@ -91,7 +111,7 @@ internal sealed class UpstreamFixture : IAsyncDisposable
                 var dist = manifest!["dist"]!.AsObject();
                 var name = doc["name"]!.GetValue<string>();
                 var tarballFile = new Uri(dist["tarball"]!.GetValue<string>()).Segments[^1];
-                dist["tarball"] = $"{BaseUrl}{name}/-/{tarballFile}";
+                dist["tarball"] = $"{TarballOrigin ?? BaseUrl}{name}/-/{tarballFile}";
                 if (Ages.TryGetValue($"{name}@{version}", out var age))
                 {
                     doc["time"]![version] = (DateTimeOffset.UtcNow - age).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
