@@ -69,6 +69,61 @@ public sealed class InstallCommandTests : IDisposable
     }
 
     [Fact]
+    public void Install_DryRunWithBubblewrap_ShowsTheSandboxScriptsWouldRunIn()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tollgate.yaml"), "installScripts:\n  allow: [ esbuild ]\n");
+        var stderr = new StringWriter();
+
+        var exit = InstallCommand.Run(new InstallOptions(["npm", "ci"], null, DryRun: true, KeepEnv: [], _dir), new Terminal(new StringWriter(), stderr),
+            new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" });
+
+        var text = stderr.ToString();
+        Assert.True(exit == 0, text);
+        Assert.Contains("npm rebuild NAME@VERSION... --ignore-scripts=false (with npm_config_ignore_scripts=false; secrets withheld; sandboxed: no network,", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("no sandbox", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_DryRunWithoutBubblewrap_WarnsThatARunWouldRefuseAllowedScripts()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tollgate.yaml"), "installScripts:\n  allow: [ esbuild ]\n");
+        var stderr = new StringWriter();
+
+        var exit = InstallCommand.Run(new InstallOptions(["npm", "ci"], null, DryRun: true, KeepEnv: [], _dir), new Terminal(new StringWriter(), stderr),
+            new Dictionary<string, string> { ["PATH"] = _dir });
+
+        var text = stderr.ToString();
+        Assert.Equal(0, exit);
+        Assert.Contains("warning: no sandbox for install scripts:", text, StringComparison.Ordinal);
+        Assert.Contains("a run would refuse to run allowed scripts (exit 2) unless --no-sandbox is given", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_PipWithAllowedSourceBuild_RefusedWithoutNoSandboxAndNothingRuns()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tollgate.yaml"), "installScripts:\n  allow: [ PyYAML ]\n");
+
+        var result = CliRunner.Run("install", "--directory", _dir, "--", Path.Combine(_dir, "no-such", "pip"), "install", "PyYAML");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("nothing was installed: pip would build pyyaml from source", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--no-sandbox", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("could not start", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_PipWithAllowedSourceBuildAndNoSandbox_RunsPip()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tollgate.yaml"), "installScripts:\n  allow: [ PyYAML ]\n");
+
+        var result = CliRunner.Run("install", "--no-sandbox", "--directory", _dir, "--", Path.Combine(_dir, "no-such", "pip"), "install", "PyYAML");
+
+        // The program does not exist: that it was looked for shows the install was not refused.
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("could not start", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Install_DryRunPipWithAllowedSourceBuild_SaysThePipRunIsScrubbed()
     {
         File.WriteAllText(Path.Combine(_dir, "tollgate.yaml"), "installScripts:\n  allow: [ \"pkg:pypi/PyYAML\", \"acme-*\" ]\n");
@@ -78,6 +133,7 @@ public sealed class InstallCommandTests : IDisposable
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("would run: pip install --only-binary :all: --no-binary pyyaml -r requirements.txt (secrets withheld)", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("installScripts.allow entry 'acme-*' cannot be given to pip", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("no sandbox for install scripts: pip builds allowed source distributions inside the install itself", result.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
