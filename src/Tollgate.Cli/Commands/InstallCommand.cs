@@ -206,6 +206,15 @@ internal static class InstallCommand
             {
                 Line(terminal, $"  {variable.Name}: {variable.Reason}");
             }
+            if (!report.Kept.IsEmpty)
+            {
+                // So that a keep-list entry, or a name Tollgate judged harmless, is seen and can be questioned.
+                Line(terminal, $"{(dryRun ? "would keep" : "kept")} although credential-like: {string.Join(", ", report.Kept.Select(k => k.Name))}");
+                foreach (var variable in report.Kept)
+                {
+                    Line(terminal, $"  {variable.Name}: {variable.Reason}");
+                }
+            }
         }
         if (manager is not (PackageManagerKind.Pip or PackageManagerKind.DotnetRestore) && !dryRun && report.Skipped.IsEmpty && report.Allowed.IsEmpty)
         {

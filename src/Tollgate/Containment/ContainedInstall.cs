@@ -76,6 +76,9 @@ public sealed record InstallReport
     /// <summary>The variables withheld from the scrubbed step (names and reasons only), empty when no step was scrubbed.</summary>
     public ImmutableArray<WithheldVariable> Withheld { get; init; } = [];
 
+    /// <summary>The variables that look like credentials but were passed to the scrubbed step, with the reason; empty when no step was scrubbed.</summary>
+    public ImmutableArray<KeptVariable> Kept { get; init; } = [];
+
     /// <summary>PyPI names pip was allowed to build from source.</summary>
     public ImmutableArray<string> PipSourceBuilds { get; init; } = [];
 
@@ -122,13 +125,14 @@ public static class ContainedInstall
             PipSourceBuilds = pipNames,
             UnusablePipPatterns = unusable,
             Withheld = install.Scrubbed ? scrubbed.Withheld : [],
+            Kept = install.Scrubbed ? scrubbed.Kept : [],
             BuildCodeLevel = policy.Rules.TryGetValue(NuGetBuildCodeScanner.RuleId, out var level) ? level : RuleLevel.Warn,
         };
         if (request.DryRun)
         {
             // What a run would withhold from scripts, so the keep list can be checked before anything runs, and
             // whether they would have a sandbox, so a missing one shows before the CI job that needs it.
-            report = report with { Withheld = scrubbed.Withheld };
+            report = report with { Withheld = scrubbed.Withheld, Kept = scrubbed.Kept };
             if (install.Scrubbed)
             {
                 return WithoutSandbox(report, request, PipNoSandbox);
@@ -174,7 +178,7 @@ public static class ContainedInstall
         {
             return report;
         }
-        report = report with { Scripts = scripts, Withheld = scrubbed.Withheld };
+        report = report with { Scripts = scripts, Withheld = scrubbed.Withheld, Kept = scrubbed.Kept };
         if (!request.NoSandbox)
         {
             // Found with the scrubbed environment: bwrap is started with it, and its own process is visible inside.

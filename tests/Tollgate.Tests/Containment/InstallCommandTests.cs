@@ -51,6 +51,9 @@ public sealed class InstallCommandTests : IDisposable
             ["NPM_TOKEN"] = "npm_0123456789abcdefghijklmnopqrstuvwxyz",
             ["AZURE_CLIENT_ID"] = "kept",
             [Tollgate.Containment.EnvironmentScrubber.KeepListVariable] = "AZURE_CLIENT_ID",
+            ["GIT_AUTHOR_NAME"] = "Jane Doe",
+            ["AWS_CA_BUNDLE"] = "/etc/ssl/certs/ca-certificates.crt",
+            ["DEPLOY_CREDS"] = "plain",
         };
         var stdout = new StringWriter();
         var stderr = new StringWriter();
@@ -61,7 +64,14 @@ public sealed class InstallCommandTests : IDisposable
         Assert.Equal(0, exit);
         Assert.Contains("would run: npm ci --ignore-scripts (with npm_config_ignore_scripts=true)", text, StringComparison.Ordinal);
         Assert.Contains("npm rebuild NAME@VERSION... --ignore-scripts=false", text, StringComparison.Ordinal);
-        Assert.Contains("would withhold from install scripts: AZURE_CLIENT_SECRET, NPM_TOKEN", text, StringComparison.Ordinal);
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.Contains("would withhold from install scripts: AZURE_CLIENT_SECRET, DEPLOY_CREDS, NPM_TOKEN", lines);
+        Assert.Contains("  DEPLOY_CREDS: name contains CREDS", lines);
+        Assert.Contains("would keep although credential-like: AWS_CA_BUNDLE, AZURE_CLIENT_ID, GIT_AUTHOR_NAME", lines);
+        Assert.Contains("  AWS_CA_BUNDLE: a CA certificate path, not a credential", lines);
+        Assert.Contains("  AZURE_CLIENT_ID: on the keep list (--keep-env or TOLLGATE_KEEP_ENV); otherwise withheld: name matches AZURE_*", lines);
+        Assert.Contains("  GIT_AUTHOR_NAME: AUTH only as part of the word AUTHOR", lines);
+        Assert.DoesNotContain("Jane Doe", text, StringComparison.Ordinal);
         Assert.Contains("installScripts.allow: esbuild", text, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cr3t", text, StringComparison.Ordinal);
         Assert.DoesNotContain("npm_0123", text, StringComparison.Ordinal);

@@ -110,6 +110,8 @@ public sealed class NpmInstallContainmentTests : IDisposable
         Assert.Contains("AZURE_CLIENT_SECRET", withheld, StringComparison.Ordinal);
         Assert.Contains("BUILD_NOTE", withheld, StringComparison.Ordinal);
         Assert.DoesNotContain("AZURE_CLIENT_ID", withheld, StringComparison.Ordinal);
+        Assert.Contains("AZURE_CLIENT_ID", KeptLine(result.Stderr), StringComparison.Ordinal);
+        Assert.Contains("  AZURE_CLIENT_ID: on the keep list", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("BUILD_NOTE: value looks like a GitHub token", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("install scripts run (on installScripts.allow", result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, result.Stdout + result.Stderr, StringComparison.Ordinal);
@@ -346,6 +348,9 @@ public sealed class NpmInstallContainmentTests : IDisposable
             .Select(folder => Path.Combine(folder, program))
             .FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException($"{program} is not on PATH");
+
+    private static string KeptLine(string stderr) =>
+        stderr.Split('\n').Single(l => l.StartsWith("kept although credential-like:", StringComparison.Ordinal));
 
     private static string WithheldLine(string stderr) =>
         stderr.Split('\n').Single(l => l.StartsWith("withheld from install scripts:", StringComparison.Ordinal));
