@@ -56,7 +56,7 @@ public sealed record InstallReport
     /// <summary>Packages on the allow list whose install scripts were run.</summary>
     public ImmutableArray<InstalledPackage> Allowed { get; init; } = [];
 
-    /// <summary>The step that ran the allowed scripts; null when there was none.</summary>
+    /// <summary>The step that runs the allowed scripts (not run when <see cref="RefusedWithoutSandbox"/>); null when there was none.</summary>
     public ProcessSpec? Scripts { get; init; }
 
     public ProcessOutcome? ScriptsOutcome { get; init; }

@@ -53,7 +53,8 @@ public sealed record SandboxLayout
                 continue;
             }
             var real = RealPath(entry);
-            if (IsUnder(real, projectPath) || hidden.FirstOrDefault(h => real != h && IsUnder(real, h)) is not { } owner)
+            // /tmp too: the sandbox's /tmp is empty, and CI jobs unpack tools there.
+            if (IsUnder(real, projectPath) || hidden.Append(RealPath("/tmp")).FirstOrDefault(h => real != h && IsUnder(real, h)) is not { } owner)
             {
                 continue;
             }
@@ -70,14 +71,15 @@ public sealed record SandboxLayout
     }
 
     /// <summary>
-    /// The folder to show for a PATH entry under a hidden folder: for <c>PREFIX/bin</c> the whole prefix (nvm's
-    /// <c>~/.nvm/versions/node/v20/bin</c> needs <c>lib/</c> beside it), except when the prefix is the hidden
-    /// folder itself or a dot-folder right under it (<c>~/.local</c>, <c>~/.cargo</c>), which hold settings and
-    /// credentials besides tools.
+    /// The folder to show for a PATH entry under a hidden folder: for <c>PREFIX/bin</c> beside <c>PREFIX/lib</c> the
+    /// whole prefix (nvm's <c>~/.nvm/versions/node/v20/bin</c> runs npm from <c>lib/</c>), except when the prefix is
+    /// the hidden folder itself or a dot-folder right under it (<c>~/.local</c>, <c>~/.cargo</c>), which hold
+    /// settings and credentials besides tools; otherwise the entry alone.
     /// </summary>
     private static string ToolFolder(string entry, string owner)
     {
-        if (Path.GetFileName(entry) != "bin" || Path.GetDirectoryName(entry) is not { } prefix || prefix == owner)
+        if (Path.GetFileName(entry) != "bin" || Path.GetDirectoryName(entry) is not { } prefix || prefix == owner
+            || !Directory.Exists(Path.Combine(prefix, "lib")))
         {
             return entry;
         }

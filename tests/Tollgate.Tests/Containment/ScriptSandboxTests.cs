@@ -79,25 +79,41 @@ public sealed class ScriptSandboxTests : IDisposable
         var nvm = Path.Combine(home, ".nvm", "versions", "node", "v20.20.2", "bin");
         var cargo = Path.Combine(home, ".cargo", "bin");
         var own = Path.Combine(home, "bin");
-        foreach (var folder in new[] { project, nvm, cargo, own })
+        var work = Path.Combine(home, "work", "bin");
+        foreach (var folder in new[] { project, nvm, Path.Combine(nvm, "..", "lib"), cargo, Path.Combine(home, ".cargo", "lib"), own, work })
         {
             Directory.CreateDirectory(folder);
         }
         var environment = new Dictionary<string, string>
         {
             ["HOME"] = home,
-            ["PATH"] = string.Join(':', nvm, cargo, own, "/usr/bin", Path.Combine(project, "node_modules", ".bin"), "relative/bin"),
+            ["PATH"] = string.Join(':', nvm, cargo, own, work, "/usr/bin", Path.Combine(project, "node_modules", ".bin"), "relative/bin"),
         };
 
         var layout = SandboxLayout.For(project, environment, InstallScriptNetwork.Deny, runningAsRoot: false);
 
         Assert.Equal(project, layout.Project);
         Assert.Contains(home, layout.Hidden);
-        // nvm's prefix (bin and lib), but only the bin folders of ~/.cargo (which holds a registry token) and ~.
-        Assert.Equal([cargo, Path.GetDirectoryName(nvm)!, own], layout.ReadOnly.AsEnumerable());
+        // nvm's prefix (bin and lib), but only the bin folders of ~/.cargo (which holds a registry token), of ~,
+        // and of ~/work (no lib beside it: not an install prefix, and it may hold other projects).
+        Assert.Equal([cargo, Path.GetDirectoryName(nvm)!, own, work], layout.ReadOnly.AsEnumerable());
         Assert.False(layout.Network);
         Assert.False(layout.DropCapabilities);
         Assert.Null(layout.Warning);
+    }
+
+    [Fact]
+    public void For_ToolsUnderTmp_ShownReadOnly()
+    {
+        var tools = Path.Combine(_dir, "tool-cache", "node", "bin");
+        Directory.CreateDirectory(tools);
+        var project = Path.Combine(_dir, "app");
+        Directory.CreateDirectory(project);
+
+        var layout = SandboxLayout.For(project, new Dictionary<string, string> { ["PATH"] = tools + ":/usr/bin" }, InstallScriptNetwork.Deny, runningAsRoot: false);
+
+        // The test's temporary folder is under /tmp, which the sandbox replaces with an empty one.
+        Assert.Equal(SandboxLayout.IsUnder(_dir, SandboxLayout.RealPath("/tmp")) ? [tools] : [], layout.ReadOnly.AsEnumerable());
     }
 
     [Fact]
