@@ -12,7 +12,8 @@ internal sealed record InstallOptions(
     string? Policy,
     bool DryRun,
     IReadOnlyList<string> KeepEnv,
-    string? Directory);
+    string? Directory,
+    bool NoSandbox = false);
 
 /// <summary><c>tollgate install -- COMMAND</c>: a package install whose dependencies' scripts cannot read secrets.</summary>
 internal static class InstallCommand
@@ -44,14 +45,21 @@ internal static class InstallCommand
             Description = "The project folder to install in (default: the current folder).",
             HelpName = "DIR",
         };
+        var noSandbox = new Option<bool>("--no-sandbox")
+        {
+            Description = "Run allowed install scripts even where there is no sandbox (no bwrap, macOS, Windows, pip source builds): "
+                + "their environment is still scrubbed, but they can read secrets from other processes, the home folder and the network.",
+        };
         var verb = new Command("install", """
             Install dependencies so that their install scripts cannot steal secrets.
 
             The install runs with every lifecycle script turned off (npm/pnpm/yarn 1 --ignore-scripts, yarn 2+
             YARN_ENABLE_SCRIPTS=false, pip --only-binary :all:). Then only the packages on installScripts.allow in
             tollgate.yaml get their scripts run, with credentials (cloud, CI and registry tokens, keys, passwords)
-            removed from the environment. For dotnet restore, packages whose MSBuild files run at build time are
-            reported (TG1011). See docs/install.md.
+            removed from the environment, in a sandbox (bubblewrap, Linux): no other process visible, an empty home
+            folder, the file system read-only except the project, and no network unless installScripts.network is
+            allow. Without a sandbox, allowed scripts are refused (exit 2) unless --no-sandbox is given. For dotnet
+            restore, packages whose MSBuild files run at build time are reported (TG1011). See docs/install.md.
 
             Examples:
               tollgate install -- npm ci
@@ -61,14 +69,15 @@ internal static class InstallCommand
               tollgate install -- dotnet restore --locked-mode
             """)
         {
-            command, policy, dryRun, keepEnv, directory,
+            command, policy, dryRun, keepEnv, directory, noSandbox,
         };
         verb.SetAction(result => Run(new InstallOptions(
             result.GetValue(command) ?? [],
             result.GetValue(policy),
             result.GetValue(dryRun),
             result.GetValue(keepEnv) ?? [],
-            result.GetValue(directory)), terminal));
+            result.GetValue(directory),
+            result.GetValue(noSandbox)), terminal));
         return verb;
     }
 
@@ -86,7 +95,7 @@ internal static class InstallCommand
         if (!InstallCommandLine.TryParse(options.Command, directory, out var commandLine, out var error))
         {
             terminal.Fail(error);
-            terminal.Message("usage: tollgate install [--policy FILE] [--dry-run] [--keep-env NAME] -- npm ci|install, pnpm install, yarn install, pip install, dotnet restore");
+            terminal.Message("usage: tollgate install [--policy FILE] [--dry-run] [--keep-env NAME] [--no-sandbox] -- npm ci|install, pnpm install, yarn install, pip install, dotnet restore");
             return ExitCodes.InputError;
         }
         if (commandLine.Arguments.Any(a => EnvironmentScrubber.Redact(a) != a))
@@ -110,11 +119,24 @@ internal static class InstallCommand
             Environment = environment,
             Scrubber = new EnvironmentScrubber(keep),
             DryRun = options.DryRun,
+            NoSandbox = options.NoSandbox,
         };
         terminal.Error.MarkupLineInterpolated($"[grey]policy:[/] {loaded.Path ?? "built-in default (no tollgate.yaml found)"}; installScripts.allow: {Patterns(loaded.Policy.InstallScripts.Allow)}");
-        var report = ContainedInstall.Run(request, terminal.OutWriter, terminal.ErrorWriter,
-            spec => Line(terminal, $"tollgate: running {spec.Display}{EnvironmentNote(spec)}"));
+        var report = ContainedInstall.Run(request, terminal.OutWriter, terminal.ErrorWriter, spec => Starting(terminal, spec));
         return Render(report, commandLine, options.DryRun, terminal);
+    }
+
+    private static void Starting(Terminal terminal, ProcessSpec spec)
+    {
+        Line(terminal, $"tollgate: running {spec.Display}{EnvironmentNote(spec)}");
+        if (spec.Sandbox is { } sandbox)
+        {
+            Line(terminal, $"tollgate: sandbox: {sandbox.Display}");
+            if (sandbox.Layout.Warning is { } warning)
+            {
+                terminal.Warning(warning);
+            }
+        }
     }
 
     private static int Render(InstallReport report, InstallCommandLine commandLine, bool dryRun, Terminal terminal)
@@ -123,11 +145,23 @@ internal static class InstallCommand
         if (dryRun)
         {
             Line(terminal, $"would run: {report.Install.Display}{EnvironmentNote(report.Install)}");
-            if (InstallPlan.RunAllowedScripts(manager, [new InstalledPackage("NAME", "VERSION", "", [])]) is { } scripts)
+            if (InstallPlan.RunAllowedScripts(manager, [new InstalledPackage("NAME", "VERSION", "", [])]) is { } template)
             {
-                var template = scripts.Display.Replace("NAME@VERSION", "NAME@VERSION...", StringComparison.Ordinal);
-                Line(terminal, $"then, for installed packages with install scripts that installScripts.allow names: {template}{EnvironmentNote(scripts)}");
+                var scripts = template with { Sandbox = report.Sandbox };
+                var display = scripts.Display.Replace("NAME@VERSION", "NAME@VERSION...", StringComparison.Ordinal);
+                Line(terminal, $"then, for installed packages with install scripts that installScripts.allow names: {display}{EnvironmentNote(scripts)}");
             }
+            if (report.RefusedWithoutSandbox)
+            {
+                terminal.Warning($"no sandbox for install scripts: {report.NoSandboxReason}; a run would refuse to run allowed scripts (exit 2) unless --no-sandbox is given");
+            }
+        }
+        else if (report.RefusedWithoutSandbox && report.InstallOutcome is null)
+        {
+            // pip: the allowed builds happen inside the install, so refusing them means not installing.
+            terminal.Fail($"nothing was installed: pip would build {string.Join(", ", report.PipSourceBuilds)} from source (on installScripts.allow), and there is no sandbox: {report.NoSandboxReason}.");
+            terminal.Message($"  {UnsandboxedRisk} Remove those names from installScripts.allow, or re-run with --no-sandbox to build them unsandboxed.");
+            return ExitCodes.InputError;
         }
         foreach (var pattern in report.UnusablePipPatterns)
         {
@@ -154,7 +188,11 @@ internal static class InstallCommand
         }
         if (!report.Allowed.IsEmpty)
         {
-            terminal.Error.MarkupLine("install scripts run (on installScripts.allow, with secrets withheld):");
+            terminal.Error.MarkupLine(report.RefusedWithoutSandbox
+                ? "[yellow]install scripts NOT run[/] (on installScripts.allow, but there is no sandbox to run them in):"
+                : report.Sandbox is null
+                    ? "install scripts run (on installScripts.allow, with secrets withheld, [yellow]without a sandbox[/]):"
+                    : "install scripts run (on installScripts.allow, with secrets withheld, in a sandbox):");
             foreach (var package in report.Allowed)
             {
                 Line(terminal, Describe(package));
@@ -168,6 +206,15 @@ internal static class InstallCommand
             {
                 Line(terminal, $"  {variable.Name}: {variable.Reason}");
             }
+            if (!report.Kept.IsEmpty)
+            {
+                // So that a keep-list entry, or a name Tollgate judged harmless, is seen and can be questioned.
+                Line(terminal, $"{(dryRun ? "would keep" : "kept")} although credential-like: {string.Join(", ", report.Kept.Select(k => k.Name))}");
+                foreach (var variable in report.Kept)
+                {
+                    Line(terminal, $"  {variable.Name}: {variable.Reason}");
+                }
+            }
         }
         if (manager is not (PackageManagerKind.Pip or PackageManagerKind.DotnetRestore) && !dryRun && report.Skipped.IsEmpty && report.Allowed.IsEmpty)
         {
@@ -175,6 +222,16 @@ internal static class InstallCommand
         }
 
         var exit = ExitCodes.Pass;
+        if (!dryRun && report.RefusedWithoutSandbox)
+        {
+            terminal.Fail($"install scripts NOT run: no sandbox: {report.NoSandboxReason}.");
+            terminal.Message($"  {UnsandboxedRisk} Install bubblewrap (bwrap) so they run in a sandbox, or re-run with --no-sandbox to run them unsandboxed.");
+            exit = ExitCodes.InputError;
+        }
+        else if (!dryRun && report.NoSandboxReason is not null)
+        {
+            terminal.Warning($"--no-sandbox: the allowed install scripts ran without a sandbox. {UnsandboxedRisk}");
+        }
         if (report.ScriptsOutcome is { Succeeded: false } scriptsFailed)
         {
             terminal.Fail(scriptsFailed.StartError ?? $"the allowed install scripts failed ({report.Scripts!.Arguments[0]} exited with code {scriptsFailed.ExitCode}).");
@@ -225,8 +282,17 @@ internal static class InstallCommand
         {
             parts.Add("secrets withheld");
         }
+        if (spec.Sandbox is { } sandbox)
+        {
+            parts.Add(sandbox.Description);
+        }
         return parts.Count == 0 ? "" : $" ({string.Join("; ", parts)})";
     }
+
+    private const string UnsandboxedRisk =
+        "Without a sandbox, install scripts run with secrets withheld from their own environment only: they can still read them "
+        + "from other processes' environments (/proc/PID/environ of Tollgate and the shell or CI runner that started it), "
+        + "read your home folder (~/.npmrc, ~/.ssh, cloud credentials) and use the network.";
 
     private static string Patterns(IEnumerable<PackagePattern> patterns)
     {

@@ -25,6 +25,12 @@ public sealed record InstallRequest
     /// <summary>Plan and report only; run nothing.</summary>
     public bool DryRun { get; init; }
 
+    /// <summary>
+    /// Run allowed scripts without a sandbox (<c>--no-sandbox</c>). Otherwise they run only in one, and are refused
+    /// where there is none.
+    /// </summary>
+    public bool NoSandbox { get; init; }
+
     /// <summary>The day ignore entries' expiry dates are compared with.</summary>
     public DateOnly Today { get; init; } = DateOnly.FromDateTime(DateTime.UtcNow);
 }
@@ -50,13 +56,28 @@ public sealed record InstallReport
     /// <summary>Packages on the allow list whose install scripts were run.</summary>
     public ImmutableArray<InstalledPackage> Allowed { get; init; } = [];
 
-    /// <summary>The step that ran the allowed scripts; null when there was none.</summary>
+    /// <summary>The step that runs the allowed scripts (not run when <see cref="RefusedWithoutSandbox"/>); null when there was none.</summary>
     public ProcessSpec? Scripts { get; init; }
 
     public ProcessOutcome? ScriptsOutcome { get; init; }
 
+    /// <summary>The sandbox allowed scripts ran in (in a dry run: would run in); null when none was used or needed.</summary>
+    public ScriptSandbox? Sandbox { get; init; }
+
+    /// <summary>Why allowed scripts had (or would have) no sandbox: none available, or <c>--no-sandbox</c>.</summary>
+    public string? NoSandboxReason { get; init; }
+
+    /// <summary>
+    /// True when allowed scripts (npm-style install scripts, or pip's source builds) were not run because there was
+    /// no sandbox and <c>--no-sandbox</c> was not given.
+    /// </summary>
+    public bool RefusedWithoutSandbox { get; init; }
+
     /// <summary>The variables withheld from the scrubbed step (names and reasons only), empty when no step was scrubbed.</summary>
     public ImmutableArray<WithheldVariable> Withheld { get; init; } = [];
+
+    /// <summary>The variables that look like credentials but were passed to the scrubbed step, with the reason; empty when no step was scrubbed.</summary>
+    public ImmutableArray<KeptVariable> Kept { get; init; } = [];
 
     /// <summary>PyPI names pip was allowed to build from source.</summary>
     public ImmutableArray<string> PipSourceBuilds { get; init; } = [];
@@ -79,7 +100,8 @@ public sealed record InstallReport
 /// <summary>
 /// Runs a package manager's install so that no dependency's install script sees a secret: the install runs with
 /// scripts off, and afterwards only the scripts of packages on <c>installScripts.allow</c> run, in an environment
-/// scrubbed of credentials. See docs/install.md.
+/// scrubbed of credentials and inside a sandbox (<see cref="ScriptSandbox"/>) that keeps other processes'
+/// environments, the home folder and, unless allowed, the network out of their reach. See docs/install.md.
 /// </summary>
 public static class ContainedInstall
 {
@@ -103,12 +125,30 @@ public static class ContainedInstall
             PipSourceBuilds = pipNames,
             UnusablePipPatterns = unusable,
             Withheld = install.Scrubbed ? scrubbed.Withheld : [],
+            Kept = install.Scrubbed ? scrubbed.Kept : [],
             BuildCodeLevel = policy.Rules.TryGetValue(NuGetBuildCodeScanner.RuleId, out var level) ? level : RuleLevel.Warn,
         };
         if (request.DryRun)
         {
-            // What a run would withhold from scripts, so the keep list can be checked before anything runs.
-            return report with { Withheld = scrubbed.Withheld };
+            // What a run would withhold from scripts, so the keep list can be checked before anything runs, and
+            // whether they would have a sandbox, so a missing one shows before the CI job that needs it.
+            report = report with { Withheld = scrubbed.Withheld, Kept = scrubbed.Kept };
+            if (install.Scrubbed)
+            {
+                return WithoutSandbox(report, request, PipNoSandbox);
+            }
+            if (InstallPlan.RunAllowedScripts(kind, [new InstalledPackage("NAME", "VERSION", "", [])]) is null)
+            {
+                return report;
+            }
+            var planned = request.NoSandbox ? null : ScriptSandbox.Find(policy.InstallScripts.Network, request.WorkingDirectory, scrubbed.Variables);
+            return planned?.Sandbox is { } found ? report with { Sandbox = found } : WithoutSandbox(report, request, planned?.Problem);
+        }
+        if (install.Scrubbed && !request.NoSandbox)
+        {
+            // pip runs allowed build code inside the install itself, which needs the network and the user's pip
+            // configuration (index credentials under the home folder): there is no step of its own to sandbox.
+            return WithoutSandbox(report, request, PipNoSandbox);
         }
 
         starting?.Invoke(install);
@@ -125,6 +165,7 @@ public static class ContainedInstall
         }
         if (kind == PackageManagerKind.Pip)
         {
+            report = install.Scrubbed ? WithoutSandbox(report, request, PipNoSandbox) : report;
             return report with { Diagnostics = [.. diagnostics.Items] };
         }
 
@@ -137,10 +178,35 @@ public static class ContainedInstall
         {
             return report;
         }
+        report = report with { Scripts = scripts, Withheld = scrubbed.Withheld, Kept = scrubbed.Kept };
+        if (!request.NoSandbox)
+        {
+            // Found with the scrubbed environment: bwrap is started with it, and its own process is visible inside.
+            var probe = ScriptSandbox.Find(policy.InstallScripts.Network, request.WorkingDirectory, scrubbed.Variables);
+            if (probe.Sandbox is null)
+            {
+                return WithoutSandbox(report, request, probe.Problem);
+            }
+            scripts = scripts with { Sandbox = probe.Sandbox };
+            report = report with { Scripts = scripts, Sandbox = probe.Sandbox };
+        }
+        else
+        {
+            report = WithoutSandbox(report, request, null);
+        }
         starting?.Invoke(scripts);
         var scriptsOutcome = Execute(scripts, request, scrubbed, output, error);
-        return report with { Scripts = scripts, ScriptsOutcome = scriptsOutcome, Withheld = scrubbed.Withheld };
+        return report with { ScriptsOutcome = scriptsOutcome };
     }
+
+    private const string PipNoSandbox =
+        "pip builds allowed source distributions inside the install itself, which needs the network and your pip configuration, so Tollgate cannot sandbox it";
+
+    /// <summary>The report for allowed scripts without a sandbox: refused, unless <c>--no-sandbox</c> was given.</summary>
+    private static InstallReport WithoutSandbox(InstallReport report, InstallRequest request, string? problem) =>
+        request.NoSandbox
+            ? report with { NoSandboxReason = "--no-sandbox was given" }
+            : report with { NoSandboxReason = problem, RefusedWithoutSandbox = true };
 
     private static InstallReport WithBuildCode(InstallReport report, InstallRequest request, DiagnosticBag diagnostics)
     {
@@ -225,15 +291,16 @@ public static class ContainedInstall
 
     private static ProcessOutcome Execute(ProcessSpec spec, InstallRequest request, ScrubbedEnvironment scrubbed, TextWriter output, TextWriter error)
     {
+        var commandLine = spec.CommandLine;
         var info = new ProcessStartInfo
         {
-            FileName = ProgramPath(spec.Arguments[0]),
+            FileName = ProgramPath(commandLine[0]),
             WorkingDirectory = request.WorkingDirectory,
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in spec.Arguments.Skip(1))
+        foreach (var argument in commandLine.Skip(1))
         {
             info.ArgumentList.Add(argument);
         }
@@ -256,7 +323,7 @@ public static class ContainedInstall
         }
         catch (Win32Exception e)
         {
-            return new ProcessOutcome(-1, $"could not start {spec.Arguments[0]}: {e.Message}");
+            return new ProcessOutcome(-1, $"could not start {commandLine[0]}: {e.Message}");
         }
 
         void Forward(string? line, TextWriter writer)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Tollgate.Mcp;
 using Tollgate.Policy;
 
 namespace Tollgate.Containment;
@@ -8,16 +9,26 @@ namespace Tollgate.Containment;
 /// <param name="Reason">Why it was withheld: the name pattern it matched, or the kind of credential its value looks like.</param>
 public sealed record WithheldVariable(string Name, string Reason);
 
-/// <summary>An environment with the secrets taken out, and the names of what was taken out.</summary>
+/// <summary>A variable that looks like a credential but was passed to install scripts, and why. Never holds the value.</summary>
+/// <param name="Name">The variable's name.</param>
+/// <param name="Reason">Why it was kept: the keep list, a CA certificate path, a path list, or an ordinary word in its name.</param>
+public sealed record KeptVariable(string Name, string Reason);
+
+/// <summary>An environment with the secrets taken out, the names of what was taken out, and of what only looked like a secret.</summary>
 public sealed record ScrubbedEnvironment(
     ImmutableSortedDictionary<string, string> Variables,
-    ImmutableArray<WithheldVariable> Withheld);
+    ImmutableArray<WithheldVariable> Withheld)
+{
+    /// <summary>Variables that look like credentials (by name or value) and were kept anyway, with the reason.</summary>
+    public ImmutableArray<KeptVariable> Kept { get; init; } = [];
+}
 
 /// <summary>
 /// Removes variables that hold credentials from an environment before untrusted code (install scripts) sees it:
-/// by name (cloud, CI and registry credentials, and anything named like a token, secret, key or password) and by
-/// value (strings shaped like well-known tokens, private keys, connection strings with keys, URLs with passwords).
-/// Names on the keep list are never removed.
+/// by name (cloud, CI and registry credentials, and any name containing TOKEN, SECRET, KEY, PASSWORD, PASSWD,
+/// CREDENTIAL, CREDS, AUTH, SAS or CONNECTION_STRING) and by value (strings shaped like well-known tokens, private
+/// keys, connection strings with keys, URLs with passwords). Names on the keep list are never removed; neither are
+/// CA certificate paths, path lists, nor names holding a credential word only inside an ordinary word (KEYBOARD).
 /// </summary>
 public sealed class EnvironmentScrubber
 {
@@ -25,8 +36,8 @@ public sealed class EnvironmentScrubber
     public const string KeepListVariable = "TOLLGATE_KEEP_ENV";
 
     /// <summary>
-    /// Name patterns (upper case; <c>*</c> is any run of characters) whose variables are removed. Names are compared
-    /// upper-cased, so <c>npm_config__authToken</c> matches <c>*_AUTHTOKEN</c>.
+    /// Name patterns (upper case; <c>*</c> is any run of characters) whose variables are removed, in addition to names
+    /// containing one of <see cref="CredentialWords"/>. Names are compared upper-cased.
     /// </summary>
     public static ImmutableArray<string> DefaultNamePatterns { get; } =
     [
@@ -42,11 +53,43 @@ public sealed class EnvironmentScrubber
         "VSS_NUGET_ACCESSTOKEN", "TWINE_PASSWORD", "PYPI_TOKEN", "UV_INDEX_*_PASSWORD",
         // An SSH agent socket lets a script sign in as the user.
         "SSH_AUTH_SOCK",
-        // Anything named like a credential.
-        "*_TOKEN", "*_SECRET", "*_KEY", "*PASSWORD*", "*CONNECTION_STRING*", "*_CONNSTR", "*_AUTH",
         // Azure App Service passes connection strings as SQLCONNSTR_*, CUSTOMCONNSTR_* and the like.
-        "*CONNSTR_*", "*_AUTHTOKEN",
-        "*_PAT", "*_CREDENTIALS", "*_APIKEY", "*_SAS",
+        "*CONNSTR_*", "*_CONNSTR",
+        // Personal access tokens.
+        "*_PAT",
+    ];
+
+    /// <summary>
+    /// Words that make a variable a credential wherever they appear in its name, ignoring case: <c>TOKEN</c>,
+    /// <c>SOMESECRET</c>, <c>PRIVATEKEY</c>, <c>API_KEY_1</c>, <c>DEPLOY_CREDS</c>. Checked in this order; the first
+    /// found is the reason given.
+    /// </summary>
+    public static ImmutableArray<string> CredentialWords { get; } =
+        ["TOKEN", "SECRET", "KEY", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDS", "AUTH", "SAS", "CONNECTION_STRING"];
+
+    /// <summary>
+    /// Ordinary words that contain a credential word, as whole parts of a name (parts are separated by <c>_</c>,
+    /// <c>-</c> or <c>.</c>): <c>GIT_AUTHOR_NAME</c>, <c>KEYBOARD_LAYOUT</c>, <c>TOKENIZERS_PARALLELISM</c>,
+    /// <c>SASS_BINARY_SITE</c> (node-sass's install script reads it). Only words that never name a credential are
+    /// here; a credential word elsewhere in the name still counts (<c>GIT_AUTHOR_TOKEN</c>).
+    /// </summary>
+    public static ImmutableArray<string> OrdinaryWords { get; } =
+    [
+        "AUTHOR", "AUTHORS",
+        "KEYBOARD", "KEYBOARDS", "KEYMAP", "KEYMAPS", "MONKEY", "DONKEY", "TURKEY", "HOCKEY", "JOCKEY", "WHISKEY",
+        "TOKENIZER", "TOKENIZERS",
+        "SASS",
+    ];
+
+    /// <summary>
+    /// Names of variables that hold the path of CA certificates (public), kept when their value is a path even if the
+    /// name matches a pattern (<c>AWS_CA_BUNDLE</c> matches <c>AWS_*</c>): scripts that download need them behind a
+    /// TLS-inspecting proxy.
+    /// </summary>
+    public static ImmutableArray<string> CertificatePathNames { get; } =
+    [
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "*_SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "*_CA_BUNDLE", "*_CA_CERTS",
+        "*_CA_CERTS_FILE", "*_CA_FILE", "*_CAFILE", "*_CAINFO", "*_CAPATH", "PIP_CERT", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
     ];
 
     private readonly ImmutableArray<string> _namePatterns;
@@ -77,28 +120,63 @@ public sealed class EnvironmentScrubber
     {
         var kept = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         var withheld = ImmutableArray.CreateBuilder<WithheldVariable>();
+        var keptAnyway = ImmutableArray.CreateBuilder<KeptVariable>();
         foreach (var (name, value) in environment.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            if (WithholdReason(name, value) is { } reason)
+            var (withholdReason, keepReason) = Decide(name, value);
+            if (withholdReason is not null)
             {
-                withheld.Add(new WithheldVariable(name, reason));
+                withheld.Add(new WithheldVariable(name, withholdReason));
+                continue;
             }
-            else
+            kept[name] = value;
+            if (keepReason is not null)
             {
-                kept[name] = value;
+                keptAnyway.Add(new KeptVariable(name, keepReason));
             }
         }
-        return new ScrubbedEnvironment(kept.ToImmutable(), withheld.ToImmutable());
+        return new ScrubbedEnvironment(kept.ToImmutable(), withheld.ToImmutable()) { Kept = keptAnyway.ToImmutable() };
     }
 
     /// <summary>Why the variable would be withheld, or null when it is kept. The reason never includes the value.</summary>
-    public string? WithholdReason(string name, string? value)
+    public string? WithholdReason(string name, string? value) => Decide(name, value).Withhold;
+
+    /// <summary>
+    /// Why a variable that looks like a credential is kept, or null when it is withheld or does not look like one.
+    /// The reason never includes the value.
+    /// </summary>
+    public string? KeepReason(string name, string? value) => Decide(name, value).Keep;
+
+    private (string? Withhold, string? Keep) Decide(string name, string? value)
     {
         var upper = name.ToUpperInvariant();
+        var pathValue = IsPathList(value);
+        // A path is no credential: value shapes are searched for anywhere in a value, and a folder name can hold one.
+        var valueKind = pathValue ? null : SecretValueKind(value);
+        var reason = NameReason(upper) ?? (valueKind is null ? null : $"value looks like {valueKind}");
+        if (reason is null)
+        {
+            if (pathValue && SecretValueKind(value) is not null)
+            {
+                return (null, "a path list (PATH-like value), not a credential");
+            }
+            return (null, OrdinaryWordReason(upper));
+        }
         if (_keep.Any(k => PackagePattern.Glob(k, upper)))
         {
-            return null;
+            return (null, $"on the keep list (--keep-env or {KeepListVariable}); otherwise withheld: {reason}");
         }
+        if (pathValue && valueKind is null && CertificatePathNames.Any(p => PackagePattern.Glob(p, upper))
+            && !CredentialWords.Any(w => WithoutOrdinaryWords(upper).Contains(w, StringComparison.Ordinal)))
+        {
+            return (null, "a CA certificate path, not a credential");
+        }
+        return (reason, null);
+    }
+
+    /// <summary>Why the name says the variable is a credential: a pattern it matches or a credential word in it; null when neither.</summary>
+    private string? NameReason(string upper)
+    {
         foreach (var pattern in _namePatterns)
         {
             if (PackagePattern.Glob(pattern, upper))
@@ -106,7 +184,36 @@ public sealed class EnvironmentScrubber
                 return $"name matches {pattern}";
             }
         }
-        return SecretValueKind(value) is { } kind ? $"value looks like {kind}" : null;
+        var words = WithoutOrdinaryWords(upper);
+        return CredentialWords.FirstOrDefault(w => words.Contains(w, StringComparison.Ordinal)) is { } word ? $"name contains {word}" : null;
+    }
+
+    /// <summary>The name with its ordinary words (<see cref="OrdinaryWords"/>) blanked out, parts still separated.</summary>
+    private static string WithoutOrdinaryWords(string upper) =>
+        string.Join('_', upper.Split('_', '-', '.').Select(part => OrdinaryWords.Contains(part) ? "" : part));
+
+    /// <summary>For a name whose credential word is only part of an ordinary word: which word, for the output.</summary>
+    private static string? OrdinaryWordReason(string upper)
+    {
+        foreach (var part in upper.Split('_', '-', '.').Where(OrdinaryWords.Contains))
+        {
+            if (CredentialWords.FirstOrDefault(w => part.Contains(w, StringComparison.Ordinal)) is { } word)
+            {
+                return $"{word} only as part of the word {part}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>True for a value that is one or more absolute paths separated by the path list separator (PATH, a CA bundle).</summary>
+    private static bool IsPathList(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return false;
+        }
+        var parts = value.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length > 0 && parts.All(p => Path.IsPathFullyQualified(p) && !p.Any(char.IsControl));
     }
 
     /// <summary>What kind of credential the value looks like, or null when it does not look like one.</summary>
@@ -156,6 +263,11 @@ public sealed class EnvironmentScrubber
         if (HasUrlPassword(v))
         {
             return "a URL with a password";
+        }
+        // The MCP audit's formats (Anthropic and OpenAI keys among them), found anywhere in the value.
+        if (SecretDetector.Find(null, v) is { } match)
+        {
+            return ("AEIOU".Contains(match.Kind[0], StringComparison.Ordinal) ? "an " : "a ") + match.Kind;
         }
         return null;
     }

@@ -16,7 +16,14 @@ public sealed record ProcessSpec(
     ImmutableSortedDictionary<string, string> SetEnvironment,
     bool Scrubbed)
 {
-    /// <summary>The command line for people to read, with credentials in it hidden.</summary>
+    /// <summary>The sandbox the program runs in; null when it runs directly.</summary>
+    public ScriptSandbox? Sandbox { get; init; }
+
+    /// <summary>The command line as started: <see cref="Arguments"/>, inside the sandbox's command line when there is one.</summary>
+    public ImmutableArray<string> CommandLine =>
+        Sandbox is null ? Arguments : [Sandbox.Program, .. Sandbox.Options, "--", .. Arguments];
+
+    /// <summary>The command line for people to read (without the sandbox's), with credentials in it hidden.</summary>
     public string Display => string.Join(' ', Arguments.Select(a => Quote(EnvironmentScrubber.Redact(a))));
 
     private static string Quote(string argument) =>

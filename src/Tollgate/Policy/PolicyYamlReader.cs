@@ -18,7 +18,8 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
         "minimumReleaseAgeExclude", "deny", "allow", "maxDatabaseAge", "missingAdvisories", "ignore",
     ];
     private static readonly string[] RegistryKeys = ["approved"];
-    private static readonly string[] InstallScriptKeys = ["allow"];
+    private static readonly string[] InstallScriptKeys = ["allow", "network"];
+    private static readonly string[] NetworkChoices = ["deny", "allow"];
     private static readonly string[] IgnoreKeys = ["id", "package", "reason", "owner", "expires"];
     private static readonly string[] Severities = ["none", "low", "medium", "high", "critical"];
     private static readonly string[] MaliciousActions = ["fail", "warn"];
@@ -275,12 +276,19 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
             Error(node, $"'installScripts' is {Describe(node)}; expected a mapping with 'allow'", "for example 'installScripts: { allow: [ \"esbuild\" ] }'");
             return InstallScriptPolicy.Empty;
         }
-        var allow = ImmutableArray<PackagePattern>.Empty;
-        foreach (var (_, value) in Entries(map, "'installScripts'", InstallScriptKeys))
+        var policy = InstallScriptPolicy.Empty;
+        foreach (var (key, value) in Entries(map, "'installScripts'", InstallScriptKeys))
         {
-            allow = ReadPatterns(value, "installScripts.allow");
+            if (key == "allow")
+            {
+                policy = policy with { Allow = ReadPatterns(value, "installScripts.allow") };
+            }
+            else if (ReadChoice(value, "installScripts.network", NetworkChoices, "a choice") is { } network)
+            {
+                policy = policy with { Network = network == "allow" ? InstallScriptNetwork.Allow : InstallScriptNetwork.Deny };
+            }
         }
-        return new InstallScriptPolicy { Allow = allow };
+        return policy;
     }
 
     private ImmutableArray<PackagePattern> ReadPatterns(YamlNode node, string key)

@@ -141,6 +141,16 @@ public sealed record RegistryPolicy
     }
 }
 
+/// <summary>Whether allowed install scripts may use the network (<c>installScripts.network</c>).</summary>
+public enum InstallScriptNetwork
+{
+    /// <summary>The scripts' sandbox has no network of its own: only its own loopback.</summary>
+    Deny,
+
+    /// <summary>The scripts share the machine's network (binary downloads, node-gyp fetching headers).</summary>
+    Allow,
+}
+
 /// <summary>The <c>installScripts</c> section.</summary>
 public sealed record InstallScriptPolicy
 {
@@ -148,6 +158,9 @@ public sealed record InstallScriptPolicy
 
     /// <summary>Packages whose install scripts may run.</summary>
     public ImmutableArray<PackagePattern> Allow { get; init; } = [];
+
+    /// <summary>Whether those scripts may use the network; denied unless the policy says otherwise.</summary>
+    public InstallScriptNetwork Network { get; init; } = InstallScriptNetwork.Deny;
 }
 
 /// <summary>

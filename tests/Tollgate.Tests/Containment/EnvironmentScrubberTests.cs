@@ -29,28 +29,76 @@ public sealed class EnvironmentScrubberTests
     [InlineData("NUGET_API_KEY", "NUGET_API_KEY")]
     [InlineData("VSS_NUGET_EXTERNAL_FEED_ENDPOINTS", "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS")]
     [InlineData("SSH_AUTH_SOCK", "SSH_AUTH_SOCK")]
-    [InlineData("SENTRY_AUTH_TOKEN", "*_TOKEN")]
-    [InlineData("stripe_secret", "*_SECRET")]
-    [InlineData("OPENAI_API_KEY", "*_KEY")]
-    [InlineData("PGPASSWORD", "*PASSWORD*")]
-    [InlineData("DB_PASSWORD_FILE", "*PASSWORD*")]
-    [InlineData("SQL_CONNECTION_STRING", "*CONNECTION_STRING*")]
     [InlineData("CUSTOMCONNSTR_MAIN", "*CONNSTR_*")]
     [InlineData("REDIS_CONNSTR", "*_CONNSTR")]
-    [InlineData("npm_config__authToken", "*_AUTHTOKEN")]
-    [InlineData("npm_config__auth", "*_AUTH")]
-    public void WithholdReason_CredentialNames_MatchTheirPattern(string name, string pattern, bool withheld = true)
+    [InlineData("GITLAB_PAT", "*_PAT")]
+    public void WithholdReason_CredentialNames_MatchTheirPattern(string name, string pattern)
     {
-        var reason = s_default.WithholdReason(name, "plain");
+        Assert.Equal($"name matches {pattern}", s_default.WithholdReason(name, "plain"));
+    }
 
-        if (withheld)
-        {
-            Assert.Equal($"name matches {pattern}", reason);
-        }
-        else
-        {
-            Assert.Null(reason);
-        }
+    [Theory]
+    [InlineData("TOKEN", "TOKEN")]
+    [InlineData("SOMESECRET", "SECRET")]
+    [InlineData("AWSSECRET", "SECRET")]
+    [InlineData("PRIVATEKEY", "KEY")]
+    [InlineData("API_KEY_1", "KEY")]
+    [InlineData("SIGNING_KEY_PEM", "KEY")]
+    [InlineData("DEPLOY_CREDS", "CREDS")]
+    [InlineData("SENTRY_AUTH_TOKEN", "TOKEN")]
+    [InlineData("session_token_v2", "TOKEN")]
+    [InlineData("stripe_secret", "SECRET")]
+    [InlineData("OPENAI_API_KEY", "KEY")]
+    [InlineData("sshkeyfile", "KEY")]
+    [InlineData("PGPASSWORD", "PASSWORD")]
+    [InlineData("DB_PASSWORD_FILE", "PASSWORD")]
+    [InlineData("SMTP_PASSWD", "PASSWD")]
+    [InlineData("SERVICE_CREDENTIAL", "CREDENTIAL")]
+    [InlineData("CREDENTIALS_JSON", "CREDENTIAL")]
+    [InlineData("npm_config__auth", "AUTH")]
+    [InlineData("npm_config__authToken", "TOKEN")]
+    [InlineData("OAUTH_CLIENT", "AUTH")]
+    [InlineData("XAUTHORITY", "AUTH")]
+    [InlineData("STORAGE_SAS_URL", "SAS")]
+    [InlineData("BLOBSAS", "SAS")]
+    [InlineData("SQL_CONNECTION_STRING", "CONNECTION_STRING")]
+    [InlineData("MAIN_CONNECTION_STRING_RO", "CONNECTION_STRING")]
+    // An ordinary word in the name does not excuse a credential word beside it.
+    [InlineData("TOKENIZERS_TOKEN", "TOKEN")]
+    [InlineData("GIT_AUTHOR_TOKEN", "TOKEN")]
+    [InlineData("MONKEYPATCH_KEY", "KEY")]
+    public void WithholdReason_NameContainsCredentialWordAnywhere_Withheld(string name, string word)
+    {
+        Assert.Equal($"name contains {word}", s_default.WithholdReason(name, "plain"));
+        Assert.Null(s_default.KeepReason(name, "plain"));
+    }
+
+    [Theory]
+    [InlineData("GIT_AUTHOR_NAME", "Jane Doe", "AUTH only as part of the word AUTHOR")]
+    [InlineData("npm_package_author_email", "jane@example.invalid", "AUTH only as part of the word AUTHOR")]
+    [InlineData("KEYBOARD_LAYOUT", "us", "KEY only as part of the word KEYBOARD")]
+    [InlineData("MONKEY", "banana", "KEY only as part of the word MONKEY")]
+    [InlineData("TOKENIZERS_PARALLELISM", "false", "TOKEN only as part of the word TOKENIZERS")]
+    [InlineData("SASS_BINARY_SITE", "https://mirror.example.invalid/node-sass/", "SAS only as part of the word SASS")]
+    [InlineData("AWS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt", "a CA certificate path, not a credential")]
+    [InlineData("CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE", "/etc/ssl/certs/ca-certificates.crt", "a CA certificate path, not a credential")]
+    [InlineData("AZURE_CA_CERTS_FILE", "/usr/local/share/ca-certificates/corp.crt", "a CA certificate path, not a credential")]
+    [InlineData("PATH", "/opt/sk-tools-0123456789abcdefghijklmn/bin:/usr/bin", "a path list (PATH-like value), not a credential")]
+    [InlineData("NODE_PATH", "/opt/AKIAIOSFODNN7EXAMPLE/lib", "a path list (PATH-like value), not a credential")]
+    public void KeepReason_CredentialLookingButHarmless_KeptAndSaysWhy(string name, string value, string reason)
+    {
+        Assert.Null(s_default.WithholdReason(name, value));
+        Assert.Equal(reason, s_default.KeepReason(name, value));
+    }
+
+    [Theory]
+    [InlineData("AWS_CA_BUNDLE", "-----BEGIN PRIVATE KEY-----\nMIIE...", "name matches AWS_*")]
+    [InlineData("AWS_CA_BUNDLE", "relative/ca.pem", "name matches AWS_*")]
+    [InlineData("SSL_CERT_FILE", "https://ci:hunter2@certs.example.invalid/ca.pem", "value looks like a URL with a password")]
+    [InlineData("SIGNING_KEY_PATH", "/etc/signing/key.pem", "name contains KEY")]
+    public void WithholdReason_CertificateOrPathNameWithoutAPlainPath_StillWithheld(string name, string value, string reason)
+    {
+        Assert.Equal(reason, s_default.WithholdReason(name, value));
     }
 
     [Theory]
@@ -67,6 +115,11 @@ public sealed class EnvironmentScrubberTests
     [InlineData("TOKENIZER", "whitespace")]
     [InlineData("npm_package_name", "npm_package")]
     [InlineData("SHORT_AKIA", "AKIA123")]
+    [InlineData("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt")]
+    [InlineData("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")]
+    [InlineData("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")]
+    [InlineData("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")]
+    [InlineData("CASSANDRA_HOST", "db.example.invalid")]
     public void WithholdReason_OrdinaryVariables_AreKept(string name, string value)
     {
         Assert.Null(s_default.WithholdReason(name, value));
@@ -86,6 +139,10 @@ public sealed class EnvironmentScrubberTests
     [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJl", "a signed token (JWT)")]
     [InlineData("postgres://app:hunter2@db.example.invalid:5432/app", "a URL with a password")]
     [InlineData("https://user:tok@registry.example.invalid/simple/", "a URL with a password")]
+    // Formats the MCP audit's SecretDetector knows.
+    [InlineData("sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123", "an Anthropic API key")]
+    [InlineData("sk-proj-abcdefghijklmnopqrstuvwxyz0123", "an OpenAI API key")]
+    [InlineData("Bearer-less key sk-abcdefghijklmnopqrstuvwxyz in text", "an OpenAI API key")]
     public void SecretValueKind_WellKnownCredentialShapes_AreRecognised(string value, string kind)
     {
         Assert.Equal(kind, EnvironmentScrubber.SecretValueKind(value));
@@ -141,6 +198,29 @@ public sealed class EnvironmentScrubberTests
 
         Assert.Equal(["AZURE_CLIENT_ID", "BUILD_NOTE"], scrubbed.Variables.Keys);
         Assert.Equal("AZURE_CLIENT_SECRET", Assert.Single(scrubbed.Withheld).Name);
+        Assert.Equal(
+        [
+            new KeptVariable("AZURE_CLIENT_ID", "on the keep list (--keep-env or TOLLGATE_KEEP_ENV); otherwise withheld: name matches AZURE_*"),
+            new KeptVariable("BUILD_NOTE", "on the keep list (--keep-env or TOLLGATE_KEEP_ENV); otherwise withheld: value looks like a GitHub token"),
+        ], scrubbed.Kept.AsEnumerable());
+    }
+
+    [Fact]
+    public void Scrub_CredentialLookingNames_KeptOnesListedWithReasonsOrdinaryOnesNot()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["PATH"] = "/usr/bin",
+            ["GIT_AUTHOR_NAME"] = "Jane Doe",
+            ["AWS_CA_BUNDLE"] = "/etc/ssl/certs/ca-certificates.crt",
+            ["AWS_SECRET_ACCESS_KEY"] = "s3cr3t",
+        };
+
+        var scrubbed = s_default.Scrub(environment);
+
+        Assert.Equal(["AWS_CA_BUNDLE", "GIT_AUTHOR_NAME", "PATH"], scrubbed.Variables.Keys);
+        Assert.Equal(["AWS_CA_BUNDLE", "GIT_AUTHOR_NAME"], scrubbed.Kept.Select(k => k.Name));
+        Assert.Equal("AWS_SECRET_ACCESS_KEY", Assert.Single(scrubbed.Withheld).Name);
     }
 
     [Fact]

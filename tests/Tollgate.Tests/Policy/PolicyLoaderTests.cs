@@ -60,6 +60,7 @@ public sealed class PolicyLoaderTests
         Assert.Equal(2, policy.Registries.Approved.Length);
         Assert.Equal(Ecosystem.PyPI, policy.Private[2].Ecosystem);
         Assert.Equal("[13.0.1,)", policy.InstallScripts.Allow[2].Version);
+        Assert.Equal(InstallScriptNetwork.Allow, policy.InstallScripts.Network);
         Assert.Equal(TimeSpan.FromDays(3), policy.MinimumReleaseAge);
         Assert.Equal(["@acme/*", "requests==2.32.3"], policy.MinimumReleaseAgeExclude.Select(p => p.Text));
         Assert.Equal(Ecosystem.PyPI, policy.Deny[2].Ecosystem);
@@ -137,6 +138,8 @@ public sealed class PolicyLoaderTests
     [InlineData("minimumReleaseAges: 3d", "unknown key 'minimumReleaseAges'", "did you mean 'minimumReleaseAge'?")]
     [InlineData("alow: []", "unknown key 'alow'", "did you mean 'allow'?")]
     [InlineData("installScripts: { allowed: [esbuild] }", "unknown key 'allowed' in 'installScripts'", "did you mean 'allow'?")]
+    [InlineData("installScripts: { network: alow }", "'installScripts.network' is 'alow'; expected a choice: deny, allow", "did you mean 'allow'?")]
+    [InlineData("installScripts: { netwrok: deny }", "unknown key 'netwrok' in 'installScripts'", "did you mean 'network'?")]
     [InlineData("ignore: [ { id: X, reasn: y, reason: y, expires: 2026-01-01 } ]", "unknown key 'reasn'", "did you mean 'reason'?")]
     [InlineData("failOn: hihg", "'failOn' is 'hihg'; expected a severity: none, low, medium, high, critical", "did you mean 'high'?")]
     [InlineData("malicious: fial", "'malicious' is 'fial'; expected an action: fail, warn", "did you mean 'fail'?")]
@@ -148,6 +151,19 @@ public sealed class PolicyLoaderTests
         Assert.Equal(DiagnosticIds.PolicyInvalid, diagnostic.Id);
         Assert.Contains(message, diagnostic.Message, StringComparison.Ordinal);
         Assert.Equal(hint, diagnostic.Hint);
+    }
+
+    [Theory]
+    [InlineData("installScripts: { allow: [esbuild] }", InstallScriptNetwork.Deny)]
+    [InlineData("installScripts: { network: deny }", InstallScriptNetwork.Deny)]
+    [InlineData("installScripts: { network: allow }", InstallScriptNetwork.Allow)]
+    [InlineData("installScripts: { network: Allow }", InstallScriptNetwork.Allow)]
+    public void Parse_InstallScriptsNetwork_DeniedUnlessAllowed(string yaml, InstallScriptNetwork network)
+    {
+        var result = Parse(yaml);
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(network, result.Policy!.InstallScripts.Network);
     }
 
     [Fact]
