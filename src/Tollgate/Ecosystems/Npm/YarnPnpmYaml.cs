@@ -1,6 +1,7 @@
 using Tollgate.Graph;
 using Tollgate.Inputs;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Tollgate.Ecosystems.Npm;
@@ -22,9 +23,29 @@ internal static class YarnPnpmYaml
             return null;
         }
         var stream = new YamlStream();
+        var parser = new FlowTrackingParser(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
+        }
+        catch (InvalidOperationException)
+        {
+            // The YAML scanner throws this instead of a YamlException on some unclosed flow collections (a '{' whose
+            // '}' is missing, followed by a plain key at the start of a line). The brace left open is the mistake.
+            if (parser.InnermostOpenFlow is { } open)
+            {
+                diagnostics.Error(DiagnosticIds.InvalidYaml, $"invalid YAML: this '{open.Bracket}' is never closed",
+                    new SourceLocation(displayPath, (int)open.Start.Line, (int)open.Start.Column),
+                    $"add the missing '{(open.Bracket == '{' ? '}' : ']')}', or remove the '{open.Bracket}'");
+            }
+            else
+            {
+                var mark = parser.Current?.Start;
+                diagnostics.Error(DiagnosticIds.InvalidYaml, "invalid YAML: the text after this point cannot be read",
+                    new SourceLocation(displayPath, (int)(mark?.Line ?? 1), (int)(mark?.Column ?? 1)),
+                    "look for an unclosed '[', '{' or quote");
+            }
+            return null;
         }
         catch (YamlException e)
         {
@@ -44,6 +65,42 @@ internal static class YarnPnpmYaml
             return null;
         }
         return root;
+    }
+
+    /// <summary>Passes a parser's events on, remembering where the collections still open began.</summary>
+    private sealed class FlowTrackingParser(IParser inner) : IParser
+    {
+        // Block collections are kept too (without a bracket), so that each end event closes the right one.
+        private readonly Stack<(char? Bracket, Mark Start)> _open = new();
+
+        public ParsingEvent? Current => inner.Current;
+
+        /// <summary>The innermost '{' or '[' not closed yet, or null.</summary>
+        public (char Bracket, Mark Start)? InnermostOpenFlow =>
+            _open.FirstOrDefault(o => o.Bracket is not null) is { Bracket: { } bracket, Start: var start } ? (bracket, start) : null;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext())
+            {
+                return false;
+            }
+            switch (inner.Current)
+            {
+                case MappingStart m:
+                    _open.Push((m.Style == MappingStyle.Flow ? '{' : null, m.Start));
+                    break;
+                case SequenceStart q:
+                    _open.Push((q.Style == SequenceStyle.Flow ? '[' : null, q.Start));
+                    break;
+                case MappingEnd or SequenceEnd when _open.Count > 0:
+                    _open.Pop();
+                    break;
+                default:
+                    break;
+            }
+            return true;
+        }
     }
 
     private static string Describe(YamlException e)
