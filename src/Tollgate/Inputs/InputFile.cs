@@ -61,4 +61,22 @@ public static class InputFile
         }
         return System.Text.Encoding.UTF8.GetString(span);
     }
+
+    /// <summary>
+    /// Adds an error at the first NUL character of a text lockfile and returns true when it has one: no text format
+    /// holds one, and names or paths with one would reach the file system and the reports.
+    /// </summary>
+    public static bool RefuseNul(string text, string displayPath, DiagnosticBag diagnostics)
+    {
+        var at = text.IndexOf('\0', StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return false;
+        }
+        var (line, column) = new TextLines(text).Position(at);
+        diagnostics.Error(DiagnosticIds.InvalidEntry, "a NUL character: a text lockfile never holds one",
+            new SourceLocation(displayPath, line, column),
+            "the file is damaged or not text; a file saved as UTF-16 (as PowerShell's '>' writes it) must be saved as UTF-8");
+        return true;
+    }
 }

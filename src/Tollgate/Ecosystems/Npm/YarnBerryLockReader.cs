@@ -84,7 +84,7 @@ internal static class YarnBerryLockReader
             PackageJson? member = null;
             if (origin.Kind == OriginKind.Workspace && !isRoot)
             {
-                member = graph.Member(origin.Location!);
+                member = graph.Member(origin.Location!, location);
                 if (member is not null)
                 {
                     memberManifests[resolution] = member;

@@ -115,9 +115,11 @@ internal sealed record MsBuildProject(
                             break;
                         case "ProjectReference":
                             var relative = Expand(one, properties, out _).Replace('\\', '/');
-                            var reference = new ProjectReferenceDeclaration(
-                                System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(file)!, relative)),
-                                MsBuildXml.Location(item, shown));
+                            if (InputPath.Resolve(System.IO.Path.GetDirectoryName(file)!, relative, MsBuildXml.Location(item, shown), diagnostics) is not { } referenced)
+                            {
+                                break;
+                            }
+                            var reference = new ProjectReferenceDeclaration(referenced, MsBuildXml.Location(item, shown));
                             if (!File.Exists(reference.FullPath))
                             {
                                 diagnostics.Warning(DiagnosticIds.MissingReference, $"the referenced project '{one}' does not exist",

@@ -162,9 +162,10 @@ public sealed partial class PyPIReader : IEcosystemReader
             var dir = Path.GetDirectoryName(lockFile) ?? "";
             foreach (Match m in UvLocalSource().Matches(text))
             {
-                if (m.Groups["path"].Value != ".")
+                // A path no folder can have is left to the TOML parser, which reports the file.
+                if (m.Groups["path"].Value != "." && InputPath.TryResolve(dir, m.Groups["path"].Value) is { } folder)
                 {
-                    folders.Add(Path.GetFullPath(Path.Combine(dir, m.Groups["path"].Value)));
+                    folders.Add(folder);
                 }
             }
         }

@@ -144,9 +144,11 @@ internal static partial class RequirementsFileReader
         var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         foreach (var line in lines)
         {
-            if (IncludeLine().Match(line) is { Success: true } m && !m.Groups["path"].Value.Contains("://", StringComparison.Ordinal))
+            // A path no file can have includes nothing; reading the file reports it.
+            if (IncludeLine().Match(line) is { Success: true } m && !m.Groups["path"].Value.Contains("://", StringComparison.Ordinal)
+                && InputPath.TryResolve(dir, m.Groups["path"].Value) is { } included)
             {
-                yield return Path.GetFullPath(Path.Combine(dir, m.Groups["path"].Value));
+                yield return included;
             }
         }
     }
@@ -160,7 +162,7 @@ internal static partial class RequirementsFileReader
     private static bool ReadFile(string fullPath, List<string> chain, bool constraint, State state)
     {
         var text = InputFile.ReadText(fullPath, state.Diagnostics);
-        if (text is null)
+        if (text is null || InputFile.RefuseNul(text, InputFile.DisplayPath(fullPath), state.Diagnostics))
         {
             return false;
         }
@@ -250,7 +252,10 @@ internal static partial class RequirementsFileReader
                 "tollgate reads local files only: download the file and include it by path");
             return;
         }
-        var target = Path.GetFullPath(Path.Combine(dir, value));
+        if (InputPath.Resolve(dir, value, at, state.Diagnostics) is not { } target)
+        {
+            return;
+        }
         if (chain.Contains(target, StringComparer.Ordinal))
         {
             var cycle = string.Join(" -> ", chain.Append(target).SkipWhile(p => p != target).Select(p => Path.GetFileName(p)));
