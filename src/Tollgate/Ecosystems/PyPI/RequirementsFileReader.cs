@@ -466,14 +466,21 @@ internal static partial class RequirementsFileReader
     }
 
     /// <summary>pip drops <c>#</c> comments that start a line or follow whitespace (a '#' inside a URL is kept).</summary>
+    /// <remarks>
+    /// A scan, not a pattern: the pattern <c>(^|\s+)#</c> tried every start in a run of spaces, so a line of a few
+    /// thousand spaces took seconds. The whitespace before the comment stays; callers trim.
+    /// </remarks>
     private static string StripComment(string line)
     {
-        var match = Comment().Match(line);
-        return match.Success ? line[..match.Index] : line;
+        for (var i = line.IndexOf('#', StringComparison.Ordinal); i >= 0; i = line.IndexOf('#', i + 1))
+        {
+            if (i == 0 || char.IsWhiteSpace(line[i - 1]))
+            {
+                return line[..i];
+            }
+        }
+        return line;
     }
-
-    [GeneratedRegex(@"(^|\s+)#.*$", RegexOptions.CultureInvariant)]
-    private static partial Regex Comment();
 
     /// <summary>
     /// Joins lines ending in a backslash with the next, as pip does: a comment line ends a continued line. Each result
