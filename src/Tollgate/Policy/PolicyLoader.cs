@@ -99,10 +99,23 @@ public static class PolicyLoader
             return new PolicyLoadResult(null, [.. bag.Items], displayPath);
         }
         var stream = new YamlStream();
-        var parser = new Parser(new StringReader(text));
+        var parser = new YamlGuard.CheckingParser(new Parser(new StringReader(text)), MaxFlowDepth);
         try
         {
             stream.Load(parser);
+        }
+        catch (YamlGuard.TooDeepException e)
+        {
+            // Nesting the text check above does not see: indentation, "- - -" entries, brackets after a stray quote.
+            bag.Error(DiagnosticIds.TooDeep, $"the policy nests more than {e.Limit} levels deep",
+                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column), "a policy nests two or three levels; check the indentation and brackets");
+            return new PolicyLoadResult(null, [.. bag.Items], displayPath);
+        }
+        catch (YamlGuard.RefusedAliasException e)
+        {
+            bag.Error(DiagnosticIds.PolicyInvalid, e.Message, new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column),
+                "write the value out: a policy needs no anchors or aliases");
+            return new PolicyLoadResult(null, [.. bag.Items], displayPath);
         }
         catch (YamlException e)
         {

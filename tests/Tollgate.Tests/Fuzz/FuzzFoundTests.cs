@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Tollgate.Ecosystems.Npm;
+using Tollgate.Graph;
+using Tollgate.Inputs;
 using Tollgate.Tests.PyPI;
 
 namespace Tollgate.Tests.Fuzz;
@@ -24,5 +27,40 @@ public sealed class FuzzFoundTests : IDisposable
         diagnostics.NoErrors();
         Assert.Equal("3.7", graph.One("idna").Version);
         Assert.Equal("8.1.7", graph.One("click").Version);
+    }
+
+    [Theory]
+    [InlineData("- ")]
+    [InlineData("? ")]
+    [InlineData("{a: ")]
+    public async Task PnpmLock_CompactBlockNesting_TooDeepNotStackOverflow(string open)
+    {
+        // "- - - a" nests a sequence per indicator on one line; the nesting check counted indentation and brackets
+        // only, and YamlDotNet's recursive loader overflowed the stack (the fuzz test's process died).
+        var path = Path.Combine(_temp.FullName, "pnpm-lock.yaml");
+        File.WriteAllText(path, "lockfileVersion: '9.0'\npackages:\n  " + string.Concat(Enumerable.Repeat(open, 100_000)) + "a\n");
+        var bag = new DiagnosticBag();
+
+        // On a thread pool thread, whose stack is smaller than the main thread's.
+        var project = await Task.Run(() => PnpmLockReader.Read(path, null, bag));
+
+        Assert.Null(project);
+        var d = Assert.Single(bag.Items);
+        Assert.Equal(DiagnosticIds.TooDeep, d.Id);
+        Assert.Equal(3, d.Location!.Line);
+    }
+
+    [Fact]
+    public async Task PnpmLock_IndentedOneColumnPerLevel_TooDeep()
+    {
+        // Indentation counted two columns a level, so one column a level passed the check at twice the depth.
+        var path = Path.Combine(_temp.FullName, "pnpm-lock.yaml");
+        File.WriteAllText(path, "lockfileVersion: '9.0'\n" + string.Concat(Enumerable.Range(0, 300).Select(i => new string(' ', i) + "a:\n")));
+        var bag = new DiagnosticBag();
+
+        var project = await Task.Run(() => PnpmLockReader.Read(path, null, bag));
+
+        Assert.Null(project);
+        Assert.Equal(DiagnosticIds.TooDeep, Assert.Single(bag.Items).Id);
     }
 }

@@ -1,7 +1,6 @@
 using Tollgate.Graph;
 using Tollgate.Inputs;
 using YamlDotNet.Core;
-using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Tollgate.Ecosystems.Npm;
@@ -9,24 +8,30 @@ namespace Tollgate.Ecosystems.Npm;
 /// <summary>Loads the YAML lockfiles of pnpm and yarn (berry) with line numbers, turning syntax errors into diagnostics.</summary>
 internal static class YarnPnpmYaml
 {
-    /// <summary>Deeper nesting than this is refused before parsing: lockfiles nest a few levels, and the parser recurses.</summary>
+    /// <summary>Deeper nesting than this is refused while parsing: lockfiles nest a few levels, and the object model recurses.</summary>
     private const int MaxNesting = 200;
 
     /// <summary>Parses <paramref name="text"/>; null (with a TG0003/TG0008/TG0009 diagnostic) when it is not a YAML mapping.</summary>
     public static YamlMappingNode? Load(string text, string displayPath, DiagnosticBag diagnostics)
     {
-        var (depth, line) = Nesting(text);
-        if (depth > MaxNesting)
-        {
-            diagnostics.Error(DiagnosticIds.TooDeep, $"YAML nested more than {MaxNesting} levels deep",
-                new SourceLocation(displayPath, line, 1), "no lockfile nests this deep: the file is damaged or hostile");
-            return null;
-        }
         var stream = new YamlStream();
-        var parser = new FlowTrackingParser(new Parser(new StringReader(text)));
+        var parser = new YamlGuard.CheckingParser(new Parser(new StringReader(text)), MaxNesting);
         try
         {
             stream.Load(parser);
+        }
+        catch (YamlGuard.TooDeepException e)
+        {
+            diagnostics.Error(DiagnosticIds.TooDeep, $"YAML nested more than {e.Limit} levels deep",
+                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column), "no lockfile nests this deep: the file is damaged or hostile");
+            return null;
+        }
+        catch (YamlGuard.RefusedAliasException e)
+        {
+            diagnostics.Error(DiagnosticIds.UnexpectedShape, e.Message,
+                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column),
+                "pnpm and yarn write no anchors or aliases: the file was edited by hand, or is hostile");
+            return null;
         }
         catch (InvalidOperationException)
         {
@@ -67,89 +72,12 @@ internal static class YarnPnpmYaml
         return root;
     }
 
-    /// <summary>Passes a parser's events on, remembering where the collections still open began.</summary>
-    private sealed class FlowTrackingParser(IParser inner) : IParser
-    {
-        // Block collections are kept too (without a bracket), so that each end event closes the right one.
-        private readonly Stack<(char? Bracket, Mark Start)> _open = new();
-
-        public ParsingEvent? Current => inner.Current;
-
-        /// <summary>The innermost '{' or '[' not closed yet, or null.</summary>
-        public (char Bracket, Mark Start)? InnermostOpenFlow =>
-            _open.FirstOrDefault(o => o.Bracket is not null) is { Bracket: { } bracket, Start: var start } ? (bracket, start) : null;
-
-        public bool MoveNext()
-        {
-            if (!inner.MoveNext())
-            {
-                return false;
-            }
-            switch (inner.Current)
-            {
-                case MappingStart m:
-                    _open.Push((m.Style == MappingStyle.Flow ? '{' : null, m.Start));
-                    break;
-                case SequenceStart q:
-                    _open.Push((q.Style == SequenceStyle.Flow ? '[' : null, q.Start));
-                    break;
-                case MappingEnd or SequenceEnd when _open.Count > 0:
-                    _open.Pop();
-                    break;
-                default:
-                    break;
-            }
-            return true;
-        }
-    }
-
     private static string Describe(YamlException e)
     {
         // YamlDotNet prefixes its own position "(Line: 3, Col: 1, Idx: ..) - (...): "; ours is in the location.
         var message = e.Message;
         var cut = message.IndexOf("): ", StringComparison.Ordinal);
         return (cut >= 0 && message.StartsWith('(') ? message[(cut + 3)..] : message).TrimEnd('.', ' ');
-    }
-
-    /// <summary>A cheap upper bound of nesting: flow brackets open at once, or indentation (two columns per level).</summary>
-    private static (int Depth, int Line) Nesting(string text)
-    {
-        int line = 1, brackets = 0, indent = 0, max = 0, maxLine = 1;
-        var lineStart = true;
-        foreach (var c in text)
-        {
-            if (c == '\n')
-            {
-                line++;
-                lineStart = true;
-                indent = 0;
-                continue;
-            }
-            if (lineStart && c == ' ')
-            {
-                indent++;
-                Record(indent / 2);
-                continue;
-            }
-            lineStart = false;
-            if (c is '[' or '{')
-            {
-                Record(++brackets);
-            }
-            else if (c is ']' or '}')
-            {
-                brackets = Math.Max(0, brackets - 1);
-            }
-        }
-        return (max, maxLine);
-
-        void Record(int depth)
-        {
-            if (depth > max)
-            {
-                (max, maxLine) = (depth, line);
-            }
-        }
     }
 
     public static SourceLocation LocationOf(YamlNode node, string displayPath) =>
