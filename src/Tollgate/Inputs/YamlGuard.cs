@@ -16,6 +16,15 @@ internal static class YamlGuard
         public Mark Start { get; } = start;
     }
 
+    /// <summary>
+    /// Events no document has (a mapping ending after a key, without its value): YamlDotNet's parser emits them for
+    /// some malformed texts, and its object model then throws an ArgumentException without a position.
+    /// </summary>
+    public sealed class BrokenEventsException(string message, Mark start) : Exception(message)
+    {
+        public Mark Start { get; } = start;
+    }
+
     /// <summary>A collection opened deeper than the limit, refused before the object model recurses into it.</summary>
     public sealed class TooDeepException(int limit, Mark start) : Exception($"nested more than {limit} levels deep")
     {
@@ -29,6 +38,7 @@ internal static class YamlGuard
     /// (whatever the syntax: brackets, indentation, "- - -"), an alias inside the node it names (a structure that
     /// contains itself), and any alias in a mapping key. Keys are hashed whole when the mapping is built, so a key
     /// holding itself overflows the stack, and a key of aliases of aliases ("billion laughs") takes exponential time.
+    /// A mapping that ends after a key without its value is refused as broken.
     /// </summary>
     public sealed class CheckingParser(IParser inner, int maxDepth) : IParser
     {
@@ -43,6 +53,8 @@ internal static class YamlGuard
             public bool IsMapping { get; } = isMapping;
             /// <summary>Complete child nodes so far: in a mapping, even counts mean the next node is a key.</summary>
             public int Children { get; set; }
+            /// <summary>Where the last child node began.</summary>
+            public Mark LastChild { get; set; } = start;
         }
 
         private readonly Stack<Open> _open = new();
@@ -61,6 +73,10 @@ internal static class YamlGuard
             }
             var parent = _open.Count > 0 ? _open.Peek() : null;
             var inKey = parent is not null && (parent.InKey || (parent.IsMapping && parent.Children % 2 == 0));
+            if (parent is not null && inner.Current is AnchorAlias or Scalar or MappingStart or SequenceStart)
+            {
+                parent.LastChild = inner.Current.Start;
+            }
             switch (inner.Current)
             {
                 case AnchorAlias alias:
@@ -85,6 +101,8 @@ internal static class YamlGuard
                 case SequenceStart q:
                     _open.Push(new Open(q.Style == SequenceStyle.Flow ? '[' : null, q.Start, q.Anchor, inKey, isMapping: false));
                     break;
+                case MappingEnd when parent is { IsMapping: true, Children: var children } && children % 2 == 1:
+                    throw new BrokenEventsException("a mapping key without a value", parent.LastChild);
                 case MappingEnd or SequenceEnd when _open.Count > 0:
                     _open.Pop();
                     Completed(_open.Count > 0 ? _open.Peek() : null);

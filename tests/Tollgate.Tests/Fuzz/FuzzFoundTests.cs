@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Tollgate.Ecosystems;
 using Tollgate.Ecosystems.Npm;
 using Tollgate.Graph;
 using Tollgate.Inputs;
+using Tollgate.Policy;
 using Tollgate.Tests.PyPI;
 
 namespace Tollgate.Tests.Fuzz;
@@ -62,5 +64,58 @@ public sealed class FuzzFoundTests : IDisposable
 
         Assert.Null(project);
         Assert.Equal(DiagnosticIds.TooDeep, Assert.Single(bag.Items).Id);
+    }
+
+    /// <summary>Reads one file through discovery, as 'tollgate deps FILE' does.</summary>
+    private (DependencyGraph Graph, IReadOnlyList<Diagnostic> Diagnostics) ReadAs(string relativePath, string content)
+    {
+        var path = Path.Combine(_temp.FullName, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        var bag = new DiagnosticBag();
+        return (EcosystemReaders.Discovery().Read([path], bag), bag.Items);
+    }
+
+    [Theory]
+    // A package path or key that names no package: PackageUrl threw "The value cannot be an empty string".
+    [InlineData("package-lock.json", "{\"lockfileVersion\": 3, \"packages\": {\"\": {}, \"https://\": {\"version\": \"1.0.0\"}}}", 1)]
+    [InlineData("package-lock.json", "{\"lockfileVersion\": 1, \"dependencies\": {\"@scope/\": {\"version\": \"1.0.0\"}}}", 1)]
+    [InlineData("pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  '@scope/@1.0.0': {}\nsnapshots:\n  '@scope/@1.0.0': {}\n", 3)]
+    [InlineData("requirements.txt", "# a local folder, named by its pyproject.toml or its folder name\n..\n", 2)]
+    [InlineData("pylock.toml", "lock-version = '1.0'\ncreated-by = 'x'\n[[packages]]\nname = '.'\nversion = '1.0'\n", 4)]
+    [InlineData("uv.lock", "version = 1\n[[package]]\nname = '-'\nversion = '1.0'\nsource = { registry = 'https://pypi.org/simple' }\n", 3)]
+    [InlineData("Pipfile.lock", "{\"_meta\": {\"pipfile-spec\": 6}, \"default\": {\"_\": {\"version\": \"==1.0\"}}, \"develop\": {}}", 1)]
+    [InlineData("packages.lock.json", "{\"version\": 1, \"dependencies\": {\"net8.0\": {\"\": {\"type\": \"Direct\", \"resolved\": \"1.0.0\"}}}}", 1)]
+    public void Read_EntryWithoutUsablePackageName_SkippedWithWarningNotException(string fileName, string content, int line)
+    {
+        var (graph, diagnostics) = ReadAs(fileName, content);
+
+        var warning = Assert.Single(diagnostics, d => d.Id == DiagnosticIds.InvalidEntry);
+        Assert.Equal(DiagnosticSeverity.Warning, warning.Severity);
+        Assert.Equal(line, warning.Location!.Line);
+        Assert.Empty(graph.Components);
+    }
+
+    [Theory]
+    // ': value' without its key under a nested key: YamlDotNet threw ArgumentException ("unsupported event").
+    [InlineData("pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    : x\n", 4)]
+    [InlineData("yarn.lock", "__metadata:\n  version: 8\n\"a@npm:^1\":\n  resolution:\n    : x\n", 5)]
+    public void Read_ValueWithoutKeyInYaml_InvalidYamlNotException(string fileName, string content, int line)
+    {
+        var (_, diagnostics) = ReadAs(fileName, content);
+
+        var error = Assert.Single(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal(DiagnosticIds.InvalidYaml, error.Id);
+        Assert.Equal(line, error.Location!.Line);
+    }
+
+    [Fact]
+    public void Policy_ValueWithoutKey_SyntaxErrorNotException()
+    {
+        var result = PolicyLoader.Parse("ignore:\n  - id: GHSA-1\n    : x\n", "tollgate.yaml");
+
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal(DiagnosticIds.PolicySyntax, error.Id);
+        Assert.Equal(3, error.Location!.Line);
     }
 }

@@ -382,11 +382,15 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output)
     private static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
 
-    /// <summary>The exception's type and the innermost Tollgate frame it passed through: one crash, however many inputs find it.</summary>
+    /// <summary>
+    /// The exception's type and the three innermost Tollgate frames it passed through (a shared helper is reached from
+    /// several readers): one crash, however many inputs find it.
+    /// </summary>
     private static string Signature(Exception e)
     {
-        var frames = (e.StackTrace ?? "").Split('\n').Select(l => l.Trim());
-        return e.GetType().FullName + " " + (frames.FirstOrDefault(l => l.StartsWith("at Tollgate.", StringComparison.Ordinal)) ?? frames.FirstOrDefault());
+        var frames = (e.StackTrace ?? "").Split('\n').Select(l => l.Trim()).ToList();
+        var ours = frames.Where(l => l.StartsWith("at Tollgate.", StringComparison.Ordinal)).Take(3).ToList();
+        return e.GetType().FullName + " " + string.Join(" ", ours.Count > 0 ? ours : frames.Take(1));
     }
 
     private static string TopFrames(Exception e, int count = 6) =>

@@ -211,6 +211,10 @@ public static class PackageLockReader
 
                 var installed = IsInstalledPath(path);
                 var name = node.GetString("name") ?? NpmSource.NameFromPath(path);
+                if (!PackageNames.Check(Ecosystem.Npm, name, node.LocationIn(file), diagnostics))
+                {
+                    continue;
+                }
                 var version = node.GetString("version");
                 if (version is null && installed)
                 {
@@ -258,6 +262,10 @@ public static class PackageLockReader
                     continue;
                 }
                 var (name, version, origin) = FromVersion1Spec(key, spec, node.GetString("resolved"), node.LocationIn(file));
+                if (!PackageNames.Check(Ecosystem.Npm, name, node.LocationIn(file), diagnostics))
+                {
+                    continue;
+                }
                 var optional = parentOptional || node.GetBool("optional") == true;
                 var entry = new Entry(path, node)
                 {

@@ -59,9 +59,18 @@ internal sealed class YarnPnpmBunGraph
 
     public SourceLocation At(int line, int column = 0) => new(LockfileDisplay, line, column);
 
-    /// <summary>Adds an entry unless one with the same id exists; returns the entry kept.</summary>
-    public LockedPackage Add(LockedPackage package) =>
-        Packages.TryAdd(package.Id, package) ? package : Packages[package.Id];
+    /// <summary>
+    /// Adds an entry unless one with the same id exists; returns the entry kept. An entry without a usable name is
+    /// reported and not added (the one returned is then no part of the graph).
+    /// </summary>
+    public LockedPackage Add(LockedPackage package)
+    {
+        if (!PackageNames.Check(Ecosystem.Npm, package.Name, package.Location, _diagnostics))
+        {
+            return package;
+        }
+        return Packages.TryAdd(package.Id, package) ? package : Packages[package.Id];
+    }
 
     public void AddRootDependency(string target, DependencyScopes kind) => _rootDependencies.Add((target, kind));
 

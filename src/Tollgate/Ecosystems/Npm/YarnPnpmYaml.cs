@@ -26,6 +26,12 @@ internal static class YarnPnpmYaml
                 new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column), "no lockfile nests this deep: the file is damaged or hostile");
             return null;
         }
+        catch (YamlGuard.BrokenEventsException e)
+        {
+            diagnostics.Error(DiagnosticIds.InvalidYaml, $"invalid YAML: {e.Message}",
+                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column), "check the YAML syntax near this position (a ': value' without its key?)");
+            return null;
+        }
         catch (YamlGuard.RefusedAliasException e)
         {
             diagnostics.Error(DiagnosticIds.UnexpectedShape, e.Message,
@@ -33,11 +39,13 @@ internal static class YarnPnpmYaml
                 "pnpm and yarn write no anchors or aliases: the file was edited by hand, or is hostile");
             return null;
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is not YamlException && e.Source == "YamlDotNet")
         {
-            // The YAML scanner throws this instead of a YamlException on some unclosed flow collections (a '{' whose
-            // '}' is missing, followed by a plain key at the start of a line). The brace left open is the mistake.
-            if (parser.InnermostOpenFlow is { } open)
+            // YamlDotNet throws other exceptions than YamlException on some malformed texts: InvalidOperationException
+            // on unclosed flow collections (a '{' whose '}' is missing, followed by a plain key at the start of a
+            // line: the brace left open is the mistake), ArgumentException ("unsupported event") on a ': value'
+            // without its key under a nested key.
+            if (e is InvalidOperationException && parser.InnermostOpenFlow is { } open)
             {
                 diagnostics.Error(DiagnosticIds.InvalidYaml, $"invalid YAML: this '{open.Bracket}' is never closed",
                     new SourceLocation(displayPath, (int)open.Start.Line, (int)open.Start.Column),
@@ -48,7 +56,7 @@ internal static class YarnPnpmYaml
                 var mark = parser.Current?.Start;
                 diagnostics.Error(DiagnosticIds.InvalidYaml, "invalid YAML: the text after this point cannot be read",
                     new SourceLocation(displayPath, (int)(mark?.Line ?? 1), (int)(mark?.Column ?? 1)),
-                    "look for an unclosed '[', '{' or quote");
+                    "look for an unclosed '[', '{' or quote, or a ': value' without its key");
             }
             return null;
         }

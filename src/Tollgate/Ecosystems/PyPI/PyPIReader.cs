@@ -220,6 +220,10 @@ public sealed partial class PyPIReader : IEcosystemReader
         var direct = new List<(string, DependencyScopes)>();
         foreach (var dep in manifest.Dependencies)
         {
+            if (!PackageNames.Check(Ecosystem.PyPI, dep.Name, dep.Location, diagnostics))
+            {
+                continue;
+            }
             var key = graph.Add(PyPIComponents.Create(dep.Name, dep.Specifier.Length == 0 ? "*" : dep.Specifier, dep.Location, dep.Origin,
                 resolved: false, scopes: dep.Scope));
             direct.Add((key, dep.Scope));

@@ -54,6 +54,10 @@ internal static partial class RequirementsFileReader
         var unresolved = 0;
         foreach (var entry in state.Entries)
         {
+            if (!PackageNames.Check(Ecosystem.PyPI, entry.Name, entry.Location, diagnostics))
+            {
+                continue;
+            }
             var version = entry.Version;
             var resolved = entry.Resolved;
             // A constraints file may pin what the requirements leave open: pip installs the constrained version.
