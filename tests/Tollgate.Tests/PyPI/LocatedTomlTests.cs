@@ -43,6 +43,21 @@ public sealed class LocatedTomlTests
     }
 
     [Fact]
+    public void Parse_TextEndingInAnEscape_InvalidTomlAtTheBackslash()
+    {
+        // Found by ReaderFuzzTests (pdm.lock cut after a backslash): Tomlyn's lexer threw ArgumentOutOfRangeException.
+        const string text = "[[package]]\nname = \"a\"\nmarker = \"sys_platform == \\\"win32\\";
+        var bag = new DiagnosticBag();
+
+        var doc = LocatedToml.Parse(text, "pdm.lock", bag);
+
+        Assert.Null(doc);
+        var d = Assert.Single(bag.Items);
+        Assert.Equal(DiagnosticIds.InvalidToml, d.Id);
+        Assert.Equal(new SourceLocation("pdm.lock", 3, 34), d.Location);
+    }
+
+    [Fact]
     public void Parse_UnclosedString_OneDiagnosticAtTheMistake()
     {
         const string text = "name = \"idna\"\nversion = \"3.7\n\n[metadata]\nlock-version = \"2.1\"\n";

@@ -114,6 +114,18 @@ internal static class LocatedToml
                 new SourceLocation(displayPath, line, column), "no lockfile nests this deep: the file is damaged or hostile");
             return null;
         }
+        catch (ArgumentException e)
+        {
+            // Tomlyn's lexer throws instead of reporting on some texts: an escape cut off by the end of the text ("\"
+            // last) builds its message from the end-of-text marker, which is no character (ArgumentOutOfRangeException).
+            var cutEscape = text.Length > 0 && text[^1] == '\\';
+            var (line, column) = new TextLines(text).Position(cutEscape ? text.Length - 1 : 0);
+            diagnostics.Error(DiagnosticIds.InvalidToml,
+                cutEscape ? "invalid TOML: the text ends in the middle of an escape ('\\' last)" : $"invalid TOML: the parser failed on this text ({e.Message})",
+                new SourceLocation(displayPath, line, column),
+                cutEscape ? "the document ends too early: the file looks truncated" : "check the TOML syntax");
+            return null;
+        }
         catch (Tomlyn.TomlException e)
         {
             // The syntax parser reports problems as diagnostics; this only guards against a parser bug.
