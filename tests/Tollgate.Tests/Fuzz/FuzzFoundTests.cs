@@ -118,4 +118,27 @@ public sealed class FuzzFoundTests : IDisposable
         Assert.Equal(DiagnosticIds.PolicySyntax, error.Id);
         Assert.Equal(3, error.Location!.Line);
     }
+
+    [Fact]
+    public void YarnBerry_DoubleColonRightAfterNpm_ReadNotException()
+    {
+        // Found with seed 3: "npm::1.3.0" found the "::" of parameters inside "npm:" itself, and cut a negative length.
+        var (graph, diagnostics) = ReadAs("yarn.lock", "__metadata:\n  version: 8\n\"a@npm:^1\":\n  resolution: \"a@npm::1.3.0\"\n");
+
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("a", Assert.Single(graph.Components).Name);
+    }
+
+    [Fact]
+    public async Task YarnBerry_PatchOfPatchWithoutEnd_SkippedNotStackOverflow()
+    {
+        // A patch locator names the locator it patches; each level was a recursive call.
+        var resolution = "a@" + string.Concat(Enumerable.Repeat("patch:a@", 100_000)) + "npm%3A1.0.0";
+        var content = "__metadata:\n  version: 8\n\"a@npm:^1\":\n  resolution: \"" + resolution + "\"\n";
+
+        var (graph, diagnostics) = await Task.Run(() => ReadAs("yarn.lock", content));
+
+        Assert.Empty(graph.Components);
+        Assert.Equal(3, Assert.Single(diagnostics, d => d.Id == DiagnosticIds.InvalidEntry).Location!.Line);
+    }
 }
