@@ -19,9 +19,10 @@ namespace Tollgate.Tests.Fuzz;
 /// bench/fuzz/run.sh runs a long campaign. Mutant <c>i</c> depends only on the seed and
 /// <c>i</c>, so a failure reported with its seed and index is reproduced by <see cref="Mutant"/>.
 /// </remarks>
+[Collection(FuzzCollection.Name)]
 public sealed class ReaderFuzzTests(ITestOutputHelper output)
 {
-    public const int DefaultInputs = 3000;
+    public const int DefaultInputs = 4000;
     public const int DefaultSeed = 20_250_601;
     private static readonly TimeSpan PerInputLimit = TimeSpan.FromSeconds(2);
 
@@ -113,8 +114,16 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output)
         var ran = 0;
         try
         {
-            // Each seed's folder is copied once; its file is overwritten by each of its mutants.
-            var paths = Seeds.Select((s, i) => CopyFolder(TestData.Path(s.Folder), Path.Combine(temp.FullName, i.ToString(CultureInfo.InvariantCulture)), s.File)).ToArray();
+            // Each seed's folder is copied once; its file is overwritten by each of its mutants. What is read is the file,
+            // or the folder for seeds read as a folder scan.
+            var folders = Seeds.Select((_, i) => Path.Combine(temp.FullName, i.ToString(CultureInfo.InvariantCulture))).ToArray();
+            var paths = Seeds.Select((s, i) => CopyFolder(TestData.Path(s.Folder), folders[i], s.File)).ToArray();
+            var targets = Seeds.Select((s, i) => s.ScanFolder ? folders[i] : paths[i]).ToArray();
+            // Each reader once on its real file first, so that compiling the reader's code is not timed as a mutant.
+            for (var which = 0; which < Seeds.Count; which++)
+            {
+                Read(targets[which], Seeds[which].Sbom);
+            }
             for (var index = 0; index < inputs; index++)
             {
                 var which = index % Seeds.Count;
@@ -122,7 +131,13 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output)
                 File.WriteAllBytes(paths[which], bytes);
                 var what = $"{Seeds[which].Name} #{index} [{mutations}]";
 
-                var (elapsed, error) = Read(Seeds[which].ScanFolder ? Path.Combine(temp.FullName, which.ToString(CultureInfo.InvariantCulture)) : paths[which], Seeds[which].Sbom);
+                var (elapsed, error) = Read(targets[which], Seeds[which].Sbom);
+                if (error is null && elapsed > PerInputLimit)
+                {
+                    // Once more, so that a pause of this shared machine is not taken for a slow reader: a slow input is slow again.
+                    var again = Read(targets[which], Seeds[which].Sbom);
+                    (elapsed, error) = (again.Elapsed < elapsed ? again.Elapsed : elapsed, again.Error);
+                }
                 ran++;
                 if (elapsed > slowest.Elapsed)
                 {
@@ -397,4 +412,11 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output)
         string.Join("\n", (e.StackTrace ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).Take(count));
 
     private static string Printable(string text) => text.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
+}
+
+/// <summary>The fuzz test runs alone: it times each input, and tests running beside it on two cores would be timed too.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FuzzCollection
+{
+    public const string Name = "reader fuzzing";
 }
