@@ -26,6 +26,9 @@ internal static partial class RequirementsFileReader
         public List<string> Via { get; } = [];
     }
 
+    /// <summary>Longest chain of files including each other (pip itself stops near a thousand, its recursion limit).</summary>
+    private const int MaxIncludeDepth = 100;
+
     private sealed class State(string topFile, DiagnosticBag diagnostics)
     {
         public string TopFile { get; } = topFile;
@@ -275,6 +278,13 @@ internal static partial class RequirementsFileReader
         }
         if (state.Visited.Contains(target))
         {
+            return;
+        }
+        if (chain.Count >= MaxIncludeDepth)
+        {
+            // Each level is a nested call: thousands of files including each other in a chain would overflow the stack.
+            state.Diagnostics.Error(DiagnosticIds.TooDeep, $"-r/-c includes nested more than {MaxIncludeDepth} files deep", at,
+                "no project chains its requirements this deep: the files are damaged or hostile");
             return;
         }
         ReadFile(target, [.. chain, target], constraint, state);
