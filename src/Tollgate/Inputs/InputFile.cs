@@ -37,7 +37,18 @@ public static class InputFile
                     new SourceLocation(shown), "is this really a lockfile? split it, or raise the limit with TOLLGATE_MAX_INPUT_BYTES");
                 return null;
             }
-            return File.ReadAllBytes(path);
+            // As many bytes as the file says it has, and no more: a device (-r /dev/zero in a requirements file, or a
+            // lockfile that is a symbolic link to one) says 0 and never ends, and reading it to its end filled the memory.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+            var bytes = new byte[info.Length];
+            stream.ReadExactly(bytes);
+            if (stream.ReadByte() >= 0)
+            {
+                diagnostics.Error(DiagnosticIds.FileUnreadable, "the file has more bytes than its size says: it is not a regular file (a device?), or it grew while it was read",
+                    new SourceLocation(shown), "name a lockfile or manifest, not a device or pipe");
+                return null;
+            }
+            return bytes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -150,12 +150,8 @@ public sealed partial class PyPIReader : IEcosystemReader
         var folders = new HashSet<string>(StringComparer.Ordinal);
         foreach (var lockFile in uvLocks)
         {
-            string text;
-            try
-            {
-                text = File.ReadAllText(lockFile);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            // Through InputFile, for its size limits; problems are reported when the file is read as a project.
+            if (InputFile.ReadText(lockFile, new DiagnosticBag()) is not { } text)
             {
                 continue;
             }

@@ -139,17 +139,14 @@ internal static partial class RequirementsFileReader
     /// </summary>
     public static IEnumerable<string> Includes(string path)
     {
-        string[] lines;
-        try
-        {
-            lines = File.ReadAllLines(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        // Through InputFile, for its size limits; problems are reported when the file is read as a project.
+        var text = InputFile.ReadText(path, new DiagnosticBag());
+        if (text is null)
         {
             yield break;
         }
         var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-        foreach (var line in lines)
+        foreach (var line in text.Split('\n'))
         {
             // A path no file can have includes nothing; reading the file reports it.
             if (IncludeLine().Match(line) is { Success: true } m && !m.Groups["path"].Value.Contains("://", StringComparison.Ordinal)
