@@ -116,11 +116,11 @@ public sealed class FuzzFoundTests : IDisposable
     [Fact]
     public void Policy_ValueWithoutKey_SyntaxErrorNotException()
     {
-        var result = PolicyLoader.Parse("ignore:\n  - id: GHSA-1\n    : x\n", "tollgate.yaml");
+        var result = PolicyLoader.Parse("failOn: high\nrules:\n  TG1001:\n    : x\n", "tollgate.yaml");
 
         var error = Assert.Single(result.Diagnostics);
         Assert.Equal(DiagnosticIds.PolicySyntax, error.Id);
-        Assert.Equal(3, error.Location!.Line);
+        Assert.Equal(4, error.Location!.Line);
     }
 
     [Fact]
