@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A long reader fuzzing campaign: ReaderFuzzTests with many more mutants than the test suite's default run.
 # Usage: bench/fuzz/run.sh [inputs] [seed]    (defaults: 200000 inputs, about 6 minutes here; a seed from the clock)
-# Failing inputs are saved under $TOLLGATE_FUZZ_KEEP (default: a new folder under /tmp); a failure names its seed
+# Failing inputs are saved under $TOLLGATE_FUZZ_KEEP (default: a new folder under /tmp), and the input being read as
+# reading-* (what ended the process, if it died of a stack overflow or out of memory); a failure names its seed
 # and mutant index, which reproduce it: TOLLGATE_FUZZ_SEED=<seed> with at least <index>+1 inputs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

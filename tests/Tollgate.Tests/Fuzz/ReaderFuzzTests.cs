@@ -112,6 +112,7 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output)
         var slowest = (Elapsed: TimeSpan.Zero, What: "");
         var clock = Stopwatch.StartNew();
         var ran = 0;
+        string? reading = null;
         try
         {
             // Each seed's folder is copied once; its file is overwritten by each of its mutants. What is read is the file,
@@ -130,6 +131,19 @@ public sealed class ReaderFuzzTests(ITestOutputHelper output)
                 var (bytes, mutations) = Mutant(originals[which], seed, index);
                 File.WriteAllBytes(paths[which], bytes);
                 var what = $"{Seeds[which].Name} #{index} [{mutations}]";
+                if (!string.IsNullOrEmpty(keep))
+                {
+                    // A stack overflow or running out of memory ends the process without a report: the input being read
+                    // is left here for it.
+                    Directory.CreateDirectory(keep);
+                    File.WriteAllText(Path.Combine(keep, "reading.txt"), what + "\n");
+                    if (reading is not null)
+                    {
+                        File.Delete(reading);
+                    }
+                    reading = Path.Combine(keep, "reading-" + Path.GetFileName(paths[which]));
+                    File.WriteAllBytes(reading, bytes);
+                }
 
                 var (elapsed, error) = Read(targets[which], Seeds[which].Sbom);
                 if (error is null && elapsed > PerInputLimit)
