@@ -63,6 +63,21 @@ public sealed record PackageUrl
         }
     }
 
+    /// <summary>Whether <see cref="For"/> accepts <paramref name="name"/> (as PyPI readers pass it: PEP 503 normalized).</summary>
+    public static bool IsValidName(Ecosystem ecosystem, string name)
+    {
+        switch (ecosystem)
+        {
+            case Ecosystem.Npm:
+                var slash = name.StartsWith('@') ? name.IndexOf('/', StringComparison.Ordinal) : -1;
+                return name.Length > 0 && (slash <= 0 || slash < name.Length - 1);
+            case Ecosystem.PyPI:
+                return Component.NormalizePyPIName(name).Length > 0;
+            default:
+                return name.Length > 0;
+        }
+    }
+
     /// <summary>The purl without version, qualifiers or subpath: identifies the package, not one release.</summary>
     public PackageUrl WithoutVersion() => new(Type, Namespace, Name);
 

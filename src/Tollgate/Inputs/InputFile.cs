@@ -37,7 +37,18 @@ public static class InputFile
                     new SourceLocation(shown), "is this really a lockfile? split it, or raise the limit with TOLLGATE_MAX_INPUT_BYTES");
                 return null;
             }
-            return File.ReadAllBytes(path);
+            // As many bytes as the file says it has, and no more: a device (-r /dev/zero in a requirements file, or a
+            // lockfile that is a symbolic link to one) says 0 and never ends, and reading it to its end filled the memory.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+            var bytes = new byte[info.Length];
+            stream.ReadExactly(bytes);
+            if (stream.ReadByte() >= 0)
+            {
+                diagnostics.Error(DiagnosticIds.FileUnreadable, "the file has more bytes than its size says: it is not a regular file (a device?), or it grew while it was read",
+                    new SourceLocation(shown), "name a lockfile or manifest, not a device or pipe");
+                return null;
+            }
+            return bytes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -60,5 +71,23 @@ public static class InputFile
             span = span[3..];
         }
         return System.Text.Encoding.UTF8.GetString(span);
+    }
+
+    /// <summary>
+    /// Adds an error at the first NUL character of a text lockfile and returns true when it has one: no text format
+    /// holds one, and names or paths with one would reach the file system and the reports.
+    /// </summary>
+    public static bool RefuseNul(string text, string displayPath, DiagnosticBag diagnostics)
+    {
+        var at = text.IndexOf('\0', StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return false;
+        }
+        var (line, column) = new TextLines(text).Position(at);
+        diagnostics.Error(DiagnosticIds.InvalidEntry, "a NUL character: a text lockfile never holds one",
+            new SourceLocation(displayPath, line, column),
+            "the file is damaged or not text; a file saved as UTF-16 (as PowerShell's '>' writes it) must be saved as UTF-8");
+        return true;
     }
 }

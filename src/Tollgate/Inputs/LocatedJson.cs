@@ -177,6 +177,12 @@ public static class LocatedJson
                 new SourceLocation(displayPath, e.Line, e.Column), "no lockfile nests this deep: the file is damaged or hostile");
             return null;
         }
+        catch (NotTextException e)
+        {
+            diagnostics.Error(DiagnosticIds.InvalidJson, $"invalid JSON: {e.Message}",
+                new SourceLocation(displayPath, e.Line, e.Column), "JSON text is UTF-8: the file is damaged, or was saved in another encoding");
+            return null;
+        }
     }
 
     private static string Describe(JsonException e)
@@ -188,6 +194,13 @@ public static class LocatedJson
     }
 
     private sealed class TooDeepException(int line, int column) : Exception
+    {
+        public int Line { get; } = line;
+        public int Column { get; } = column;
+    }
+
+    /// <summary>A string whose bytes or escapes are no Unicode text (the reader's own exception has no position).</summary>
+    private sealed class NotTextException(string message, int line, int column) : Exception(message)
     {
         public int Line { get; } = line;
         public int Column { get; } = column;
@@ -269,16 +282,35 @@ public static class LocatedJson
 
         private string Intern(ref Utf8JsonReader reader)
         {
-            // Names, versions and keys repeat thousands of times in a lockfile; share short strings, and look
-            // them up by their characters so a repeat allocates nothing.
-            // Escapes and invalid UTF-8 take the reader's own path, which decodes (or refuses) them as before.
-            if (reader.ValueIsEscaped || reader.HasValueSequence || reader.ValueSpan.Length > 64 || !System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+            // Utf8JsonReader does not check that a string's bytes are UTF-8; GetString throws an exception without a
+            // position when they are not, so they are checked here, where the position is known.
+            var raw = reader.ValueSpan;
+            var invalid = FirstInvalidUtf8(raw);
+            if (invalid >= 0)
             {
-                var text = reader.GetString() ?? "";
+                // The value starts after the opening quote.
+                var (line, column) = Position((int)reader.TokenStartIndex + 1 + invalid);
+                throw new NotTextException($"bytes that are not UTF-8 in a {(reader.TokenType == JsonTokenType.PropertyName ? "property name" : "string")}", line, column);
+            }
+            // Names, versions and keys repeat thousands of times in a lockfile; share short strings, and look
+            // them up by their characters so a repeat allocates nothing. Escapes take the reader's own path.
+            if (reader.ValueIsEscaped || raw.Length > 64)
+            {
+                string text;
+                try
+                {
+                    text = reader.GetString() ?? "";
+                }
+                catch (InvalidOperationException e)
+                {
+                    // An escape that is no character: half of a surrogate pair ("\ud800" alone).
+                    var (line, column) = Position((int)reader.TokenStartIndex);
+                    throw new NotTextException(e.Message.TrimEnd('.'), line, column);
+                }
                 return text.Length > 64 ? text : Pool(text);
             }
             Span<char> chars = stackalloc char[64];
-            if (!Encoding.UTF8.TryGetChars(reader.ValueSpan, chars, out var count))
+            if (!Encoding.UTF8.TryGetChars(raw, chars, out var count))
             {
                 return reader.GetString() ?? "";
             }
@@ -290,6 +322,21 @@ public static class LocatedJson
             var value = new string(chars[..count]);
             _pool[value] = value;
             return value;
+        }
+
+        /// <summary>The offset of the first byte that does not belong to a UTF-8 character, or -1.</summary>
+        private static int FirstInvalidUtf8(ReadOnlySpan<byte> utf8)
+        {
+            if (System.Text.Unicode.Utf8.IsValid(utf8))
+            {
+                return -1;
+            }
+            var offset = 0;
+            while (System.Text.Rune.DecodeFromUtf8(utf8[offset..], out _, out var consumed) == System.Buffers.OperationStatus.Done)
+            {
+                offset += consumed;
+            }
+            return offset;
         }
 
         private string Pool(string value)

@@ -99,10 +99,29 @@ public static class PolicyLoader
             return new PolicyLoadResult(null, [.. bag.Items], displayPath);
         }
         var stream = new YamlStream();
-        var parser = new Parser(new StringReader(text));
+        var parser = new YamlGuard.CheckingParser(new Parser(new StringReader(text)), MaxFlowDepth);
         try
         {
             stream.Load(parser);
+        }
+        catch (YamlGuard.TooDeepException e)
+        {
+            // Nesting the text check above does not see: indentation, "- - -" entries, brackets after a stray quote.
+            bag.Error(DiagnosticIds.TooDeep, $"the policy nests more than {e.Limit} levels deep",
+                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column), "a policy nests two or three levels; check the indentation and brackets");
+            return new PolicyLoadResult(null, [.. bag.Items], displayPath);
+        }
+        catch (YamlGuard.BrokenEventsException e)
+        {
+            bag.Error(DiagnosticIds.PolicySyntax, $"not valid YAML: {e.Message}", new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column),
+                "check the YAML syntax near this position (a ': value' without its key?)");
+            return new PolicyLoadResult(null, [.. bag.Items], displayPath);
+        }
+        catch (YamlGuard.RefusedAliasException e)
+        {
+            bag.Error(DiagnosticIds.PolicyInvalid, e.Message, new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column),
+                "write the value out: a policy needs no anchors or aliases");
+            return new PolicyLoadResult(null, [.. bag.Items], displayPath);
         }
         catch (YamlException e)
         {
@@ -111,14 +130,15 @@ public static class PolicyLoader
                 new SourceLocation(displayPath, line, column), SyntaxHint(e));
             return new PolicyLoadResult(null, [.. bag.Items], displayPath);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is not YamlException && e.Source == "YamlDotNet")
         {
-            // The YAML scanner throws this instead of a YamlException on some unterminated constructs (an unclosed
-            // '[' before the end of the document); the last event it produced is the closest known position.
+            // YamlDotNet throws other exceptions than YamlException on some malformed texts: InvalidOperationException
+            // on some unterminated constructs (an unclosed '[' before the end of the document), ArgumentException
+            // ("unsupported event") on a ': value' without its key; the last event it produced is the closest known position.
             var mark = parser.Current?.Start;
             bag.Error(DiagnosticIds.PolicySyntax, "not valid YAML: the text after this point cannot be read",
                 new SourceLocation(displayPath, (int)(mark?.Line ?? 1), (int)(mark?.Column ?? 1)),
-                "look for an unclosed '[', '{' or quote");
+                "look for an unclosed '[', '{' or quote, or a ': value' without its key");
             return new PolicyLoadResult(null, [.. bag.Items], displayPath);
         }
         var reader = new PolicyYamlReader(displayPath, bag, knownRuleIds);

@@ -76,6 +76,16 @@ public static class SbomReader
             var column = (int)(e.BytePositionInLine ?? 0) + 1;
             var at = e.Path is { Length: > 0 } p ? $" at {p}" : "";
             var message = e.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0].TrimEnd('.', ' ');
+            if (e.InnerException is InvalidOperationException notText)
+            {
+                // "could not be converted to System.String" hides the cause: a string that is no Unicode text.
+                diagnostics.Error(DiagnosticIds.InvalidJson,
+                    notText.InnerException is System.Text.DecoderFallbackException
+                        ? $"invalid SBOM JSON{at}: bytes that are not UTF-8 in a string"
+                        : $"invalid SBOM JSON{at}: {notText.Message.TrimEnd('.')}",
+                    new SourceLocation(shown, line, column), "JSON text is UTF-8: the file is damaged, or was saved in another encoding");
+                return null;
+            }
             diagnostics.Error(DiagnosticIds.InvalidJson, $"invalid SBOM JSON{at}: {message}", new SourceLocation(shown, line, column),
                 "check the value at this JSON path against the format's schema");
             return null;

@@ -363,6 +363,34 @@ public sealed class PolicyLoaderTests
         Assert.Equal(new SourceLocation("tollgate.yaml", 1, 7 + PolicyLoader.MaxFlowDepth), diagnostic.Location);
     }
 
+    [Theory]
+    // "- - - a" and indentation nest without a bracket; a stray quote hid the brackets after it from the text check.
+    [InlineData("ignore:\n  ", "- ", 2)]
+    [InlineData("ignore:\n  ", "? ", 2)]
+    [InlineData("deny: x '\nallow: ", "[", 2)]
+    public async Task Parse_DeepNestingTheTextCheckMisses_RefusedWithoutCrashing(string head, string open, int line)
+    {
+        var yaml = head + string.Concat(Enumerable.Repeat(open, 100_000)) + "a\n";
+
+        // On a thread pool thread, whose stack is smaller than the main thread's: this overflowed it.
+        var diagnostic = Single(await Task.Run(() => Parse(yaml)));
+
+        Assert.Equal(DiagnosticIds.TooDeep, diagnostic.Id);
+        Assert.Equal(line, diagnostic.Location!.Line);
+    }
+
+    [Theory]
+    [InlineData("k: &k [*k]\ndeny: *k\n", 1, 8)]
+    [InlineData("a: &a [x, x]\nb: &b [*a, *a]\nignore:\n  ? *b\n  : 1\n", 4, 5)]
+    public void Parse_AliasInsideItselfOrInKey_RefusedWhereWritten(string yaml, int line, int column)
+    {
+        // A key holding itself overflowed the stack when hashed; a key of aliases of aliases takes exponential time.
+        var diagnostic = Single(Parse(yaml));
+
+        Assert.Equal(DiagnosticIds.PolicyInvalid, diagnostic.Id);
+        Assert.Equal(new SourceLocation("tollgate.yaml", line, column), diagnostic.Location);
+    }
+
     [Fact]
     public void Parse_BracketsInsideQuotesAndComments_NotCountedAsNesting()
     {

@@ -25,6 +25,38 @@ public sealed class LocatedTomlTests
         Assert.Equal(2, packages[1].GetTable("inline")!.GetArray("x")!.Items.Count);
     }
 
+    [Theory]
+    [InlineData("[")]
+    [InlineData("{ b = ")]
+    public void Parse_ValueNestedTooDeep_TooDeepAtTheBracketPastTheLimit(string open)
+    {
+        // Tomlyn's own exception has no position (it was reported at 1:1, telling to change TomlSerializerOptions).
+        var text = "version = 1\na = " + string.Concat(Enumerable.Repeat(open, 10_000)) + "\n";
+        var bag = new DiagnosticBag();
+
+        var doc = LocatedToml.Parse(text, "f.toml", bag);
+
+        Assert.Null(doc);
+        var d = Assert.Single(bag.Items);
+        Assert.Equal(DiagnosticIds.TooDeep, d.Id);
+        Assert.Equal(new SourceLocation("f.toml", 2, 5 + (64 * open.Length)), d.Location);
+    }
+
+    [Fact]
+    public void Parse_TextEndingInAnEscape_InvalidTomlAtTheBackslash()
+    {
+        // Found by ReaderFuzzTests (pdm.lock cut after a backslash): Tomlyn's lexer threw ArgumentOutOfRangeException.
+        const string text = "[[package]]\nname = \"a\"\nmarker = \"sys_platform == \\\"win32\\";
+        var bag = new DiagnosticBag();
+
+        var doc = LocatedToml.Parse(text, "pdm.lock", bag);
+
+        Assert.Null(doc);
+        var d = Assert.Single(bag.Items);
+        Assert.Equal(DiagnosticIds.InvalidToml, d.Id);
+        Assert.Equal(new SourceLocation("pdm.lock", 3, 34), d.Location);
+    }
+
     [Fact]
     public void Parse_UnclosedString_OneDiagnosticAtTheMistake()
     {

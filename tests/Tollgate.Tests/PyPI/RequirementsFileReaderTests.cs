@@ -155,4 +155,30 @@ public sealed class RequirementsFileReaderTests
     [InlineData("requirements-devices.txt", false)]
     public void IsDevFileName_CommonNames_Classified(string name, bool dev) =>
         Assert.Equal(dev, Tollgate.Ecosystems.PyPI.RequirementsFileReader.IsDevFileName(name));
+
+    [Fact]
+    public async Task Read_IncludesChainedThousandsDeep_TooDeepNotStackOverflow()
+    {
+        // Each -r level was a nested call with a copy of the chain: 5,000 files including each other overflowed the stack.
+        var folder = Directory.CreateTempSubdirectory("tollgate-chain-");
+        try
+        {
+            for (var i = 0; i < 5_000; i++)
+            {
+                File.WriteAllText(Path.Combine(folder.FullName, $"requirements{i}.txt"), $"-r requirements{i + 1}.txt\npkg{i}==1.0\n");
+            }
+            File.WriteAllText(Path.Combine(folder.FullName, "requirements5000.txt"), "last==1.0\n");
+
+            // On a thread pool thread, whose stack is smaller than the main thread's.
+            var (_, diagnostics) = await Task.Run(() => PyPITestRead.Read(Path.Combine(folder.FullName, "requirements0.txt")));
+
+            var error = Assert.Single(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+            Assert.Equal(DiagnosticIds.TooDeep, error.Id);
+            Assert.EndsWith("requirements99.txt", error.Location!.File, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }

@@ -88,15 +88,15 @@ public static class BunLockReader
             if (origin.Kind == OriginKind.Workspace)
             {
                 memberByPath.TryGetValue(origin.Location!, out member);
-                if (graph.Member(origin.Location!) is { } memberManifest)
+                if (graph.Member(origin.Location!, location) is { } memberManifest)
                 {
                     files.Add(memberManifest.File);
                 }
             }
             var packageVersion = origin.Kind switch
             {
-                OriginKind.Workspace => member?.GetString("version") ?? graph.LocalVersion(origin.Location!) ?? reference,
-                OriginKind.File => graph.LocalVersion(origin.Location!) ?? reference,
+                OriginKind.Workspace => member?.GetString("version") ?? graph.LocalVersion(origin.Location!, location) ?? reference,
+                OriginKind.File => graph.LocalVersion(origin.Location!, location) ?? reference,
                 _ => reference,
             };
             var integrity = value.Items.Count > 1 && value.Items[^1] is { IsString: true, Text: { } last } && last.StartsWith("sha", StringComparison.Ordinal)

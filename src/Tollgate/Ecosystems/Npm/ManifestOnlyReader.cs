@@ -19,6 +19,10 @@ internal static class ManifestOnlyReader
         foreach (var declared in manifest.Dependencies)
         {
             var (name, range, origin) = Interpret(declared.Name, declared.Spec);
+            if (!PackageNames.Check(Ecosystem.Npm, name, declared.Location, diagnostics))
+            {
+                continue;
+            }
             var component = new Component
             {
                 Ecosystem = Ecosystem.Npm,

@@ -211,6 +211,10 @@ public static class PackageLockReader
 
                 var installed = IsInstalledPath(path);
                 var name = node.GetString("name") ?? NpmSource.NameFromPath(path);
+                if (!PackageNames.Check(Ecosystem.Npm, name, node.LocationIn(file), diagnostics))
+                {
+                    continue;
+                }
                 var version = node.GetString("version");
                 if (version is null && installed)
                 {
@@ -257,7 +261,11 @@ public static class PackageLockReader
                         node.LocationIn(file), "the lockfile is damaged: regenerate it with npm install --package-lock-only");
                     continue;
                 }
-                var (name, version, origin) = FromVersion1Spec(key, spec, node.GetString("resolved"));
+                var (name, version, origin) = FromVersion1Spec(key, spec, node.GetString("resolved"), node.LocationIn(file));
+                if (!PackageNames.Check(Ecosystem.Npm, name, node.LocationIn(file), diagnostics))
+                {
+                    continue;
+                }
                 var optional = parentOptional || node.GetBool("optional") == true;
                 var entry = new Entry(path, node)
                 {
@@ -281,7 +289,7 @@ public static class PackageLockReader
         }
 
         /// <summary>Interprets a version 1 <c>version</c>, which for aliases, git, URLs and folders is the spec, not a version.</summary>
-        private (string Name, string Version, Origin Origin) FromVersion1Spec(string key, string spec, string? resolved)
+        private (string Name, string Version, Origin Origin) FromVersion1Spec(string key, string spec, string? resolved, SourceLocation at)
         {
             if (NpmSource.TryParseAlias(spec, out var realName, out var aliasVersion))
             {
@@ -296,7 +304,7 @@ public static class PackageLockReader
             if (spec.StartsWith("file:", StringComparison.Ordinal))
             {
                 var folder = spec[5..];
-                var version = folder.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) ? VersionFromTarballName(key, folder) : ManifestVersionAt(folder);
+                var version = folder.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) ? VersionFromTarballName(key, folder) : ManifestVersionAt(folder, at);
                 return (key, version ?? "", new Origin(_workspaces.Matches(folder) ? OriginKind.Workspace : OriginKind.File, folder));
             }
             if (spec.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || spec.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
@@ -306,9 +314,13 @@ public static class PackageLockReader
             return (key, spec, NpmSource.FromResolved(resolved, key, spec));
         }
 
-        private string? ManifestVersionAt(string folder)
+        private string? ManifestVersionAt(string folder, SourceLocation at)
         {
-            var path = Path.Combine(directory, folder, "package.json");
+            if (InputPath.Resolve(directory, folder, at, diagnostics) is not { } full)
+            {
+                return null;
+            }
+            var path = Path.Combine(full, "package.json");
             if (!File.Exists(path))
             {
                 return null;

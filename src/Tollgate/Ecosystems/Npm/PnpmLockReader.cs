@@ -109,7 +109,7 @@ public static class PnpmLockReader
         private void AddPackage(string id, YamlNode keyNode, YamlMappingNode? meta, YamlMappingNode? snapshot)
         {
             var location = YarnPnpmYaml.LocationOf(keyNode, graph.LockfileDisplay);
-            var identity = Identify(id, meta);
+            var identity = Identify(id, meta, location);
             if (identity is null)
             {
                 diagnostics.Warning(DiagnosticIds.InvalidEntry, $"cannot tell the package name and version from '{id}'; entry skipped",
@@ -129,13 +129,13 @@ public static class PnpmLockReader
                 HasInstallScript = requiresBuild ?? (format < 9 ? false : null),
                 Location = location,
             });
-            foreach (var (alias, reference, _) in snapshot?.GetMap("dependencies").ScalarPairs() ?? [])
+            foreach (var (alias, reference, node) in snapshot?.GetMap("dependencies").ScalarPairs() ?? [])
             {
-                package.Dependencies.Add((Target(alias, reference, null), DependencyScopes.Prod));
+                package.Dependencies.Add((Target(alias, reference, null, YarnPnpmYaml.LocationOf(node, graph.LockfileDisplay)), DependencyScopes.Prod));
             }
-            foreach (var (alias, reference, _) in snapshot?.GetMap("optionalDependencies").ScalarPairs() ?? [])
+            foreach (var (alias, reference, node) in snapshot?.GetMap("optionalDependencies").ScalarPairs() ?? [])
             {
-                package.Dependencies.Add((Target(alias, reference, null), DependencyScopes.Optional));
+                package.Dependencies.Add((Target(alias, reference, null, YarnPnpmYaml.LocationOf(node, graph.LockfileDisplay)), DependencyScopes.Optional));
             }
         }
 
@@ -154,7 +154,7 @@ public static class PnpmLockReader
                     members.Add((path, importer, null));
                     continue;
                 }
-                var member = graph.Member(path);
+                var member = graph.Member(path, YarnPnpmYaml.LocationOf(key, graph.LockfileDisplay));
                 if (member is not null)
                 {
                     files.Add(member.File);
@@ -210,7 +210,7 @@ public static class PnpmLockReader
                             YarnPnpmYaml.LocationOf(key, graph.LockfileDisplay));
                         continue;
                     }
-                    var target = Target(alias, reference, path);
+                    var target = Target(alias, reference, path, YarnPnpmYaml.LocationOf(key, graph.LockfileDisplay));
                     if (owner is null)
                     {
                         graph.AddRootDependency(target, kind);
@@ -224,11 +224,11 @@ public static class PnpmLockReader
         }
 
         /// <summary>The package id a dependency reference points to, as the lockfile format spells it.</summary>
-        private string Target(string alias, string reference, string? importerPath)
+        private string Target(string alias, string reference, string? importerPath, SourceLocation at)
         {
             if (reference.StartsWith("link:", StringComparison.Ordinal))
             {
-                return Link(alias, reference[5..], importerPath ?? ".");
+                return Link(alias, reference[5..], importerPath ?? ".", at);
             }
             var head = StripPeers(reference);
             switch (format)
@@ -251,9 +251,13 @@ public static class PnpmLockReader
         }
 
         /// <summary>A <c>link:</c> dependency: a workspace member when it points at an importer, else a local folder.</summary>
-        private string Link(string alias, string relative, string fromImporter)
+        private string Link(string alias, string relative, string fromImporter, SourceLocation at)
         {
-            var full = Path.GetFullPath(Path.Combine(graph.LockDirectory, fromImporter, relative));
+            if (InputPath.Resolve(Path.Combine(graph.LockDirectory, fromImporter), relative, at, diagnostics) is not { } full)
+            {
+                // Reported; the dependency points at no entry.
+                return "link:" + relative;
+            }
             var path = Path.GetRelativePath(graph.LockDirectory, full).Replace('\\', '/');
             if (path == ".")
             {
@@ -268,7 +272,7 @@ public static class PnpmLockReader
                 {
                     Id = id,
                     Name = alias,
-                    Version = graph.LocalVersion(path) ?? "link:" + path,
+                    Version = graph.LocalVersion(path, at) ?? "link:" + path,
                     Origin = new Origin(OriginKind.File, path),
                     Location = new SourceLocation(graph.LockfileDisplay),
                 });
@@ -277,7 +281,7 @@ public static class PnpmLockReader
         }
 
         /// <summary>Name, version and origin of a package id, using the entry's own name/version fields when it has them.</summary>
-        private (string Name, string Version, Origin Origin)? Identify(string id, YamlMappingNode? meta)
+        private (string Name, string Version, Origin Origin)? Identify(string id, YamlMappingNode? meta, SourceLocation location)
         {
             var resolution = meta?.GetMap("resolution");
             string? name = meta?.GetString("name");
@@ -329,7 +333,7 @@ public static class PnpmLockReader
                 origin = new Origin(OriginKind.File, path);
                 if (directory is not null || IsFolderReference(path))
                 {
-                    version ??= graph.LocalVersion(path);
+                    version ??= graph.LocalVersion(path, location);
                 }
             }
             else if (reference.StartsWith("github.com/", StringComparison.Ordinal) || (tarball?.Contains("codeload.", StringComparison.Ordinal) ?? false))

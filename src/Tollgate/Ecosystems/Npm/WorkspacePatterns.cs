@@ -34,30 +34,43 @@ internal sealed class WorkspacePatterns
     public bool Matches(string relativePath)
     {
         var path = Segments(relativePath);
-        return path.Length > 0 && _include.Any(p => Match(p, 0, path, 0)) && !_exclude.Any(p => Match(p, 0, path, 0));
+        return path.Length > 0 && _include.Any(p => Match(p, path)) && !_exclude.Any(p => Match(p, path));
     }
 
     private static string[] Segments(string path) =>
         path.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".").ToArray();
 
-    private static bool Match(string[] pattern, int pi, string[] path, int si)
+    /// <summary>
+    /// Whether the path's segments match the pattern's. Segment by segment over every position the path can be at
+    /// (not by backtracking, which took time exponential in the number of '**': twenty of them hung on a deep path).
+    /// </summary>
+    private static bool Match(string[] pattern, string[] path)
     {
-        if (pi == pattern.Length)
+        // at[i]: the pattern so far can have consumed the first i segments of the path.
+        var at = new bool[path.Length + 1];
+        at[0] = true;
+        foreach (var segment in pattern)
         {
-            return si == path.Length;
-        }
-        if (pattern[pi] == "**")
-        {
-            for (var skip = si; skip <= path.Length; skip++)
+            var next = new bool[path.Length + 1];
+            if (segment == "**")
             {
-                if (Match(pattern, pi + 1, path, skip))
+                var reached = false;
+                for (var i = 0; i <= path.Length; i++)
                 {
-                    return true;
+                    reached |= at[i];
+                    next[i] = reached;
                 }
             }
-            return false;
+            else
+            {
+                for (var i = 0; i < path.Length; i++)
+                {
+                    next[i + 1] = at[i] && MatchSegment(segment, path[i]);
+                }
+            }
+            at = next;
         }
-        return si < path.Length && MatchSegment(pattern[pi], path[si]) && Match(pattern, pi + 1, path, si + 1);
+        return at[path.Length];
     }
 
     /// <summary>One path segment against a pattern with '*' and '?' wildcards.</summary>

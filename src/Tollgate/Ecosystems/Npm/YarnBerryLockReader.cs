@@ -84,7 +84,7 @@ internal static class YarnBerryLockReader
             PackageJson? member = null;
             if (origin.Kind == OriginKind.Workspace && !isRoot)
             {
-                member = graph.Member(origin.Location!);
+                member = graph.Member(origin.Location!, location);
                 if (member is not null)
                 {
                     memberManifests[resolution] = member;
@@ -211,22 +211,32 @@ internal static class YarnBerryLockReader
     /// <summary>Name, version-like reference and origin of a locator (<c>name@protocol:reference</c>).</summary>
     private static (string Name, string Reference, Origin Origin)? Identify(string locator)
     {
-        if (YarnPnpmBunGraph.SplitNameAt(locator) is not { } split)
+        string name, reference;
+        // A patch of a patch is possible; a hostile lockfile could nest them without end, so the depth is bounded.
+        for (var depth = 0; ; depth++)
         {
-            return null;
-        }
-        var (name, reference) = split;
-        if (reference.StartsWith("patch:", StringComparison.Ordinal))
-        {
+            if (YarnPnpmBunGraph.SplitNameAt(locator) is not { } split)
+            {
+                return null;
+            }
+            (name, reference) = split;
+            if (!reference.StartsWith("patch:", StringComparison.Ordinal))
+            {
+                break;
+            }
+            if (depth == 8)
+            {
+                return null;
+            }
             // "patch:resolve@npm%3A1.22.8#~builtin<compat/resolve>::version=..."; the patched locator is URL-encoded.
             var hash = reference.IndexOf('#', StringComparison.Ordinal);
-            var inner = Uri.UnescapeDataString(hash > 0 ? reference[6..hash] : reference[6..]);
-            return Identify(inner);
+            locator = Uri.UnescapeDataString(hash > 0 ? reference[6..hash] : reference[6..]);
         }
         if (reference.StartsWith("npm:", StringComparison.Ordinal))
         {
             // "npm:1.0.0::__archiveUrl=https%3A..." is a package whose tarball is not at the registry's usual place.
-            var parameters = reference.IndexOf("::", StringComparison.Ordinal);
+            // Searched after "npm:": "npm::1.0.0" has "::" overlapping the protocol's ':'.
+            var parameters = reference.IndexOf("::", 4, StringComparison.Ordinal);
             var archive = parameters < 0 ? null : Parameter(reference[(parameters + 2)..], "__archiveUrl");
             return (name, parameters < 0 ? reference[4..] : reference[4..parameters], Origin.Registry(archive));
         }

@@ -55,7 +55,7 @@ internal static class YarnClassicLockReader
             files.Add(manifest.File);
             foreach (var folder in YarnWorkspaces.Expand(graph.LockDirectory, manifest.Workspaces))
             {
-                var member = graph.Member(folder);
+                var member = graph.Member(folder, new SourceLocation(manifest.File));
                 if (member?.Name is null)
                 {
                     continue;

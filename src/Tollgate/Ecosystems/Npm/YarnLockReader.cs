@@ -17,7 +17,7 @@ public static class YarnLockReader
     public static ProjectGraph? Read(string lockfilePath, PackageJson? manifest, DiagnosticBag diagnostics)
     {
         var text = InputFile.ReadText(lockfilePath, diagnostics);
-        if (text is null)
+        if (text is null || InputFile.RefuseNul(text, InputFile.DisplayPath(lockfilePath), diagnostics))
         {
             return null;
         }

@@ -38,6 +38,7 @@ internal sealed class YarnPnpmBunGraph
     private const int PeerBit = 4;
 
     private readonly DiagnosticBag _diagnostics;
+    private readonly HashSet<string> _unusablePaths = new(StringComparer.Ordinal);
     private readonly List<(string Target, DependencyScopes Kind)> _rootDependencies = [];
 
     public YarnPnpmBunGraph(string lockfilePath, DiagnosticBag diagnostics)
@@ -58,30 +59,52 @@ internal sealed class YarnPnpmBunGraph
 
     public SourceLocation At(int line, int column = 0) => new(LockfileDisplay, line, column);
 
-    /// <summary>Adds an entry unless one with the same id exists; returns the entry kept.</summary>
-    public LockedPackage Add(LockedPackage package) =>
-        Packages.TryAdd(package.Id, package) ? package : Packages[package.Id];
+    /// <summary>
+    /// Adds an entry unless one with the same id exists; returns the entry kept. An entry without a usable name is
+    /// reported and not added (the one returned is then no part of the graph).
+    /// </summary>
+    public LockedPackage Add(LockedPackage package)
+    {
+        if (!PackageNames.Check(Ecosystem.Npm, package.Name, package.Location, _diagnostics))
+        {
+            return package;
+        }
+        return Packages.TryAdd(package.Id, package) ? package : Packages[package.Id];
+    }
 
     public void AddRootDependency(string target, DependencyScopes kind) => _rootDependencies.Add((target, kind));
 
     /// <summary>
     /// The version of a local folder package (<c>file:</c> dependencies) from its package.json; null when it has none.
     /// </summary>
-    public string? LocalVersion(string relativeFolder) =>
+    /// <param name="relativeFolder">The folder as the lockfile writes it.</param>
+    /// <param name="at">Where the lockfile names the folder.</param>
+    public string? LocalVersion(string relativeFolder, SourceLocation at) =>
         // Problems in a local package's manifest are not problems of the lockfile: read quietly.
-        ManifestPath(relativeFolder) is { } path ? PackageJson.Read(path, new DiagnosticBag())?.Version : null;
+        ManifestPath(relativeFolder, at) is { } path ? PackageJson.Read(path, new DiagnosticBag())?.Version : null;
 
     /// <summary>Reads a workspace member's package.json (relative to the lockfile folder); null when absent or broken.</summary>
-    public PackageJson? Member(string relativeFolder) =>
-        ManifestPath(relativeFolder) is { } path ? PackageJson.Read(path, _diagnostics) : null;
+    /// <param name="relativeFolder">The folder as the lockfile writes it.</param>
+    /// <param name="at">Where the lockfile names the folder.</param>
+    public PackageJson? Member(string relativeFolder, SourceLocation at) =>
+        ManifestPath(relativeFolder, at) is { } path ? PackageJson.Read(path, _diagnostics) : null;
 
     /// <summary>
     /// The package.json of a folder named by the lockfile, when it exists inside the lockfile's folder: a lockfile
-    /// must not make us read files elsewhere on the machine.
+    /// must not make us read files elsewhere on the machine. A folder no file system can have is an error at <paramref name="at"/>.
     /// </summary>
-    private string? ManifestPath(string relativeFolder)
+    private string? ManifestPath(string relativeFolder, SourceLocation at)
     {
-        var folder = Path.GetFullPath(Path.Combine(LockDirectory, relativeFolder));
+        var folder = InputPath.TryResolve(LockDirectory, relativeFolder);
+        if (folder is null)
+        {
+            // Asked again for the same folder (its version, then its manifest): one error is enough.
+            if (_unusablePaths.Add(relativeFolder))
+            {
+                InputPath.Resolve(LockDirectory, relativeFolder, at, _diagnostics);
+            }
+            return null;
+        }
         var inside = folder.Equals(LockDirectory, StringComparison.Ordinal)
             || folder.StartsWith(LockDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal);
         var manifest = Path.Combine(folder, "package.json");

@@ -8,23 +8,57 @@ namespace Tollgate.Ecosystems.Npm;
 /// <summary>Loads the YAML lockfiles of pnpm and yarn (berry) with line numbers, turning syntax errors into diagnostics.</summary>
 internal static class YarnPnpmYaml
 {
-    /// <summary>Deeper nesting than this is refused before parsing: lockfiles nest a few levels, and the parser recurses.</summary>
+    /// <summary>Deeper nesting than this is refused while parsing: lockfiles nest a few levels, and the object model recurses.</summary>
     private const int MaxNesting = 200;
 
     /// <summary>Parses <paramref name="text"/>; null (with a TG0003/TG0008/TG0009 diagnostic) when it is not a YAML mapping.</summary>
     public static YamlMappingNode? Load(string text, string displayPath, DiagnosticBag diagnostics)
     {
-        var (depth, line) = Nesting(text);
-        if (depth > MaxNesting)
-        {
-            diagnostics.Error(DiagnosticIds.TooDeep, $"YAML nested more than {MaxNesting} levels deep",
-                new SourceLocation(displayPath, line, 1), "no lockfile nests this deep: the file is damaged or hostile");
-            return null;
-        }
         var stream = new YamlStream();
+        var parser = new YamlGuard.CheckingParser(new Parser(new StringReader(text)), MaxNesting);
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
+        }
+        catch (YamlGuard.TooDeepException e)
+        {
+            diagnostics.Error(DiagnosticIds.TooDeep, $"YAML nested more than {e.Limit} levels deep",
+                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column), "no lockfile nests this deep: the file is damaged or hostile");
+            return null;
+        }
+        catch (YamlGuard.BrokenEventsException e)
+        {
+            diagnostics.Error(DiagnosticIds.InvalidYaml, $"invalid YAML: {e.Message}",
+                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column), "check the YAML syntax near this position (a ': value' without its key?)");
+            return null;
+        }
+        catch (YamlGuard.RefusedAliasException e)
+        {
+            diagnostics.Error(DiagnosticIds.UnexpectedShape, e.Message,
+                new SourceLocation(displayPath, (int)e.Start.Line, (int)e.Start.Column),
+                "pnpm and yarn write no anchors or aliases: the file was edited by hand, or is hostile");
+            return null;
+        }
+        catch (Exception e) when (e is not YamlException && e.Source == "YamlDotNet")
+        {
+            // YamlDotNet throws other exceptions than YamlException on some malformed texts: InvalidOperationException
+            // on unclosed flow collections (a '{' whose '}' is missing, followed by a plain key at the start of a
+            // line: the brace left open is the mistake), ArgumentException ("unsupported event") on a ': value'
+            // without its key under a nested key.
+            if (e is InvalidOperationException && parser.InnermostOpenFlow is { } open)
+            {
+                diagnostics.Error(DiagnosticIds.InvalidYaml, $"invalid YAML: this '{open.Bracket}' is never closed",
+                    new SourceLocation(displayPath, (int)open.Start.Line, (int)open.Start.Column),
+                    $"add the missing '{(open.Bracket == '{' ? '}' : ']')}', or remove the '{open.Bracket}'");
+            }
+            else
+            {
+                var mark = parser.Current?.Start;
+                diagnostics.Error(DiagnosticIds.InvalidYaml, "invalid YAML: the text after this point cannot be read",
+                    new SourceLocation(displayPath, (int)(mark?.Line ?? 1), (int)(mark?.Column ?? 1)),
+                    "look for an unclosed '[', '{' or quote, or a ': value' without its key");
+            }
+            return null;
         }
         catch (YamlException e)
         {
@@ -52,47 +86,6 @@ internal static class YarnPnpmYaml
         var message = e.Message;
         var cut = message.IndexOf("): ", StringComparison.Ordinal);
         return (cut >= 0 && message.StartsWith('(') ? message[(cut + 3)..] : message).TrimEnd('.', ' ');
-    }
-
-    /// <summary>A cheap upper bound of nesting: flow brackets open at once, or indentation (two columns per level).</summary>
-    private static (int Depth, int Line) Nesting(string text)
-    {
-        int line = 1, brackets = 0, indent = 0, max = 0, maxLine = 1;
-        var lineStart = true;
-        foreach (var c in text)
-        {
-            if (c == '\n')
-            {
-                line++;
-                lineStart = true;
-                indent = 0;
-                continue;
-            }
-            if (lineStart && c == ' ')
-            {
-                indent++;
-                Record(indent / 2);
-                continue;
-            }
-            lineStart = false;
-            if (c is '[' or '{')
-            {
-                Record(++brackets);
-            }
-            else if (c is ']' or '}')
-            {
-                brackets = Math.Max(0, brackets - 1);
-            }
-        }
-        return (max, maxLine);
-
-        void Record(int depth)
-        {
-            if (depth > max)
-            {
-                (max, maxLine) = (depth, line);
-            }
-        }
     }
 
     public static SourceLocation LocationOf(YamlNode node, string displayPath) =>

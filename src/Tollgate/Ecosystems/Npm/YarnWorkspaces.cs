@@ -12,7 +12,7 @@ internal static class YarnWorkspaces
             var negated = pattern.StartsWith('!');
             var segments = pattern.TrimStart('!').Replace('\\', '/').Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
             var matches = new List<string>();
-            Match(root, "", segments, 0, matches, 0);
+            Match(root, "", segments, 0, matches, 0, []);
             foreach (var match in matches)
             {
                 if (negated)
@@ -28,9 +28,12 @@ internal static class YarnWorkspaces
         return [.. result];
     }
 
-    private static void Match(string root, string relative, string[] segments, int index, List<string> matches, int depth)
+    // Visited holds the (folder, segment) pairs tried: '**' reaches one pair by many routes, and trying each route
+    // again took time exponential in the number of '**'.
+    private static void Match(string root, string relative, string[] segments, int index, List<string> matches, int depth,
+        HashSet<(string, int)> visited)
     {
-        if (depth > 32)
+        if (depth > 32 || !visited.Add((relative, index)))
         {
             return;
         }
@@ -48,20 +51,20 @@ internal static class YarnWorkspaces
             // Members outside the project folder are not read.
             if (segment == ".")
             {
-                Match(root, relative, segments, index + 1, matches, depth + 1);
+                Match(root, relative, segments, index + 1, matches, depth + 1, visited);
             }
             return;
         }
         var dir = Path.Combine(root, relative);
         if (segment == "**")
         {
-            Match(root, relative, segments, index + 1, matches, depth + 1);
+            Match(root, relative, segments, index + 1, matches, depth + 1, visited);
         }
         if (!segment.Contains('*', StringComparison.Ordinal))
         {
             if (Directory.Exists(Path.Combine(dir, segment)))
             {
-                Match(root, Join(relative, segment), segments, index + 1, matches, depth + 1);
+                Match(root, Join(relative, segment), segments, index + 1, matches, depth + 1, visited);
             }
             return;
         }
@@ -83,7 +86,7 @@ internal static class YarnWorkspaces
                 continue;
             }
             var next = Join(relative, name);
-            Match(root, next, segments, segment == "**" ? index : index + 1, matches, depth + 1);
+            Match(root, next, segments, segment == "**" ? index : index + 1, matches, depth + 1, visited);
         }
     }
 

@@ -38,6 +38,12 @@ internal sealed record MsBuildProject(
 {
     private const int MaxExpansionDepth = 16;
 
+    /// <summary>
+    /// Longest property value kept: properties that repeat each other (<c>&lt;B&gt;$(A)$(A)&lt;/B&gt;</c>, and so on)
+    /// double at each step, and forty of them filled the memory. Real values are a few hundred characters.
+    /// </summary>
+    internal const int MaxPropertyLength = 65_536;
+
     /// <summary>Reads a project file and the props files it imports implicitly; null when the project file is unreadable.</summary>
     public static MsBuildProject? Load(string path, DiagnosticBag diagnostics)
     {
@@ -68,7 +74,7 @@ internal sealed record MsBuildProject(
             ["MSBuildProjectFile"] = System.IO.Path.GetFileName(path),
         };
         var conditional = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (_, document) in sources)
+        foreach (var (file, document) in sources)
         {
             foreach (var group in document.Root!.Named("PropertyGroup"))
             {
@@ -80,7 +86,17 @@ internal sealed record MsBuildProject(
                         continue;
                     }
                     // Properties are evaluated in order, so a reference sees the value defined so far.
-                    properties[property.Name.LocalName] = Expand(property.Value.Trim(), properties, out _);
+                    var value = Expand(property.Value.Trim(), properties, out _);
+                    if (value.Length > MaxPropertyLength)
+                    {
+                        properties.Remove(property.Name.LocalName);
+                        diagnostics.Error(DiagnosticIds.UnexpectedShape,
+                            $"property '{property.Name.LocalName}' expands to more than {MaxPropertyLength:N0} characters; it is left undefined",
+                            MsBuildXml.Location(property, InputFile.DisplayPath(file)),
+                            "properties that repeat each other grow exponentially: no project needs such a value");
+                        continue;
+                    }
+                    properties[property.Name.LocalName] = value;
                 }
             }
         }
@@ -115,9 +131,11 @@ internal sealed record MsBuildProject(
                             break;
                         case "ProjectReference":
                             var relative = Expand(one, properties, out _).Replace('\\', '/');
-                            var reference = new ProjectReferenceDeclaration(
-                                System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(file)!, relative)),
-                                MsBuildXml.Location(item, shown));
+                            if (InputPath.Resolve(System.IO.Path.GetDirectoryName(file)!, relative, MsBuildXml.Location(item, shown), diagnostics) is not { } referenced)
+                            {
+                                break;
+                            }
+                            var reference = new ProjectReferenceDeclaration(referenced, MsBuildXml.Location(item, shown));
                             if (!File.Exists(reference.FullPath))
                             {
                                 diagnostics.Warning(DiagnosticIds.MissingReference, $"the referenced project '{one}' does not exist",
@@ -226,7 +244,10 @@ internal sealed record MsBuildProject(
 
     private static bool IsTrue(string? value) => string.Equals(value?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Replaces <c>$(Name)</c> with known property values; <paramref name="missing"/> names the first unknown one.</summary>
+    /// <summary>
+    /// Replaces <c>$(Name)</c> with known property values; <paramref name="missing"/> names the first unknown one.
+    /// Stops once the text is longer than <see cref="MaxPropertyLength"/>, returning that much.
+    /// </summary>
     internal static string Expand(string text, IReadOnlyDictionary<string, string> properties, out string? missing)
     {
         missing = null;
@@ -249,6 +270,10 @@ internal sealed record MsBuildProject(
                 if (properties.TryGetValue(name, out var value))
                 {
                     sb.Append(value);
+                    if (sb.Length > MaxPropertyLength)
+                    {
+                        return sb.ToString();
+                    }
                 }
                 else
                 {

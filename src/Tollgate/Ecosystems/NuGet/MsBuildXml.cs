@@ -8,6 +8,12 @@ namespace Tollgate.Ecosystems.NuGet;
 /// <summary>Loads MSBuild and NuGet XML files with line numbers; malformed XML becomes a diagnostic.</summary>
 internal static class MsBuildXml
 {
+    /// <summary>
+    /// Deeper nesting than this is refused: project files nest a few levels, and loading a document nested 100,000
+    /// levels deep takes minutes (the time grows with the square of the depth).
+    /// </summary>
+    public const int MaxDepth = 256;
+
     /// <summary>The document, or null with a diagnostic when the file cannot be read or is not well-formed XML.</summary>
     public static XDocument? Load(string path, DiagnosticBag diagnostics)
     {
@@ -20,6 +26,22 @@ internal static class MsBuildXml
         var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null };
         try
         {
+            // A first pass with the streaming reader measures the depth before any tree is built: it stops at the
+            // first element too deep, so a hostile file costs no more than its first few hundred levels.
+            using (var check = XmlReader.Create(new MemoryStream(bytes), settings))
+            {
+                while (check.Read())
+                {
+                    if (check.Depth > MaxDepth)
+                    {
+                        var info = (IXmlLineInfo)check;
+                        diagnostics.Error(DiagnosticIds.TooDeep, $"XML nested more than {MaxDepth} levels deep",
+                            new SourceLocation(InputFile.DisplayPath(path), info.LineNumber, info.LinePosition),
+                            "no project file nests this deep: the file is damaged or hostile");
+                        return null;
+                    }
+                }
+            }
             // From bytes, so the reader honours a UTF-16 byte order mark or an encoding declaration as MSBuild does.
             using var reader = XmlReader.Create(new MemoryStream(bytes), settings);
             return XDocument.Load(reader, LoadOptions.SetLineInfo);

@@ -54,6 +54,10 @@ internal static class PackagesLockReader
             var map = resolved[framework] = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var (name, entry) in section.Properties)
             {
+                if (!PackageNames.Check(Ecosystem.NuGet, name, entry.LocationIn(shown), diagnostics))
+                {
+                    continue;
+                }
                 if (!entry.IsObject)
                 {
                     diagnostics.Warning(DiagnosticIds.UnexpectedShape, $"'{name}' should be an object with type and resolved version; skipped",

@@ -76,7 +76,14 @@ internal static class ProjectAssetsReader
                 Component component;
                 if (type.Equals("project", StringComparison.OrdinalIgnoreCase))
                 {
-                    var relative = library?.GetString("msbuildProject") ?? library?.GetString("path");
+                    var relativeNode = library?["msbuildProject"] is { IsString: true } written ? written : library?["path"] is { IsString: true } libraryPath ? libraryPath : null;
+                    var relative = relativeNode?.Text;
+                    if (relativeNode is not null && relative is not null
+                        && InputPath.Resolve(projectDir ?? assetsDir, relative.Replace('\\', '/'), relativeNode.LocationIn(shown), diagnostics) is null)
+                    {
+                        // Reported; the project is named without its path.
+                        relative = null;
+                    }
                     if (relative is not null)
                     {
                         projectFiles[Path.GetFileNameWithoutExtension(relative.Replace('\\', '/'))] = nameVersion;

@@ -62,9 +62,9 @@ internal sealed class ProjectContext
         {
             return InputFile.DisplayPath(reference.FullPath);
         }
-        if (relativePath is not null && baseDirectory is not null)
+        if (relativePath is not null && baseDirectory is not null && InputPath.TryResolve(baseDirectory, relativePath.Replace('\\', '/')) is { } full)
         {
-            return InputFile.DisplayPath(Path.GetFullPath(Path.Combine(baseDirectory, relativePath.Replace('\\', '/'))));
+            return InputFile.DisplayPath(full);
         }
         return name;
     }

@@ -106,6 +106,26 @@ internal static class LocatedToml
         {
             document = SyntaxParser.Parse(text, displayPath, true);
         }
+        catch (Tomlyn.TomlException e) when (e.Line is null && DeeperThan(text, MaxDepth) is { } deep)
+        {
+            // The parser refuses values nested deeper than its limit with an exception that has no position.
+            var (line, column) = new TextLines(text).Position(deep);
+            diagnostics.Error(DiagnosticIds.TooDeep, $"TOML nested more than {MaxDepth} levels deep",
+                new SourceLocation(displayPath, line, column), "no lockfile nests this deep: the file is damaged or hostile");
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            // Tomlyn's lexer throws instead of reporting on some texts: an escape cut off by the end of the text ("\"
+            // last) builds its message from the end-of-text marker, which is no character (ArgumentOutOfRangeException).
+            var cutEscape = text.Length > 0 && text[^1] == '\\';
+            var (line, column) = new TextLines(text).Position(cutEscape ? text.Length - 1 : 0);
+            diagnostics.Error(DiagnosticIds.InvalidToml,
+                cutEscape ? "invalid TOML: the text ends in the middle of an escape ('\\' last)" : $"invalid TOML: the parser failed on this text ({e.Message})",
+                new SourceLocation(displayPath, line, column),
+                cutEscape ? "the document ends too early: the file looks truncated" : "check the TOML syntax");
+            return null;
+        }
         catch (Tomlyn.TomlException e)
         {
             // The syntax parser reports problems as diagnostics; this only guards against a parser bug.
@@ -128,6 +148,32 @@ internal static class LocatedToml
             return null;
         }
         return Build(document);
+    }
+
+    /// <summary>The nesting of arrays and inline tables that Tomlyn's parser accepts (its default MaxDepth).</summary>
+    private const int MaxDepth = 64;
+
+    /// <summary>
+    /// The offset of the first '[' or '{' opened deeper than <paramref name="limit"/>, or null. Brackets in strings count
+    /// too: this only places an error the parser has found.
+    /// </summary>
+    private static int? DeeperThan(string text, int limit)
+    {
+        var depth = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            switch (text[i])
+            {
+                case '[' or '{' when ++depth > limit:
+                    return i;
+                case ']' or '}':
+                    depth = Math.Max(0, depth - 1);
+                    break;
+                default:
+                    break;
+            }
+        }
+        return null;
     }
 
     private static TomlTableNode Build(DocumentSyntax document)

@@ -72,6 +72,10 @@ internal static class PdmLockReader
                 : table.GetString("url") is { } url ? new Origin(OriginKind.Url, url)
                 : table.GetString("path") is { } path ? new Origin(OriginKind.File, path)
                 : Origin.Registry();
+            if (!PackageNames.Check(Ecosystem.PyPI, name, (table["name"] ?? table).LocationIn(file), diagnostics))
+            {
+                continue;
+            }
             var component = PyPIComponents.Create(name, version, (table["name"] ?? table).LocationIn(file), origin,
                 scopes: scopes == DependencyScopes.None ? DependencyScopes.Prod : scopes, integrity: integrity);
             packages.Add((table, graph.Add(component)));

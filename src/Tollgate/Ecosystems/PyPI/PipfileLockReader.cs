@@ -64,6 +64,10 @@ internal static class PipfileLockReader
                         "the file does not have the shape its format requires; was it edited by hand?");
                     continue;
                 }
+                if (!PackageNames.Check(Ecosystem.PyPI, name, entry.LocationIn(file), diagnostics))
+                {
+                    continue;
+                }
                 var key = graph.Add(Entry(name, entry, scope, sources, file));
                 // [packages] names are direct in "default", [dev-packages] names in "develop"; a name locked at two
                 // versions for the two sections is direct only in its own.

@@ -59,6 +59,10 @@ internal static class PoetryLockReader
                     integrity.Add(hash);
                 }
             }
+            if (!PackageNames.Check(Ecosystem.PyPI, name, (table["name"] ?? table).LocationIn(file), diagnostics))
+            {
+                continue;
+            }
             var component = PyPIComponents.Create(name, version, (table["name"] ?? table).LocationIn(file),
                 Origin(shape.Table(table, "source")), scopes: Scopes(table, shape), integrity: integrity);
             packages.Add((table, graph.Add(component)));

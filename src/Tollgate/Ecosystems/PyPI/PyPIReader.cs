@@ -150,21 +150,18 @@ public sealed partial class PyPIReader : IEcosystemReader
         var folders = new HashSet<string>(StringComparer.Ordinal);
         foreach (var lockFile in uvLocks)
         {
-            string text;
-            try
-            {
-                text = File.ReadAllText(lockFile);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            // Through InputFile, for its size limits; problems are reported when the file is read as a project.
+            if (InputFile.ReadText(lockFile, new DiagnosticBag()) is not { } text)
             {
                 continue;
             }
             var dir = Path.GetDirectoryName(lockFile) ?? "";
             foreach (Match m in UvLocalSource().Matches(text))
             {
-                if (m.Groups["path"].Value != ".")
+                // A path no folder can have is left to the TOML parser, which reports the file.
+                if (m.Groups["path"].Value != "." && InputPath.TryResolve(dir, m.Groups["path"].Value) is { } folder)
                 {
-                    folders.Add(Path.GetFullPath(Path.Combine(dir, m.Groups["path"].Value)));
+                    folders.Add(folder);
                 }
             }
         }
@@ -219,6 +216,10 @@ public sealed partial class PyPIReader : IEcosystemReader
         var direct = new List<(string, DependencyScopes)>();
         foreach (var dep in manifest.Dependencies)
         {
+            if (!PackageNames.Check(Ecosystem.PyPI, dep.Name, dep.Location, diagnostics))
+            {
+                continue;
+            }
             var key = graph.Add(PyPIComponents.Create(dep.Name, dep.Specifier.Length == 0 ? "*" : dep.Specifier, dep.Location, dep.Origin,
                 resolved: false, scopes: dep.Scope));
             direct.Add((key, dep.Scope));

@@ -64,6 +64,10 @@ internal static class PylockReader
             var scopes = marker.Contains("dependency_groups", StringComparison.Ordinal) ? DependencyScopes.Dev
                 : marker.Contains("extras", StringComparison.Ordinal) ? DependencyScopes.Optional
                 : DependencyScopes.Prod;
+            if (!PackageNames.Check(Ecosystem.PyPI, name, (table["name"] ?? table).LocationIn(file), diagnostics))
+            {
+                continue;
+            }
             var component = PyPIComponents.Create(name, version ?? "*", (table["name"] ?? table).LocationIn(file), origin,
                 resolved: version is not null, scopes: scopes, integrity: integrity);
             packages.Add((table, graph.Add(component)));

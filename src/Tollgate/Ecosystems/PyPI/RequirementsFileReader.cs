@@ -26,6 +26,9 @@ internal static partial class RequirementsFileReader
         public List<string> Via { get; } = [];
     }
 
+    /// <summary>Longest chain of files including each other (pip itself stops near a thousand, its recursion limit).</summary>
+    private const int MaxIncludeDepth = 100;
+
     private sealed class State(string topFile, DiagnosticBag diagnostics)
     {
         public string TopFile { get; } = topFile;
@@ -54,6 +57,10 @@ internal static partial class RequirementsFileReader
         var unresolved = 0;
         foreach (var entry in state.Entries)
         {
+            if (!PackageNames.Check(Ecosystem.PyPI, entry.Name, entry.Location, diagnostics))
+            {
+                continue;
+            }
             var version = entry.Version;
             var resolved = entry.Resolved;
             // A constraints file may pin what the requirements leave open: pip installs the constrained version.
@@ -132,21 +139,20 @@ internal static partial class RequirementsFileReader
     /// </summary>
     public static IEnumerable<string> Includes(string path)
     {
-        string[] lines;
-        try
-        {
-            lines = File.ReadAllLines(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        // Through InputFile, for its size limits; problems are reported when the file is read as a project.
+        var text = InputFile.ReadText(path, new DiagnosticBag());
+        if (text is null)
         {
             yield break;
         }
         var dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-        foreach (var line in lines)
+        foreach (var line in text.Split('\n'))
         {
-            if (IncludeLine().Match(line) is { Success: true } m && !m.Groups["path"].Value.Contains("://", StringComparison.Ordinal))
+            // A path no file can have includes nothing; reading the file reports it.
+            if (IncludeLine().Match(line) is { Success: true } m && !m.Groups["path"].Value.Contains("://", StringComparison.Ordinal)
+                && InputPath.TryResolve(dir, m.Groups["path"].Value) is { } included)
             {
-                yield return Path.GetFullPath(Path.Combine(dir, m.Groups["path"].Value));
+                yield return included;
             }
         }
     }
@@ -160,7 +166,7 @@ internal static partial class RequirementsFileReader
     private static bool ReadFile(string fullPath, List<string> chain, bool constraint, State state)
     {
         var text = InputFile.ReadText(fullPath, state.Diagnostics);
-        if (text is null)
+        if (text is null || InputFile.RefuseNul(text, InputFile.DisplayPath(fullPath), state.Diagnostics))
         {
             return false;
         }
@@ -250,7 +256,10 @@ internal static partial class RequirementsFileReader
                 "tollgate reads local files only: download the file and include it by path");
             return;
         }
-        var target = Path.GetFullPath(Path.Combine(dir, value));
+        if (InputPath.Resolve(dir, value, at, state.Diagnostics) is not { } target)
+        {
+            return;
+        }
         if (chain.Contains(target, StringComparer.Ordinal))
         {
             var cycle = string.Join(" -> ", chain.Append(target).SkipWhile(p => p != target).Select(p => Path.GetFileName(p)));
@@ -266,6 +275,13 @@ internal static partial class RequirementsFileReader
         }
         if (state.Visited.Contains(target))
         {
+            return;
+        }
+        if (chain.Count >= MaxIncludeDepth)
+        {
+            // Each level is a nested call: thousands of files including each other in a chain would overflow the stack.
+            state.Diagnostics.Error(DiagnosticIds.TooDeep, $"-r/-c includes nested more than {MaxIncludeDepth} files deep", at,
+                "no project chains its requirements this deep: the files are damaged or hostile");
             return;
         }
         ReadFile(target, [.. chain, target], constraint, state);
@@ -322,7 +338,9 @@ internal static partial class RequirementsFileReader
         || text.EndsWith(".zip", StringComparison.OrdinalIgnoreCase));
 
     /// <summary><c>name @ url</c> and <c>name[extras] @ url</c>: a PEP 508 direct reference, not a bare URL.</summary>
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@", RegexOptions.CultureInvariant)]
+    // Not "\s*(\[...\])?\s*@": two runs of spaces that can share the same spaces are tried in every split, which
+    // took seconds on lines with thousands of spaces.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\]\s*)?@", RegexOptions.CultureInvariant)]
     private static partial Regex NamedReference();
 
     private static Entry? DirectReference(string text, SourceLocation at, string dir, bool editable, ImmutableArray<IntegrityHash> hashes, State state)
@@ -461,14 +479,21 @@ internal static partial class RequirementsFileReader
     }
 
     /// <summary>pip drops <c>#</c> comments that start a line or follow whitespace (a '#' inside a URL is kept).</summary>
+    /// <remarks>
+    /// A scan, not a pattern: the pattern <c>(^|\s+)#</c> tried every start in a run of spaces, so a line of a few
+    /// thousand spaces took seconds. The whitespace before the comment stays; callers trim.
+    /// </remarks>
     private static string StripComment(string line)
     {
-        var match = Comment().Match(line);
-        return match.Success ? line[..match.Index] : line;
+        for (var i = line.IndexOf('#', StringComparison.Ordinal); i >= 0; i = line.IndexOf('#', i + 1))
+        {
+            if (i == 0 || char.IsWhiteSpace(line[i - 1]))
+            {
+                return line[..i];
+            }
+        }
+        return line;
     }
-
-    [GeneratedRegex(@"(^|\s+)#.*$", RegexOptions.CultureInvariant)]
-    private static partial Regex Comment();
 
     /// <summary>
     /// Joins lines ending in a backslash with the next, as pip does: a comment line ends a continued line. Each result

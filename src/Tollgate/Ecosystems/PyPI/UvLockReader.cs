@@ -60,6 +60,10 @@ internal static class UvLockReader
                 }
             }
             var location = (table["name"] ?? table).LocationIn(file);
+            if (!PackageNames.Check(Ecosystem.PyPI, name, location, diagnostics))
+            {
+                continue;
+            }
             // A package without a version is a workspace or local project with a dynamic version.
             var component = PyPIComponents.Create(name, version ?? "*", location, origin, resolved: version is not null, integrity: integrity);
             packages.Add(new Package(table, name, graph.Add(component), kind, value));
