@@ -38,7 +38,6 @@ public static class Scanner
         var findings = new List<Finding>();
         var notMatched = ImmutableArray<UnmatchedComponent>.Empty;
         var incomplete = ScanNames.InputProblems(graph.Diagnostics, !graph.Roots.IsEmpty).ToList();
-        var coverageWarning = false;
         AdvisoryCoverage? coverage = null;
         var context = new RiskContext
         {
@@ -55,7 +54,7 @@ public static class Scanner
             notMatched = matches.NotMatched;
             var skipped = matches.NotMatched.Select(n => n.Component.Key).ToHashSet(StringComparer.Ordinal);
             coverage = Coverage(graph.Components.Where(c => !skipped.Contains(c.Key)), store, settings.AdvisorySource ?? store.Path);
-            incomplete.AddRange(CoverageProblems(coverage, policy, out coverageWarning));
+            incomplete.AddRange(CoverageProblems(coverage, policy));
         }
         findings.AddRange(RiskRules.Evaluate(graph, context));
         findings.AddRange(PolicyFindings.FromGraph(graph, policy));
@@ -72,7 +71,7 @@ public static class Scanner
             .ToImmutableArray();
         var report = new ScanReport
         {
-            Outcome = ScanNames.Decide(verdict.Outcome, incomplete, coverageWarning),
+            Outcome = ScanNames.Decide(verdict.Outcome, incomplete, coverage),
             Incomplete = [.. incomplete],
             Advisories = coverage,
             FailOn = policy.FailOn,
@@ -101,15 +100,13 @@ public static class Scanner
 
     /// <summary>
     /// Why the coverage leaves a scan incomplete: one reason per scanned ecosystem without records, unless the policy
-    /// says <c>missingAdvisories: warn</c> (then <paramref name="warn"/> is set and nothing is returned).
+    /// says <c>missingAdvisories: warn</c> (then nothing: the outcome is at least a warning, see <see cref="ScanNames.Decide"/>).
     /// </summary>
-    public static IReadOnlyList<string> CoverageProblems(AdvisoryCoverage coverage, TollgatePolicy policy, out bool warn)
+    public static IReadOnlyList<string> CoverageProblems(AdvisoryCoverage coverage, TollgatePolicy policy)
     {
         ArgumentNullException.ThrowIfNull(coverage);
         ArgumentNullException.ThrowIfNull(policy);
-        var missing = coverage.Missing.ToList();
-        warn = missing.Count > 0 && policy.MissingAdvisories == MissingAdvisoriesAction.Warn;
-        return warn ? [] : [.. missing.Select(m =>
+        return policy.MissingAdvisories == MissingAdvisoriesAction.Warn ? [] : [.. coverage.Missing.Select(m =>
             $"the advisory database has no {m.Ecosystem.ToOsvName()} records: {m.Packages} {m.Ecosystem.ToOsvName()} package(s) were not checked for vulnerabilities or malware "
             + "(import that ecosystem's advisories, or set missingAdvisories: warn in tollgate.yaml)")];
     }

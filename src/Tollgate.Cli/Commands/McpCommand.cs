@@ -184,7 +184,6 @@ internal static class McpCommand
         McpAuditResult result;
         AdvisoryCoverage? coverage = null;
         var incomplete = new List<string>();
-        var coverageWarning = false;
         using (store)
         {
             result = McpAudit.Run(files, new McpAuditOptions { WorkingFolder = environment.WorkingFolder, UserHome = environment.Home }, diagnostics, store);
@@ -192,7 +191,7 @@ internal static class McpCommand
             if (store is not null)
             {
                 coverage = Scanner.Coverage(packages, store, store.Path);
-                incomplete.AddRange(Scanner.CoverageProblems(coverage, policy, out coverageWarning));
+                incomplete.AddRange(Scanner.CoverageProblems(coverage, policy));
             }
             else if (!options.NoAdvisories && packages.Count > 0)
             {
@@ -202,10 +201,6 @@ internal static class McpCommand
         }
         var verdict = McpReport.Judge(result, policy, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
         var report = McpReport.Build(result, verdict, policy, ToolInfo.Version, environment.WorkingFolder, coverage: coverage, incomplete: incomplete);
-        if (coverageWarning && report.Outcome == ScanOutcome.Pass)
-        {
-            report = report with { Outcome = ScanOutcome.Warn };
-        }
 
         switch (options.Format)
         {

@@ -54,7 +54,7 @@ public static class McpReport
         }
         return new ScanReport
         {
-            Outcome = ScanNames.Decide(verdict.Outcome, problems),
+            Outcome = ScanNames.Decide(verdict.Outcome, problems, coverage),
             Incomplete = [.. problems],
             Advisories = coverage,
             FailOn = policy.FailOn,

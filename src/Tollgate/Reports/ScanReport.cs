@@ -155,15 +155,16 @@ public static class ScanNames
 {
     /// <summary>
     /// The outcome a report states: incomplete whenever anything could not be checked, whatever the findings say;
-    /// otherwise the policy's outcome.
+    /// otherwise the policy's outcome, and at least a warning when a scanned ecosystem had no advisory records (which,
+    /// when it does not make the report incomplete, the policy accepted with <c>missingAdvisories: warn</c>).
     /// </summary>
-    public static ScanOutcome Decide(Policy.Outcome policyOutcome, IReadOnlyCollection<string> incomplete, bool warn = false) =>
+    public static ScanOutcome Decide(Policy.Outcome policyOutcome, IReadOnlyCollection<string> incomplete, AdvisoryCoverage? coverage) =>
         incomplete.Count > 0 ? ScanOutcome.Incomplete
         : policyOutcome switch
         {
             Policy.Outcome.Fail => ScanOutcome.Fail,
             Policy.Outcome.Warn => ScanOutcome.Warn,
-            _ => warn ? ScanOutcome.Warn : ScanOutcome.Pass,
+            _ => coverage?.Missing.Any() == true ? ScanOutcome.Warn : ScanOutcome.Pass,
         };
 
     /// <summary>The reasons a read of inputs left a scan incomplete: unreadable inputs, or none read at all.</summary>
