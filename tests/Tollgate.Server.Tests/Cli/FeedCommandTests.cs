@@ -9,7 +9,8 @@ public sealed class FeedCommandTests
 {
     private sealed record CliResult(int ExitCode, string Stdout, string Stderr);
 
-    private static async Task<CliResult> Tollgate(IDictionary<string, string>? environment, params string[] arguments)
+    /// <summary>The <c>tollgate</c> command as its own process, output captured, colour off.</summary>
+    private static ProcessStartInfo TollgateProcess(IDictionary<string, string>? environment, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
@@ -27,7 +28,12 @@ public sealed class FeedCommandTests
         {
             start.Environment[k] = v;
         }
-        using var process = Process.Start(start)!;
+        return start;
+    }
+
+    private static async Task<CliResult> Tollgate(IDictionary<string, string>? environment, params string[] arguments)
+    {
+        using var process = Process.Start(TollgateProcess(environment, arguments))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
@@ -178,13 +184,7 @@ public sealed class FeedCommandTests
     private static async Task<CliResult> ServeAndStop(Func<HttpClient, Task> use, params string[] arguments)
     {
         var port = FreePort();
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Tollgate.Cli.dll"), "feed", "serve", "--listen", $"http://127.0.0.1:{port}" }.Concat(arguments))
-        {
-            start.ArgumentList.Add(a);
-        }
-        start.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(TollgateProcess(null, new[] { "feed", "serve", "--listen", $"http://127.0.0.1:{port}" }.Concat(arguments)))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
