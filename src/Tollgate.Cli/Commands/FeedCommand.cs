@@ -162,9 +162,18 @@ internal static class FeedCommand
                 terminal.Message("  hint: another program listens there; stop it, or choose another address with --listen");
                 return ExitCodes.InputError;
             }
-            terminal.Message($"tollgate feed: serving {host.Address} from upstream {host.Upstream}{(options.DryRun ? " (dry-run: nothing is refused)" : "")}");
+            terminal.Message($"tollgate feed: serving {host.Address}{(options.DryRun ? " (dry-run: nothing is refused)" : "")}");
             terminal.Message($"  policy: {options.Policy ?? "built-in default"}; advisories: {(options.NoAdvisories ? "none (--no-advisories)" : Advisories.TollgateHome.DatabasePath(options.Database))}; storage: {options.StorageFolder}");
-            terminal.Message($"  point npm at it: npm config set registry {host.Address.AbsoluteUri}");
+            if (host.Upstream is { } npmUpstream)
+            {
+                terminal.Message($"  npm   {host.Address.AbsoluteUri} from {npmUpstream}");
+                terminal.Message($"        npm config set registry {host.Address.AbsoluteUri}");
+            }
+            if (host.PyPIUpstream is { } pypiUpstream)
+            {
+                terminal.Message($"  PyPI  {host.Address.AbsoluteUri}pypi/simple/ from {pypiUpstream}");
+                terminal.Message($"        pip config set global.index-url {host.Address.AbsoluteUri}pypi/simple/");
+            }
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
