@@ -154,3 +154,19 @@ public sealed class SimpleApiTests
         Assert.Contains("npm is not served", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>Dry-run on the PyPI routes: every decision is made and logged, every version served.</summary>
+public sealed class PyPIDryRunTests
+{
+    [Fact]
+    public async Task DryRun_MaliciousVersion_ListedServedAndLogged()
+    {
+        await using var env = await PyPIFeedEnvironment.StartAsync(configure: o => o with { DryRun = true });
+        var page = await env.Http.GetStringAsync("/pypi/simple/tollgate-fixture-evil/");
+        Assert.Contains("tollgate_fixture_evil-1.0.1-py3-none-any.whl", page, StringComparison.Ordinal);
+        using var file = await env.Http.GetAsync("/pypi/files/tollgate-fixture-evil/tollgate_fixture_evil-1.0.1-py3-none-any.whl");
+        Assert.Equal(System.Net.HttpStatusCode.OK, file.StatusCode);
+        using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
+        Assert.Contains(log.Query(new AuditQuery { Package = "pkg:pypi/tollgate-fixture-evil", BlockedOnly = true }), e => e.Rule == "MAL-2099-0101" && e.DryRun);
+    }
+}
