@@ -195,7 +195,7 @@ internal static class ScanCommand
         return NpmRegistryConfig.Read(workingDirectory: folder) is { } npm ? result.Add(Ecosystem.Npm, npm.AbsoluteUri) : result;
     }
 
-    private static bool OpenAdvisories(ScanOptions options, Terminal terminal, TimeProvider time, TollgatePolicy policy, out AdvisoryStore? store, out string? temporary)
+    internal static bool OpenAdvisories(ScanOptions options, Terminal terminal, TimeProvider time, TollgatePolicy policy, out AdvisoryStore? store, out string? temporary)
     {
         store = null;
         temporary = null;
