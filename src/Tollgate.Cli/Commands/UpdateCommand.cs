@@ -27,7 +27,8 @@ internal sealed record UpdateOptions(
     string? Only,
     string? Group,
     IReadOnlyList<string> Exclude,
-    string? NodeVersion = null);
+    string? NodeVersion = null,
+    string? CacheFolder = null);
 
 /// <summary><c>tollgate update</c>: update proposals with compromise signals and auto-merge verdicts, and <c>update lint</c>.</summary>
 internal static class UpdateCommand
@@ -182,7 +183,7 @@ internal static class UpdateCommand
             }
             var folder = Directory.Exists(options.Paths[0]) ? options.Paths[0] : Path.GetDirectoryName(Path.GetFullPath(options.Paths[0]))!;
             var problems = new List<string>();
-            using var http = new RegistryHttp(new RegistryHttpOptions { CacheFolder = RegistryHttpOptions.DefaultCacheFolder(), Offline = options.Offline, Time = time });
+            using var http = new RegistryHttp(new RegistryHttpOptions { CacheFolder = options.CacheFolder ?? RegistryHttpOptions.DefaultCacheFolder(), Offline = options.Offline, Time = time });
             var ecosystems = graph.Components.Where(c => c.Direct && c.Origin.Kind == OriginKind.Registry && c.Ecosystem != Ecosystem.Generic).Select(c => c.Ecosystem);
             var sources = RegistrySources.Configure(ecosystems, folder, overrides, http, problems);
             var settings = new UpdateSettings

@@ -105,10 +105,18 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         {
             return $"{folder}: only npm projects with a package-lock.json can be updated with --apply (pnpm and yarn: run their own update command)";
         }
-        if (updates.Select(u => IsDev(folder, u.Name)).Distinct().Count() > 1)
+        var runs = updates.GroupBy(u => (Dev: IsDev(folder, u.Name), Exact: SpecFor(u) == u.Proposed)).ToList();
+        if (runs.Count > 1)
         {
-            // Dependencies and devDependencies together: one npm run per section, so none moves to the other.
-            return ApplyNpm([.. updates.Where(u => !IsDev(folder, u.Name))]) ?? ApplyNpm([.. updates.Where(u => IsDev(folder, u.Name))]);
+            // One npm run per section and save style, so no dependency moves section or changes its range style.
+            foreach (var run in runs)
+            {
+                if (ApplyNpm([.. run]) is { } failed)
+                {
+                    return failed;
+                }
+            }
+            return null;
         }
         Backup(Path.Combine(folder, "package.json"));
         Backup(Path.Combine(folder, "package-lock.json"));
@@ -122,6 +130,10 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         if (IsDev(folder, updates[0].Name))
         {
             arguments.Add("--save-dev");
+        }
+        if (SpecFor(updates[0]) == updates[0].Proposed)
+        {
+            arguments.Add("--save-exact");
         }
         if (settings.NpmRegistry is { } registry)
         {

@@ -74,12 +74,13 @@ public sealed class NuGetSourceConfig
             }
             if (!cleared && root.Element("packageSources") is { } packageSources)
             {
+                // Files are read closest first: a <clear /> drops the sources of the files read after this one.
                 foreach (var element in packageSources.Elements())
                 {
                     if (element.Name.LocalName == "clear")
                     {
                         cleared = true;
-                        break;
+                        continue;
                     }
                     if (element.Name.LocalName == "add" && element.Attribute("key")?.Value is { } key && element.Attribute("value")?.Value is { } value
                         && !sources.Any(s => string.Equals(s.Key, key, StringComparison.OrdinalIgnoreCase)))
