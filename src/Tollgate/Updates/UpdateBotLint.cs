@@ -53,11 +53,24 @@ public static class UpdateBotLint
                 files.Add(path);
                 var component = ConfigComponent(path);
                 components.Add(component);
-                var root = LocatedJson.ParseFile(path, bag, allowCommentsAndTrailingCommas: true);
-                if (root is null && name.EndsWith(".json5", StringComparison.Ordinal))
+                JsonNode? root;
+                if (name.EndsWith(".json5", StringComparison.Ordinal))
                 {
-                    bag.Info(DiagnosticIds.InvalidJson, "only the JSON subset of JSON5 (with comments and trailing commas) is read: quote the keys and use double quotes",
-                        new SourceLocation(InputFile.DisplayPath(path)));
+                    string text;
+                    try
+                    {
+                        text = File.ReadAllText(path);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        bag.Error(DiagnosticIds.FileUnreadable, $"cannot read: {e.Message}", new SourceLocation(InputFile.DisplayPath(path)));
+                        continue;
+                    }
+                    root = LocatedJson.Parse(System.Text.Encoding.UTF8.GetBytes(Json5Text.ToJson(text)), InputFile.DisplayPath(path), bag, allowCommentsAndTrailingCommas: true);
+                }
+                else
+                {
+                    root = LocatedJson.ParseFile(path, bag, allowCommentsAndTrailingCommas: true);
                 }
                 if (root is not null)
                 {
@@ -305,8 +318,9 @@ public static class UpdateBotLint
         var topAge = HasAge(root) || presetAge;
         if (!topAge && !rules.Any(HasAge))
         {
+            var presets = extends.Count > 0 ? $" (the presets it extends were not read: {string.Join(", ", extends)})" : "";
             findings.Add(Report(RegistryRules.NoCooldown, component, path, root.Line,
-                "no minimumReleaseAge: Renovate proposes versions minutes after they are published", "add \"minimumReleaseAge\": \"3 days\"", docs));
+                "no minimumReleaseAge: Renovate proposes versions minutes after they are published" + presets, "add \"minimumReleaseAge\": \"3 days\"", docs));
         }
         if (root.GetBool("automerge") == true)
         {
@@ -337,9 +351,12 @@ public static class UpdateBotLint
                     findings.Add(Report(RegistryRules.AutomergeWithoutAge, component, path, at, "a packageRules entry auto-merges without a minimumReleaseAge", null, docs));
                 }
             }
-            if (rule.GetBool("enabled") == false && rule["matchCurrentVersion"] is null && rule["allowedVersions"] is null && rule["matchUpdateTypes"] is null)
+            var names = rule["matchPackageNames"] ?? rule["matchDepNames"] ?? rule["matchPackagePatterns"];
+            // A rule that switches a package off for some files, branches or dependency types only is a scope, not an ignore.
+            var scoped = new[] { "matchCurrentVersion", "allowedVersions", "matchUpdateTypes", "matchFileNames", "matchPaths", "matchBaseBranches", "matchDepTypes", "matchManagers" }
+                .Any(k => rule[k] is not null);
+            if (rule.GetBool("enabled") == false && names is not null && !scoped)
             {
-                var names = rule["matchPackageNames"] ?? rule["matchDepNames"] ?? rule["matchPackagePatterns"];
                 findings.Add(Report(RegistryRules.EndlessIgnore, component, path, rule.Line,
                     $"a packageRules entry disables updates{(names is { IsArray: true } n ? " of " + string.Join(", ", n.Items.Where(i => i.IsString).Select(i => i.Text)) : "")} for every version, security fixes included",
                     "add matchCurrentVersion or allowedVersions, or limit matchUpdateTypes", docs));
