@@ -59,7 +59,7 @@ internal static class UpdateCommand
         var only = new Option<string?>("--only") { Description = "With --apply: only these proposals (security).", HelpName = "KIND" };
         only.AcceptOnlyFromAmong("security");
         var group = new Option<string?>("--group") { Description = "Only the proposals of this group (see the report's groups), for output and --apply.", HelpName = "NAME" };
-        var node = new Option<string?>("--node-version") { Description = "The Node.js version npm's engine check uses when choosing 'wanted'. Default: none checked.", HelpName = "VERSION" };
+        var node = new Option<string?>("--node-version") { Description = "The Node.js version npm's engine check uses when choosing 'wanted' and 'latest', as npm does with the node it runs on. Default: the installed node's version (none checked when node is not installed, or with 'none').", HelpName = "VERSION" };
         var exclude = DepsCommand.ExcludeOption();
         var command = new Command("update", """
             Propose dependency updates, security fixes first, each with an auto-merge verdict from the registry's own facts.
@@ -126,8 +126,32 @@ internal static class UpdateCommand
             r.GetValue(only),
             r.GetValue(group),
             r.GetValue(exclude) ?? [],
-            r.GetValue(node)), terminal, TimeProvider.System, token));
+            NodeVersion(r.GetValue(node))), terminal, TimeProvider.System, token));
         return command;
+    }
+
+    /// <summary>The node version npm would check engines against: the option, else the installed node's (null for none).</summary>
+    private static string? NodeVersion(string? option)
+    {
+        if (option is not null)
+        {
+            return option == "none" ? null : option;
+        }
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("node", ["--version"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var process = System.Diagnostics.Process.Start(start);
+            if (process is null)
+            {
+                return null;
+            }
+            var text = process.StandardOutput.ReadToEnd().Trim();
+            return process.WaitForExit(10_000) && process.ExitCode == 0 && Ecosystems.Npm.NpmVersion.TryParse(text, out var version) ? version.Normalized : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
     }
 
     public static async Task<int> RunAsync(UpdateOptions options, Terminal terminal, TimeProvider time, CancellationToken cancellationToken = default)

@@ -114,7 +114,14 @@ public sealed class RegistryHttp : IDisposable
         if (cached is not null && (Options.Offline || Options.Time.GetUtcNow() - cached.Value.Meta.FetchedAt < Options.FreshFor))
         {
             Interlocked.Increment(ref _cacheHits);
-            return new RegistryDocument(RegistryStatus.Ok, cached.Value.Body, cached.Value.Meta.ETag, cached.Value.Meta.LastModified, FromCache: true);
+            return cached.Value.Meta.NotFound
+                ? new RegistryDocument(RegistryStatus.NotFound, FromCache: true, Problem: $"{Display(url)} answered 404 (cached)")
+                : new RegistryDocument(RegistryStatus.Ok, cached.Value.Body, cached.Value.Meta.ETag, cached.Value.Meta.LastModified, FromCache: true);
+        }
+        if (cached is { Meta.NotFound: true })
+        {
+            // A cached "not found" is asked again once stale, without validators.
+            cached = null;
         }
         if (Options.Offline)
         {
@@ -130,6 +137,10 @@ public sealed class RegistryHttp : IDisposable
                 return new RegistryDocument(RegistryStatus.Ok, hit.Body, hit.Meta.ETag, hit.Meta.LastModified, FromCache: true);
             case RegistryStatus.Ok:
                 WriteCache(url, accept, answer);
+                return answer;
+            case RegistryStatus.NotFound:
+                // Remembered like a body, so --offline knows the registry has no such document.
+                WriteCache(url, accept, answer with { Body = [] }, notFound: true);
                 return answer;
             case RegistryStatus.Failed when cached is { } stale:
                 Interlocked.Increment(ref _cacheHits);
@@ -275,7 +286,7 @@ public sealed class RegistryHttp : IDisposable
         return buffer.ToArray();
     }
 
-    private sealed record CacheMeta(string Url, string? ETag, string? LastModified, DateTimeOffset FetchedAt);
+    private sealed record CacheMeta(string Url, string? ETag, string? LastModified, DateTimeOffset FetchedAt, bool NotFound = false);
 
     private string? CachePath(Uri url, string accept)
     {
@@ -300,7 +311,7 @@ public sealed class RegistryHttp : IDisposable
             {
                 return null;
             }
-            return (new CacheMeta(meta.Url, meta.ETag, meta.LastModified, meta.FetchedAt), File.ReadAllBytes(path + ".body"));
+            return (new CacheMeta(meta.Url, meta.ETag, meta.LastModified, meta.FetchedAt, meta.NotFound), File.ReadAllBytes(path + ".body"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -308,7 +319,7 @@ public sealed class RegistryHttp : IDisposable
         }
     }
 
-    private void WriteCache(Uri url, string accept, RegistryDocument document)
+    private void WriteCache(Uri url, string accept, RegistryDocument document, bool notFound = false)
     {
         if (CachePath(url, accept) is not { } path || document.Body is null)
         {
@@ -318,7 +329,7 @@ public sealed class RegistryHttp : IDisposable
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             WriteAtomically(path + ".body", document.Body);
-            WriteMeta(url, accept, new CacheMeta(Display(url), document.ETag, document.LastModified, Options.Time.GetUtcNow()));
+            WriteMeta(url, accept, new CacheMeta(Display(url), document.ETag, document.LastModified, Options.Time.GetUtcNow(), notFound));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -334,7 +345,7 @@ public sealed class RegistryHttp : IDisposable
         }
         try
         {
-            var record = new CacheMetaRecord { Url = meta.Url, ETag = meta.ETag, LastModified = meta.LastModified, FetchedAt = meta.FetchedAt };
+            var record = new CacheMetaRecord { Url = meta.Url, ETag = meta.ETag, LastModified = meta.LastModified, FetchedAt = meta.FetchedAt, NotFound = meta.NotFound };
             WriteAtomically(path + ".meta", JsonSerializer.SerializeToUtf8Bytes(record, RegistryCacheJson.Default.CacheMetaRecord));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -367,6 +378,7 @@ internal sealed class CacheMetaRecord
     public string? ETag { get; set; }
     public string? LastModified { get; set; }
     public DateTimeOffset FetchedAt { get; set; }
+    public bool NotFound { get; set; }
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(CacheMetaRecord))]

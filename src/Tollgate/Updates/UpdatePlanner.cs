@@ -383,17 +383,19 @@ public sealed class UpdatePlanner(IReadOnlyDictionary<Ecosystem, IPackageFactsSo
         return (facts.Ecosystem == Ecosystem.NuGet ? matching.FirstOrDefault() : matching.LastOrDefault())?.Facts;
     }
 
-    private static Candidate? Latest(PackageFacts facts, List<Candidate> all, DateTimeOffset? before, Func<Candidate, bool> stable)
+    /// <summary>
+    /// The newest version: for npm what <c>npm outdated</c> calls latest (npm-pick-manifest for <c>*</c>: the latest tag
+    /// unless it is deprecated or its node engine does not fit, then the best other version); elsewhere the highest
+    /// stable, non-yanked, non-deprecated version.
+    /// </summary>
+    private Candidate? Latest(PackageFacts facts, List<Candidate> all, DateTimeOffset? before, Func<Candidate, bool> stable)
     {
-        bool Old(Candidate x) => before is null || x.Facts.Published is null || x.Facts.Published <= before;
-        if (facts.Ecosystem == Ecosystem.Npm && facts.DistTags.TryGetValue("latest", out var tagged) && all.FirstOrDefault(x => x.Facts.Version == tagged) is { } latest)
+        if (facts.Ecosystem == Ecosystem.Npm)
         {
-            if (Old(latest))
-            {
-                return latest;
-            }
-            return all.LastOrDefault(x => Old(x) && !x.Version.IsPrerelease && x.Facts.Deprecated is null && VersionSchemes.Npm.Compare(x.Version, latest.Version) < 0);
+            var picked = NpmPickManifest.Pick(facts, "*", before, settings.NodeVersion);
+            return picked is null ? null : all.FirstOrDefault(x => ReferenceEquals(x.Facts, picked));
         }
+        bool Old(Candidate x) => before is null || x.Facts.Published is null || x.Facts.Published <= before;
         return all.LastOrDefault(x => Old(x) && stable(x) && !x.Facts.Yanked && x.Facts.Deprecated is null);
     }
 
