@@ -27,6 +27,10 @@ internal static class UpdateLintCommand
 
             Reads .github/dependabot.yml, renovate.json, renovate.json5, .renovaterc(.json), .github/renovate.json and
             the "renovate" key of package.json. Exit codes as scan: 0 pass, 1 policy failed, 2 input error, 3 internal.
+
+            Examples:
+              tollgate update lint .
+              tollgate update lint . --format sarif -o update-bots.sarif
             """)
         {
             path, policy, format, output,

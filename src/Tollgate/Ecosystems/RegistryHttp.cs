@@ -18,6 +18,8 @@ public enum RegistryStatus
     NotFound,
     /// <summary>Unreachable, timed out, refused, a 4xx/5xx that retries did not cure, or offline without a cached copy.</summary>
     Failed,
+    /// <summary>The answer is larger than the caller's limit: refused, whatever a cache holds.</summary>
+    TooLarge,
 }
 
 /// <summary>Validators of a copy a caller holds, sent back as If-None-Match / If-Modified-Since.</summary>
@@ -193,12 +195,12 @@ public sealed class RegistryHttp : IDisposable
                 {
                     if (response.Content.Headers.ContentLength > maxBytes)
                     {
-                        return new RegistryDocument(RegistryStatus.Failed, Problem: $"{Display(url)} is larger than the limit of {maxBytes} bytes");
+                        return new RegistryDocument(RegistryStatus.TooLarge, Problem: $"{Display(url)} is larger than the limit of {maxBytes} bytes");
                     }
                     var body = await ReadBounded(response.Content, maxBytes, timeout.Token).ConfigureAwait(false);
                     if (body is null)
                     {
-                        return new RegistryDocument(RegistryStatus.Failed, Problem: $"{Display(url)} is larger than the limit of {maxBytes} bytes");
+                        return new RegistryDocument(RegistryStatus.TooLarge, Problem: $"{Display(url)} is larger than the limit of {maxBytes} bytes");
                     }
                     Interlocked.Add(ref _bytes, body.Length);
                     return new RegistryDocument(RegistryStatus.Ok, body, response.Headers.ETag?.ToString(), response.Content.Headers.LastModified?.ToString("R"));
