@@ -167,7 +167,7 @@ internal static class ScanCommand
             var (metadataFindings, metadataProblems) = options.RegistryMetadata
                 ? RegistryMetadata(graph, policy, options, scanPath, terminal, time)
                 : ([], []);
-            var result = Scanner.Scan(graph, policy, settings, metadataFindings);
+            var result = Scanner.Scan(graph, policy, settings, [.. metadataFindings, .. UpdateBotFindings(options, terminal)]);
             if (metadataProblems.Length > 0)
             {
                 result = result with { Report = result.Report with { Outcome = ScanOutcome.Incomplete, Incomplete = [.. result.Report.Incomplete, .. metadataProblems] } };
@@ -188,6 +188,27 @@ internal static class ScanCommand
                 Directory.Delete(temporary, recursive: true);
             }
         }
+    }
+
+    /// <summary>The update-bot lint findings (TG4101-TG4106) of each scanned folder that holds a Dependabot or Renovate configuration.</summary>
+    private static IEnumerable<Finding> UpdateBotFindings(ScanOptions options, Terminal terminal)
+    {
+        if (options.Sbom is not null)
+        {
+            return [];
+        }
+        var findings = new List<Finding>();
+        foreach (var folder in options.Paths.Where(Directory.Exists).Distinct())
+        {
+            var lint = Updates.UpdateBotLint.Run(folder);
+            if (!lint.Files.IsEmpty)
+            {
+                terminal.Progress("update bots", string.Join(", ", lint.Files));
+                terminal.Diagnostics(lint.Diagnostics);
+                findings.AddRange(lint.Findings);
+            }
+        }
+        return findings;
     }
 
     /// <summary>Findings from registry metadata (release age, compromise signals), and what could not be checked.</summary>

@@ -51,6 +51,21 @@ public sealed class UpdateLintTests
     }
 
     [Fact]
+    public void Scan_FolderWithADependabotFile_ReportsTheLintFindingsToo()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-lint-scan-").FullName;
+        Directory.CreateDirectory(Path.Combine(folder, ".github"));
+        File.Copy(Path.Combine(Case("github-docs-ignore"), ".github", "dependabot.yml"), Path.Combine(folder, ".github", "dependabot.yml"));
+        File.Copy(TestData.Path("npm", "large", "package.json"), Path.Combine(folder, "package.json"));
+        File.Copy(TestData.Path("npm", "large", "package-lock.json"), Path.Combine(folder, "package-lock.json"));
+
+        var result = CliRunner.Run("scan", folder, "--no-advisories", "--format", "json");
+
+        var ids = JsonNode.Parse(result.Stdout)!["findings"]!.AsArray().Select(f => f!["id"]!.GetValue<string>()).ToHashSet();
+        Assert.Superset(new HashSet<string> { "TG4101", "TG4105", "TG4106" }, ids);
+    }
+
+    [Fact]
     public void Lint_PolicyMakesARuleFail_ExitsOne()
     {
         var folder = Directory.CreateTempSubdirectory("tollgate-lint-").FullName;
