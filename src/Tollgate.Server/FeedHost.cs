@@ -74,7 +74,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         time ??= TimeProvider.System;
         var problems = ImmutableArray.CreateBuilder<FeedProblem>();
         var upstream = options.Upstream is { } given ? NpmRegistryConfig.WithSlash(given) : (npmRegistry ?? (() => NpmRegistryConfig.Read()))();
-        var pypiUpstream = options.PyPIUpstream is { } pypiGiven ? NpmRegistryConfig.WithSlash(pypiGiven) : (pipIndex ?? (() => PipIndexConfig.Read()))();
+        var pypiUpstream = (options.PyPIUpstream ?? (pipIndex ?? (() => PipIndexConfig.Read(projectFolder: null)))()) is { } pypiFound ? NpmRegistryConfig.WithSlash(pypiFound) : null;
         if (upstream is null && pypiUpstream is not null)
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Warning, "npm is not served: --upstream npm=URL was not given and `npm config get registry` gave no URL",

@@ -50,7 +50,7 @@ internal static class FeedCommand
         var upstream = new Option<string[]?>("--upstream")
         {
             Description = "Where packages come from, per ecosystem: npm=URL (default: `npm config get registry`), pypi=URL, a PEP 503/691 index "
-                + "(default: pip's index-url; PyPI is not served when pip names none). A bare URL means npm. Repeat for each ecosystem.",
+                + "(default: the index pip or uv is configured with; PyPI is not served when there is none). A bare URL means npm. Repeat for each ecosystem.",
             HelpName = "[ECOSYSTEM=]URL",
             AllowMultipleArgumentsPerToken = false,
         };

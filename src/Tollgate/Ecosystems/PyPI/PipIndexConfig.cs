@@ -1,120 +1,153 @@
-using System.Diagnostics;
-using Tollgate.Graph;
-
 namespace Tollgate.Ecosystems.PyPI;
 
 /// <summary>
-/// The index the local pip client is configured with: the PyPI feed's upstream when none is given. Read from pip
-/// itself (<c>pip config list</c>), so pip.conf/pip.ini at every level and PIP_INDEX_URL all count.
+/// The package index pip or uv is configured with, read as they read it: <c>UV_DEFAULT_INDEX</c> /
+/// <c>UV_INDEX_URL</c> / <c>PIP_INDEX_URL</c>, then the project's <c>uv.toml</c> (<c>index-url</c>, or the
+/// <c>[[index]]</c> marked <c>default = true</c>), then pip's files (<c>PIP_CONFIG_FILE</c>, the virtual
+/// environment's, the user's <c>~/.config/pip/pip.conf</c> and <c>~/.pip/pip.conf</c>, <c>/etc/pip.conf</c>),
+/// <c>index-url</c> in <c>[global]</c> or <c>[install]</c>. Credentials written into the URL (user:password@) are
+/// sent as basic authentication and never shown. Null when nothing is configured.
 /// </summary>
 public static class PipIndexConfig
 {
-    // pip's own order: the environment overrides the site file, which overrides the user and global files; within a
-    // file the command's section ([install], [download]) overrides [global].
-    private static readonly string[] Keys =
-    [
-        ":env:.index-url", "site.install.index-url", "site.global.index-url", "user.install.index-url", "user.global.index-url",
-        "global.install.index-url", "global.global.index-url", "install.index-url", "global.index-url",
-    ];
-
-    /// <summary>The configured index URL, or null when pip is missing, fails or names no absolute http(s) URL.</summary>
-    public static Uri? Read(TimeSpan? timeout = null)
+    public static Uri? Read(string? projectFolder, Func<string, string?>? environment = null)
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable("PIP_INDEX_URL");
-        if (Parse(fromEnvironment) is { } direct)
+        environment ??= Environment.GetEnvironmentVariable;
+        foreach (var variable in new[] { "UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL" })
         {
-            return direct;
-        }
-        foreach (var executable in new[] { "pip3", "pip" })
-        {
-            var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add("config");
-            start.ArgumentList.Add("list");
-            try
+            if (Parse(environment(variable)) is { } fromEnvironment)
             {
-                using var process = Process.Start(start);
-                if (process is null)
-                {
-                    continue;
-                }
-                var output = process.StandardOutput.ReadToEndAsync();
-                _ = process.StandardError.ReadToEndAsync();
-                if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(30)))
-                {
-                    process.Kill(entireProcessTree: true);
-                    return null;
-                }
-                return process.ExitCode == 0 ? FromConfigList(output.Result) : null;
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // Not installed under this name; try the next.
+                return fromEnvironment;
             }
         }
-        return null;
-    }
-
-    /// <summary>The index URL in the output of <c>pip config list</c> (lines <c>key='value'</c>), by pip's precedence.</summary>
-    public static Uri? FromConfigList(string output)
-    {
-        ArgumentNullException.ThrowIfNull(output);
-        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var line in output.Split('\n'))
+        var home = environment("HOME");
+        var uvFiles = new List<string>();
+        if (projectFolder is not null)
         {
-            var eq = line.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0)
+            uvFiles.Add(Path.Combine(projectFolder, "uv.toml"));
+        }
+        if (environment("XDG_CONFIG_HOME") is { Length: > 0 } xdg)
+        {
+            uvFiles.Add(Path.Combine(xdg, "uv", "uv.toml"));
+        }
+        else if (home is { Length: > 0 })
+        {
+            uvFiles.Add(Path.Combine(home, ".config", "uv", "uv.toml"));
+        }
+        foreach (var file in uvFiles)
+        {
+            if (FromUvToml(file) is { } uv)
             {
-                values[line[..eq].Trim()] = line[(eq + 1)..].Trim().Trim('\'', '"');
+                return uv;
             }
         }
-        foreach (var key in Keys)
+        var pipFiles = new List<string>();
+        if (environment("PIP_CONFIG_FILE") is { Length: > 0 } explicitFile)
         {
-            if (values.TryGetValue(key, out var value) && Parse(value.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()) is { } uri)
+            pipFiles.Add(explicitFile);
+        }
+        if (environment("VIRTUAL_ENV") is { Length: > 0 } venv)
+        {
+            pipFiles.Add(Path.Combine(venv, "pip.conf"));
+        }
+        if (home is { Length: > 0 })
+        {
+            pipFiles.Add(Path.Combine(environment("XDG_CONFIG_HOME") is { Length: > 0 } x ? x : Path.Combine(home, ".config"), "pip", "pip.conf"));
+            pipFiles.Add(Path.Combine(home, ".pip", "pip.conf"));
+        }
+        pipFiles.Add("/etc/pip.conf");
+        foreach (var file in pipFiles)
+        {
+            if (FromPipConf(file) is { } pip)
             {
-                return uri;
+                return pip;
             }
         }
         return null;
     }
 
     private static Uri? Parse(string? text) =>
-        Uri.TryCreate(text?.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? (uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/"))
-            : null;
-}
+        text is { Length: > 0 } && Uri.TryCreate(text.Trim().Trim('"', '\''), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
 
-/// <summary>A distribution file name split per the wheel and source distribution specifications.</summary>
-/// <param name="Project">The project name as the file spells it.</param>
-/// <param name="Version">The version text as the file spells it.</param>
-/// <param name="IsWheel">True for a .whl (installed without running the project's code); false for an sdist.</param>
-public sealed record PyPIDistribution(string Project, string Version, bool IsWheel)
-{
-    /// <summary>Splits <c>name-version(-build)?-py-abi-platform.whl</c>, <c>name-version.tar.gz</c> or <c>name-version.zip</c>.</summary>
-    public static PyPIDistribution? Parse(string fileName)
+    private static string[]? Lines(string path)
     {
-        ArgumentNullException.ThrowIfNull(fileName);
-        if (fileName.EndsWith(".whl", StringComparison.OrdinalIgnoreCase))
+        try
         {
-            var parts = fileName[..^4].Split('-');
-            return parts.Length is 5 or 6 && parts[0].Length > 0 && parts[1].Length > 0 ? new PyPIDistribution(parts[0], parts[1], true) : null;
+            return File.Exists(path) ? File.ReadAllLines(path) : null;
         }
-        string stem;
-        if (fileName.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase))
-        {
-            stem = fileName[..^7];
-        }
-        else if (fileName.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
-        {
-            stem = fileName[..^4];
-        }
-        else
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
-        var dash = stem.LastIndexOf('-');
-        return dash > 0 && dash < stem.Length - 1 ? new PyPIDistribution(stem[..dash], stem[(dash + 1)..], false) : null;
     }
 
-    /// <summary>True when the file belongs to <paramref name="project"/> (compared after PEP 503 normalisation).</summary>
-    public bool BelongsTo(string project) => Component.NormalizePyPIName(Project) == Component.NormalizePyPIName(project);
+    private static Uri? FromPipConf(string path)
+    {
+        if (Lines(path) is not { } lines)
+        {
+            return null;
+        }
+        var section = "";
+        foreach (var raw in lines)
+        {
+            var line = raw.Trim();
+            if (line.StartsWith('[') && line.EndsWith(']'))
+            {
+                section = line[1..^1].Trim().ToLowerInvariant();
+                continue;
+            }
+            var eq = line.IndexOfAny(['=', ':']);
+            if (section is "global" or "install" && eq > 0 && line[..eq].Trim().Replace('_', '-') == "index-url")
+            {
+                return Parse(line[(eq + 1)..]);
+            }
+        }
+        return null;
+    }
+
+    private static Uri? FromUvToml(string path)
+    {
+        if (Lines(path) is not { } lines)
+        {
+            return null;
+        }
+        string? indexUrl = null;
+        var inIndex = false;
+        var isDefault = false;
+        foreach (var raw in lines)
+        {
+            var line = raw.Trim();
+            if (line.StartsWith('['))
+            {
+                if (inIndex && isDefault && indexUrl is not null)
+                {
+                    return Parse(indexUrl);
+                }
+                inIndex = line == "[[index]]";
+                isDefault = false;
+                indexUrl = inIndex ? null : indexUrl;
+                continue;
+            }
+            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                continue;
+            }
+            var key = line[..eq].Trim();
+            var value = line[(eq + 1)..].Trim();
+            if (!inIndex && key == "index-url")
+            {
+                return Parse(value);
+            }
+            if (inIndex && key == "url")
+            {
+                indexUrl = value;
+            }
+            if (inIndex && key == "default" && value == "true")
+            {
+                isDefault = true;
+            }
+        }
+        return inIndex && isDefault ? Parse(indexUrl) : null;
+    }
 }

@@ -27,16 +27,6 @@ public sealed class PyPIConfigTests
     }
 
     [Theory]
-    [InlineData("global.cert='/etc/ssl/certs/ca.crt'\nglobal.index-url='http://127.0.0.1:8080/simple'\n", "http://127.0.0.1:8080/simple/")]
-    [InlineData("global.index-url='http://a.invalid/simple/'\nuser.global.index-url='http://b.invalid/simple/'\n:env:.index-url='http://c.invalid/simple/'\n", "http://c.invalid/simple/")]
-    [InlineData(":env:.find-links='/opt/wheels'\n", null)]
-    [InlineData("global.index-url='file:///srv/simple'\n", null)]
-    public void PipConfigList_IndexUrl_ByPrecedence(string output, string? expected)
-    {
-        Assert.Equal(expected, PipIndexConfig.FromConfigList(output)?.AbsoluteUri);
-    }
-
-    [Theory]
     [InlineData("tollgate_fixture_ok-1.0.0-py3-none-any.whl", "tollgate_fixture_ok", "1.0.0", true)]
     [InlineData("pkg-2.0-1-cp311-cp311-manylinux_2_17_x86_64.whl", "pkg", "2.0", true)]
     [InlineData("Foo.Bar-1.0rc1.tar.gz", "Foo.Bar", "1.0rc1", false)]
