@@ -33,6 +33,7 @@ internal static class FeedCommand
         {
             CreateServe(terminal),
             CreateLog(terminal),
+            CheckClientCommand.Create(terminal),
         };
         return command;
     }

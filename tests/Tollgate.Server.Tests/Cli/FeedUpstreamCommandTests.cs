@@ -5,6 +5,50 @@ namespace Tollgate.Server.Tests.Cli;
 /// <summary><c>tollgate feed serve --upstream ECOSYSTEM=URL</c> as a user runs it: a separate process, exit code and output.</summary>
 public sealed class FeedUpstreamCommandTests
 {
+    private static async Task<(int ExitCode, string Stderr, string Stdout)> Run(string home, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Tollgate.Cli.dll"));
+        foreach (var a in arguments)
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["NO_COLOR"] = "1";
+        start.Environment["TOLLGATE_HOME"] = home;
+        start.Environment["HOME"] = home;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stderr, await stdout);
+    }
+
+    [Fact]
+    public async Task CheckClient_ExtraIndexUrl_Exit1WithFixNamingTheFeed()
+    {
+        var home = Directory.CreateTempSubdirectory("tollgate-check-client-").FullName;
+        try
+        {
+            var project = Directory.CreateDirectory(Path.Combine(home, "project")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(project, "pip.conf"), "[global]\nindex-url = http://127.0.0.1:4873/pypi/simple/\nextra-index-url = https://pypi.example.test/simple/\n");
+            var (exit, stderr, stdout) = await Run(home, "feed", "check-client", project, "--feed", "http://127.0.0.1:4873");
+            Assert.True(exit == 1, stderr + stdout);
+            Assert.Contains("FAIL TG5002 " + Path.Combine(project, "pip.conf") + ":3:", stdout, StringComparison.Ordinal);
+            Assert.Contains("index-url = http://127.0.0.1:4873/pypi/simple/", stdout, StringComparison.Ordinal);
+
+            File.Delete(Path.Combine(project, "pip.conf"));
+            await File.WriteAllTextAsync(Path.Combine(project, "nuget.config"), "<configuration><packageSources>");
+            var broken = await Run(home, "feed", "check-client", project);
+            Assert.Equal(2, broken.ExitCode);
+            Assert.Contains("not valid XML", broken.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
     private static async Task<(int ExitCode, string Stderr)> Tollgate(string home, params string[] arguments)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -15,6 +59,7 @@ public sealed class FeedUpstreamCommandTests
         }
         start.Environment["NO_COLOR"] = "1";
         start.Environment["TOLLGATE_HOME"] = home;
+        start.Environment["HOME"] = home;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
