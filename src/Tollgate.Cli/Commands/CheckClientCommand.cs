@@ -61,7 +61,7 @@ internal static class CheckClientCommand
                 ["files"] = new JsonArray(result.Files.Select(f => (JsonNode)JsonValue.Create(f)).ToArray()),
                 ["findings"] = findings,
                 ["incomplete"] = new JsonArray(result.Problems.Select(p => (JsonNode)JsonValue.Create(p)).ToArray()),
-            }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
         else
         {

@@ -338,6 +338,14 @@ public static class ClientConfigAudit
                 }
             }
         }
+        var dotnetProject = Directory.EnumerateFiles(folder).Any(f => f.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase)
+            || f.EndsWith(".sln", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".slnx", StringComparison.OrdinalIgnoreCase));
+        if (configs.Count == 0 && !dotnetProject)
+        {
+            // Not a .NET project: the user's NuGet settings are not this project's concern.
+            return;
+        }
+        var projectConfig = configs.Count > 0;
         if (home is not null)
         {
             configs.Add(Path.Combine(home, ".nuget", "NuGet", "NuGet.Config"));
@@ -412,9 +420,11 @@ public static class ClientConfigAudit
         }
         if (!cleared)
         {
-            findings.Add(new ClientConfigFinding(BypassRule, false, nearest, 0,
-                "the nuget.config does not start <packageSources> with <clear />: the sources of the user's and machine's configuration (by default the public gallery) still take part",
-                feed is null ? "start <packageSources> with <clear /> and list only the vetted feed" : $"<packageSources><clear /><add key=\"tollgate\" value=\"{feed}/nuget/v3/index.json\" /></packageSources>"));
+            findings.Add(new ClientConfigFinding(BypassRule, false, projectConfig ? nearest : Path.Combine(folder, "nuget.config"), 0,
+                projectConfig
+                    ? "the nuget.config does not start <packageSources> with <clear />: the sources of the user's and machine's configuration (by default the public gallery) still take part"
+                    : $"the project has no nuget.config: restores use the user's and machine's sources ({string.Join(", ", sources.Keys)})",
+                feed is null ? "give the project a nuget.config whose <packageSources> start with <clear /> and list only the vetted feed" : $"<packageSources><clear /><add key=\"tollgate\" value=\"{feed}/nuget/v3/index.json\" /></packageSources>"));
         }
         if (sources.Count > 1 && !mapped)
         {
