@@ -168,6 +168,34 @@ public sealed class UpdateCommandTests
     }
 
     [Fact]
+    public async Task Update_PnpmApply_WritesThroughPnpmAndAFrozenInstallAcceptsIt()
+    {
+        using var registry = new FixtureRegistry();
+        var pnpm = Path.Combine(TestData.RepositoryRoot, "tests", "tools", "feed-clients", "node_modules", "pnpm", "bin", "pnpm.cjs");
+        Assert.True(File.Exists(pnpm), "pnpm is not installed: run `npm ci --ignore-scripts --prefix tests/tools/feed-clients` (.ci/run does).");
+        var project = NewFolder("pnpm");
+        File.WriteAllText(Path.Combine(project, "package.json"), """{ "name": "fixture-app", "version": "1.0.0", "private": true, "dependencies": { "lodash": "4.17.20", "ms": "2.0.0" } }""");
+        File.WriteAllText(Path.Combine(project, ".npmrc"), $"registry={registry.NpmUrl}\n");
+        Run(project, "node", pnpm, "install", "--lockfile-only", "--ignore-scripts", "--store-dir", Path.Combine(project, ".store"));
+        var plan = await Update(project, "--registry", "npm=" + registry.NpmUrl, "--advisories", ExampleAdvisories);
+        var lodash = plan.Update("lodash");
+        Assert.Equal("4.17.21", lodash["proposed"]!.GetValue<string>());
+        var update = new DependencyUpdate
+        {
+            Ecosystem = Graph.Ecosystem.Npm, Name = "lodash", Current = "4.17.20", Range = lodash["range"]!.GetValue<string>(), Proposed = "4.17.21",
+            Project = Path.Combine(project, "pnpm-lock.yaml"),
+        };
+
+        var applied = new UpdateApplier((_, _) => null, new ApplySettings(Pnpm: ["node", pnpm, "--store-dir", Path.Combine(project, ".store")])).Apply([update], out var failure);
+
+        Assert.True(failure is null, failure);
+        Assert.Single(applied);
+        Assert.Equal("4.17.21", JsonNode.Parse(File.ReadAllText(Path.Combine(project, "package.json")))!["dependencies"]!["lodash"]!.GetValue<string>());
+        Assert.Contains("lodash@4.17.21", File.ReadAllText(Path.Combine(project, "pnpm-lock.yaml")), StringComparison.Ordinal);
+        Run(project, "node", pnpm, "install", "--frozen-lockfile", "--lockfile-only", "--ignore-scripts", "--store-dir", Path.Combine(project, ".store"));
+    }
+
+    [Fact]
     public async Task Update_NpmApplyFailing_LeavesEveryFileAsItWas()
     {
         using var registry = new FixtureRegistry();
