@@ -84,6 +84,22 @@ public sealed class UpdateCommandTests
     }
 
     [Fact]
+    public async Task Update_PolicyAutomergeList_DecidesWhichUpdateTypesMayMerge()
+    {
+        using var registry = new FixtureRegistry();
+        var project = NpmProject(registry, "\"ms\": \"2.0.0\"");
+
+        var byDefault = (await Update(project, "--registry", "npm=" + registry.NpmUrl, "--min-age", "0", "--advisories", ExampleAdvisories)).Update("ms");
+        File.WriteAllText(Path.Combine(project, "tollgate.yaml"), "automerge: [patch]\n");
+        var patchOnly = (await Update(project, "--registry", "npm=" + registry.NpmUrl, "--min-age", "0", "--advisories", ExampleAdvisories)).Update("ms");
+
+        Assert.Equal("minor", byDefault["updateType"]!.GetValue<string>());
+        Assert.True(byDefault["automerge"]!.GetValue<bool>(), byDefault.ToJsonString());
+        Assert.False(patchOnly["automerge"]!.GetValue<bool>());
+        Assert.Equal("minor update: auto-merge takes only patch updates (policy key automerge)", patchOnly["reasons"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Update_Markdown_IsAPullRequestBodyEndingWithTheVerdictMarker()
     {
         using var registry = new FixtureRegistry();
