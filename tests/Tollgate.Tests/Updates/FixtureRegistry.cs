@@ -17,17 +17,31 @@ namespace Tollgate.Tests.Updates;
 /// </summary>
 internal sealed class FixtureRegistry : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private HttpListener _listener = new();
     private readonly Task _loop;
     private readonly ConcurrentDictionary<string, byte[]> _npm = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, ConcurrentQueue<int>> _failures = new(StringComparer.Ordinal);
 
     public FixtureRegistry(params string[] npmFolders)
     {
-        var port = FreePort();
-        Root = $"http://127.0.0.1:{port}/";
-        _listener.Prefixes.Add(Root);
-        _listener.Start();
+        // A free port can be taken by another process before the listener binds it: try a few.
+        for (var attempt = 0; ; attempt++)
+        {
+            Root = $"http://127.0.0.1:{FreePort()}/";
+            _listener.Prefixes.Clear();
+            _listener.Prefixes.Add(Root);
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                // Taken meanwhile; a listener that failed to start is not reused.
+                _listener.Close();
+                _listener = new HttpListener();
+            }
+        }
         foreach (var folder in npmFolders.DefaultIfEmpty("npm"))
         {
             AddNpmFolder(folder);
@@ -37,7 +51,7 @@ internal sealed class FixtureRegistry : IDisposable
 
     public static string DataFolder => TestData.Path("registry");
 
-    public string Root { get; }
+    public string Root { get; private set; } = "";
 
     public string NpmUrl => Root + "npm/";
 
