@@ -17,7 +17,7 @@ namespace Tollgate.Tests.Updates;
 /// </summary>
 internal sealed class FixtureRegistry : IDisposable
 {
-    private HttpListener _listener = new();
+    private readonly HttpListener _listener = new();
     private readonly Task _loop;
     private readonly ConcurrentDictionary<string, byte[]> _npm = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, ConcurrentQueue<int>> _failures = new(StringComparer.Ordinal);
