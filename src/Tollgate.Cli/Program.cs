@@ -30,6 +30,7 @@ namespace Tollgate.Cli
                 McpCommand.Create(terminal),
                 FeedCommand.Create(terminal),
                 InstallCommand.Create(terminal),
+                UpdateCommand.Create(terminal),
                 VersionCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")
