@@ -66,8 +66,11 @@ internal static class InventoryBench
         Console.WriteLine($"store: {(postgres ? "PostgreSQL" : "SQLite")}; {count:N0} current deployments; size {StoreSize(store):N0} MB");
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
         Console.WriteLine();
-        Console.WriteLine("| operation | result | median ms | p95 ms | min ms | max ms | runs |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine("| operation | result | median ms | p95 ms | min ms | max ms | median CPU ms | runs |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        // Each query twice: the first page of 100 hits (what `inventory affected` shows by default, with the count of
+        // every hit) and every hit with its path (--limit 0).
+        var pages = new[] { ("first 100", new Paging(0, 100)), ("all", Paging.All) };
 
         // affected by name@range, parsed and matched as `inventory affected NAME@RANGE` does: a top-ranked name (in
         // nearly every deployment), a mid-ranked one and two rare ones.
@@ -76,8 +79,12 @@ internal static class InventoryBench
             var entry = pool[rank];
             var text = $"{entry.Name}@<={entry.Versions[^1]}";
             AffectedQuery.TryParse(text, out var q, out _);
-            var hits = 0;
-            Measure($"affected `{text}` (name@range, rank {rank + 1})", 21, () => hits = inventory.Affected(q!.Ecosystem, q.Name!, q.Matches).Count, () => $"{hits:N0} hits");
+            foreach (var (label, paging) in pages)
+            {
+                AffectedPage? page = null;
+                Measure($"affected `{text}` (name@range, rank {rank + 1}), {label}", 21, () => page = inventory.Affected(q!.Ecosystem, q.Name!, q.Matches, paging),
+                    () => $"{page!.Hits.Count:N0} of {page.Total:N0} hits");
+            }
         }
         // affected by purl: one exact version.
         foreach (var rank in new[] { 3, 500 })
@@ -85,8 +92,12 @@ internal static class InventoryBench
             var entry = pool[rank];
             var text = PackageUrl.For(Ecosystem.Npm, entry.Name, entry.Versions[0]).ToString();
             AffectedQuery.TryParse(text, out var q, out _);
-            var hits = 0;
-            Measure($"affected `{text}` (purl, rank {rank + 1})", 21, () => hits = inventory.Affected(q!.Ecosystem, q.Name!, q.Matches).Count, () => $"{hits:N0} hits");
+            foreach (var (label, paging) in pages)
+            {
+                AffectedPage? page = null;
+                Measure($"affected `{text}` (purl, rank {rank + 1}), {label}", 21, () => page = inventory.Affected(q!.Ecosystem, q.Name!, q.Matches, paging),
+                    () => $"{page!.Hits.Count:N0} of {page.Total:N0} hits");
+            }
         }
 
         AdvisoryStore? advisories = advisoryDb is null ? null : AdvisoryStore.Open(advisoryDb);
@@ -101,8 +112,12 @@ internal static class InventoryBench
                 var ids = new AdvisoryMatcher(advisories).Match(real).Findings.GroupBy(f => f.Component.Name).Select(g => g.First().Id).Take(3).ToList();
                 foreach (var id in ids)
                 {
-                    var hits = 0;
-                    Measure($"affected `{id}` (advisory id)", 21, () => hits = InventoryAdvisories.Affected(inventory, advisories, id).Hits.Count, () => $"{hits:N0} hits");
+                    foreach (var (label, paging) in pages)
+                    {
+                        AdvisoryAffected? found = null;
+                        Measure($"affected `{id}` (advisory id), {label}", 21, () => found = InventoryAdvisories.Affected(inventory, advisories, id, null, paging),
+                            () => $"{found!.Hits.Count:N0} of {found.Page.Total:N0} hits");
+                    }
                 }
             }
 
@@ -175,20 +190,28 @@ internal static class InventoryBench
     private static void Measure(string label, int runs, Action action, Func<string> result)
     {
         var times = new List<double>();
+        var cpu = new List<double>();
+        using var process = Process.GetCurrentProcess();
         for (var i = 0; i < runs; i++)
         {
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             action();
             times.Add(sw.Elapsed.TotalMilliseconds);
+            process.Refresh();
+            cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
         }
-        Report(label, times, result());
+        Report(label, times, result(), cpu);
     }
 
-    private static void Report(string label, List<double> times, string result)
+    private static void Report(string label, List<double> times, string result, List<double>? cpu = null)
     {
         times.Sort();
+        cpu?.Sort();
         var p95 = times[Math.Min(times.Count - 1, (int)Math.Ceiling(times.Count * 0.95) - 1)];
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {label} | {result} | {times[times.Count / 2]:F1} | {p95:F1} | {times[0]:F1} | {times[^1]:F1} | {times.Count} |"));
+        var cpuMedian = cpu is { Count: > 0 } ? cpu[cpu.Count / 2].ToString("F1", CultureInfo.InvariantCulture) : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {label} | {result} | {times[times.Count / 2]:F1} | {p95:F1} | {times[0]:F1} | {times[^1]:F1} | {cpuMedian} | {times.Count} |"));
     }
 
     internal sealed record PoolEntry(string Name, string[] Versions);

@@ -31,6 +31,7 @@ namespace Tollgate.Cli
                 DeployCommand.Create(terminal),
                 FeedCommand.Create(terminal),
                 InstallCommand.Create(terminal),
+                UpdateCommand.Create(terminal),
                 VersionCommand.Create(terminal),
             };
             root.Options.Add(new Option<bool>("--verbose")

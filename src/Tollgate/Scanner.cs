@@ -39,17 +39,10 @@ public static class Scanner
         var notMatched = ImmutableArray<UnmatchedComponent>.Empty;
         var incomplete = ScanNames.InputProblems(graph.Diagnostics, !graph.Roots.IsEmpty).ToList();
         AdvisoryCoverage? coverage = null;
-        var context = new RiskContext
-        {
-            ApprovedRegistries = [.. policy.Registries.Approved.Select(u => u.AbsoluteUri)],
-            IsPrivateName = c => policy.IsPrivate(c),
-            IsInstallScriptAllowed = c => policy.MayRunInstallScripts(c),
-            DefaultRegistries = settings.DefaultRegistries,
-        };
+        var context = RiskContextFor(policy, settings.DefaultRegistries);
         if (settings.Advisories is { } store)
         {
-            // A private name from a public registry is that public package (dependency confusion): it is matched too.
-            var matches = new AdvisoryMatcher(store).Match(graph, c => policy.IsPrivate(c) && context.ConfusionReason(c) is null);
+            var matches = new AdvisoryMatcher(store).Match(graph, OwnPrivatePackages(policy, context));
             findings.AddRange(matches.Findings);
             notMatched = matches.NotMatched;
             var skipped = matches.NotMatched.Select(n => n.Component.Key).ToHashSet(StringComparer.Ordinal);
@@ -84,6 +77,32 @@ public static class Scanner
             Graph = graph,
         };
         return new ScanResult(verdict, report);
+    }
+
+    /// <summary>The risk rules' settings: the policy's lists and each ecosystem's configured default registry.</summary>
+    public static RiskContext RiskContextFor(TollgatePolicy policy, ImmutableDictionary<Ecosystem, string> defaultRegistries)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return new RiskContext
+        {
+            ApprovedRegistries = [.. policy.Registries.Approved.Select(u => u.AbsoluteUri)],
+            IsPrivateName = c => policy.IsPrivate(c),
+            IsInstallScriptAllowed = c => policy.MayRunInstallScripts(c),
+            DefaultRegistries = defaultRegistries,
+        };
+    }
+
+    /// <summary>
+    /// The organisation's own packages: names the policy declares private, from where private names may come from.
+    /// They are not matched against public advisories (<see cref="AdvisoryMatcher.WhyNotMatched"/>). A private name
+    /// from a public registry is that public package (dependency confusion) and is matched. Used by <c>scan</c> and
+    /// by the inventory's advisory queries alike.
+    /// </summary>
+    public static Func<Component, bool> OwnPrivatePackages(TollgatePolicy policy, RiskContext context)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(context);
+        return c => policy.IsPrivate(c) && context.ConfusionReason(c) is null;
     }
 
     /// <summary>Records per ecosystem of the <paramref name="matched"/> packages (those matched against advisories, not those deliberately skipped).</summary>

@@ -8,6 +8,7 @@ const semver = require(path.join(modules, 'semver'));
 const semverVersion = require(path.join(modules, 'semver', 'package.json')).version;
 
 let cvss = null;
+const packuments = new Map();
 function cvssLibrary() {
   if (cvss === null) {
     cvss = require(path.join(modules, 'ae-cvss-calculator'));
@@ -33,6 +34,22 @@ function answer(c) {
     case 'range': {
       const r = semver.validRange(c.r, { includePrerelease: !!c.ip });
       return r === null ? { ok: false } : { ok: true, norm: r };
+    }
+    case 'pick': {
+      // npm-pick-manifest, the resolver npm itself uses: the version npm installs for a spec.
+      const pick = require(path.join(modules, 'npm-pick-manifest'));
+      if (!packuments.has(c.file)) {
+        packuments.set(c.file, JSON.parse(require('fs').readFileSync(c.file, 'utf8')));
+      }
+      try {
+        const opts = { nodeVersion: c.node || null };
+        if (c.before) {
+          opts.before = c.before;
+        }
+        return { ok: true, version: pick(packuments.get(c.file), c.wanted, opts).version };
+      } catch (e) {
+        return { ok: true, version: null, code: e.code || String(e) };
+      }
     }
     case 'sat':
       if (semver.validRange(c.r, { includePrerelease: !!c.ip }) === null) {

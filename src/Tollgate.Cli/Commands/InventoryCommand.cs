@@ -1,9 +1,13 @@
 using System.CommandLine;
+using System.Collections.Immutable;
 using Spectre.Console;
+using Tollgate.Ecosystems.Npm;
 using Tollgate.Graph;
 using Tollgate.Inputs;
 using Tollgate.Inventory;
+using Tollgate.Policy;
 using Tollgate.Reports;
+using Tollgate.Risk;
 using Tollgate.Sbom;
 
 namespace Tollgate.Cli.Commands;
@@ -181,18 +185,77 @@ internal static class InventoryCommand
         HelpName = "FILE",
     };
 
+    private static Option<string?> PolicyOption() => new("--policy")
+    {
+        Description = "The policy whose private names are the organisation's own packages, not matched against public advisories (as scan does). Default: tollgate.yaml found by walking up from the current folder.",
+        HelpName = "FILE",
+    };
+
+    /// <summary>
+    /// The policy's own private packages, judged as <c>scan</c> judges them (<see cref="Scanner.OwnPrivatePackages"/>),
+    /// or null when the policy names none. False (after saying why) when the policy cannot be read.
+    /// </summary>
+    private static bool TryOwnPrivate(Terminal terminal, string? policyPath, out Func<Component, bool>? ownPrivate)
+    {
+        ownPrivate = null;
+        var loaded = PolicyLoader.Load(policyPath, Directory.GetCurrentDirectory(), [.. RiskRules.All.Select(r => r.Id), PolicyFindings.DeniedRuleId]);
+        terminal.Diagnostics(loaded.Diagnostics);
+        if (loaded.HasErrors || loaded.Policy is null)
+        {
+            terminal.Fail($"the policy {loaded.Path ?? policyPath} has errors (see above); nothing was matched.");
+            return false;
+        }
+        if (loaded.Path is not null)
+        {
+            terminal.Progress("policy", InputFile.DisplayPath(loaded.Path));
+        }
+        var policy = loaded.Policy;
+        if (policy.Private.IsEmpty)
+        {
+            return true;
+        }
+        // Whether a private name came from the default registry needs npm's configured one, as for a scan.
+        var defaults = NpmRegistryConfig.Read(workingDirectory: Directory.GetCurrentDirectory()) is { } npm
+            ? ImmutableDictionary<Ecosystem, string>.Empty.Add(Ecosystem.Npm, npm.AbsoluteUri)
+            : ImmutableDictionary<Ecosystem, string>.Empty;
+        ownPrivate = Scanner.OwnPrivatePackages(policy, Scanner.RiskContextFor(policy, defaults));
+        return true;
+    }
+
+    private static Option<int> LimitOption() => new("--limit")
+    {
+        Description = "Show at most N hits (default 100; 0 shows every one). The summary counts every hit.",
+        HelpName = "N",
+        DefaultValueFactory = _ => 100,
+    };
+
+    private static Option<int> OffsetOption() => new("--offset")
+    {
+        Description = "Skip the first N hits (with --limit, for the next page; hits are in deployment-name order).",
+        HelpName = "N",
+    };
+
     private static Command Affected(Terminal terminal)
     {
         var query = new Argument<string>("QUERY") { Description = "An advisory id or alias, a purl, NAME, NAME@VERSION or NAME@RANGE (the ecosystem's own range syntax)." };
         var store = StoreOption();
         var db = DbOption();
         var format = FormatOption();
+        var policy = PolicyOption();
+        var limit = LimitOption();
+        var offset = OffsetOption();
         var command = new Command("affected", """
             List every current deployment that contains a matching component, with its path from the root.
 
             An advisory id (GHSA-..., CVE-..., PYSEC-..., MAL-...) is looked up in the advisory database, also as an
-            alias, and each package it names is matched with the OSV ranges of the record. A range after '@' uses the
-            ecosystem's own syntax: node-semver for npm, PEP 440 specifiers for PyPI, NuGet interval notation.
+            alias, and each package it names is matched as `scan` matches it: the OSV ranges of the record, and not
+            components from git, URLs, local paths or workspaces, nor the policy's private names (unless they came
+            from a public registry). A NAME, NAME@RANGE or purl lists every component of that name, whatever its
+            source. A range after '@' uses the ecosystem's own syntax: node-semver for npm, PEP 440 specifiers for
+            PyPI, NuGet interval notation.
+
+            Hits are shown 100 at a time in deployment-name order (--limit, --offset); the summary line and the JSON
+            `total` count every hit.
 
             Examples:
               tollgate inventory affected GHSA-wf5p-g6vw-rhxx
@@ -201,7 +264,15 @@ internal static class InventoryCommand
               tollgate inventory affected "requests@<2.32"
               tollgate inventory affected "Newtonsoft.Json@[,13.0.1)"
               tollgate inventory affected pkg:npm/axios@1.5.1
-            """) { query, store, db, format };
+              tollgate inventory affected lodash --limit 50 --offset 50
+            """) { query, store, db, format, policy, limit, offset };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(limit) < 0 || r.GetValue(offset) < 0)
+            {
+                r.AddError("--limit and --offset take a number of hits, 0 or more");
+            }
+        });
         command.SetAction(r => Guard(terminal, () =>
         {
             var text = r.GetValue(query)!;
@@ -210,8 +281,13 @@ internal static class InventoryCommand
                 terminal.Fail(error!);
                 return ExitCodes.InputError;
             }
+            var paging = new Paging(r.GetValue(offset), r.GetValue(limit) is > 0 and var n ? n : null);
             if (parsed!.AdvisoryId is { } id)
             {
+                if (!TryOwnPrivate(terminal, r.GetValue(policy), out var ownPrivate))
+                {
+                    return ExitCodes.InputError;
+                }
                 if (!Tollgate.Advisories.AdvisoryStore.TryOpen(Tollgate.Advisories.TollgateHome.DatabasePath(r.GetValue(db)), out var advisories, out var dbError))
                 {
                     terminal.Fail(dbError.Message);
@@ -220,18 +296,18 @@ internal static class InventoryCommand
                 using (advisories)
                 {
                     using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
-                    var (found, advisoryHits) = InventoryAdvisories.Affected(inventory, advisories, id);
-                    if (found.Count == 0)
+                    var result = InventoryAdvisories.Affected(inventory, advisories, id, ownPrivate, paging);
+                    if (result.Advisories.Count == 0)
                     {
                         terminal.Fail($"no advisory {id} in {advisories.Path} (as an id or alias); `tollgate db update` fetches new ones.");
                         return ExitCodes.InputError;
                     }
                     if (r.GetValue(format) == "json")
                     {
-                        terminal.OutWriter.WriteLine(InventoryJson.Affected(text, advisoryHits.Select(h => h.Deployment), advisoryHits.Select(h => h.AdvisoryId)));
+                        terminal.OutWriter.WriteLine(InventoryJson.Affected(text, result.Page, result.Hits.Select(h => h.AdvisoryId)));
                         return ExitCodes.Pass;
                     }
-                    RenderAffected(terminal, $"{text} ({string.Join(", ", found.Select(a => a.Id))})", [.. advisoryHits.Select(h => h.Deployment)], json: false);
+                    RenderAffected(terminal, $"{text} ({string.Join(", ", result.Advisories.Select(a => a.Id))})", result.Page, json: false);
                     return ExitCodes.Pass;
                 }
             }
@@ -241,7 +317,7 @@ internal static class InventoryCommand
                 return ExitCodes.InputError;
             }
             using var store2 = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
-            var hits = store2.Affected(parsed.Ecosystem, parsed.Name!, parsed.Matches);
+            var hits = store2.Affected(parsed.Ecosystem, parsed.Name!, parsed.Matches, paging);
             RenderAffected(terminal, text, hits, r.GetValue(format) == "json");
             return ExitCodes.Pass;
         }));
@@ -253,16 +329,23 @@ internal static class InventoryCommand
         var store = StoreOption();
         var db = DbOption();
         var format = FormatOption();
+        var policy = PolicyOption();
         var command = new Command("rescan", """
             Match every package of every current deployment against the advisory database again (run it after
             `tollgate db update`), and report the deployments newly affected and those no longer affected since the
-            previous rescan. The first rescan reports every current hit as new.
+            previous rescan. The first rescan reports every current hit as new. Packages are matched as `scan` matches
+            them: not components from git, URLs, local paths or workspaces, nor the policy's private names (unless
+            they came from a public registry).
 
             Example:
               tollgate db update && tollgate inventory rescan --format json
-            """) { store, db, format };
+            """) { store, db, format, policy };
         command.SetAction(r => Guard(terminal, () =>
         {
+            if (!TryOwnPrivate(terminal, r.GetValue(policy), out var ownPrivate))
+            {
+                return ExitCodes.InputError;
+            }
             if (!Tollgate.Advisories.AdvisoryStore.TryOpen(Tollgate.Advisories.TollgateHome.DatabasePath(r.GetValue(db)), out var advisories, out var dbError))
             {
                 terminal.Fail(dbError.Message);
@@ -271,7 +354,7 @@ internal static class InventoryCommand
             using (advisories)
             {
                 using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
-                var result = InventoryAdvisories.Rescan(inventory, advisories);
+                var result = InventoryAdvisories.Rescan(inventory, advisories, ownPrivate);
                 if (r.GetValue(format) == "json")
                 {
                     terminal.OutWriter.WriteLine(InventoryJson.Rescan(result));
@@ -299,21 +382,28 @@ internal static class InventoryCommand
         return command;
     }
 
-    internal static void RenderAffected(Terminal terminal, string query, IReadOnlyList<AffectedDeployment> hits, bool json)
+    internal static void RenderAffected(Terminal terminal, string query, AffectedPage page, bool json)
     {
         if (json)
         {
-            terminal.OutWriter.WriteLine(InventoryJson.Affected(query, hits));
+            terminal.OutWriter.WriteLine(InventoryJson.Affected(query, page));
             return;
         }
         var table = new TerminalTable(["Deployment", "Environment", "Version", "Package", "Path"], "Path");
-        foreach (var h in hits)
+        foreach (var h in page.Hits)
         {
             table.AddRow(Markup.Escape(h.Deployment), Markup.Escape(h.Environment ?? ""), Markup.Escape(h.Version ?? ""),
                 Markup.Escape($"{h.Component.Name}@{h.Component.Version}"), Markup.Escape(string.Join(" > ", h.Path)));
         }
         table.Write(terminal.Out);
-        terminal.Out.WriteLine($"{hits.Select(h => h.Deployment).Distinct().Count()} deployment(s) affected by {query}");
+        terminal.Out.WriteLine($"{page.Deployments} deployment(s) affected by {query} ({page.Total} hit(s))");
+        if (page.Hits.Count < page.Total)
+        {
+            terminal.Out.WriteLine(page.Hits.Count == 0
+                ? $"no hits shown: --offset {page.Offset} is past the last hit"
+                : $"shown: hits {page.Offset + 1}-{page.Offset + page.Hits.Count} of {page.Total}"
+                    + (page.NextOffset is { } next ? $"; next page: --offset {next}" : "") + " (--limit 0 shows every hit)");
+        }
     }
 
     /// <summary>Runs a handler, turning store failures into a clear message and exit code 2.</summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using System.Collections.Immutable;
 using Tollgate.Advisories;
+using Tollgate.Ecosystems;
 using Tollgate.Ecosystems.Npm;
 using Tollgate.Graph;
 using Tollgate.Inputs;
@@ -21,7 +22,11 @@ internal sealed record ScanOptions(
     string? Database,
     IReadOnlyList<string> Advisories,
     bool NoAdvisories,
-    IReadOnlyList<string>? Exclude = null);
+    IReadOnlyList<string>? Exclude = null,
+    bool RegistryMetadata = false,
+    IReadOnlyList<string>? Registries = null,
+    bool Offline = false,
+    string? CacheFolder = null);
 
 /// <summary><c>tollgate scan</c>: the CI gate. Graph → advisories and risk signals → policy → report and exit code.</summary>
 internal static class ScanCommand
@@ -48,6 +53,12 @@ internal static class ScanCommand
         };
         var noAdvisories = new Option<bool>("--no-advisories") { Description = "Check risk signals and the policy only, without an advisory database (reports say advisories were not checked)." };
         var exclude = DepsCommand.ExcludeOption();
+        var metadata = new Option<bool>("--registry-metadata")
+        {
+            Description = "Also ask each ecosystem's registry (as the package managers are configured, cached under $TOLLGATE_HOME) for release dates and publisher facts: versions younger than minimumReleaseAge and compromise signals become findings (TG4001-TG4007).",
+        };
+        var registry = new Option<string[]>("--registry") { Description = "With --registry-metadata: the registry of one ecosystem, as ECOSYSTEM=URL (npm, pypi, nuget).", HelpName = "ECOSYSTEM=URL" };
+        var offline = new Option<bool>("--offline") { Description = "With --registry-metadata: use only the metadata cache." };
         var command = new Command("scan", """
             Find vulnerable, known-malicious and risky dependencies, judge them with the policy, and gate CI.
 
@@ -64,7 +75,7 @@ internal static class ScanCommand
               tollgate scan . --format markdown > comment.md
             """)
         {
-            paths, sbom, policy, failOn, format, output, db, advisories, noAdvisories, exclude,
+            paths, sbom, policy, failOn, format, output, db, advisories, noAdvisories, exclude, metadata, registry, offline,
         };
         command.Validators.Add(r =>
         {
@@ -88,6 +99,17 @@ internal static class ScanCommand
             {
                 r.AddError("--exclude applies to folder scans, not to --sbom");
             }
+            if (!r.GetValue(metadata) && (r.GetValue(registry) is { Length: > 0 } || r.GetValue(offline)))
+            {
+                r.AddError("--registry and --offline apply to --registry-metadata: give --registry-metadata too");
+            }
+            foreach (var entry in r.GetValue(registry) ?? [])
+            {
+                if (!RegistrySources.TryParseOverride(entry, out _, out _, out var problem))
+                {
+                    r.AddError(problem!);
+                }
+            }
         });
         command.SetAction(r => Run(new ScanOptions(
             r.GetValue(paths) is { Length: > 0 } p ? p : ["."],
@@ -99,7 +121,10 @@ internal static class ScanCommand
             r.GetValue(db),
             r.GetValue(advisories) ?? [],
             r.GetValue(noAdvisories),
-            r.GetValue(exclude) ?? []), terminal, TimeProvider.System));
+            r.GetValue(exclude) ?? [],
+            r.GetValue(metadata),
+            r.GetValue(registry) ?? [],
+            r.GetValue(offline)), terminal, TimeProvider.System));
         return command;
     }
 
@@ -139,7 +164,14 @@ internal static class ScanCommand
                 AdvisorySource = options.Advisories.Count > 0 ? string.Join(", ", options.Advisories) : store?.Path,
                 DefaultRegistries = DefaultRegistries(graph, policy, scanPath),
             };
-            var result = Scanner.Scan(graph, policy, settings);
+            var (metadataFindings, metadataProblems) = options.RegistryMetadata
+                ? RegistryMetadata(graph, policy, options, scanPath, terminal, time)
+                : ([], []);
+            var result = Scanner.Scan(graph, policy, settings, [.. metadataFindings, .. UpdateBotFindings(options, terminal)]);
+            if (metadataProblems.Length > 0)
+            {
+                result = result with { Report = result.Report with { Outcome = ScanOutcome.Incomplete, Incomplete = [.. result.Report.Incomplete, .. metadataProblems] } };
+            }
             Render(result.Report, options, terminal);
             terminal.Diagnostics(diagnostics.Items);
             foreach (var expired in result.Verdict.ExpiredIgnores)
@@ -156,6 +188,48 @@ internal static class ScanCommand
                 Directory.Delete(temporary, recursive: true);
             }
         }
+    }
+
+    /// <summary>The update-bot lint findings (TG4101-TG4106) of each scanned folder that holds a Dependabot or Renovate configuration.</summary>
+    private static IEnumerable<Finding> UpdateBotFindings(ScanOptions options, Terminal terminal)
+    {
+        if (options.Sbom is not null)
+        {
+            return [];
+        }
+        var findings = new List<Finding>();
+        foreach (var folder in options.Paths.Where(Directory.Exists).Distinct())
+        {
+            var lint = Updates.UpdateBotLint.Run(folder);
+            if (!lint.Files.IsEmpty)
+            {
+                terminal.Progress("update bots", string.Join(", ", lint.Files));
+                terminal.Diagnostics(lint.Diagnostics);
+                findings.AddRange(lint.Findings);
+            }
+        }
+        return findings;
+    }
+
+    /// <summary>Findings from registry metadata (release age, compromise signals), and what could not be checked.</summary>
+    private static (ImmutableArray<Finding>, ImmutableArray<string>) RegistryMetadata(DependencyGraph graph, TollgatePolicy policy, ScanOptions options, string scanPath, Terminal terminal, TimeProvider time)
+    {
+        var overrides = new Dictionary<Ecosystem, Uri>();
+        foreach (var entry in options.Registries ?? [])
+        {
+            if (RegistrySources.TryParseOverride(entry, out var ecosystem, out var url, out _))
+            {
+                overrides[ecosystem] = url!;
+            }
+        }
+        var folder = Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath))!;
+        var problems = new List<string>();
+        using var http = new RegistryHttp(new RegistryHttpOptions { CacheFolder = options.CacheFolder ?? RegistryHttpOptions.DefaultCacheFolder(), Offline = options.Offline, Time = time });
+        var sources = RegistrySources.Configure(graph.Components.Where(c => c.Origin.Kind == OriginKind.Registry && c.Ecosystem != Ecosystem.Generic).Select(c => c.Ecosystem), folder, overrides, http, problems);
+        var (findings, missing) = RegistryFactFindings.FindAsync(graph, sources, policy, time.GetUtcNow()).GetAwaiter().GetResult();
+        var (requests, bytes, hits) = http.Statistics;
+        terminal.Progress("registries", $"{requests} request(s), {bytes / 1024} KiB, {hits} from the cache");
+        return (findings, [.. problems, .. missing]);
     }
 
     /// <summary>The exit code of a report, after saying on stderr why an incomplete scan is incomplete.</summary>
@@ -195,7 +269,7 @@ internal static class ScanCommand
         return NpmRegistryConfig.Read(workingDirectory: folder) is { } npm ? result.Add(Ecosystem.Npm, npm.AbsoluteUri) : result;
     }
 
-    private static bool OpenAdvisories(ScanOptions options, Terminal terminal, TimeProvider time, TollgatePolicy policy, out AdvisoryStore? store, out string? temporary)
+    internal static bool OpenAdvisories(ScanOptions options, Terminal terminal, TimeProvider time, TollgatePolicy policy, out AdvisoryStore? store, out string? temporary)
     {
         store = null;
         temporary = null;

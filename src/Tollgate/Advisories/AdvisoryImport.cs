@@ -152,80 +152,93 @@ public static class AdvisoryImporter
     /// <summary>A document read from an input, or a mapped record ready for the database.</summary>
     private readonly record struct Document(string Source, byte[] Json);
 
-    private readonly record struct Mapped(OsvReadStatus Status, Advisory? Advisory, byte[]? Compressed);
+    private readonly record struct Mapped(OsvReadStatus Status, AdvisoryRow? Row);
 
-    // Three stages, one thread each, so reading archives, parsing JSON and writing SQLite overlap.
-    // Each stage keeps the order of its input: which of two copies of a record wins stays deterministic.
+    /// <summary>Documents mapped together: their rows in input order, and the diagnostics of their records.</summary>
+    private sealed record MappedBatch(Mapped[] Items, DiagnosticBag Diagnostics);
+
+    private const int BatchSize = 256;
+
+    // Reading archives runs on one thread; parsing, building the stored columns and compressing run on every core,
+    // a batch of documents at a time; writing SQLite runs on the calling thread. The writer takes the batches in the
+    // order they were read, so which of two copies of a record wins stays deterministic.
     private static AdvisoryImportResult ReadInputs(IReadOnlyList<string> inputs, AdvisoryImportOptions options, AdvisoryStoreWriter writer, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var documents = new BlockingCollection<Document>(boundedCapacity: 2048);
-        using var mapped = new BlockingCollection<Mapped>(boundedCapacity: 2048);
+        // Bounded: a few batches per core in flight, so memory stays flat however large the input.
+        using var batches = new BlockingCollection<Task<MappedBatch>>(boundedCapacity: 4 * Environment.ProcessorCount);
         var archiveDiagnostics = new DiagnosticBag();
-        var recordDiagnostics = new DiagnosticBag();
 
         var reading = Task.Factory.StartNew(() =>
         {
             try
             {
+                var batch = new List<Document>(BatchSize);
+                void Flush()
+                {
+                    var documents = batch.ToArray();
+                    batch.Clear();
+                    batches.Add(Task.Run(() => Map(documents), stop.Token), stop.Token);
+                }
                 foreach (var input in inputs)
                 {
-                    var ok = AdvisoryArchive.Read(input, options.Limits, archiveDiagnostics,
-                        (source, json) => documents.Add(new Document(source, json.ToArray()), stop.Token), stop.Token);
+                    var ok = AdvisoryArchive.Read(input, options.Limits, archiveDiagnostics, (source, json) =>
+                    {
+                        batch.Add(new Document(source, json.ToArray()));
+                        if (batch.Count == BatchSize)
+                        {
+                            Flush();
+                        }
+                    }, stop.Token);
                     if (!ok)
                     {
                         return false;
                     }
                 }
+                if (batch.Count > 0)
+                {
+                    Flush();
+                }
                 return true;
             }
             finally
             {
-                documents.CompleteAdding();
-            }
-        }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-        var parsing = Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                byte[]? buffer = null;
-                foreach (var document in documents.GetConsumingEnumerable(stop.Token))
-                {
-                    var result = OsvReader.Read(document.Json, document.Source, recordDiagnostics);
-                    var compressed = result.Status == OsvReadStatus.Read ? AdvisoryStoreWriter.Compress(document.Json, ref buffer) : null;
-                    mapped.Add(new Mapped(result.Status, result.Advisory, compressed), stop.Token);
-                }
-            }
-            finally
-            {
-                mapped.CompleteAdding();
+                batches.CompleteAdding();
             }
         }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         int read = 0, inserted = 0, updated = 0, unchanged = 0, other = 0, rejected = 0;
+        var recordDiagnostics = new List<DiagnosticBag>();
+        var pending = new List<Task>();
         try
         {
-            foreach (var item in mapped.GetConsumingEnumerable(stop.Token))
+            foreach (var task in batches.GetConsumingEnumerable(stop.Token))
             {
-                read++;
-                switch (item.Status)
+                pending.Add(task);
+                var batch = task.GetAwaiter().GetResult();
+                recordDiagnostics.Add(batch.Diagnostics);
+                foreach (var item in batch.Items)
                 {
-                    case OsvReadStatus.Rejected:
-                        rejected++;
-                        break;
-                    case OsvReadStatus.OtherEcosystem:
-                        other++;
-                        break;
-                    default:
-                        switch (writer.Upsert(item.Advisory!, item.Compressed!))
-                        {
-                            case UpsertOutcome.Inserted: inserted++; break;
-                            case UpsertOutcome.Updated: updated++; break;
-                            default: unchanged++; break;
-                        }
-                        break;
+                    read++;
+                    switch (item.Status)
+                    {
+                        case OsvReadStatus.Rejected:
+                            rejected++;
+                            break;
+                        case OsvReadStatus.OtherEcosystem:
+                            other++;
+                            break;
+                        default:
+                            switch (writer.Upsert(item.Row!))
+                            {
+                                case UpsertOutcome.Inserted: inserted++; break;
+                                case UpsertOutcome.Updated: updated++; break;
+                                default: unchanged++; break;
+                            }
+                            break;
+                    }
                 }
+                pending.Clear();
             }
         }
         catch
@@ -235,15 +248,23 @@ public static class AdvisoryImporter
         }
         finally
         {
-            // Wait for both stages whatever happened, so no thread still reads an input after we return.
+            // Wait for the reader and every batch it started whatever happened, so no thread still reads an input after we return.
             try
             {
-                Task.WaitAll(reading, parsing);
+                reading.Wait(CancellationToken.None);
             }
             catch (AggregateException) when (stop.IsCancellationRequested)
             {
             }
-            foreach (var d in archiveDiagnostics.Items.Concat(recordDiagnostics.Items))
+            var started = pending.Concat(batches.ToArray()).ToArray();
+            try
+            {
+                Task.WaitAll(started, CancellationToken.None);
+            }
+            catch (AggregateException) when (stop.IsCancellationRequested)
+            {
+            }
+            foreach (var d in archiveDiagnostics.Items.Concat(recordDiagnostics.SelectMany(b => b.Items)))
             {
                 diagnostics.Add(d);
             }
@@ -254,7 +275,6 @@ public static class AdvisoryImporter
         {
             return new AdvisoryImportResult { Succeeded = false };
         }
-        parsing.GetAwaiter().GetResult();
         return new AdvisoryImportResult
         {
             Succeeded = true,
@@ -265,6 +285,24 @@ public static class AdvisoryImporter
             OtherEcosystem = other,
             Rejected = rejected,
         };
+    }
+
+    /// <summary>Parses a batch of documents and prepares the stored columns of each record (on a pool thread).</summary>
+    private static MappedBatch Map(Document[] documents)
+    {
+        var diagnostics = new DiagnosticBag();
+        var items = new Mapped[documents.Length];
+        byte[]? buffer = null;
+        using var columns = new AdvisoryColumns();
+        for (var i = 0; i < documents.Length; i++)
+        {
+            var document = documents[i];
+            var result = OsvReader.Read(document.Json, document.Source, diagnostics);
+            items[i] = result.Status == OsvReadStatus.Read
+                ? new Mapped(result.Status, AdvisoryRow.Create(result.Advisory!, AdvisoryStoreWriter.Compress(document.Json, ref buffer), columns))
+                : new Mapped(result.Status, null);
+        }
+        return new MappedBatch(items, diagnostics);
     }
 
     private static bool CanMergeInto(string target, DiagnosticBag diagnostics)

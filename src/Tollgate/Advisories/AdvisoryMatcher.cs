@@ -29,13 +29,9 @@ public sealed class AdvisoryMatcher(AdvisoryStore store)
         var matched = new List<Component>(graph.Components.Length);
         foreach (var component in graph.Components)
         {
-            if (component.Origin.Kind != OriginKind.Registry || isPrivate?.Invoke(component) == true)
+            if (WhyNotMatched(component, isPrivate) is { } reason)
             {
-                notMatched.Add(new UnmatchedComponent(component, NonRegistrySource));
-            }
-            else if (!component.Resolved)
-            {
-                notMatched.Add(new UnmatchedComponent(component, NotPinned));
+                notMatched.Add(new UnmatchedComponent(component, reason));
             }
             else
             {
@@ -75,6 +71,18 @@ public sealed class AdvisoryMatcher(AdvisoryStore store)
             findings.AddRange(MergeAliases(component, hits));
         }
         return new AdvisoryMatches(findings.ToImmutable(), notMatched.ToImmutable());
+    }
+
+    /// <summary>
+    /// Why a component is not matched against public advisories by name (<see cref="NonRegistrySource"/>,
+    /// <see cref="NotPinned"/>), or null when it is. The one decision <c>scan</c> and the inventory share.
+    /// </summary>
+    public static string? WhyNotMatched(Component component, Func<Component, bool>? isPrivate)
+    {
+        ArgumentNullException.ThrowIfNull(component);
+        return component.Origin.Kind != OriginKind.Registry || isPrivate?.Invoke(component) == true ? NonRegistrySource
+            : !component.Resolved ? NotPinned
+            : null;
     }
 
     /// <summary>Groups advisories that name each other (id or alias) and turns each group into one finding.</summary>

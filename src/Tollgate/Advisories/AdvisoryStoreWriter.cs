@@ -35,8 +35,6 @@ internal sealed class AdvisoryStoreWriter : IDisposable
     private readonly Statement _insertAffected;
     private readonly Statement _insertAlias;
     private readonly Statement _setMeta;
-    private readonly ArrayBufferWriter<byte> _json = new(4096);
-    private readonly Utf8JsonWriter _jsonWriter;
     private readonly HashSet<string> _written = new(StringComparer.Ordinal);
     private readonly bool _startedEmpty;
     private bool _committed;
@@ -44,8 +42,9 @@ internal sealed class AdvisoryStoreWriter : IDisposable
     private AdvisoryStoreWriter(SqliteConnection connection)
     {
         _connection = connection;
-        _jsonWriter = new Utf8JsonWriter(_json);
-        Execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA locking_mode = EXCLUSIVE;");
+        // A large page cache: the b-trees of ids and aliases are filled in no particular order, and every page
+        // spilled early is written again when it changes.
+        Execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -262144; PRAGMA locking_mode = EXCLUSIVE;");
         using (var count = connection.CreateCommand())
         {
             count.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM advisories)";
@@ -100,60 +99,63 @@ internal sealed class AdvisoryStoreWriter : IDisposable
     /// <summary>Writes an advisory unless the database has the same or a newer version of it.</summary>
     /// <param name="advisory">The mapped record.</param>
     /// <param name="compressedRaw">The record as read, compressed with <see cref="Compress"/>.</param>
-    public UpsertOutcome Upsert(Advisory advisory, byte[] compressedRaw)
+    public UpsertOutcome Upsert(Advisory advisory, byte[] compressedRaw) => Upsert(AdvisoryRow.Create(advisory, compressedRaw, new AdvisoryColumns()));
+
+    /// <summary>Writes an advisory's prepared row unless the database has the same or a newer version of it.</summary>
+    public UpsertOutcome Upsert(AdvisoryRow row)
     {
-        var modified = AdvisoryStoreSchema.FormatTime(advisory.Modified);
+        var advisory = row.Advisory;
         var existed = false;
         // A fresh database cannot hold the id unless this import wrote it already (an advisory can
         // appear in several ecosystems' archives), so the lookup is skipped for most records.
         if (!_startedEmpty || _written.Contains(advisory.Id))
         {
-            _selectModified.Bind(1, advisory.Id);
+            _selectModified.BindText(1, row.Id);
             if (_selectModified.QueryText() is { } existing)
             {
-                if (string.CompareOrdinal(existing, modified) >= 0)
+                if (string.CompareOrdinal(existing, row.Modified) >= 0)
                 {
                     return UpsertOutcome.Unchanged;
                 }
                 existed = true;
-                _deleteAffected.Bind(1, advisory.Id);
+                _deleteAffected.BindText(1, row.Id);
                 _deleteAffected.Execute();
-                _deleteAliases.Bind(1, advisory.Id);
+                _deleteAliases.BindText(1, row.Id);
                 _deleteAliases.Execute();
             }
         }
         _written.Add(advisory.Id);
 
         var p = _insertAdvisory;
-        p.Bind(1, advisory.Id);
-        p.Bind(2, modified);
-        p.Bind(3, advisory.Published is { } published ? AdvisoryStoreSchema.FormatTime(published) : null);
-        p.Bind(4, advisory.Withdrawn is { } withdrawn ? AdvisoryStoreSchema.FormatTime(withdrawn) : null);
+        p.BindText(1, row.Id);
+        p.Bind(2, row.Modified);
+        p.Bind(3, row.Published);
+        p.Bind(4, row.Withdrawn);
         p.Bind(5, AdvisoryStoreSchema.KindName(advisory.Kind));
-        p.Bind(6, advisory.Summary);
-        p.Bind(7, advisory.Details);
-        p.Bind(8, JsonStrings(advisory.Aliases));
-        p.Bind(9, SeverityJson(advisory));
+        p.BindText(6, row.Summary);
+        p.BindText(7, row.Details);
+        p.BindText(8, row.Aliases);
+        p.BindText(9, row.Severity);
         p.Bind(10, advisory.DatabaseSeverity);
-        p.Bind(11, compressedRaw);
+        p.Bind(11, row.Raw);
         p.Execute();
 
-        foreach (var affected in advisory.Affected)
+        foreach (var affected in row.Affected)
         {
             var a = _insertAffected;
-            a.Bind(1, advisory.Id);
-            a.Bind(2, affected.Ecosystem.ToOsvName());
+            a.BindText(1, row.Id);
+            a.Bind(2, affected.Ecosystem);
             a.Bind(3, affected.NormalizedName);
             a.Bind(4, affected.Name);
             a.Bind(5, affected.Purl);
-            a.Bind(6, RangesJson(affected));
-            a.Bind(7, JsonStrings(affected.Versions));
+            a.BindText(6, affected.Ranges);
+            a.BindText(7, affected.Versions);
             a.Execute();
         }
         foreach (var alias in advisory.Aliases)
         {
             _insertAlias.Bind(1, alias);
-            _insertAlias.Bind(2, advisory.Id);
+            _insertAlias.BindText(2, row.Id);
             _insertAlias.Execute();
         }
         return existed ? UpsertOutcome.Updated : UpsertOutcome.Inserted;
@@ -193,7 +195,6 @@ internal sealed class AdvisoryStoreWriter : IDisposable
         {
             command.Dispose();
         }
-        _jsonWriter.Dispose();
         if (!_committed)
         {
             // With the journal off a rollback cannot restore anything: the caller deletes the file.
@@ -229,11 +230,73 @@ internal sealed class AdvisoryStoreWriter : IDisposable
         return buffer.AsSpan(0, written).ToArray();
     }
 
-    private string JsonStrings(IReadOnlyList<string> values)
+    private Statement Prepare(string sql) => new(_connection.Handle!, sql);
+
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = _committed ? null : _transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>
+/// The stored columns of one advisory, computed on a parsing thread (JSON columns, times, UTF-8 text, the compressed
+/// raw record) so that the single writing thread only binds them.
+/// </summary>
+internal sealed class AdvisoryRow
+{
+    public required Advisory Advisory { get; init; }
+    public required byte[] Id { get; init; }
+    public required string Modified { get; init; }
+    public string? Published { get; init; }
+    public string? Withdrawn { get; init; }
+    public byte[]? Summary { get; init; }
+    public byte[]? Details { get; init; }
+    public required byte[] Aliases { get; init; }
+    public required byte[] Severity { get; init; }
+    public required byte[] Raw { get; init; }
+    public required AffectedRow[] Affected { get; init; }
+
+    public static AdvisoryRow Create(Advisory advisory, byte[] compressedRaw, AdvisoryColumns columns) => new()
+    {
+        Advisory = advisory,
+        Id = Encoding.UTF8.GetBytes(advisory.Id),
+        Modified = AdvisoryStoreSchema.FormatTime(advisory.Modified),
+        Published = advisory.Published is { } published ? AdvisoryStoreSchema.FormatTime(published) : null,
+        Withdrawn = advisory.Withdrawn is { } withdrawn ? AdvisoryStoreSchema.FormatTime(withdrawn) : null,
+        Summary = advisory.Summary is { } summary ? Encoding.UTF8.GetBytes(summary) : null,
+        Details = advisory.Details is { } details ? Encoding.UTF8.GetBytes(details) : null,
+        Aliases = columns.JsonStrings(advisory.Aliases),
+        Severity = columns.SeverityJson(advisory),
+        Raw = compressedRaw,
+        Affected = [.. advisory.Affected.Select(a => new AffectedRow(a.Ecosystem.ToOsvName(), a.NormalizedName, a.Name, a.Purl, columns.RangesJson(a), columns.JsonStrings(a.Versions)))],
+    };
+}
+
+/// <summary>One <c>affected</c> row of an <see cref="AdvisoryRow"/>.</summary>
+internal sealed record AffectedRow(string Ecosystem, string NormalizedName, string Name, string? Purl, byte[] Ranges, byte[] Versions);
+
+/// <summary>Writes the JSON columns of advisories as UTF-8, reusing one buffer and writer (one instance per thread).</summary>
+internal sealed class AdvisoryColumns : IDisposable
+{
+    private static readonly byte[] EmptyArray = "[]"u8.ToArray();
+    private readonly ArrayBufferWriter<byte> _json = new(4096);
+    private readonly Utf8JsonWriter _jsonWriter;
+
+    public AdvisoryColumns()
+    {
+        _jsonWriter = new Utf8JsonWriter(_json);
+    }
+
+    public void Dispose() => _jsonWriter.Dispose();
+
+    public byte[] JsonStrings(IReadOnlyList<string> values)
     {
         if (values.Count == 0)
         {
-            return "[]";
+            return EmptyArray;
         }
         var writer = Start();
         {
@@ -247,11 +310,11 @@ internal sealed class AdvisoryStoreWriter : IDisposable
         return Finish();
     }
 
-    private string SeverityJson(Advisory advisory)
+    public byte[] SeverityJson(Advisory advisory)
     {
         if (advisory.Severity.IsEmpty)
         {
-            return "[]";
+            return EmptyArray;
         }
         var writer = Start();
         {
@@ -268,11 +331,11 @@ internal sealed class AdvisoryStoreWriter : IDisposable
         return Finish();
     }
 
-    private string RangesJson(AffectedPackage affected)
+    public byte[] RangesJson(AffectedPackage affected)
     {
         if (affected.Ranges.IsEmpty)
         {
-            return "[]";
+            return EmptyArray;
         }
         var writer = Start();
         {
@@ -313,21 +376,12 @@ internal sealed class AdvisoryStoreWriter : IDisposable
         return _jsonWriter;
     }
 
-    private string Finish()
+    private byte[] Finish()
     {
         _jsonWriter.Flush();
-        return Encoding.UTF8.GetString(_json.WrittenSpan);
+        return _json.WrittenSpan.ToArray();
     }
 
-    private Statement Prepare(string sql) => new(_connection.Handle!, sql);
-
-    private void Execute(string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.Transaction = _committed ? null : _transaction;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
 }
 
 /// <summary>
@@ -350,6 +404,10 @@ internal sealed class Statement : IDisposable
         Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
 
     public void Bind(int index, byte[] value) => Check(raw.sqlite3_bind_blob(_statement, index, value));
+
+    /// <summary>Binds UTF-8 text (null binds NULL).</summary>
+    public void BindText(int index, byte[]? utf8) =>
+        Check(utf8 is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, utf8.AsSpan()));
 
     /// <summary>Runs the statement to its end.</summary>
     public void Execute()

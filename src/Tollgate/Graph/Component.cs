@@ -114,6 +114,35 @@ public sealed record Component
         return origin is null || origin.Kind == OriginKind.Registry ? key : $"{key}#{origin.Kind.ToString().ToLowerInvariant()}:{origin.Location}";
     }
 
+    /// <summary>
+    /// The origin a key written by <see cref="KeyFor"/> names: its kind and location for a non-registry origin, a
+    /// registry without a location otherwise (a registry URL is not part of the key).
+    /// </summary>
+    public static Origin OriginOfKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        // The origin follows the version: the first "#kind:" after the '@' (a location may itself contain '#').
+        var at = key.IndexOf('@', key.IndexOf('/', StringComparison.Ordinal) + 2);
+        (int Index, OriginKind Kind, int Length)? first = null;
+        foreach (var kind in NonRegistryKinds)
+        {
+            var marker = $"#{kind.ToString().ToLowerInvariant()}:";
+            var index = at < 0 ? -1 : key.IndexOf(marker, at, StringComparison.Ordinal);
+            if (index >= 0 && (first is null || index < first.Value.Index))
+            {
+                first = (index, kind, marker.Length);
+            }
+        }
+        if (first is not { } found)
+        {
+            return Origin.Registry();
+        }
+        var location = key[(found.Index + found.Length)..];
+        return new Origin(found.Kind, location.Length == 0 ? null : location);
+    }
+
+    private static readonly OriginKind[] NonRegistryKinds = [OriginKind.Git, OriginKind.Url, OriginKind.File, OriginKind.Workspace];
+
     /// <summary>The ecosystem's comparison form of a name: PEP 503 for PyPI, lower case for npm and NuGet.</summary>
     public static string NormalizeName(Ecosystem ecosystem, string name) => ecosystem switch
     {

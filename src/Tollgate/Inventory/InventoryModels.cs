@@ -25,5 +25,28 @@ public sealed record AffectedDeployment(
     InventoryComponent Component,
     ImmutableArray<string> Path);
 
-/// <summary>A package version present in at least one current deployment (the unit of re-matching).</summary>
-public sealed record InventoryPackage(Ecosystem Ecosystem, string Name, string Version);
+/// <summary>
+/// A package version as snapshots hold it: the component (origin included: a registry package carries the URL it was
+/// downloaded from, where the SBOM recorded one) and its row ids. The unit the advisory matcher judges.
+/// </summary>
+public sealed record InventoryPackage(long ComponentId, long? SourceId, Component Component)
+{
+    /// <summary>
+    /// True when this stands for the component from every registry URL it came from (read without them: the
+    /// decision does not depend on the registry when the policy names no private packages).
+    /// </summary>
+    public bool AnySource { get; init; }
+}
+
+/// <summary>Which hits to return: skip <paramref name="Offset"/>, then at most <paramref name="Limit"/> (null: every one).</summary>
+public readonly record struct Paging(int Offset = 0, int? Limit = null)
+{
+    public static Paging All => default;
+}
+
+/// <summary>One page of the hits of an "affected" query, in deployment-name order, and how many hits and deployments there are in all.</summary>
+public sealed record AffectedPage(IReadOnlyList<AffectedDeployment> Hits, int Total, int Deployments, int Offset)
+{
+    /// <summary>The offset of the next page, or null when this page is the last.</summary>
+    public int? NextOffset => Offset + Hits.Count < Total && Hits.Count > 0 ? Offset + Hits.Count : null;
+}

@@ -92,6 +92,9 @@ public sealed record AffectedQuery(Ecosystem? Ecosystem, string? Name, string? C
 /// <summary>A deployment hit by an advisory: the deployment's component and the advisory (primary id after alias merging).</summary>
 public sealed record AdvisoryHit(AffectedDeployment Deployment, string AdvisoryId);
 
+/// <summary>What an advisory query found: the records the id names, and one page of the hits (<see cref="AffectedPage"/> counts them all).</summary>
+public sealed record AdvisoryAffected(IReadOnlyList<Advisory> Advisories, IReadOnlyList<AdvisoryHit> Hits, AffectedPage Page);
+
 /// <summary>What a rescan found: hits new since the last rescan, hits that went away, and the totals.</summary>
 public sealed record RescanResult(
     IReadOnlyList<(AffectedDeployment Deployment, string AdvisoryId)> NewlyAffected,
@@ -99,54 +102,76 @@ public sealed record RescanResult(
     int PackagesMatched,
     int AffectedPackages);
 
-/// <summary>The inventory questions that need the advisory database: which deployments an advisory hits, and rescans.</summary>
+/// <summary>
+/// The inventory questions that need the advisory database: which deployments an advisory hits, and rescans. Both
+/// decide with <see cref="AdvisoryMatcher"/>, as <c>scan</c> does: components from git, URLs, local paths or
+/// workspaces, and the organisation's own private packages (<see cref="Scanner.OwnPrivatePackages"/>), are not hits.
+/// </summary>
 public static class InventoryAdvisories
 {
     /// <summary>
-    /// Every current deployment with a component that an advisory (found by id or alias) affects, following the
-    /// OSV range semantics of each affected package entry. Withdrawn advisories hit nothing. Empty advisories list
-    /// when the id is unknown.
+    /// Every current deployment with a component that an advisory (found by id or alias) affects: the packages each
+    /// record names, as the snapshots hold them, matched by the advisory matcher (OSV ranges, withdrawn records hit
+    /// nothing). Empty advisories list when the id is unknown. <c>ownPrivate</c>: the policy's own private packages
+    /// (<see cref="Scanner.OwnPrivatePackages"/>), null for none.
     /// </summary>
-    public static (IReadOnlyList<Advisory> Advisories, IReadOnlyList<AdvisoryHit> Hits) Affected(InventoryStore inventory, AdvisoryStore advisories, string idOrAlias)
+    public static AdvisoryAffected Affected(InventoryStore inventory, AdvisoryStore advisories, string idOrAlias, Func<Component, bool>? ownPrivate = null, Paging paging = default)
     {
+        ArgumentNullException.ThrowIfNull(inventory);
+        ArgumentNullException.ThrowIfNull(advisories);
         var found = advisories.FindById(idOrAlias);
-        var hits = new List<AdvisoryHit>();
-        foreach (var advisory in found.Where(a => !a.IsWithdrawn))
+        var packages = found.Where(a => !a.IsWithdrawn)
+            .SelectMany(a => a.Affected)
+            .Select(entry => (entry.Ecosystem, Name: Component.NormalizeName(entry.Ecosystem, entry.Name)))
+            .Distinct()
+            .SelectMany(p => inventory.Packages(p.Ecosystem, p.Name, bySource: ownPrivate is not null))
+            .ToList();
+        var ids = found.Select(a => a.Id).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // The matcher decides, as for a scan; a package is hit when a finding's merged ids include a record found.
+        var hitIds = new Dictionary<InventoryPackage, string>();
+        foreach (var (package, findings) in MatchPackages(packages, advisories, ownPrivate))
         {
-            foreach (var entry in advisory.Affected)
+            var matched = findings.SelectMany(f => f.Aliases.Prepend(f.Id)).Where(ids.Contains).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+            if (matched.Count > 0)
             {
-                foreach (var hit in inventory.Affected(entry.Ecosystem, entry.Name, (eco, version) => OsvRangeEvaluator.IsAffected(eco, version, entry.Ranges, entry.Versions)))
-                {
-                    hits.Add(new AdvisoryHit(hit, advisory.Id));
-                }
+                hitIds[package] = string.Join(", ", matched);
             }
         }
-        return (found, [.. hits.DistinctBy(h => (h.Deployment.Deployment, h.Deployment.Component.Purl, h.AdvisoryId))
-            .OrderBy(h => h.Deployment.Deployment, StringComparer.Ordinal).ThenBy(h => h.Deployment.Component.Purl, StringComparer.Ordinal)]);
+        var page = inventory.Affected(hitIds.Keys, paging);
+        var byPurl = hitIds.GroupBy(h => h.Key.Component.Purl.ToString(), StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+        return new AdvisoryAffected(found, [.. page.Hits.Select(h => new AdvisoryHit(h, byPurl.GetValueOrDefault(h.Component.Purl) ?? found[0].Id))], page);
     }
 
     /// <summary>
     /// Matches every package version of every current deployment against the advisory database (with the same
     /// matcher and alias merging as <c>scan</c>) and records the result, reporting what changed since the last rescan.
+    /// <c>ownPrivate</c>: the policy's own private packages (<see cref="Scanner.OwnPrivatePackages"/>), null for none.
     /// </summary>
-    public static RescanResult Rescan(InventoryStore inventory, AdvisoryStore advisories)
+    public static RescanResult Rescan(InventoryStore inventory, AdvisoryStore advisories, Func<Component, bool>? ownPrivate = null)
     {
-        var packages = inventory.CurrentPackages();
-        var byKey = new Dictionary<string, long>(StringComparer.Ordinal);
-        var components = new List<Component>(packages.Count);
-        foreach (var (id, p) in packages)
+        ArgumentNullException.ThrowIfNull(inventory);
+        // The registry a package came from matters only to the decision about private names.
+        var packages = inventory.CurrentPackages(bySource: ownPrivate is not null);
+        var matches = new Dictionary<InventoryPackage, IReadOnlyList<string>>();
+        foreach (var (package, findings) in MatchPackages(packages, advisories, ownPrivate))
         {
-            var component = new Component { Ecosystem = p.Ecosystem, Name = p.Name, Version = p.Version, Purl = PackageUrl.For(p.Ecosystem, p.Name, p.Version) };
-            if (byKey.TryAdd(component.Key, id))
-            {
-                components.Add(component);
-            }
+            matches[package] = [.. findings.Select(f => f.Id).Distinct(StringComparer.Ordinal)];
         }
-        var graph = new DependencyGraph(components, [], [], ImmutableArray<Diagnostic>.Empty);
-        var matches = new AdvisoryMatcher(advisories).Match(graph).Findings
-            .GroupBy(f => byKey[f.Component.Key])
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.Select(f => f.Id).Distinct(StringComparer.Ordinal)]);
         var (added, resolved) = inventory.RecordRescan(matches);
-        return new RescanResult(added, resolved, components.Count, matches.Count);
+        return new RescanResult(added, resolved, packages.Select(p => p.ComponentId).Distinct().Count(), matches.Keys.Select(p => p.ComponentId).Distinct().Count());
+    }
+
+    /// <summary>The findings of each package the matcher matched (packages it does not match, or that nothing hits, are left out).</summary>
+    private static IEnumerable<(InventoryPackage Package, List<Finding> Findings)> MatchPackages(IReadOnlyList<InventoryPackage> packages, AdvisoryStore advisories, Func<Component, bool>? ownPrivate)
+    {
+        var byComponent = new Dictionary<Component, InventoryPackage>(ReferenceEqualityComparer.Instance);
+        foreach (var package in packages)
+        {
+            byComponent[package.Component] = package;
+        }
+        var graph = new DependencyGraph(byComponent.Keys, [], [], ImmutableArray<Diagnostic>.Empty);
+        return new AdvisoryMatcher(advisories).Match(graph, ownPrivate).Findings
+            .GroupBy(f => byComponent[f.Component])
+            .Select(g => (g.Key, g.ToList()));
     }
 }

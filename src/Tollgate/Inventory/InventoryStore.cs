@@ -14,7 +14,7 @@ namespace Tollgate.Inventory;
 /// </summary>
 public sealed class InventoryStore : IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private const int Batch = 400;
     private readonly DbConnection _connection;
     private readonly bool _postgres;
@@ -121,15 +121,40 @@ public sealed class InventoryStore : IDisposable
                     snapshot_id BIGINT NOT NULL REFERENCES snapshots(id), component_id BIGINT NOT NULL REFERENCES components(id),
                     direct SMALLINT NOT NULL, scopes SMALLINT NOT NULL, parent_id BIGINT,
                     PRIMARY KEY (snapshot_id, component_id));
-                CREATE INDEX IF NOT EXISTS snapshot_components_component ON snapshot_components(component_id, snapshot_id);
                 CREATE TABLE IF NOT EXISTS rescan_matches (
                     snapshot_id BIGINT NOT NULL, component_id BIGINT NOT NULL, advisory_id TEXT NOT NULL,
                     PRIMARY KEY (snapshot_id, component_id, advisory_id));
                 """, tx);
-            Execute("INSERT INTO inventory_meta (key, value) VALUES ('schema_version', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value", tx);
+        }
+        if (version < 2)
+        {
+            // Version 2: the registry each registry component came from (private names are judged by it, as scan
+            // judges them), and indexes that answer "affected" from the index alone. Rows recorded before know no
+            // registry: they count as from the default registry (a private name among them is matched, fail closed).
+            Execute($"""
+                CREATE TABLE IF NOT EXISTS registry_sources (id {id}, url TEXT NOT NULL UNIQUE);
+                ALTER TABLE snapshot_components ADD COLUMN source_id BIGINT;
+                DROP INDEX IF EXISTS snapshot_components_component;
+                """, tx);
+            foreach (var (_, create) in SnapshotIndexes)
+            {
+                Execute(create, tx);
+            }
+            Execute("INSERT INTO inventory_meta (key, value) VALUES ('schema_version', '2') ON CONFLICT (key) DO UPDATE SET value = excluded.value", tx);
         }
         tx.Commit();
     }
+
+    /// <summary>
+    /// The secondary indexes of the snapshot tables, by name (a bulk load drops them and creates them once at the end).
+    /// "Affected" reads the hits of a component from <c>snapshot_components_hits</c> alone and finds each row's
+    /// deployment through <c>deployments_current</c>, so a query of a package in every deployment touches no table row.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Create)> SnapshotIndexes { get; } =
+    [
+        ("snapshot_components_hits", "CREATE INDEX IF NOT EXISTS snapshot_components_hits ON snapshot_components(component_id, source_id, snapshot_id, direct, scopes, parent_id)"),
+        ("deployments_current", "CREATE INDEX IF NOT EXISTS deployments_current ON deployments(current_snapshot, name)"),
+    ];
 
     /// <summary>Records a snapshot of <paramref name="deployment"/> and makes it current. One transaction.</summary>
     public DeploymentSnapshot Add(DependencyGraph graph, string deployment, string? version, string? environment, string? source, DateTimeOffset now)
@@ -143,15 +168,17 @@ public sealed class InventoryStore : IDisposable
             tx, ("d", deploymentId), ("v", version), ("e", environment), ("t", nowMs), ("c", graph.Components.Length), ("s", source)), System.Globalization.CultureInfo.InvariantCulture);
 
         var ids = UpsertComponents(graph.Components, tx);
+        var sources = UpsertSources(graph.Components, tx);
         // The parent on a shortest path from a root, so "why is it here?" can be answered without the SBOM.
         var parents = ShortestPathParents(graph);
-        var rows = graph.Components.Select(c => (ids[c.Key], c.Direct, (int)c.Scopes, parents.TryGetValue(c.Key, out var p) && ids.TryGetValue(p, out var pid) ? pid : (long?)null)).ToList();
+        var rows = graph.Components.Select(c => (ids[c.Key], c.Direct, (int)c.Scopes, parents.TryGetValue(c.Key, out var p) && ids.TryGetValue(p, out var pid) ? pid : (long?)null,
+            RegistryLocation(c) is { } url ? sources[url] : (long?)null)).ToList();
         if (!_postgres)
         {
             // SQLite runs in-process: one prepared single-row statement is cheaper than multi-row VALUES, whose
             // parameter binding by name costs time quadratic in the number of parameters of the statement.
-            using var insert = Command("INSERT INTO snapshot_components (snapshot_id, component_id, direct, scopes, parent_id) VALUES (@s, @c, @d, @k, @p)", tx,
-                ("@s", snapshotId), ("@c", null), ("@d", null), ("@k", null), ("@p", null));
+            using var insert = Command("INSERT INTO snapshot_components (snapshot_id, component_id, direct, scopes, parent_id, source_id) VALUES (@s, @c, @d, @k, @p, @r)", tx,
+                ("@s", snapshotId), ("@c", null), ("@d", null), ("@k", null), ("@p", null), ("@r", null));
             insert.Prepare();
             foreach (var row in rows)
             {
@@ -159,6 +186,7 @@ public sealed class InventoryStore : IDisposable
                 insert.Parameters[2].Value = row.Direct ? 1 : 0;
                 insert.Parameters[3].Value = row.Item3;
                 insert.Parameters[4].Value = row.Item4 is { } parent ? parent : DBNull.Value;
+                insert.Parameters[5].Value = row.Item5 is { } sourceId ? sourceId : DBNull.Value;
                 insert.ExecuteNonQuery();
             }
         }
@@ -166,15 +194,16 @@ public sealed class InventoryStore : IDisposable
         {
             foreach (var chunk in rows.Chunk(Batch))
             {
-                var sql = new StringBuilder("INSERT INTO snapshot_components (snapshot_id, component_id, direct, scopes, parent_id) VALUES ");
+                var sql = new StringBuilder("INSERT INTO snapshot_components (snapshot_id, component_id, direct, scopes, parent_id, source_id) VALUES ");
                 var parameters = new List<(string, object?)> { ("s", snapshotId) };
                 for (var i = 0; i < chunk.Length; i++)
                 {
-                    sql.Append(i == 0 ? "" : ",").Append($"(@s, @c{i}, @d{i}, @k{i}, @p{i})");
+                    sql.Append(i == 0 ? "" : ",").Append($"(@s, @c{i}, @d{i}, @k{i}, @p{i}, @r{i})");
                     parameters.Add(($"c{i}", chunk[i].Item1));
                     parameters.Add(($"d{i}", chunk[i].Direct ? 1 : 0));
                     parameters.Add(($"k{i}", chunk[i].Item3));
                     parameters.Add(($"p{i}", chunk[i].Item4));
+                    parameters.Add(($"r{i}", chunk[i].Item5));
                 }
                 Execute(sql.ToString(), tx, [.. parameters]);
             }
@@ -234,6 +263,45 @@ public sealed class InventoryStore : IDisposable
             {
                 ids[reader.GetString(0)] = reader.GetInt64(1);
             }
+        }
+        return ids;
+    }
+
+    /// <summary>The URL a registry component was downloaded from, where the input records it (non-registry origins are part of the key).</summary>
+    private static string? RegistryLocation(Component component) =>
+        component.Origin.Kind == OriginKind.Registry ? component.Origin.Location : null;
+
+    /// <summary>The ids of the registry URLs of <paramref name="components"/>, added where new.</summary>
+    private Dictionary<string, long> UpsertSources(IReadOnlyList<Component> components, DbTransaction tx)
+    {
+        var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+        var urls = components.Select(RegistryLocation).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (urls.Count == 0)
+        {
+            return ids;
+        }
+        if (_postgres)
+        {
+            // One round trip each way, with the URLs as one array parameter.
+            Execute("INSERT INTO registry_sources (url) SELECT unnest(@u) ON CONFLICT (url) DO NOTHING", tx, ("u", urls.ToArray()));
+            using var query = Command("SELECT url, id FROM registry_sources WHERE url = ANY(@u)", tx, ("u", urls.ToArray()));
+            using var reader = query.ExecuteReader();
+            while (reader.Read())
+            {
+                ids[reader.GetString(0)] = reader.GetInt64(1);
+            }
+            return ids;
+        }
+        using var insert = Command("INSERT INTO registry_sources (url) VALUES (@u) ON CONFLICT (url) DO NOTHING", tx, ("@u", null));
+        using var select = Command("SELECT id FROM registry_sources WHERE url = @u", tx, ("@u", null));
+        insert.Prepare();
+        select.Prepare();
+        foreach (var url in urls)
+        {
+            insert.Parameters[0].Value = url;
+            insert.ExecuteNonQuery();
+            select.Parameters[0].Value = url;
+            ids[url] = Convert.ToInt64(select.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
         }
         return ids;
     }
@@ -304,11 +372,91 @@ public sealed class InventoryStore : IDisposable
 
     /// <summary>
     /// Current deployments containing a component named <paramref name="name"/> in <paramref name="ecosystem"/>
-    /// (every ecosystem when null) whose version passes <paramref name="versionMatches"/>.
+    /// (every ecosystem when null) whose version passes <paramref name="versionMatches"/>, whatever its source: every hit.
     /// </summary>
-    public IReadOnlyList<AffectedDeployment> Affected(Ecosystem? ecosystem, string name, Func<Ecosystem, string, bool> versionMatches)
+    public IReadOnlyList<AffectedDeployment> Affected(Ecosystem? ecosystem, string name, Func<Ecosystem, string, bool> versionMatches) =>
+        Affected(ecosystem, name, versionMatches, Paging.All).Hits;
+
+    /// <summary>One page of the hits of <see cref="Affected(Ecosystem?, string, Func{Ecosystem, string, bool})"/>, and how many there are in all.</summary>
+    public AffectedPage Affected(Ecosystem? ecosystem, string name, Func<Ecosystem, string, bool> versionMatches, Paging paging)
     {
-        var candidates = new List<(long Id, Ecosystem Ecosystem)>();
+        var ids = ComponentsNamed(ecosystem, name).Where(c => versionMatches(c.Ecosystem, c.Version)).Select(c => c.Id).ToList();
+        return AffectedPage(ids, [], paging);
+    }
+
+    /// <summary>
+    /// The package versions named <paramref name="name"/> in <paramref name="ecosystem"/> that some snapshot holds, as
+    /// components (origin included) for the advisory matcher to judge: once per registry URL they came from when
+    /// <paramref name="bySource"/>, else once each (<see cref="InventoryPackage.AnySource"/>).
+    /// </summary>
+    public IReadOnlyList<InventoryPackage> Packages(Ecosystem ecosystem, string name, bool bySource = true)
+    {
+        var ids = ComponentsNamed(ecosystem, name).Select(c => c.Id).ToList();
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+        var list = string.Join(',', ids.Select((_, i) => $"@c{i}"));
+        (string, object?)[] parameters = [.. ids.Select((id, i) => ($"c{i}", (object?)id))];
+        return bySource
+            ? ReadPackages($"""
+                SELECT DISTINCT sc.component_id, sc.source_id, c.ckey, c.ecosystem, c.name, c.version, c.purl, rs.url
+                FROM snapshot_components sc JOIN components c ON c.id = sc.component_id LEFT JOIN registry_sources rs ON rs.id = sc.source_id
+                WHERE sc.component_id IN ({list})
+                """, parameters, anySource: false)
+            : ReadPackages($"SELECT c.id, NULL, c.ckey, c.ecosystem, c.name, c.version, c.purl, NULL FROM components c WHERE c.id IN ({list})", parameters, anySource: true);
+    }
+
+    /// <summary>
+    /// Every package version in a current deployment: what a rescan must match. Once per registry URL it came from
+    /// when <paramref name="bySource"/> (a scan of every row), else once each (an index probe per package version).
+    /// </summary>
+    public IReadOnlyList<InventoryPackage> CurrentPackages(bool bySource = true) => bySource
+        ? ReadPackages("""
+            SELECT DISTINCT sc.component_id, sc.source_id, c.ckey, c.ecosystem, c.name, c.version, c.purl, rs.url
+            FROM deployments d JOIN snapshot_components sc ON sc.snapshot_id = d.current_snapshot
+            JOIN components c ON c.id = sc.component_id LEFT JOIN registry_sources rs ON rs.id = sc.source_id
+            """, [], anySource: false)
+        : ReadPackages("""
+            SELECT c.id, NULL, c.ckey, c.ecosystem, c.name, c.version, c.purl, NULL FROM components c
+            WHERE EXISTS (SELECT 1 FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id WHERE sc.component_id = c.id)
+            """, [], anySource: true);
+
+    private List<InventoryPackage> ReadPackages(string sql, (string, object?)[] parameters, bool anySource)
+    {
+        using var cmd = Command(sql, null, parameters);
+        using var reader = cmd.ExecuteReader();
+        var result = new List<InventoryPackage>();
+        while (reader.Read())
+        {
+            EcosystemNames.TryParse(reader.GetString(3), out var eco);
+            var origin = Component.OriginOfKey(reader.GetString(2));
+            if (origin.Kind == OriginKind.Registry && !reader.IsDBNull(7))
+            {
+                origin = Origin.Registry(reader.GetString(7));
+            }
+            var version = reader.GetString(5);
+            var component = new Component
+            {
+                Ecosystem = eco,
+                Name = reader.GetString(4),
+                Version = version,
+                Purl = PackageUrl.TryParse(reader.GetString(6), out var purl, out _) ? purl : PackageUrl.For(eco, reader.GetString(4), version),
+                Origin = origin,
+            };
+            result.Add(new InventoryPackage(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), component) { AnySource = anySource });
+        }
+        return result;
+    }
+
+    /// <summary>The hits of some of the <see cref="Packages"/> (each a component as it came from one registry URL), one page of them.</summary>
+    public AffectedPage Affected(IReadOnlyCollection<InventoryPackage> packages, Paging paging) =>
+        AffectedPage([.. packages.Where(p => p.AnySource).Select(p => p.ComponentId).Distinct()],
+            [.. packages.Where(p => !p.AnySource).Select(p => (p.ComponentId, p.SourceId)).Distinct()], paging);
+
+    private List<(long Id, Ecosystem Ecosystem, string Version)> ComponentsNamed(Ecosystem? ecosystem, string name)
+    {
+        var result = new List<(long, Ecosystem, string)>();
         foreach (var eco in ecosystem is { } e ? [e] : EcosystemNames.Registries)
         {
             using var cmd = Command("SELECT id, version FROM components WHERE ecosystem = @e AND normalized_name = @n", null,
@@ -316,100 +464,123 @@ public sealed class InventoryStore : IDisposable
             using var reader = cmd.ExecuteReader();
             while (reader.Read())
             {
-                if (versionMatches(eco, reader.GetString(1)))
-                {
-                    candidates.Add((reader.GetInt64(0), eco));
-                }
+                result.Add((reader.GetInt64(0), eco, reader.GetString(1)));
             }
-        }
-        return AffectedByComponentIds(candidates.Select(c => c.Id).ToList());
-    }
-
-    private List<AffectedDeployment> AffectedByComponentIds(IReadOnlyList<long> componentIds, DbTransaction? tx = null)
-    {
-        var result = new List<AffectedDeployment>();
-        foreach (var chunk in componentIds.Chunk(Batch))
-        {
-            var names = string.Join(',', chunk.Select((_, i) => $"@c{i}"));
-            using var cmd = Command($"""
-                SELECT d.name, s.environment, s.version, s.id, c.ecosystem, c.name, c.version, c.purl, sc.direct, sc.scopes, sc.parent_id, sc.component_id
-                FROM snapshot_components sc
-                JOIN deployments d ON d.current_snapshot = sc.snapshot_id
-                JOIN snapshots s ON s.id = sc.snapshot_id
-                JOIN components c ON c.id = sc.component_id
-                WHERE sc.component_id IN ({names})
-                ORDER BY d.name, c.version
-                """, tx, [.. chunk.Select((id, i) => ($"c{i}", (object?)id))]);
-            var rows = new List<(string, string?, string?, long, InventoryComponent, long?, long)>();
-            using (var reader = cmd.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                        reader.GetInt64(3), ReadComponent(reader, 4), reader.IsDBNull(10) ? null : reader.GetInt64(10), reader.GetInt64(11)));
-                }
-            }
-            // Every ancestor of every hit in one recursive query, instead of one round trip per step of each path.
-            var ancestors = new Dictionary<(long Snapshot, long Start), List<(int Depth, string Label)>>();
-            using (var paths = Command($"""
-                WITH RECURSIVE chain(snapshot_id, start_id, parent_id, depth) AS (
-                    SELECT sc.snapshot_id, sc.component_id, sc.parent_id, 0
-                    FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id
-                    WHERE sc.component_id IN ({names}) AND sc.parent_id IS NOT NULL
-                    UNION ALL
-                    SELECT p.snapshot_id, chain.start_id, p.parent_id, chain.depth + 1
-                    FROM chain JOIN snapshot_components p ON p.snapshot_id = chain.snapshot_id AND p.component_id = chain.parent_id
-                    WHERE chain.depth < 255)
-                SELECT chain.snapshot_id, chain.start_id, chain.depth, c.name, c.version
-                FROM chain JOIN components c ON c.id = chain.parent_id
-                """, tx, [.. chunk.Select((id, i) => ($"c{i}", (object?)id))]))
-            using (var reader = paths.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    var key = (reader.GetInt64(0), reader.GetInt64(1));
-                    if (!ancestors.TryGetValue(key, out var list))
-                    {
-                        ancestors[key] = list = [];
-                    }
-                    list.Add((Convert.ToInt32(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture), $"{reader.GetString(3)}@{reader.GetString(4)}"));
-                }
-            }
-            foreach (var (deployment, environment, version, snapshot, component, _, componentId) in rows)
-            {
-                var path = ancestors.TryGetValue((snapshot, componentId), out var list)
-                    ? list.OrderByDescending(a => a.Depth).Select(a => a.Label).Append($"{component.Name}@{component.Version}")
-                    : [$"{component.Name}@{component.Version}"];
-                result.Add(new AffectedDeployment(deployment, environment, version, snapshot, component, [.. path]));
-            }
-        }
-        return [.. result.OrderBy(a => a.Deployment, StringComparer.Ordinal)];
-    }
-
-    /// <summary>Every distinct package version in a current deployment: what a rescan must match.</summary>
-    public IReadOnlyList<(long ComponentId, InventoryPackage Package)> CurrentPackages()
-    {
-        using var cmd = Command("""
-            SELECT DISTINCT c.id, c.ecosystem, c.name, c.version FROM components c
-            WHERE EXISTS (SELECT 1 FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id WHERE sc.component_id = c.id)
-            """, null);
-        using var reader = cmd.ExecuteReader();
-        var result = new List<(long, InventoryPackage)>();
-        while (reader.Read())
-        {
-            EcosystemNames.TryParse(reader.GetString(1), out var eco);
-            result.Add((reader.GetInt64(0), new InventoryPackage(eco, reader.GetString(2), reader.GetString(3))));
         }
         return result;
     }
 
     /// <summary>
-    /// Replaces the recorded rescan matches with <paramref name="matches"/> (component id → advisory ids) over the
-    /// current snapshots and returns what is new and what was resolved since the previous rescan.
+    /// The rows of current snapshots holding one of <paramref name="components"/> (from any source) or one of
+    /// <paramref name="exact"/> (a component from one registry URL; null: none recorded), ordered by deployment name.
+    /// Counting and ordering read only the indexes; the rows of the page alone are read in full and given paths.
+    /// </summary>
+    private AffectedPage AffectedPage(IReadOnlyList<long> components, IReadOnlyList<(long Component, long? Source)> exact, Paging paging, DbTransaction? tx = null)
+    {
+        if (components.Count == 0 && exact.Count == 0)
+        {
+            return new AffectedPage([], 0, 0, paging.Offset);
+        }
+        var parameters = new List<(string, object?)>();
+        var filter = new StringBuilder();
+        if (components.Count > 0)
+        {
+            filter.Append("sc.component_id IN (").AppendJoin(',', components.Select((_, i) => $"@c{i}")).Append(')');
+            parameters.AddRange(components.Select((id, i) => ($"c{i}", (object?)id)));
+        }
+        for (var i = 0; i < exact.Count; i++)
+        {
+            filter.Append(filter.Length == 0 ? "" : " OR ").Append($"(sc.component_id = @x{i} AND sc.source_id ").Append(exact[i].Source is null ? "IS NULL)" : $"= @y{i})");
+            parameters.Add(($"x{i}", exact[i].Component));
+            if (exact[i].Source is { } source)
+            {
+                parameters.Add(($"y{i}", source));
+            }
+        }
+        int total, deployments;
+        using (var count = Command($"""
+            SELECT count(*), count(DISTINCT d.name)
+            FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id WHERE {filter}
+            """, tx, [.. parameters]))
+        using (var reader = count.ExecuteReader())
+        {
+            reader.Read();
+            total = Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
+            deployments = Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (total <= paging.Offset || paging.Limit == 0)
+        {
+            return new AffectedPage([], total, deployments, paging.Offset);
+        }
+        parameters.Add(("limit", paging.Limit is { } limit ? (long)limit : long.MaxValue));
+        parameters.Add(("offset", (long)paging.Offset));
+        // The page: ordered and cut from the indexes alone, before any table row is read.
+        var page = $"""
+            page AS (
+                SELECT d.name AS deployment, sc.snapshot_id, sc.component_id, sc.direct, sc.scopes, sc.parent_id
+                FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id
+                WHERE {filter}
+                ORDER BY d.name, sc.component_id LIMIT @limit OFFSET @offset)
+            """;
+        var rows = new List<(string Deployment, string? Environment, string? Version, long Snapshot, InventoryComponent Component, long ComponentId)>();
+        using (var cmd = Command($"""
+            WITH {page}
+            SELECT page.deployment, s.environment, s.version, page.snapshot_id, c.ecosystem, c.name, c.version, c.purl, page.direct, page.scopes, page.component_id
+            FROM page JOIN snapshots s ON s.id = page.snapshot_id JOIN components c ON c.id = page.component_id
+            ORDER BY page.deployment, page.component_id
+            """, tx, [.. parameters]))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.GetInt64(3), ReadComponent(reader, 4), reader.GetInt64(10)));
+            }
+        }
+        // Every ancestor of the page's rows in one recursive query (paths only for the rows shown).
+        var ancestors = new Dictionary<(long Snapshot, long Start), List<(int Depth, string Label)>>();
+        using (var paths = Command($"""
+            WITH RECURSIVE {page},
+            chain(snapshot_id, start_id, parent_id, depth) AS (
+                SELECT page.snapshot_id, page.component_id, page.parent_id, 0 FROM page WHERE page.parent_id IS NOT NULL
+                UNION ALL
+                SELECT p.snapshot_id, chain.start_id, p.parent_id, chain.depth + 1
+                FROM chain JOIN snapshot_components p ON p.snapshot_id = chain.snapshot_id AND p.component_id = chain.parent_id
+                WHERE chain.depth < 255 AND p.parent_id IS NOT NULL)
+            SELECT chain.snapshot_id, chain.start_id, chain.depth, c.name, c.version
+            FROM chain JOIN components c ON c.id = chain.parent_id
+            """, tx, [.. parameters]))
+        using (var reader = paths.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var key = (reader.GetInt64(0), reader.GetInt64(1));
+                if (!ancestors.TryGetValue(key, out var list))
+                {
+                    ancestors[key] = list = [];
+                }
+                list.Add((Convert.ToInt32(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture), $"{reader.GetString(3)}@{reader.GetString(4)}"));
+            }
+        }
+        var hits = rows.Select(r =>
+        {
+            var path = ancestors.TryGetValue((r.Snapshot, r.ComponentId), out var list)
+                ? list.OrderByDescending(a => a.Depth).Select(a => a.Label).Append($"{r.Component.Name}@{r.Component.Version}")
+                : [$"{r.Component.Name}@{r.Component.Version}"];
+            return new AffectedDeployment(r.Deployment, r.Environment, r.Version, r.Snapshot, r.Component, [.. path]);
+        }).ToList();
+        return new AffectedPage(hits, total, deployments, paging.Offset);
+    }
+
+    /// <summary>
+    /// Replaces the recorded rescan matches with <paramref name="matches"/> (advisory ids per package as
+    /// <see cref="CurrentPackages"/> gave it) over the current snapshots and returns what is new and what was resolved
+    /// since the previous rescan.
     /// </summary>
     public (IReadOnlyList<(AffectedDeployment Deployment, string AdvisoryId)> New, IReadOnlyList<(string Deployment, string Purl, string AdvisoryId)> Resolved)
-        RecordRescan(IReadOnlyDictionary<long, IReadOnlyList<string>> matches)
+        RecordRescan(IReadOnlyDictionary<InventoryPackage, IReadOnlyList<string>> matches)
     {
+        ArgumentNullException.ThrowIfNull(matches);
         using var tx = BeginWrite();
         var previous = new HashSet<(long, long, string)>();
         using (var cmd = Command("SELECT snapshot_id, component_id, advisory_id FROM rescan_matches", tx))
@@ -421,16 +592,16 @@ public sealed class InventoryStore : IDisposable
             }
         }
         var current = new HashSet<(long, long, string)>();
-        var affected = new List<(AffectedDeployment, string)>();
         var newOnes = new List<(AffectedDeployment, string)>();
-        foreach (var (componentId, advisories) in matches)
+        foreach (var (package, advisories) in matches)
         {
-            foreach (var hit in AffectedByComponentIds([componentId], tx))
+            var hits = package.AnySource ? AffectedPage([package.ComponentId], [], Paging.All, tx) : AffectedPage([], [(package.ComponentId, package.SourceId)], Paging.All, tx);
+            foreach (var hit in hits.Hits)
             {
                 foreach (var advisory in advisories)
                 {
-                    current.Add((hit.SnapshotId, componentId, advisory));
-                    if (!previous.Contains((hit.SnapshotId, componentId, advisory)))
+                    current.Add((hit.SnapshotId, package.ComponentId, advisory));
+                    if (!previous.Contains((hit.SnapshotId, package.ComponentId, advisory)))
                     {
                         newOnes.Add((hit, advisory));
                     }

@@ -20,16 +20,24 @@ public static class InventoryJson
             Components = [.. components.Select(InventoryComponentDto.From)],
         }, InventoryJsonContext.Default.DeploymentDetails);
 
-    public static string Affected(string query, IEnumerable<AffectedDeployment> hits) =>
-        JsonSerializer.Serialize(new AffectedList { Query = query, Affected = [.. hits.Select(AffectedDto.From)] }, InventoryJsonContext.Default.AffectedList);
+    /// <summary>A page of an "affected" query's hits, with how many there are in all.</summary>
+    public static string Affected(string query, AffectedPage page) =>
+        JsonSerializer.Serialize(List(query, page, page.Hits.Select(AffectedDto.From)), InventoryJsonContext.Default.AffectedList);
 
     /// <summary>An advisory query's hits: each carries the advisory id that matched.</summary>
-    public static string Affected(string query, IEnumerable<AffectedDeployment> hits, IEnumerable<string> advisoryIds) =>
-        JsonSerializer.Serialize(new AffectedList
-        {
-            Query = query,
-            Affected = [.. hits.Zip(advisoryIds, (h, id) => { var dto = AffectedDto.From(h); dto.AdvisoryId = id; return dto; })],
-        }, InventoryJsonContext.Default.AffectedList);
+    public static string Affected(string query, AffectedPage page, IEnumerable<string> advisoryIds) =>
+        JsonSerializer.Serialize(List(query, page, page.Hits.Zip(advisoryIds, (h, id) => { var dto = AffectedDto.From(h); dto.AdvisoryId = id; return dto; })),
+            InventoryJsonContext.Default.AffectedList);
+
+    private static AffectedList List(string query, AffectedPage page, IEnumerable<AffectedDto> hits) => new()
+    {
+        Query = query,
+        Total = page.Total,
+        Deployments = page.Deployments,
+        Offset = page.Offset,
+        NextOffset = page.NextOffset,
+        Affected = [.. hits],
+    };
 
     public static string Rescan(Tollgate.Inventory.RescanResult result) =>
         JsonSerializer.Serialize(new RescanResult
@@ -149,6 +157,13 @@ public sealed class AffectedDto
 public sealed class AffectedList
 {
     public required string Query { get; init; }
+    /// <summary>Every hit of the query; <see cref="Affected"/> holds those of this page.</summary>
+    public int Total { get; init; }
+    /// <summary>The distinct deployments of every hit.</summary>
+    public int Deployments { get; init; }
+    public int Offset { get; init; }
+    /// <summary>The offset of the next page; null on the last.</summary>
+    public int? NextOffset { get; init; }
     public List<AffectedDto> Affected { get; init; } = [];
 }
 

@@ -15,9 +15,18 @@ public sealed record OutputWritten(string Path, string? Note);
 /// </summary>
 public static class OutputFile
 {
-    public static OutputWritten WriteAllText(string path, string content)
+    public static OutputWritten WriteAllText(string path, string content) =>
+        Write(path, stream =>
+        {
+            using var writer = new StreamWriter(stream, leaveOpen: true);
+            writer.Write(content);
+        });
+
+    /// <summary>Writes what <paramref name="write"/> writes to the stream it is given, whole or not at all (see the class).</summary>
+    public static OutputWritten Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
         string? note = null;
         if (new FileInfo(full).LinkTarget is not null && File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target)
@@ -29,9 +38,8 @@ public static class OutputFile
         {
             // Truncating open and write, as a shell's '>' does: the special file stays what it is.
             using (var stream = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-            using (var writer = new StreamWriter(stream))
             {
-                writer.Write(content);
+                write(stream);
             }
             return new OutputWritten(full, note ?? $"{path} is not a regular file; wrote to it in place");
         }
@@ -39,7 +47,10 @@ public static class OutputFile
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            File.WriteAllText(temp, content);
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(stream);
+            }
             File.Move(temp, full, overwrite: true);
         }
         finally

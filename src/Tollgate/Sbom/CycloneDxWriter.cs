@@ -7,7 +7,14 @@ namespace Tollgate.Sbom;
 /// <summary>Writes a dependency graph as a CycloneDX JSON BOM (1.5, 1.6 or 1.7), sorted so equal input gives equal output.</summary>
 public static class CycloneDxWriter
 {
-    public static string Write(DependencyGraph graph, SbomOptions options)
+    public static string Write(DependencyGraph graph, SbomOptions options) =>
+        JsonSerializer.Serialize(Build(graph, options), CycloneDxJsonContext.Default.CdxBom);
+
+    /// <summary>Writes the document to <paramref name="utf8"/> as it is serialized, without building it as text first.</summary>
+    public static void Write(DependencyGraph graph, SbomOptions options, Stream utf8) =>
+        JsonSerializer.Serialize(utf8, Build(graph, options), CycloneDxJsonContext.Default.CdxBom);
+
+    private static CdxBom Build(DependencyGraph graph, SbomOptions options)
     {
         if (!SbomOptions.CycloneDxVersions.Contains(options.SpecVersion))
         {
@@ -61,7 +68,7 @@ public static class CycloneDxWriter
             Components = components,
             Dependencies = [.. dependencies.OrderBy(d => d.Ref, StringComparer.Ordinal)],
         };
-        return JsonSerializer.Serialize(bom, CycloneDxJsonContext.Default.CdxBom);
+        return bom;
     }
 
     /// <summary>The bom-ref of a component: its purl, made unique for non-registry origins by the purl's qualifiers.</summary>

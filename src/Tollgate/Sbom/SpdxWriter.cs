@@ -11,7 +11,14 @@ namespace Tollgate.Sbom;
 /// </summary>
 public static partial class SpdxWriter
 {
-    public static string Write(DependencyGraph graph, SbomOptions options)
+    public static string Write(DependencyGraph graph, SbomOptions options) =>
+        JsonSerializer.Serialize(Build(graph, options), SpdxJsonContext.Default.SpdxDocument);
+
+    /// <summary>Writes the document to <paramref name="utf8"/> as it is serialized, without building it as text first.</summary>
+    public static void Write(DependencyGraph graph, SbomOptions options, Stream utf8) =>
+        JsonSerializer.Serialize(utf8, Build(graph, options), SpdxJsonContext.Default.SpdxDocument);
+
+    private static SpdxDocument Build(DependencyGraph graph, SbomOptions options)
     {
         if (!SbomOptions.SpdxVersions.Contains(options.SpecVersion))
         {
@@ -98,7 +105,7 @@ public static partial class SpdxWriter
                 .ThenBy(r => r.RelationshipType, StringComparer.Ordinal)
                 .ThenBy(r => r.RelatedSpdxElement, StringComparer.Ordinal)],
         };
-        return JsonSerializer.Serialize(document, SpdxJsonContext.Default.SpdxDocument);
+        return document;
     }
 
     private static SpdxExternalRef PurlRef(string purl, bool v23) => new()

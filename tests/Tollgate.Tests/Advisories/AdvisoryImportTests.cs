@@ -233,6 +233,37 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Import_SameVersionTwiceBatchesApart_TheFirstReadWinsAndDiagnosticsKeepInputOrder()
+    {
+        // Records are parsed in batches on several threads; the writer still sees them in input order. The folder is
+        // read in name order: "0000-" first, 1,000 copies of a real record under other ids, "zzzz-" last, several
+        // batches apart.
+        var original = File.ReadAllText(Path.Combine(TestData.Reference("osv", "github"), "GHSA-pxg6-pf52-xh8x.json"));
+        var folder = _temp.File("records");
+        Directory.CreateDirectory(folder);
+        for (var i = 0; i < 1000; i++)
+        {
+            var id = $"TEST-2026-{i:D4}";
+            File.WriteAllText(Path.Combine(folder, id + ".json"), original.Replace("\"id\": \"GHSA-pxg6-pf52-xh8x\"", $"\"id\": \"{id}\"", StringComparison.Ordinal));
+        }
+        File.WriteAllText(Path.Combine(folder, "0000-first.json"), original.Replace("\"summary\": \"", "\"summary\": \"FIRST ", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(folder, "zzzz-second.json"), original.Replace("\"summary\": \"", "\"summary\": \"SECOND ", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(folder, "0001-broken.json"), "{\"id\": ");
+        File.WriteAllText(Path.Combine(folder, "zzzz-broken.json"), "[]");
+        var diagnostics = new DiagnosticBag();
+
+        var result = Import(diagnostics, folder);
+
+        Assert.True(result.Succeeded);
+        Assert.True(result.Read > 3 * 256, $"only {result.Read} records: too few to span several batches");
+        Assert.Equal(2, result.Rejected);
+        using var store = AdvisoryStore.Open(Db);
+        Assert.StartsWith("FIRST ", Assert.Single(store.FindById("GHSA-pxg6-pf52-xh8x")).Summary, StringComparison.Ordinal);
+        var skipped = diagnostics.Items.Select(d => Path.GetFileName(d.Location?.File ?? "")).Where(f => f.Contains("broken", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["0001-broken.json", "zzzz-broken.json"], skipped);
+    }
+
+    [Fact]
     public void Import_Replace_StartsFromAnEmptyDatabase()
     {
         Assert.True(Import(new DiagnosticBag(), TestData.Reference("osv", "github")).Succeeded);

@@ -171,6 +171,34 @@ public sealed class InventoryCommandTests : IDisposable
         Assert.Contains("0 newly affected, 0 resolved", table.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Affected_LimitAndOffset_PageThroughEveryHitInDeploymentOrder(string kind)
+    {
+        var store = Populated(kind);
+
+        var first = CliRunner.Run("inventory", "affected", "express@^5.0.0", "--store", store, "--limit", "1", "--format", "json");
+        var second = CliRunner.Run("inventory", "affected", "express@^5.0.0", "--store", store, "--limit", "1", "--offset", "1", "--format", "json");
+        var table = CliRunner.Run("inventory", "affected", "express@^5.0.0", "--store", store, "--limit", "1");
+        var bad = CliRunner.Run("inventory", "affected", "express", "--store", store, "--limit", "-1");
+
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Equal(["filesystem express@5.3.0"], Hits(first.Stdout));
+        Assert.Equal(["weather express@5.3.0"], Hits(second.Stdout));
+        using (var doc = JsonDocument.Parse(first.Stdout))
+        {
+            Assert.Equal((2, 2, 0, 1), (doc.RootElement.GetProperty("total").GetInt32(), doc.RootElement.GetProperty("deployments").GetInt32(),
+                doc.RootElement.GetProperty("offset").GetInt32(), doc.RootElement.GetProperty("nextOffset").GetInt32()));
+        }
+        using (var doc = JsonDocument.Parse(second.Stdout))
+        {
+            Assert.False(doc.RootElement.TryGetProperty("nextOffset", out _));
+        }
+        Assert.Contains("2 deployment(s) affected by express@^5.0.0 (2 hit(s))", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("shown: hits 1-1 of 2; next page: --offset 1", table.Stdout, StringComparison.Ordinal);
+        Assert.Equal(2, bad.ExitCode);
+    }
+
     [Fact]
     public void Rescan_MissingDatabase_ExitsTwo()
     {

@@ -138,11 +138,11 @@ public sealed class InventoryStoreTests
         using var store = InventoryStore.Open(StoreTargets.NewStore(kind));
         store.Add(RealGraph(), "weather", "1", "prod", null, DateTimeOffset.UnixEpoch);
         var packages = store.CurrentPackages();
-        var zod = packages.First(p => p.Package.Name == "zod");
+        var zod = packages.First(p => p.Component.Name == "zod");
 
-        var first = store.RecordRescan(new Dictionary<long, IReadOnlyList<string>> { [zod.ComponentId] = ["GHSA-test-0001"] });
-        var again = store.RecordRescan(new Dictionary<long, IReadOnlyList<string>> { [zod.ComponentId] = ["GHSA-test-0001"] });
-        var cleared = store.RecordRescan(new Dictionary<long, IReadOnlyList<string>>());
+        var first = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] });
+        var again = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] });
+        var cleared = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>>());
 
         var hit = Assert.Single(first.New);
         Assert.Equal(("weather", "GHSA-test-0001"), (hit.Deployment.Deployment, hit.AdvisoryId));

@@ -238,14 +238,14 @@ public sealed class PolicyLoaderTests
 
     [Theory]
     [InlineData("TG001")]
-    [InlineData("TG0001")]
+    [InlineData("TG5001")]
     [InlineData("TG10011")]
     [InlineData("GHSA-1234")]
     public void Parse_RuleIdNotTG1xxx_ReportsIt(string id)
     {
         var diagnostic = Single(Parse($"rules:\n  {id}: warn\n"));
 
-        Assert.Equal($"'{id}' is not a rule id; expected TG and four digits (TG1xxx dependency, TG2xxx MCP, TG3xxx deployment rules), such as TG1001", diagnostic.Message);
+        Assert.Equal($"'{id}' is not a rule id; expected TG1, TG2, TG3 or TG4 followed by three digits, such as TG1001", diagnostic.Message);
         Assert.Equal(new SourceLocation("tollgate.yaml", 2, 3), diagnostic.Location);
     }
 

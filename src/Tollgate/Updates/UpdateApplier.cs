@@ -1,0 +1,332 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Tollgate.Ecosystems;
+using Tollgate.Graph;
+
+namespace Tollgate.Updates;
+
+/// <summary>What happened to one proposal when applied.</summary>
+public sealed record AppliedUpdate(DependencyUpdate Update, bool Applied, string Message);
+
+/// <summary>Settings of <see cref="UpdateApplier"/>.</summary>
+/// <param name="NpmRegistry">The npm registry to pass to npm (<c>--registry</c>), when one was given explicitly.</param>
+/// <param name="Timeout">How long each package-manager run may take.</param>
+public sealed record ApplySettings(Uri? NpmRegistry = null, TimeSpan? Timeout = null);
+
+/// <summary>
+/// Writes proposals into manifests and lockfiles through the package managers themselves with scripts off: npm
+/// (<c>npm install PKG@VER --package-lock-only --ignore-scripts</c>), requirements files (<c>==</c> pins with the
+/// registry's sha256 hashes as <c>--hash</c> lines), NuGet (<c>PackageVersion</c> in Directory.Packages.props or the
+/// project's <c>PackageReference</c>, then <c>dotnet restore --force-evaluate</c> where lock files are used).
+/// Every file a step may touch is copied first and put back when any step fails: nothing is left half-written.
+/// </summary>
+public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, ApplySettings settings)
+{
+    private readonly Dictionary<string, byte[]?> _backups = new(StringComparer.Ordinal);
+
+    /// <summary>Applies <paramref name="updates"/>; on the first failure every file is restored and the failure returned.</summary>
+    public IReadOnlyList<AppliedUpdate> Apply(IReadOnlyList<DependencyUpdate> updates, out string? failure)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        var results = new List<AppliedUpdate>();
+        failure = null;
+        try
+        {
+            foreach (var project in updates.Where(u => u.Proposed is not null).GroupBy(u => (u.Ecosystem, u.Project)))
+            {
+                var list = project.ToList();
+                failure = project.Key.Ecosystem switch
+                {
+                    Ecosystem.Npm => ApplyNpm(list),
+                    Ecosystem.PyPI => ApplyRequirements(list),
+                    Ecosystem.NuGet => ApplyNuGet(list),
+                    _ => $"{project.Key.Ecosystem} updates cannot be applied",
+                };
+                if (failure is not null)
+                {
+                    Restore();
+                    return [.. results.Select(r => r with { Applied = false, Message = "rolled back" })];
+                }
+                results.AddRange(list.Select(u => new AppliedUpdate(u, true, $"{u.Name} {u.Current} → {u.Proposed}")));
+            }
+        }
+        catch
+        {
+            Restore();
+            throw;
+        }
+        return results;
+    }
+
+    private void Backup(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!_backups.ContainsKey(full))
+        {
+            _backups[full] = File.Exists(full) ? File.ReadAllBytes(full) : null;
+        }
+    }
+
+    private void Restore()
+    {
+        foreach (var (path, content) in _backups)
+        {
+            try
+            {
+                if (content is null)
+                {
+                    File.Delete(path);
+                }
+                else
+                {
+                    WriteAtomically(path, content);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Keep restoring the others; the caller reports the failure that started this.
+            }
+        }
+    }
+
+    private static void WriteAtomically(string path, byte[] content)
+    {
+        var temporary = path + ".tollgate-" + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        File.WriteAllBytes(temporary, content);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private string? ApplyNpm(List<DependencyUpdate> updates)
+    {
+        var project = updates[0].Project;
+        var folder = Path.GetDirectoryName(Path.GetFullPath(project ?? updates[0].Declared?.File ?? "."))!;
+        if (!File.Exists(Path.Combine(folder, "package-lock.json")))
+        {
+            return $"{folder}: only npm projects with a package-lock.json can be updated with --apply (pnpm and yarn: run their own update command)";
+        }
+        var runs = updates.GroupBy(u => (Dev: IsDev(folder, u.Name), Exact: SpecFor(u) == u.Proposed)).ToList();
+        if (runs.Count > 1)
+        {
+            // One npm run per section and save style, so no dependency moves section or changes its range style.
+            foreach (var run in runs)
+            {
+                if (ApplyNpm([.. run]) is { } failed)
+                {
+                    return failed;
+                }
+            }
+            return null;
+        }
+        Backup(Path.Combine(folder, "package.json"));
+        Backup(Path.Combine(folder, "package-lock.json"));
+        var arguments = new List<string> { "install" };
+        foreach (var u in updates)
+        {
+            arguments.Add($"{u.Name}@{SpecFor(u)}");
+        }
+        arguments.AddRange(["--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"]);
+        // Keep the dependency in the section it was declared in.
+        if (IsDev(folder, updates[0].Name))
+        {
+            arguments.Add("--save-dev");
+        }
+        if (SpecFor(updates[0]) == updates[0].Proposed)
+        {
+            arguments.Add("--save-exact");
+        }
+        if (settings.NpmRegistry is { } registry)
+        {
+            arguments.Add("--registry=" + registry.AbsoluteUri);
+        }
+        return Run("npm", arguments, folder);
+    }
+
+    /// <summary>The spec written to package.json: the range's own prefix (^, ~) kept, an exact pin stays exact.</summary>
+    private static string SpecFor(DependencyUpdate u)
+    {
+        var range = u.Range?.Trim() ?? "";
+        if (range.StartsWith('^') || range.StartsWith('~'))
+        {
+            return range[0] + u.Proposed!;
+        }
+        return u.Proposed!;
+    }
+
+    private static bool IsDev(string folder, string name)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "package.json")));
+            return doc.RootElement.TryGetProperty("devDependencies", out var dev) && dev.ValueKind == System.Text.Json.JsonValueKind.Object && dev.TryGetProperty(name, out _)
+                && !(doc.RootElement.TryGetProperty("dependencies", out var prod) && prod.ValueKind == System.Text.Json.JsonValueKind.Object && prod.TryGetProperty(name, out _));
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
+    private string? ApplyRequirements(List<DependencyUpdate> updates)
+    {
+        foreach (var file in updates.GroupBy(u => u.Declared?.File))
+        {
+            if (file.Key is null || !(file.Key.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) || file.Key.EndsWith(".in", StringComparison.OrdinalIgnoreCase)))
+            {
+                return $"{string.Join(", ", file.Select(u => u.Name))}: only requirements files can be updated with --apply (uv: uv lock --upgrade-package NAME)";
+            }
+            var lines = File.ReadAllLines(file.Key).ToList();
+            foreach (var u in file.OrderByDescending(u => u.Declared!.Line))
+            {
+                var hashes = facts(Ecosystem.PyPI, u.Name)?.Find(u.Proposed!)?.Sha256 ?? [];
+                if (hashes.IsEmpty)
+                {
+                    return $"{u.Name} {u.Proposed}: the package index lists no sha256 hash for its files, so a hash-pinned requirement cannot be written; nothing was changed";
+                }
+                var index = u.Declared!.Line - 1;
+                if (index < 0 || index >= lines.Count)
+                {
+                    return $"{file.Key}:{u.Declared.Line}: the requirement of {u.Name} is no longer on that line";
+                }
+                // The requirement and its continuation lines (--hash=… \) are replaced as one.
+                var end = index;
+                while (end < lines.Count - 1 && lines[end].TrimEnd().EndsWith('\\'))
+                {
+                    end++;
+                }
+                var first = lines[index];
+                var match = Regex.Match(first, @"^(\s*)([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*===?\s*([^\s;\\#]+)(.*)$", RegexOptions.None, TimeSpan.FromSeconds(1));
+                if (!match.Success)
+                {
+                    return $"{file.Key}:{u.Declared.Line}: {u.Name} is not pinned with == on that line; only == pins are rewritten";
+                }
+                var marker = Regex.Match(match.Groups[5].Value, @";[^\\#]*", RegexOptions.None, TimeSpan.FromSeconds(1)).Value.TrimEnd();
+                var replacement = new List<string>
+                {
+                    $"{match.Groups[1].Value}{match.Groups[2].Value}{match.Groups[3].Value}=={u.Proposed}{(marker.Length > 0 ? " " + marker : "")} \\",
+                };
+                replacement.AddRange(hashes.Distinct().Select((h, i) => $"    --hash=sha256:{h}" + (i < hashes.Distinct().Count() - 1 ? " \\" : "")));
+                lines.RemoveRange(index, end - index + 1);
+                lines.InsertRange(index, replacement);
+            }
+            Backup(file.Key);
+            WriteAtomically(Path.GetFullPath(file.Key), Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
+        }
+        return null;
+    }
+
+    private string? ApplyNuGet(List<DependencyUpdate> updates)
+    {
+        var lockFolders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var u in updates)
+        {
+            var project = u.Project is null ? null : Path.GetFullPath(u.Project);
+            var folder = project is null ? null : File.Exists(project) ? Path.GetDirectoryName(project) : project;
+            if (folder is null)
+            {
+                return $"{u.Name}: the project is unknown";
+            }
+            var files = ProjectFiles(folder).ToList();
+            var edited = false;
+            // Central package management first: a PackageVersion in the nearest Directory.Packages.props.
+            for (var dir = new DirectoryInfo(folder); dir is not null && !edited; dir = dir.Parent)
+            {
+                var props = Path.Combine(dir.FullName, "Directory.Packages.props");
+                if (File.Exists(props))
+                {
+                    edited = EditVersionAttribute(props, "PackageVersion", u);
+                    break;
+                }
+            }
+            foreach (var file in files)
+            {
+                edited |= EditVersionAttribute(file, "PackageReference", u);
+            }
+            if (!edited)
+            {
+                return $"{u.Name}: no PackageVersion or PackageReference with Version=\"{u.Current}\" was found for it under {folder}";
+            }
+            if (File.Exists(Path.Combine(folder, "packages.lock.json")))
+            {
+                lockFolders.Add(folder);
+            }
+        }
+        foreach (var folder in lockFolders)
+        {
+            Backup(Path.Combine(folder, "packages.lock.json"));
+            if (Run("dotnet", ["restore", "--force-evaluate"], folder) is { } failed)
+            {
+                return failed;
+            }
+        }
+        return null;
+    }
+
+    private static IEnumerable<string> ProjectFiles(string folder) =>
+        Directory.EnumerateFiles(folder, "*.*proj", SearchOption.TopDirectoryOnly);
+
+    private bool EditVersionAttribute(string file, string element, DependencyUpdate u)
+    {
+        var text = File.ReadAllText(file);
+        var pattern = $@"<{element}\s+(?:[^>]*?\s)?(?:Include|Update)\s*=\s*""{Regex.Escape(u.Name)}""[^>]*>";
+        var changed = false;
+        var result = Regex.Replace(text, pattern, m =>
+        {
+            var tag = m.Value;
+            var version = Regex.Match(tag, @"\bVersion\s*=\s*""([^""]*)""", RegexOptions.None, TimeSpan.FromSeconds(1));
+            if (!version.Success || !string.Equals(version.Groups[1].Value.Trim('[', ']', ' '), u.Current, StringComparison.OrdinalIgnoreCase))
+            {
+                return tag;
+            }
+            changed = true;
+            var value = version.Groups[1].Value.StartsWith('[') ? $"[{u.Proposed}]" : u.Proposed!;
+            return tag[..version.Groups[1].Index] + value + tag[(version.Groups[1].Index + version.Groups[1].Length)..];
+        }, RegexOptions.IgnoreCase, TimeSpan.FromSeconds(2));
+        if (changed)
+        {
+            Backup(file);
+            WriteAtomically(Path.GetFullPath(file), Encoding.UTF8.GetBytes(result));
+        }
+        return changed;
+    }
+
+    private string? Run(string program, IReadOnlyList<string> arguments, string folder)
+    {
+        var start = new ProcessStartInfo(OperatingSystem.IsWindows() && program == "npm" ? "npm.cmd" : program)
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments)
+        {
+            start.ArgumentList.Add(a);
+        }
+        start.Environment["npm_config_ignore_scripts"] = "true";
+        var shown = $"{program} {string.Join(' ', arguments)}";
+        try
+        {
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(settings.Timeout ?? TimeSpan.FromMinutes(10)))
+            {
+                process.Kill(entireProcessTree: true);
+                return $"'{shown}' in {folder} did not finish in time; every file was restored";
+            }
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                var text = (error.Result + "\n" + output.Result).Trim();
+                var lines = text.Split('\n').Where(l => l.Trim().Length > 0).TakeLast(8);
+                return $"'{shown}' in {folder} failed with exit code {process.ExitCode}; every file was restored:\n  {string.Join("\n  ", lines)}";
+            }
+            return null;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return $"{program} could not be started ({e.Message}); nothing was changed";
+        }
+    }
+}
