@@ -181,6 +181,10 @@ public static class SarifWriter
 
     private static string Justification(Suppression s)
     {
+        if (s.Source == SuppressionSource.Vex)
+        {
+            return s.Describe();
+        }
         var sb = new StringBuilder(s.Reason);
         if (s.Owner is not null)
         {
