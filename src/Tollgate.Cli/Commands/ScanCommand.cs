@@ -29,7 +29,8 @@ internal sealed record ScanOptions(
     IReadOnlyList<string>? Registries = null,
     bool Offline = false,
     string? CacheFolder = null,
-    IReadOnlyList<string>? Vex = null);
+    IReadOnlyList<string>? Vex = null,
+    bool Deploy = true);
 
 /// <summary><c>tollgate scan</c>: the CI gate. Graph → advisories and risk signals → policy → report and exit code.</summary>
 internal static class ScanCommand
@@ -66,6 +67,12 @@ internal static class ScanCommand
         };
         var noAdvisories = new Option<bool>("--no-advisories") { Description = "Check risk signals and the policy only, without an advisory database (reports say advisories were not checked)." };
         var exclude = DepsCommand.ExcludeOption();
+        var checks = new Option<string[]>("--checks")
+        {
+            Description = "Which checks run over PATH, comma-separated: deps (lockfiles and manifests), deploy (deployment files, rules TG3xxx). Default: deps,deploy; each runs when it finds its inputs.",
+            HelpName = "LIST",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var metadata = new Option<bool>("--registry-metadata")
         {
             Description = "Also ask each ecosystem's registry (as the package managers are configured, cached under $TOLLGATE_HOME) for release dates and publisher facts: versions younger than minimumReleaseAge and compromise signals become findings (TG4001-TG4007).",
@@ -90,7 +97,7 @@ internal static class ScanCommand
               tollgate scan . --format openvex -o draft.openvex.json
             """)
         {
-            paths, sbom, policy, failOn, format, output, db, advisories, noAdvisories, exclude, metadata, registry, offline, vex,
+            paths, sbom, policy, failOn, format, output, db, advisories, noAdvisories, exclude, metadata, registry, offline, vex, checks,
         };
         command.Validators.Add(r =>
         {
@@ -109,6 +116,10 @@ internal static class ScanCommand
             if (r.GetValue(sbom) is not null && r.GetValue(paths) is { Length: > 0 } given)
             {
                 r.AddError($"--sbom scans the SBOM only, so PATH ({string.Join(", ", given)}) would be ignored: give PATH or --sbom, not both");
+            }
+            if (r.GetValue(checks) is { Length: > 0 } chosen && ScanChecks.Parse(chosen) is { Error: { } checksError })
+            {
+                r.AddError(checksError);
             }
             if (r.GetValue(sbom) is not null && r.GetValue(exclude) is { Length: > 0 })
             {
@@ -140,7 +151,8 @@ internal static class ScanCommand
             r.GetValue(metadata),
             r.GetValue(registry) ?? [],
             r.GetValue(offline),
-            Vex: r.GetValue(vex) ?? []), terminal, TimeProvider.System));
+            Vex: r.GetValue(vex) ?? [],
+            Deploy: ScanChecks.Parse(r.GetValue(checks) ?? []).Deploy), terminal, TimeProvider.System));
         return command;
     }
 
@@ -150,7 +162,7 @@ internal static class ScanCommand
         var graph = DepsCommand.ReadGraph(options.Paths, options.Sbom, diagnostics, new PathGlobs(options.Exclude ?? []));
 
         var scanPath = options.Sbom ?? options.Paths[0];
-        var loaded = PolicyLoader.Load(options.Policy, scanPath, [.. RiskRules.All.Select(r => r.Id), PolicyFindings.DeniedRuleId]);
+        var loaded = PolicyLoader.Load(options.Policy, scanPath, [.. RiskRules.All.Select(r => r.Id), .. Tollgate.Deployment.DeployRules.All.Select(r => r.Id), PolicyFindings.DeniedRuleId]);
         terminal.Diagnostics(loaded.Diagnostics);
         if (loaded.HasErrors || loaded.Policy is null)
         {
@@ -200,7 +212,28 @@ internal static class ScanCommand
             var (metadataFindings, metadataProblems) = options.RegistryMetadata
                 ? RegistryMetadata(graph, policy, options, scanPath, terminal, time)
                 : ([], []);
-            var result = Scanner.Scan(graph, policy, settings, [.. metadataFindings, .. UpdateBotFindings(options, terminal)]);
+            var deploy = DeployFindings(options, terminal);
+            if (deploy is { Files.IsEmpty: false } && graph.Roots.IsEmpty)
+            {
+                // Deployment files were found: a folder without lockfiles is not "nothing to check".
+                graph = new DependencyGraph(graph.Components, graph.Edges, graph.Roots, graph.Diagnostics.Where(d => d.Id != DiagnosticIds.NoInput));
+            }
+            var result = Scanner.Scan(graph, policy, settings, [.. metadataFindings, .. UpdateBotFindings(options, terminal), .. deploy?.Findings ?? []]);
+            if (deploy is { Files.IsEmpty: false })
+            {
+                var incomplete = result.Report.Incomplete.Where(r => !(graph.Roots.IsEmpty && r.StartsWith("nothing was checked", StringComparison.Ordinal)))
+                    .Concat(ScanNames.InputProblems(deploy.Diagnostics, anythingRead: true, "deployment file")).Concat(deploy.Incomplete).ToList();
+                result = result with
+                {
+                    Report = result.Report with
+                    {
+                        Outcome = ScanNames.Decide(result.Verdict.Outcome, incomplete, result.Report.Advisories),
+                        Incomplete = [.. incomplete],
+                        Diagnostics = [.. result.Report.Diagnostics, .. deploy.Diagnostics],
+                        ScannedFiles = [.. result.Report.ScannedFiles, .. deploy.Files.Select(f => f.Path)],
+                    },
+                };
+            }
             if (metadataProblems.Length > 0)
             {
                 result = result with { Report = result.Report with { Outcome = ScanOutcome.Incomplete, Incomplete = [.. result.Report.Incomplete, .. metadataProblems] } };
@@ -221,6 +254,22 @@ internal static class ScanCommand
                 Directory.Delete(temporary, recursive: true);
             }
         }
+    }
+
+    /// <summary>The deployment audit (TG3xxx) of the scanned paths, unless --checks leaves it out or an SBOM is scanned; null when it did not run.</summary>
+    private static Tollgate.Deployment.DeployAuditResult? DeployFindings(ScanOptions options, Terminal terminal)
+    {
+        if (!options.Deploy || options.Sbom is not null)
+        {
+            return null;
+        }
+        var result = Tollgate.Deployment.DeployAudit.Run(options.Paths.Where(p => File.Exists(p) ? Tollgate.Deployment.DeployFileKinds.Classify(Path.GetFullPath(p), named: true) is not null : Directory.Exists(p)),
+            new Tollgate.Deployment.DeployAuditOptions { Exclude = new PathGlobs(options.Exclude ?? []), RequireFiles = false }, new DiagnosticBag());
+        if (!result.Files.IsEmpty)
+        {
+            terminal.Progress("deployment", $"{result.Files.Length} file(s), {result.Findings.Length} finding(s)");
+        }
+        return result;
     }
 
     /// <summary>The update-bot lint findings (TG4101-TG4106) of each scanned folder that holds a Dependabot or Renovate configuration.</summary>
@@ -447,4 +496,26 @@ internal static class ScanCommand
     }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+}
+
+/// <summary>The checks <c>scan --checks</c> names.</summary>
+internal sealed record ScanChecks(bool Deploy, string? Error)
+{
+    /// <summary>Reads comma-separated lists of check names; empty means every check.</summary>
+    public static ScanChecks Parse(IEnumerable<string> values)
+    {
+        var names = values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        if (names.Count == 0)
+        {
+            return new ScanChecks(true, null);
+        }
+        var unknown = names.Where(n => n is not ("deps" or "deploy")).ToList();
+        if (unknown.Count > 0)
+        {
+            return new ScanChecks(true, $"--checks: unknown check '{unknown[0]}'; the checks are deps and deploy");
+        }
+        return !names.Contains("deps")
+            ? new ScanChecks(true, "--checks: deps cannot be left out of scan; use 'tollgate deploy audit' for deployment files alone")
+            : new ScanChecks(names.Contains("deploy"), null);
+    }
 }

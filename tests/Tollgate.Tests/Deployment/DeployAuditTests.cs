@@ -155,4 +155,22 @@ public sealed class DeployAuditTests
         Assert.All(runs.GetProperty("results").EnumerateArray(), r =>
             Assert.True(r.GetProperty("locations")[0].GetProperty("physicalLocation").GetProperty("region").GetProperty("startLine").GetInt32() >= 1));
     }
+
+    [Fact]
+    public void Scan_RunsDeploymentChecksByDefault_AndChecksChoosesThem()
+    {
+        var folder = TestData.Path("deploy", "real", "fetch-dockerfile");
+        var both = CliRunner.Run("scan", folder, "--no-advisories", "--format", "json");
+        Assert.Equal(0, both.ExitCode);
+        using (var json = JsonDocument.Parse(both.Stdout))
+        {
+            Assert.Contains(json.RootElement.GetProperty("findings").EnumerateArray(), f => f.GetProperty("id").GetString() == "TG3052");
+        }
+        // Without the deployment check the folder holds nothing to scan: incomplete, never a pass.
+        var depsOnly = CliRunner.Run("scan", folder, "--no-advisories", "--checks", "deps");
+        Assert.Equal(2, depsOnly.ExitCode);
+        var unknown = CliRunner.Run("scan", folder, "--checks", "deps,dockerfiles");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown check 'dockerfiles'", unknown.Stderr, StringComparison.Ordinal);
+    }
 }
