@@ -29,6 +29,7 @@ namespace Tollgate.Cli
                 InventoryCommand.Create(terminal),
                 McpCommand.Create(terminal),
                 FeedCommand.Create(terminal),
+                ServeCommand.Create(terminal),
                 InstallCommand.Create(terminal),
                 UpdateCommand.Create(terminal),
                 VersionCommand.Create(terminal),
