@@ -44,7 +44,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             {
                 var page = answer.Page!;
                 body.Append("<h2>").Append(page.Deployments).Append(" deployment(s) affected by ").Append(HtmlEncode(query)).Append(" (").Append(page.Total).Append(" hit(s))</h2>");
-                body.Append("<div class=\"scroll\"><table><caption>Deployments containing a matching component, with the dependency path from the root</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Package</th>")
+                body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Deployments containing a matching component, with the dependency path from the root</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Package</th>")
                     .Append(answer.AdvisoryIds is null ? "" : "<th scope=\"col\">Advisory</th>").Append("<th scope=\"col\">Path</th></tr></thead><tbody>");
                 for (var i = 0; i < page.Hits.Count; i++)
                 {
@@ -64,7 +64,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         using var store = api.Open();
         var deployments = store.List();
         body.Append("<h2>Deployments (").Append(deployments.Count).Append(")</h2>");
-        body.Append("<div class=\"scroll\"><table><caption>Every deployment with its current SBOM, newest first</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Version</th><th scope=\"col\">Components</th><th scope=\"col\">Last SBOM (UTC)</th></tr></thead><tbody>");
+        body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Every deployment with its current SBOM, newest first</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Version</th><th scope=\"col\">Components</th><th scope=\"col\">Last SBOM (UTC)</th></tr></thead><tbody>");
         foreach (var d in deployments.OrderByDescending(d => d.AddedAt))
         {
             body.Append("<tr><td>").Append(DeploymentLink(d.Deployment)).Append("</td><td>").Append(HtmlEncode(d.Environment ?? "")).Append("</td><td>")
@@ -101,7 +101,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         body.Append("<p>Download this SBOM: <a href=\"/deployments/").Append(enc).Append("/sbom?snapshot=").Append(snapshot.Id).Append("&amp;format=cyclonedx\" download>CycloneDX</a> · ")
             .Append("<a href=\"/deployments/").Append(enc).Append("/sbom?snapshot=").Append(snapshot.Id).Append("&amp;format=spdx\" download>SPDX</a></p>");
 
-        body.Append("<h2>Snapshots</h2><div class=\"scroll\"><table><caption>SBOMs recorded for this deployment, newest first</caption><thead><tr><th scope=\"col\">Snapshot</th><th scope=\"col\">Version</th><th scope=\"col\">Environment</th><th scope=\"col\">Components</th><th scope=\"col\">Recorded (UTC)</th></tr></thead><tbody>");
+        body.Append("<h2>Snapshots</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>SBOMs recorded for this deployment, newest first</caption><thead><tr><th scope=\"col\">Snapshot</th><th scope=\"col\">Version</th><th scope=\"col\">Environment</th><th scope=\"col\">Components</th><th scope=\"col\">Recorded (UTC)</th></tr></thead><tbody>");
         foreach (var h in history)
         {
             body.Append("<tr><td><a href=\"/deployments/").Append(enc).Append("?snapshot=").Append(h.Id).Append("\">").Append(h.Id).Append("</a>").Append(h.Current ? " (current)" : "").Append("</td><td>")
@@ -121,7 +121,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             .Append("<label for=\"filter\">Filter by name or purl</label> <input id=\"filter\" name=\"filter\" type=\"search\" value=\"").Append(HtmlEncode(filter ?? "")).Append("\"> ")
             .Append("<button type=\"submit\">Filter</button></form>");
         body.Append("<p>").Append(shown.Count).Append(" of ").Append(components.Count).Append(" components shown.</p>");
-        body.Append("<div class=\"scroll\"><table><caption>Components of snapshot ").Append(snapshot.Id).Append("</caption><thead><tr><th scope=\"col\">Ecosystem</th><th scope=\"col\">Package</th><th scope=\"col\">Version</th><th scope=\"col\">Direct</th><th scope=\"col\">Purl</th></tr></thead><tbody>");
+        body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Components of snapshot ").Append(snapshot.Id).Append("</caption><thead><tr><th scope=\"col\">Ecosystem</th><th scope=\"col\">Package</th><th scope=\"col\">Version</th><th scope=\"col\">Direct</th><th scope=\"col\">Purl</th></tr></thead><tbody>");
         foreach (var c in shown)
         {
             body.Append("<tr><td>").Append(c.Ecosystem.ToOsvName()).Append("</td><td>").Append(HtmlEncode(c.Name)).Append("</td><td>").Append(HtmlEncode(c.Version)).Append("</td><td>")
@@ -154,7 +154,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         body.Append("<p><a href=\"/\">Fleet</a> › <a href=\"/deployments/").Append(UrlEncode(deployment)).Append("\">").Append(HtmlEncode(deployment)).Append("</a> › diff</p>");
         body.Append("<h1>").Append(HtmlEncode(deployment)).Append(": snapshot ").Append(oldId).Append(" → ").Append(newId).Append("</h1>");
         body.Append("<p>").Append(changes.Value.Length).Append(" change(s).</p>");
-        body.Append("<div class=\"scroll\"><table><caption>Packages added, removed, upgraded or downgraded</caption><thead><tr><th scope=\"col\">Change</th><th scope=\"col\">Ecosystem</th><th scope=\"col\">Package</th><th scope=\"col\">Old</th><th scope=\"col\">New</th></tr></thead><tbody>");
+        body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Packages added, removed, upgraded or downgraded</caption><thead><tr><th scope=\"col\">Change</th><th scope=\"col\">Ecosystem</th><th scope=\"col\">Package</th><th scope=\"col\">Old</th><th scope=\"col\">New</th></tr></thead><tbody>");
         foreach (var c in changes.Value)
         {
             body.Append("<tr><td>").Append(c.Kind.ToString().ToLowerInvariant()).Append("</td><td>").Append(c.Ecosystem.ToOsvName()).Append("</td><td>").Append(HtmlEncode(c.Name))
@@ -195,6 +195,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>{{HtmlEncode(title)}} · Tollgate</title>
+            <link rel="icon" href="data:,">
             <style>{{Style}}</style>
             </head>
             <body>
