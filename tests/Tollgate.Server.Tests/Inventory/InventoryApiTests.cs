@@ -181,4 +181,33 @@ public sealed class InventoryApiTests
         Assert.Contains(problems, p => p.Contains("not a loopback address", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("no API tokens", StringComparison.Ordinal));
     }
+
+    private static (int Exit, string Out, string Err) Cli(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = Tollgate.Cli.TollgateCli.Run(args, new Tollgate.Cli.Terminal(stdout, stderr));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task InventoryCli_WithServer_AddsListsAndFindsOverTheApi(string kind)
+    {
+        await using var server = await Server.StartAsync(kind);
+        var url = server.Host.Address.AbsoluteUri;
+        var add = Cli("inventory", "add", ExampleFolder(), "--deployment", "weather-mcp", "--environment", "prod", "--server", url, "--token", server.WriteToken, "--format", "json");
+        Assert.True(add.Exit == 0, add.Err);
+        Assert.Contains("TOLLGATE_TOKEN", add.Err, StringComparison.Ordinal);
+        var readWriting = Cli("inventory", "add", ExampleFolder(), "--deployment", "x", "--server", url, "--token", server.ReadToken);
+        Assert.Equal(2, readWriting.Exit);
+        Assert.Contains("403", readWriting.Err, StringComparison.Ordinal);
+
+        var list = Cli("inventory", "list", "--server", url, "--token", server.ReadToken, "--format", "json");
+        Assert.Equal(0, list.Exit);
+        Assert.Equal("weather-mcp", JsonDocument.Parse(list.Out).RootElement.GetProperty("deployments")[0].GetProperty("deployment").GetString());
+        var affected = Cli("inventory", "affected", "axios@<1.6.0", "--server", url, "--token", server.ReadToken);
+        Assert.Equal(0, affected.Exit);
+        Assert.Contains("1 deployment(s) affected by axios@<1.6.0 (1 hit(s))", affected.Out, StringComparison.Ordinal);
+    }
 }
