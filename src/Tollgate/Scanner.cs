@@ -4,6 +4,7 @@ using Tollgate.Graph;
 using Tollgate.Policy;
 using Tollgate.Reports;
 using Tollgate.Risk;
+using Tollgate.Vex;
 
 namespace Tollgate;
 
@@ -22,6 +23,9 @@ public sealed record ScanSettings(AdvisoryStore? Advisories, DateOnly Today, str
     /// whether a private name came from a public registry. An ecosystem left out is one whose default is unknown.
     /// </summary>
     public ImmutableDictionary<Ecosystem, string> DefaultRegistries { get; init; } = ImmutableDictionary<Ecosystem, string>.Empty;
+
+    /// <summary>VEX statements: <c>not_affected</c> and <c>fixed</c> ones suppress the vulnerability findings they match.</summary>
+    public VexStatements? Vex { get; init; }
 }
 
 /// <summary>The verdict of a scan and the report every output format renders.</summary>
@@ -53,13 +57,26 @@ public static class Scanner
         findings.AddRange(PolicyFindings.FromGraph(graph, policy));
         findings.AddRange(extraFindings ?? []);
 
-        var verdict = PolicyEvaluator.Evaluate(findings, policy, settings.Today, id => RiskRules.Find(id)?.DefaultLevel);
-        var reported = verdict.Findings
+        // VEX speaks of vulnerabilities only: a known-malicious version or a risk signal is never "not affected".
+        var vexed = new Dictionary<Finding, VexStatement>(ReferenceEqualityComparer.Instance);
+        foreach (var finding in findings)
+        {
+            if (finding.Kind == FindingKind.Vulnerability && settings.Vex?.For(finding) is { Suppresses: true } statement)
+            {
+                vexed[finding] = statement;
+            }
+        }
+        static RuleLevel? Defaults(string id) => RiskRules.Find(id)?.DefaultLevel;
+        var verdict = PolicyEvaluator.Evaluate([.. findings.Where(f => !vexed.ContainsKey(f))], policy, settings.Today, Defaults);
+        // Suppressed findings are still reported, at the level the policy would have given them.
+        var vexVerdict = PolicyEvaluator.Evaluate([.. vexed.Keys], policy with { Ignore = [] }, settings.Today, Defaults);
+        var reported = verdict.Findings.Concat(vexVerdict.Findings)
             .Where(f => f.Level != RuleLevel.Off)
             .Select(f => ReportedFinding.Create(
                 f.Finding,
                 f.Level switch { RuleLevel.Fail => FindingLevel.Fail, RuleLevel.Warn => FindingLevel.Warn, _ => FindingLevel.Info },
-                f.Suppression is { } s ? new Suppression(s.Id, s.Reason, s.Owner, s.Expires) : null,
+                vexed.TryGetValue(f.Finding, out var statement) ? VexSuppression(statement, f.Finding)
+                : f.Suppression is { } s ? new Suppression(s.Id, s.Reason, s.Owner, s.Expires) : null,
                 graph))
             .ToImmutableArray();
         var report = new ScanReport
@@ -75,8 +92,20 @@ public static class Scanner
             ScannedFiles = [.. graph.Files],
             SourceRoot = settings.SourceRoot,
             Graph = graph,
+            VexDocuments = settings.Vex?.Documents ?? [],
         };
         return new ScanResult(verdict, report);
+    }
+
+    /// <summary>The suppression a VEX statement makes of a finding: author as owner, detail (else justification) as reason.</summary>
+    public static Suppression VexSuppression(VexStatement statement, Finding finding)
+    {
+        ArgumentNullException.ThrowIfNull(statement);
+        ArgumentNullException.ThrowIfNull(finding);
+        var ids = statement.AllIds.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var id = finding.AllIds.FirstOrDefault(ids.Contains) ?? statement.Vulnerability;
+        var reason = statement.Detail ?? statement.Justification ?? statement.Status.ToName();
+        return new Suppression(id, reason, statement.Author, null, SuppressionSource.Vex, statement.Status.ToName(), statement.Justification, statement.Document);
     }
 
     /// <summary>The risk rules' settings: the policy's lists and each ecosystem's configured default registry.</summary>

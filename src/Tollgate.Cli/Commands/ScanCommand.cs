@@ -9,6 +9,8 @@ using Tollgate.Inputs;
 using Tollgate.Policy;
 using Tollgate.Reports;
 using Tollgate.Risk;
+using Tollgate.Sbom;
+using Tollgate.Vex;
 
 namespace Tollgate.Cli.Commands;
 
@@ -26,7 +28,8 @@ internal sealed record ScanOptions(
     bool RegistryMetadata = false,
     IReadOnlyList<string>? Registries = null,
     bool Offline = false,
-    string? CacheFolder = null);
+    string? CacheFolder = null,
+    IReadOnlyList<string>? Vex = null);
 
 /// <summary><c>tollgate scan</c>: the CI gate. Graph → advisories and risk signals → policy → report and exit code.</summary>
 internal static class ScanCommand
@@ -42,8 +45,18 @@ internal static class ScanCommand
         var policy = new Option<string?>("--policy") { Description = "The policy file. Default: tollgate.yaml found by walking up from PATH.", HelpName = "FILE" };
         var failOn = new Option<string?>("--fail-on") { Description = "Override the policy's failOn: none, low, medium, high or critical.", HelpName = "SEVERITY" };
         failOn.AcceptOnlyFromAmong("none", "low", "medium", "high", "critical");
-        var format = new Option<string>("--format", "-f") { Description = "Output format: table, json, sarif or markdown.", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong("table", "json", "sarif", "markdown");
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = "Output format: table, json, sarif, markdown, or openvex (a VEX skeleton of the vulnerability findings to fill in).",
+            DefaultValueFactory = _ => "table",
+        };
+        format.AcceptOnlyFromAmong("table", "json", "sarif", "markdown", "openvex");
+        var vex = new Option<string[]>("--vex")
+        {
+            Description = "An OpenVEX or CycloneDX VEX document: its not_affected and fixed statements suppress the vulnerabilities they match. "
+                + "Repeat for several. Default: *.openvex.json and *.vex.json beside the policy file.",
+            HelpName = "FILE",
+        };
         var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file instead of stdout (written whole or not at all).", HelpName = "FILE" };
         var db = new Option<string?>("--db") { Description = "The advisory database. Default: $TOLLGATE_HOME/advisories.db.", HelpName = "FILE" };
         var advisories = new Option<string[]>("--advisories")
@@ -73,9 +86,11 @@ internal static class ScanCommand
               tollgate scan . --format sarif -o tollgate.sarif
               tollgate scan --sbom sbom.cdx.json --fail-on critical
               tollgate scan . --format markdown > comment.md
+              tollgate scan . --vex vex/tollgate.openvex.json
+              tollgate scan . --format openvex -o draft.openvex.json
             """)
         {
-            paths, sbom, policy, failOn, format, output, db, advisories, noAdvisories, exclude, metadata, registry, offline,
+            paths, sbom, policy, failOn, format, output, db, advisories, noAdvisories, exclude, metadata, registry, offline, vex,
         };
         command.Validators.Add(r =>
         {
@@ -124,7 +139,8 @@ internal static class ScanCommand
             r.GetValue(exclude) ?? [],
             r.GetValue(metadata),
             r.GetValue(registry) ?? [],
-            r.GetValue(offline)), terminal, TimeProvider.System));
+            r.GetValue(offline),
+            Vex: r.GetValue(vex) ?? []), terminal, TimeProvider.System));
         return command;
     }
 
@@ -150,6 +166,22 @@ internal static class ScanCommand
         {
             terminal.Progress("policy", InputFile.DisplayPath(loaded.Path));
         }
+        var vexFiles = options.Vex is { Count: > 0 } given ? given : VexFiles.BesidePolicy(loaded.Path);
+        VexStatements? vex = null;
+        if (vexFiles.Count > 0)
+        {
+            var vexDiagnostics = new DiagnosticBag();
+            vex = VexStatements.ReadFiles(vexFiles, vexDiagnostics);
+            terminal.Diagnostics(vexDiagnostics.Items);
+            if (vex is null)
+            {
+                // A VEX document that cannot be read would hide nothing, but the findings it was written to explain
+                // would fail the build with no word why: refuse, like an unreadable policy.
+                terminal.Fail("a VEX document has errors (see above); nothing was scanned.");
+                return ExitCodes.InputError;
+            }
+            terminal.Progress("vex", $"{vex.All.Length} statement(s) from {string.Join(", ", vex.Documents)}");
+        }
 
         string? temporary = null;
         AdvisoryStore? store = null;
@@ -163,6 +195,7 @@ internal static class ScanCommand
             {
                 AdvisorySource = options.Advisories.Count > 0 ? string.Join(", ", options.Advisories) : store?.Path,
                 DefaultRegistries = DefaultRegistries(graph, policy, scanPath),
+                Vex = vex,
             };
             var (metadataFindings, metadataProblems) = options.RegistryMetadata
                 ? RegistryMetadata(graph, policy, options, scanPath, terminal, time)
@@ -172,7 +205,7 @@ internal static class ScanCommand
             {
                 result = result with { Report = result.Report with { Outcome = ScanOutcome.Incomplete, Incomplete = [.. result.Report.Incomplete, .. metadataProblems] } };
             }
-            Render(result.Report, options, terminal);
+            Render(result.Report, options, terminal, time);
             terminal.Diagnostics(diagnostics.Items);
             foreach (var expired in result.Verdict.ExpiredIgnores)
             {
@@ -305,10 +338,21 @@ internal static class ScanCommand
         return true;
     }
 
-    private static void Render(ScanReport report, ScanOptions options, Terminal terminal)
+    private static void Render(ScanReport report, ScanOptions options, Terminal terminal, TimeProvider time)
     {
         switch (options.Format)
         {
+            case "openvex":
+                var timestamp = SbomOptions.FromEnvironment(SbomFormat.CycloneDx, null, ToolInfo.Version, "", time).Timestamp;
+                if (OpenVexWriter.Write(report, timestamp) is { } document)
+                {
+                    DepsCommand.Emit(document, options.Output, terminal);
+                }
+                else
+                {
+                    terminal.Warning("no vulnerability findings, so there is nothing to state: no OpenVEX document was written (one needs at least one statement)");
+                }
+                return;
             case "json":
                 DepsCommand.Emit(ScanJson.Write(report), options.Output, terminal);
                 return;
@@ -363,7 +407,7 @@ internal static class ScanCommand
             _ => "[green]PASS[/]",
         };
         var packages = report.Graph?.Components.Length ?? 0;
-        var line = $"{verdict}: {s.Total} finding(s) in {packages} package(s): {s.Failing} failing (failOn {report.FailOn.ToName()}), {s.Warnings} warning(s), {s.Suppressed} suppressed";
+        var line = $"{verdict}: {s.Total} finding(s) in {packages} package(s): {s.Failing} failing (failOn {report.FailOn.ToName()}), {s.Warnings} warning(s), {s.Suppressed} suppressed" + (s.SuppressedByVex > 0 ? $" ({s.SuppressedByVex} by VEX)" : "");
         if (report.Outcome == ScanOutcome.Incomplete)
         {
             line += $"; not a pass: {Markup.Escape(string.Join("; ", report.Incomplete))}";
@@ -392,20 +436,14 @@ internal static class ScanCommand
         var severity = f.Finding.Kind == FindingKind.Malicious ? "malicious" : f.Finding.Severity == Severity.None ? "unknown" : f.Finding.Severity.ToName();
         var colour = f.Suppression is not null ? "grey" : f.Finding.Kind == FindingKind.Malicious || f.Finding.Severity >= Severity.Critical ? "red bold"
             : f.Finding.Severity == Severity.High ? "red" : f.Finding.Severity == Severity.Medium ? "yellow" : "blue";
-        var level = f.Suppression is not null ? " (ignored)" : f.Level == FindingLevel.Fail ? " FAIL" : "";
+        var level = f.Suppression is { Source: SuppressionSource.Vex } ? " (VEX)" : f.Suppression is not null ? " (ignored)" : f.Level == FindingLevel.Fail ? " FAIL" : "";
         return $"[{colour}]{Markup.Escape(severity + level)}[/]";
     }
 
     /// <summary>For an ignored finding: the ignore's reason, owner and expiry, as docs/policy.md promises.</summary>
     private static string IgnoredMarkup(ReportedFinding f)
     {
-        if (f.Suppression is not { } s)
-        {
-            return "";
-        }
-        var who = s.Owner is null ? "" : $", owner {s.Owner}";
-        var until = s.Expires is { } expires ? $", until {expires:yyyy-MM-dd}" : "";
-        return $"\n[grey]ignored: {Markup.Escape(s.Reason + who + until)}[/]";
+        return f.Suppression is { } s ? $"\n[grey]{Markup.Escape(s.Describe())}[/]" : "";
     }
 
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";

@@ -80,6 +80,7 @@ public static class MarkdownReport
         }
         Folded(sb, "Warnings", warnings);
         Folded(sb, "Notes", notes);
+        Suppressed(sb, ordered.Where(f => !f.IsActive).ToList());
         Diagnostics(sb, report);
 
         var example = failing.FirstOrDefault() ?? warnings.FirstOrDefault();
@@ -87,13 +88,46 @@ public static class MarkdownReport
         {
             SuppressionHowTo(sb, example.Finding);
         }
-        sb.Append(summary.Suppressed switch
+        var byPolicy = summary.Suppressed - summary.SuppressedByVex;
+        sb.Append(byPolicy switch
         {
             0 => "No finding is suppressed by `tollgate.yaml`.",
             1 => "1 finding is suppressed by `tollgate.yaml`.",
             var n => $"{n.ToString(CultureInfo.InvariantCulture)} findings are suppressed by `tollgate.yaml`.",
-        }).Append('\n');
+        });
+        if (!report.VexDocuments.IsEmpty)
+        {
+            sb.Append(' ').Append(Count(summary.SuppressedByVex, "finding")).Append(summary.SuppressedByVex == 1 ? " is" : " are")
+                .Append(" suppressed by VEX (").Append(Cell(string.Join(", ", report.VexDocuments))).Append(").");
+        }
+        sb.Append('\n');
         return sb.ToString();
+    }
+
+    /// <summary>Suppressed findings, folded, each with who suppressed it and why (the ignore entry or the VEX statement).</summary>
+    private static void Suppressed(StringBuilder sb, List<ReportedFinding> findings)
+    {
+        if (findings.Count == 0)
+        {
+            return;
+        }
+        sb.Append("<details>\n<summary>Suppressed (").Append(findings.Count.ToString(CultureInfo.InvariantCulture)).Append(")</summary>\n\n")
+            .Append("| Package | Version | Id | Severity | Suppressed by |\n| --- | --- | --- | --- | --- |\n");
+        foreach (var reported in findings.Take(MaxRows))
+        {
+            var f = reported.Finding;
+            sb.Append("| ").Append(Code(f.Component.Name))
+                .Append(" | ").Append(Cell(f.Component.Version))
+                .Append(" | ").Append(Cell(f.Id))
+                .Append(" | ").Append(f.Severity.ToName())
+                .Append(" | ").Append(Cell(reported.Suppression!.Describe()))
+                .Append(" |\n");
+        }
+        if (findings.Count > MaxRows)
+        {
+            sb.Append("\n").Append((findings.Count - MaxRows).ToString(CultureInfo.InvariantCulture)).Append(" more not shown; see the JSON or SARIF output.\n");
+        }
+        sb.Append("\n</details>\n\n");
     }
 
     private static void Folded(StringBuilder sb, string title, List<ReportedFinding> findings)

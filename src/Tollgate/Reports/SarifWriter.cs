@@ -105,6 +105,10 @@ public static class SarifWriter
         var tags = new List<string> { "security", "supply-chain", first.Kind.ToName() };
         if (RiskRules.Find(id) is { } rule)
         {
+            if (rule.Category is { } category)
+            {
+                tags.Add(category);
+            }
             return new SarifRule
             {
                 Id = rule.Id,
@@ -177,6 +181,10 @@ public static class SarifWriter
 
     private static string Justification(Suppression s)
     {
+        if (s.Source == SuppressionSource.Vex)
+        {
+            return s.Describe();
+        }
         var sb = new StringBuilder(s.Reason);
         if (s.Owner is not null)
         {

@@ -32,12 +32,14 @@ public static class ScanJson
                 Failing = summary.Failing,
                 Warnings = summary.Warnings,
                 Suppressed = summary.Suppressed,
+                SuppressedByVex = summary.SuppressedByVex,
                 BySeverity = summary.BySeverity.ToDictionary(p => p.Key.ToName(), p => p.Value),
                 ByKind = summary.ByKind.ToDictionary(p => p.Key.ToName(), p => p.Value),
             },
             Findings = [.. report.Ordered.Select(ToDto)],
             NotMatched = [.. report.NotMatched.Select(n => new UnmatchedDto { Purl = n.Purl, Reason = n.Reason })],
             Diagnostics = [.. report.Diagnostics.Select(DiagnosticDto.From)],
+            Vex = [.. report.VexDocuments],
         };
         return JsonSerializer.Serialize(document, s_context.ScanDocument);
     }
@@ -68,9 +70,13 @@ public static class ScanJson
             Suppressed = reported.Suppression is { } s
                 ? new ScanSuppressionDto
                 {
+                    Source = s.Source == SuppressionSource.Vex ? "vex" : "policy",
                     Reason = s.Reason,
                     Owner = s.Owner,
                     Expires = s.Expires?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    Status = s.Status,
+                    Justification = s.Justification,
+                    Document = s.Document,
                 }
                 : null,
         };
@@ -92,6 +98,9 @@ public sealed class ScanDocument
     public List<ScanFindingDto> Findings { get; init; } = [];
     public List<UnmatchedDto> NotMatched { get; init; } = [];
     public List<DiagnosticDto> Diagnostics { get; init; } = [];
+
+    /// <summary>The VEX documents applied, in the order read.</summary>
+    public List<string> Vex { get; init; } = [];
 }
 
 /// <summary>The advisory coverage of a scan: whether advisories were checked, from where, and records per scanned ecosystem.</summary>
@@ -133,6 +142,10 @@ public sealed class ScanSummaryDto
     public int Failing { get; init; }
     public int Warnings { get; init; }
     public int Suppressed { get; init; }
+
+    /// <summary>Of the suppressed findings, those a VEX statement applies to.</summary>
+    public int SuppressedByVex { get; init; }
+
     public Dictionary<string, int> BySeverity { get; init; } = [];
     public Dictionary<string, int> ByKind { get; init; } = [];
 }
@@ -168,6 +181,9 @@ public sealed class ScanPackageDto
 
 public sealed class ScanSuppressionDto
 {
+    /// <summary>policy (an ignore entry of tollgate.yaml) or vex (a VEX statement).</summary>
+    public required string Source { get; init; }
+
     public required string Reason { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
@@ -175,6 +191,15 @@ public sealed class ScanSuppressionDto
 
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? Expires { get; init; }
+
+    /// <summary>VEX only: not_affected or fixed.</summary>
+    public string? Status { get; init; }
+
+    /// <summary>VEX only: the statement's justification label.</summary>
+    public string? Justification { get; init; }
+
+    /// <summary>VEX only: the document the statement is in.</summary>
+    public string? Document { get; init; }
 }
 
 [JsonSourceGenerationOptions(

@@ -38,12 +38,50 @@ public enum FindingLevel
     Fail,
 }
 
-/// <summary>An ignore entry of the policy that applies to a finding: the finding is reported but does not count.</summary>
-/// <param name="Id">The id the ignore names (the finding's id or one of its aliases).</param>
-/// <param name="Reason">Why it does not apply.</param>
-/// <param name="Owner">Who decided it.</param>
+/// <summary>Where a suppression comes from.</summary>
+public enum SuppressionSource
+{
+    /// <summary>An <c>ignore</c> entry of the policy file.</summary>
+    Policy,
+    /// <summary>A VEX statement (<c>not_affected</c> or <c>fixed</c>) of an OpenVEX or CycloneDX VEX document.</summary>
+    Vex,
+}
+
+/// <summary>
+/// Why a finding is reported but does not count: an ignore entry of the policy, or a VEX statement.
+/// </summary>
+/// <param name="Id">The id the ignore or statement names (the finding's id or one of its aliases).</param>
+/// <param name="Reason">Why it does not apply (for VEX: the impact statement or detail, else the justification).</param>
+/// <param name="Owner">Who decided it (for VEX: the statement's author).</param>
 /// <param name="Expires">The last day the ignore applies, when it has one.</param>
-public sealed record Suppression(string Id, string Reason, string? Owner = null, DateOnly? Expires = null);
+/// <param name="Source">Policy ignore or VEX statement.</param>
+/// <param name="Status">For VEX: the statement's status (<c>not_affected</c> or <c>fixed</c>).</param>
+/// <param name="Justification">For VEX: the justification label, when the statement has one.</param>
+/// <param name="Document">For VEX: the document the statement is in.</param>
+public sealed record Suppression(
+    string Id,
+    string Reason,
+    string? Owner = null,
+    DateOnly? Expires = null,
+    SuppressionSource Source = SuppressionSource.Policy,
+    string? Status = null,
+    string? Justification = null,
+    string? Document = null)
+{
+    /// <summary>One line for people: "ignored: reason, owner X, until D" or "VEX not_affected (label) by author: detail".</summary>
+    public string Describe()
+    {
+        if (Source == SuppressionSource.Vex)
+        {
+            var label = Justification is null ? "" : $" ({Justification})";
+            var detail = Reason == Justification ? "" : $": {Reason}";
+            return $"VEX {Status}{label} by {Owner}{detail} [{Document}]";
+        }
+        var who = Owner is null ? "" : $", owner {Owner}";
+        var until = Expires is { } expires ? $", until {expires.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}" : "";
+        return $"ignored: {Reason}{who}{until}";
+    }
+}
 
 /// <summary>A finding as the policy judged it, with the dependency paths that pull the component in.</summary>
 /// <param name="Finding">What was found.</param>
@@ -75,7 +113,8 @@ public sealed record UnmatchedPackage(string Purl, string Reason);
 /// <param name="Total">Every reported finding, suppressed or not.</param>
 /// <param name="Failing">Active findings at level fail.</param>
 /// <param name="Warnings">Active findings at level warn.</param>
-/// <param name="Suppressed">Findings an ignore entry applies to.</param>
+/// <param name="Suppressed">Findings an ignore entry or a VEX statement applies to.</param>
+/// <param name="SuppressedByVex">Of those, the findings a VEX statement applies to.</param>
 /// <param name="BySeverity">Active findings per severity, every severity present, most severe first.</param>
 /// <param name="ByKind">Active findings per kind, every kind present.</param>
 public sealed record ScanSummary(
@@ -84,7 +123,8 @@ public sealed record ScanSummary(
     int Warnings,
     int Suppressed,
     ImmutableArray<KeyValuePair<Severity, int>> BySeverity,
-    ImmutableArray<KeyValuePair<FindingKind, int>> ByKind)
+    ImmutableArray<KeyValuePair<FindingKind, int>> ByKind,
+    int SuppressedByVex = 0)
 {
     public static ScanSummary Of(IReadOnlyCollection<ReportedFinding> findings)
     {
@@ -95,7 +135,8 @@ public sealed record ScanSummary(
             active.Count(f => f.Level == FindingLevel.Warn),
             findings.Count - active.Count,
             [.. Enum.GetValues<Severity>().Reverse().Select(s => KeyValuePair.Create(s, active.Count(f => f.Finding.Severity == s)))],
-            [.. Enum.GetValues<FindingKind>().Select(k => KeyValuePair.Create(k, active.Count(f => f.Finding.Kind == k)))]);
+            [.. Enum.GetValues<FindingKind>().Select(k => KeyValuePair.Create(k, active.Count(f => f.Finding.Kind == k)))],
+            findings.Count(f => f.Suppression?.Source == SuppressionSource.Vex));
     }
 }
 
@@ -136,6 +177,9 @@ public sealed record ScanReport
 
     /// <summary>The folder the scan started from (absolute); file paths in the report are made relative to it.</summary>
     public string? SourceRoot { get; init; }
+
+    /// <summary>The VEX documents the scan applied (as shown to users); empty when none.</summary>
+    public ImmutableArray<string> VexDocuments { get; init; } = [];
 
     /// <summary>The graph the findings are about: used for dependency paths and for locating components without a location.</summary>
     public DependencyGraph? Graph { get; init; }

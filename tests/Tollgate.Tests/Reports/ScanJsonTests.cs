@@ -16,14 +16,14 @@ public sealed class ScanJsonTests
         using var doc = JsonDocument.Parse(ScanJson.Write(SampleScan.Build()));
         var root = doc.RootElement;
 
-        Assert.Equal(["verdict", "incomplete", "advisories", "summary", "findings", "notMatched", "diagnostics"], Keys(root));
+        Assert.Equal(["verdict", "incomplete", "advisories", "summary", "findings", "notMatched", "diagnostics", "vex"], Keys(root));
         Assert.Equal("fail", root.GetProperty("verdict").GetString());
         Assert.Empty(root.GetProperty("incomplete").EnumerateArray());
         var advisories = root.GetProperty("advisories");
         Assert.Equal(["checked", "source", "ecosystems"], Keys(advisories));
         Assert.All(advisories.GetProperty("ecosystems").EnumerateArray(), e => Assert.Equal(["ecosystem", "packages", "records"], Keys(e)));
         var summary = root.GetProperty("summary");
-        Assert.Equal(["total", "failing", "warnings", "suppressed", "bySeverity", "byKind"], Keys(summary));
+        Assert.Equal(["total", "failing", "warnings", "suppressed", "suppressedByVex", "bySeverity", "byKind"], Keys(summary));
         Assert.Equal(["critical", "high", "medium", "low", "none"], Keys(summary.GetProperty("bySeverity")));
         Assert.Equal(["vulnerability", "malicious", "signal"], Keys(summary.GetProperty("byKind")));
         foreach (var finding in root.GetProperty("findings").EnumerateArray())
@@ -73,7 +73,8 @@ public sealed class ScanJsonTests
 
         var lodash = findings.Single(f => f.GetProperty("id").GetString() == "GHSA-35jh-r3h4-6jhm");
         var suppressed = lodash.GetProperty("suppressed");
-        Assert.Equal(["reason", "owner", "expires"], Keys(suppressed));
+        Assert.Equal(["source", "reason", "owner", "expires"], Keys(suppressed));
+        Assert.Equal("policy", suppressed.GetProperty("source").GetString());
         Assert.Equal("2026-12-31", suppressed.GetProperty("expires").GetString());
 
         var signal = findings.First(f => f.GetProperty("id").GetString() == "TG1001");
