@@ -30,6 +30,7 @@ namespace Tollgate.Cli
                 McpCommand.Create(terminal),
                 DeployCommand.Create(terminal),
                 FeedCommand.Create(terminal),
+                ServeCommand.Create(terminal),
                 InstallCommand.Create(terminal),
                 UpdateCommand.Create(terminal),
                 VersionCommand.Create(terminal),

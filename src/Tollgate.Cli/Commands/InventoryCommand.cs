@@ -68,14 +68,21 @@ internal static class InventoryCommand
         var environment = new Option<string?>("--environment", "-e") { Description = "Environment (e.g. prod, staging)." };
         var store = StoreOption();
         var format = FormatOption();
+        var server = InventoryRemote.ServerOption();
+        var token = InventoryRemote.TokenOption();
         var command = new Command("add", """
             Record a snapshot of a deployment; it becomes the deployment's current one (history is kept).
 
             Example:
               tollgate inventory add sbom.cdx.json --deployment weather-mcp --version 1.4.2 --environment prod
-            """) { sbom, deployment, version, environment, store, format };
+              TOLLGATE_TOKEN=... tollgate inventory add sbom.cdx.json --deployment weather-mcp --server https://inventory.example.com
+            """) { sbom, deployment, version, environment, store, format, server, token };
         command.SetAction(r => Guard(terminal, () =>
         {
+            if (r.GetValue(server) is { } url)
+            {
+                return InventoryRemote.Add(terminal, url, r.GetValue(token), r.GetValue(sbom)!, r.GetValue(deployment)!, r.GetValue(version), r.GetValue(environment), r.GetValue(format) == "json");
+            }
             var diagnostics = new DiagnosticBag();
             var path = r.GetValue(sbom)!;
             var graph = SbomCommand.ReadInput(path, diagnostics);
@@ -104,14 +111,20 @@ internal static class InventoryCommand
     {
         var store = StoreOption();
         var format = FormatOption();
+        var server = InventoryRemote.ServerOption();
+        var token = InventoryRemote.TokenOption();
         var command = new Command("list", """
             List every deployment with its current snapshot.
 
             Example:
               tollgate inventory list --format json
-            """) { store, format };
+            """) { store, format, server, token };
         command.SetAction(r => Guard(terminal, () =>
         {
+            if (r.GetValue(server) is { } url)
+            {
+                return InventoryRemote.List(terminal, url, r.GetValue(token), r.GetValue(format) == "json");
+            }
             using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
             var list = inventory.List();
             if (r.GetValue(format) == "json")
@@ -244,6 +257,8 @@ internal static class InventoryCommand
         var policy = PolicyOption();
         var limit = LimitOption();
         var offset = OffsetOption();
+        var server = InventoryRemote.ServerOption();
+        var token = InventoryRemote.TokenOption();
         var command = new Command("affected", """
             List every current deployment that contains a matching component, with its path from the root.
 
@@ -265,7 +280,7 @@ internal static class InventoryCommand
               tollgate inventory affected "Newtonsoft.Json@[,13.0.1)"
               tollgate inventory affected pkg:npm/axios@1.5.1
               tollgate inventory affected lodash --limit 50 --offset 50
-            """) { query, store, db, format, policy, limit, offset };
+            """) { query, store, db, format, policy, limit, offset, server, token };
         command.Validators.Add(r =>
         {
             if (r.GetValue(limit) < 0 || r.GetValue(offset) < 0)
@@ -282,6 +297,10 @@ internal static class InventoryCommand
                 return ExitCodes.InputError;
             }
             var paging = new Paging(r.GetValue(offset), r.GetValue(limit) is > 0 and var n ? n : null);
+            if (r.GetValue(server) is { } url)
+            {
+                return InventoryRemote.Affected(terminal, url, r.GetValue(token), text, paging.Offset, paging.Limit, r.GetValue(format) == "json");
+            }
             if (parsed!.AdvisoryId is { } id)
             {
                 if (!TryOwnPrivate(terminal, r.GetValue(policy), out var ownPrivate))

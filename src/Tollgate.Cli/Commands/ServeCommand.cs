@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Tollgate.Server.Inventory;
+
+namespace Tollgate.Cli.Commands;
+
+/// <summary><c>tollgate serve</c>: the inventory API and the dashboard, for a team; <c>serve new-token</c> makes API tokens.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var listen = new Option<string>("--listen")
+        {
+            Description = "Address to listen on (a loopback address unless --allow-remote).",
+            HelpName = "URL",
+            DefaultValueFactory = _ => "http://127.0.0.1:8080",
+        };
+        var inventory = new Option<string?>("--inventory")
+        {
+            Description = "Inventory store: a SQLite file path or a PostgreSQL connection string. Default: TOLLGATE_STORE, else $TOLLGATE_HOME/inventory.db.",
+            HelpName = "STORE",
+        };
+        var tokens = new Option<string?>("--tokens") { Description = "The API tokens file that `tollgate serve new-token` appends to.", HelpName = "FILE" };
+        var anonymous = new Option<bool>("--allow-anonymous-read") { Description = "Let anyone who can reach the server read the inventory and the dashboard without a token." };
+        var remote = new Option<bool>("--allow-remote") { Description = "Accept a --listen address that is not loopback (put the server behind TLS)." };
+        var db = new Option<string?>("--db") { Description = "Advisory database for advisory-id searches and rescans (default: $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
+        var command = new Command("serve", """
+            Serve the inventory API (/api/v1, described at /openapi/v1.json) and the dashboard (/) over one inventory
+            store. CI uploads each deployment's SBOM with a write token; people and scripts read with a read token, or
+            without one when --allow-anonymous-read is given. Listens on 127.0.0.1:8080 by default.
+
+            Examples:
+              tollgate serve new-token ci --scope write --tokens tokens.txt
+              tollgate serve --inventory inventory.db --tokens tokens.txt
+              tollgate serve --inventory "Host=db;Database=inventory;Username=tollgate" --tokens tokens.txt --allow-anonymous-read
+            """) { listen, inventory, tokens, anonymous, remote, db };
+        command.Subcommands.Add(NewToken(terminal));
+        command.SetAction((r, cancellationToken) => Serve(terminal, r.GetValue(listen)!, InventoryCommand.ResolveStore(r.GetValue(inventory)), r.GetValue(tokens),
+            r.GetValue(anonymous), r.GetValue(remote), r.GetValue(db), cancellationToken));
+        return command;
+    }
+
+    private static Command NewToken(Terminal terminal)
+    {
+        var name = new Argument<string>("NAME") { Description = "Who the token is for (e.g. ci-weather-mcp); letters, digits, '-', '_' and '.'." };
+        var scope = new Option<string>("--scope") { Description = "read: query the inventory; write: also upload SBOMs and start rescans.", Required = true };
+        scope.AcceptOnlyFromAmong("read", "write");
+        var tokens = new Option<string>("--tokens") { Description = "The tokens file to append the token's hash to (created when missing).", HelpName = "FILE", Required = true };
+        var command = new Command("new-token", """
+            Make an API token: prints it once on stdout and appends only its SHA-256 hash to the tokens file. Keep the
+            token in your CI's secret store; a running server reads the file when it starts.
+
+            Example:
+              tollgate serve new-token ci --scope write --tokens tokens.txt
+            """) { name, scope, tokens };
+        command.SetAction(r =>
+        {
+            var tokenName = r.GetValue(name)!;
+            if (tokenName.Length == 0 || !tokenName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            {
+                terminal.Fail($"'{tokenName}' is not a token name: use letters, digits, '-', '_' and '.'");
+                return ExitCodes.InputError;
+            }
+            var path = r.GetValue(tokens)!;
+            if (File.Exists(path) && !ApiTokens.TryLoad(path, out _, out var error))
+            {
+                terminal.Fail(error!);
+                return ExitCodes.InputError;
+            }
+            ApiTokens.TryScope(r.GetValue(scope)!, out var tokenScope);
+            var (token, entry) = ApiTokens.Create(tokenName, tokenScope);
+            try
+            {
+                File.AppendAllText(path, ApiTokens.Line(entry) + "\n");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                terminal.Fail($"cannot write {path}: {e.Message}");
+                return ExitCodes.InputError;
+            }
+            terminal.OutWriter.WriteLine(token);
+            terminal.Message($"added {tokenName} ({r.GetValue(scope)}) to {path}; the token above is not stored anywhere, copy it now");
+            return ExitCodes.Pass;
+        });
+        return command;
+    }
+
+    private static async Task<int> Serve(Terminal terminal, string listenText, string store, string? tokensPath, bool anonymous, bool remote, string? db, CancellationToken cancellationToken)
+    {
+        if (!Uri.TryCreate(listenText, UriKind.Absolute, out var listen))
+        {
+            terminal.Fail($"--listen '{listenText}' is not a URL such as http://127.0.0.1:8080");
+            return ExitCodes.InputError;
+        }
+        var tokens = ApiTokens.None;
+        if (tokensPath is not null)
+        {
+            if (!File.Exists(tokensPath))
+            {
+                terminal.Fail($"no tokens file {tokensPath}; make one with `tollgate serve new-token NAME --scope write --tokens {tokensPath}`");
+                return ExitCodes.InputError;
+            }
+            if (!ApiTokens.TryLoad(tokensPath, out tokens, out var error))
+            {
+                terminal.Fail(error!);
+                return ExitCodes.InputError;
+            }
+        }
+        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(listen, store, tokens, anonymous, remote, db), logging: Server.FeedLogging.Console);
+        foreach (var problem in problems)
+        {
+            terminal.Fail(problem);
+        }
+        if (host is null)
+        {
+            return ExitCodes.InputError;
+        }
+        await using (host.ConfigureAwait(false))
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            try
+            {
+                await host.StartAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                terminal.Fail($"cannot listen on {listen}: {e.Message}");
+                terminal.Message("  hint: another program listens there; stop it, or choose another address with --listen");
+                return ExitCodes.InputError;
+            }
+            terminal.Message($"tollgate serve: dashboard {host.Address.AbsoluteUri}, API {host.Address.AbsoluteUri}api/v1 (OpenAPI: {host.Address.AbsoluteUri}openapi/v1.json)");
+            terminal.Message($"  inventory: {(Tollgate.Inventory.InventoryStore.IsPostgres(store) ? "PostgreSQL" : store)}; {tokens.Count} API token(s){(anonymous ? "; anonymous reads allowed" : "")}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            terminal.Message("tollgate serve: stopping");
+            await host.StopAsync().ConfigureAwait(false);
+        }
+        return ExitCodes.Pass;
+    }
+}

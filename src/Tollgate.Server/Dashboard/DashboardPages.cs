@@ -1,0 +1,237 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Tollgate.Graph;
+using Tollgate.Inventory;
+using Tollgate.Sbom;
+using Tollgate.Server.Inventory;
+using static System.Net.WebUtility;
+
+namespace Tollgate.Server.Dashboard;
+
+/// <summary>
+/// The dashboard: plain server-rendered HTML (no script, nothing fetched from elsewhere), readable with a keyboard
+/// and a screen reader, from a phone width up. Reads the same store through the same queries as the API.
+/// </summary>
+internal sealed class DashboardPages(InventoryServerOptions options, InventoryApi api)
+{
+    private const int PageSize = 200;
+
+    public void Map(WebApplication app)
+    {
+        app.MapGet("/", (string? q, int? offset) => InventoryApi.Guard(() => Fleet(q, offset ?? 0))).ExcludeFromDescription();
+        app.MapGet("/deployments/{deployment}", (string deployment, string? filter, long? snapshot) => InventoryApi.Guard(() => Deployment(deployment, filter, snapshot))).ExcludeFromDescription();
+        app.MapGet("/deployments/{deployment}/diff", (string deployment, long old, long @new) => InventoryApi.Guard(() => Diff(deployment, old, @new))).ExcludeFromDescription();
+        app.MapGet("/deployments/{deployment}/sbom", (string deployment, long? snapshot, string? format) => InventoryApi.Guard(() => Sbom(deployment, snapshot, format))).ExcludeFromDescription();
+    }
+
+    private IResult Fleet(string? query, int offset)
+    {
+        var body = new StringBuilder();
+        body.Append("<h1>Fleet</h1>");
+        body.Append("<form method=\"get\" action=\"/\" role=\"search\"><label for=\"q\">Who is affected by</label> ")
+            .Append("<input id=\"q\" name=\"q\" type=\"search\" placeholder=\"axios@&lt;1.6.0, pkg:npm/axios@1.5.1 or GHSA-…\" value=\"").Append(HtmlEncode(query ?? "")).Append("\"> ")
+            .Append("<button type=\"submit\">Search</button></form>");
+        if (!string.IsNullOrWhiteSpace(query))
+        {
+            var answer = api.Affected(query, new Paging(Math.Max(0, offset), PageSize));
+            if (answer.Error is { } error)
+            {
+                body.Append("<p class=\"error\" role=\"alert\">").Append(HtmlEncode(error)).Append("</p>");
+            }
+            else
+            {
+                var page = answer.Page!;
+                body.Append("<h2>").Append(page.Deployments).Append(" deployment(s) affected by ").Append(HtmlEncode(query)).Append(" (").Append(page.Total).Append(" hit(s))</h2>");
+                body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Deployments containing a matching component, with the dependency path from the root</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Package</th>")
+                    .Append(answer.AdvisoryIds is null ? "" : "<th scope=\"col\">Advisory</th>").Append("<th scope=\"col\">Path</th></tr></thead><tbody>");
+                for (var i = 0; i < page.Hits.Count; i++)
+                {
+                    var h = page.Hits[i];
+                    body.Append("<tr><td>").Append(DeploymentLink(h.Deployment)).Append("</td><td>").Append(HtmlEncode(h.Environment ?? "")).Append("</td><td>")
+                        .Append(HtmlEncode($"{h.Component.Name}@{h.Component.Version}")).Append("</td>")
+                        .Append(answer.AdvisoryIds is { } ids ? "<td>" + HtmlEncode(ids[i]) + "</td>" : "")
+                        .Append("<td class=\"path\">").Append(HtmlEncode(string.Join(" › ", h.Path))).Append("</td></tr>");
+                }
+                body.Append("</tbody></table></div>");
+                if (page.NextOffset is { } next)
+                {
+                    body.Append("<p><a href=\"/?q=").Append(UrlEncode(query)).Append("&amp;offset=").Append(next).Append("\">Next ").Append(PageSize).Append(" hits</a></p>");
+                }
+            }
+        }
+        using var store = api.Open();
+        var deployments = store.List();
+        body.Append("<h2>Deployments (").Append(deployments.Count).Append(")</h2>");
+        body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Every deployment with its current SBOM, newest first</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Version</th><th scope=\"col\">Components</th><th scope=\"col\">Last SBOM (UTC)</th></tr></thead><tbody>");
+        foreach (var d in deployments.OrderByDescending(d => d.AddedAt))
+        {
+            body.Append("<tr><td>").Append(DeploymentLink(d.Deployment)).Append("</td><td>").Append(HtmlEncode(d.Environment ?? "")).Append("</td><td>")
+                .Append(HtmlEncode(d.Version ?? "")).Append("</td><td class=\"num\">").Append(d.ComponentCount.ToString(CultureInfo.InvariantCulture)).Append("</td><td>")
+                .Append(Time(d.AddedAt)).Append("</td></tr>");
+        }
+        body.Append("</tbody></table></div>");
+        if (deployments.Count == 0)
+        {
+            body.Append("<p>No SBOM has been uploaded yet. Upload one with <code>tollgate inventory add sbom.cdx.json --deployment NAME --server URL --token-file FILE</code>.</p>");
+        }
+        return Page(string.IsNullOrWhiteSpace(query) ? "Fleet" : $"Affected by {query}", body.ToString());
+    }
+
+    private IResult Deployment(string deployment, string? filter, long? snapshotId)
+    {
+        using var store = api.Open();
+        var history = store.History(deployment);
+        var snapshot = snapshotId is { } id ? history.FirstOrDefault(h => h.Id == id) : history.FirstOrDefault(h => h.Current);
+        if (snapshot is null)
+        {
+            return Page("Not found", $"<h1>Not found</h1><p>No deployment named {HtmlEncode(deployment)}{(snapshotId is null ? "" : $" with snapshot {snapshotId}")}. <a href=\"/\">Back to the fleet</a>.</p>", StatusCodes.Status404NotFound);
+        }
+        var components = store.Components(snapshot.Id);
+        var shown = string.IsNullOrWhiteSpace(filter) ? components
+            : [.. components.Where(c => c.Name.Contains(filter.Trim(), StringComparison.OrdinalIgnoreCase) || c.Purl.Contains(filter.Trim(), StringComparison.OrdinalIgnoreCase))];
+        var enc = UrlEncode(deployment);
+        var body = new StringBuilder();
+        body.Append("<p><a href=\"/\">Fleet</a> › ").Append(HtmlEncode(deployment)).Append("</p>");
+        body.Append("<h1>").Append(HtmlEncode(deployment)).Append("</h1>");
+        body.Append("<p>Snapshot ").Append(snapshot.Id).Append(snapshot.Current ? " (current)" : "").Append(", version ").Append(HtmlEncode(snapshot.Version ?? "—"))
+            .Append(", environment ").Append(HtmlEncode(snapshot.Environment ?? "—")).Append(", recorded ").Append(Time(snapshot.AddedAt)).Append(", ")
+            .Append(snapshot.ComponentCount).Append(" components.</p>");
+        body.Append("<p>Download this SBOM: <a href=\"/deployments/").Append(enc).Append("/sbom?snapshot=").Append(snapshot.Id).Append("&amp;format=cyclonedx\" download>CycloneDX</a> · ")
+            .Append("<a href=\"/deployments/").Append(enc).Append("/sbom?snapshot=").Append(snapshot.Id).Append("&amp;format=spdx\" download>SPDX</a></p>");
+
+        body.Append("<h2>Snapshots</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>SBOMs recorded for this deployment, newest first</caption><thead><tr><th scope=\"col\">Snapshot</th><th scope=\"col\">Version</th><th scope=\"col\">Environment</th><th scope=\"col\">Components</th><th scope=\"col\">Recorded (UTC)</th></tr></thead><tbody>");
+        foreach (var h in history)
+        {
+            body.Append("<tr><td><a href=\"/deployments/").Append(enc).Append("?snapshot=").Append(h.Id).Append("\">").Append(h.Id).Append("</a>").Append(h.Current ? " (current)" : "").Append("</td><td>")
+                .Append(HtmlEncode(h.Version ?? "")).Append("</td><td>").Append(HtmlEncode(h.Environment ?? "")).Append("</td><td class=\"num\">").Append(h.ComponentCount).Append("</td><td>")
+                .Append(Time(h.AddedAt)).Append("</td></tr>");
+        }
+        body.Append("</tbody></table></div>");
+        if (history.Count > 1)
+        {
+            body.Append("<form method=\"get\" action=\"/deployments/").Append(enc).Append("/diff\" class=\"diff\"><fieldset><legend>Compare two snapshots</legend>")
+                .Append(SnapshotSelect("old", "Old", history, history[1].Id)).Append(' ').Append(SnapshotSelect("new", "New", history, history[0].Id))
+                .Append(" <button type=\"submit\">Show the differences</button></fieldset></form>");
+        }
+
+        body.Append("<h2>Components</h2><form method=\"get\" action=\"/deployments/").Append(enc).Append("\">")
+            .Append("<input type=\"hidden\" name=\"snapshot\" value=\"").Append(snapshot.Id).Append("\">")
+            .Append("<label for=\"filter\">Filter by name or purl</label> <input id=\"filter\" name=\"filter\" type=\"search\" value=\"").Append(HtmlEncode(filter ?? "")).Append("\"> ")
+            .Append("<button type=\"submit\">Filter</button></form>");
+        body.Append("<p>").Append(shown.Count).Append(" of ").Append(components.Count).Append(" components shown.</p>");
+        body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Components of snapshot ").Append(snapshot.Id).Append("</caption><thead><tr><th scope=\"col\">Ecosystem</th><th scope=\"col\">Package</th><th scope=\"col\">Version</th><th scope=\"col\">Direct</th><th scope=\"col\">Purl</th></tr></thead><tbody>");
+        foreach (var c in shown)
+        {
+            body.Append("<tr><td>").Append(c.Ecosystem.ToOsvName()).Append("</td><td>").Append(HtmlEncode(c.Name)).Append("</td><td>").Append(HtmlEncode(c.Version)).Append("</td><td>")
+                .Append(c.Direct ? "direct" : "").Append("</td><td class=\"path\">").Append(HtmlEncode(c.Purl)).Append("</td></tr>");
+        }
+        body.Append("</tbody></table></div>");
+        return Page(deployment, body.ToString());
+    }
+
+    private static string SnapshotSelect(string name, string label, IReadOnlyList<DeploymentSnapshot> history, long selected)
+    {
+        var sb = new StringBuilder();
+        sb.Append("<label for=\"").Append(name).Append("\">").Append(label).Append("</label> <select id=\"").Append(name).Append("\" name=\"").Append(name).Append("\">");
+        foreach (var h in history)
+        {
+            sb.Append("<option value=\"").Append(h.Id).Append('"').Append(h.Id == selected ? " selected" : "").Append('>')
+                .Append(h.Id).Append(" — ").Append(HtmlEncode(h.Version ?? "")).Append(' ').Append(Time(h.AddedAt)).Append("</option>");
+        }
+        return sb.Append("</select>").ToString();
+    }
+
+    private IResult Diff(string deployment, long oldId, long newId)
+    {
+        var changes = api.Diff(deployment, oldId, newId);
+        if (changes is null)
+        {
+            return Page("Not found", $"<h1>Not found</h1><p>Deployment {HtmlEncode(deployment)} has no snapshots {oldId} and {newId}. <a href=\"/deployments/{UrlEncode(deployment)}\">Back</a>.</p>", StatusCodes.Status404NotFound);
+        }
+        var body = new StringBuilder();
+        body.Append("<p><a href=\"/\">Fleet</a> › <a href=\"/deployments/").Append(UrlEncode(deployment)).Append("\">").Append(HtmlEncode(deployment)).Append("</a> › diff</p>");
+        body.Append("<h1>").Append(HtmlEncode(deployment)).Append(": snapshot ").Append(oldId).Append(" → ").Append(newId).Append("</h1>");
+        body.Append("<p>").Append(changes.Value.Length).Append(" change(s).</p>");
+        body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Packages added, removed, upgraded or downgraded</caption><thead><tr><th scope=\"col\">Change</th><th scope=\"col\">Ecosystem</th><th scope=\"col\">Package</th><th scope=\"col\">Old</th><th scope=\"col\">New</th></tr></thead><tbody>");
+        foreach (var c in changes.Value)
+        {
+            body.Append("<tr><td>").Append(c.Kind.ToString().ToLowerInvariant()).Append("</td><td>").Append(c.Ecosystem.ToOsvName()).Append("</td><td>").Append(HtmlEncode(c.Name))
+                .Append("</td><td>").Append(HtmlEncode(string.Join(", ", c.OldVersions))).Append("</td><td>").Append(HtmlEncode(string.Join(", ", c.NewVersions))).Append("</td></tr>");
+        }
+        body.Append("</tbody></table></div>");
+        return Page($"{deployment}: diff", body.ToString());
+    }
+
+    private IResult Sbom(string deployment, long? snapshotId, string? format)
+    {
+        using var store = api.Open();
+        var history = store.History(deployment);
+        var snapshot = snapshotId is { } id ? history.FirstOrDefault(h => h.Id == id) : history.FirstOrDefault(h => h.Current);
+        if (snapshot is null || format is not ("cyclonedx" or "spdx"))
+        {
+            return Results.Text(snapshot is null ? $"no deployment {deployment} with that snapshot" : "format is cyclonedx or spdx", "text/plain", statusCode: snapshot is null ? 404 : 400);
+        }
+        var graph = InventoryApi.Graph(store.Components(snapshot.Id));
+        var kind = format == "spdx" ? SbomFormat.Spdx : SbomFormat.CycloneDx;
+        var sbomOptions = new SbomOptions(SbomOptions.DefaultVersion(kind), snapshot.AddedAt, false, InventoryApi.ToolVersion, deployment);
+        var text = kind == SbomFormat.Spdx ? SpdxWriter.Write(graph, sbomOptions) : CycloneDxWriter.Write(graph, sbomOptions);
+        var safe = new string([.. deployment.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.' ? ch : '_')]);
+        return Results.File(Encoding.UTF8.GetBytes(text), "application/json", $"{safe}-{snapshot.Id}.{(kind == SbomFormat.Spdx ? "spdx" : "cdx")}.json");
+    }
+
+    private static string DeploymentLink(string deployment) =>
+        $"<a href=\"/deployments/{UrlEncode(deployment)}\">{HtmlEncode(deployment)}</a>";
+
+    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
+    private IResult Page(string title, string body, int status = StatusCodes.Status200OK)
+    {
+        var html = $$"""
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{HtmlEncode(title)}} · Tollgate</title>
+            <link rel="icon" href="data:,">
+            <style>{{Style}}</style>
+            </head>
+            <body>
+            <a class="skip" href="#main">Skip to content</a>
+            <header><nav aria-label="Main"><a href="/">Tollgate inventory</a> <a href="/openapi/v1.json">API</a></nav></header>
+            <main id="main">
+            {{body}}
+            </main>
+            <footer><p>{{(options.AllowAnonymousRead ? "Read access without a token is enabled on this server." : "")}} Tollgate {{HtmlEncode(InventoryApi.ToolVersion)}}</p></footer>
+            </body>
+            </html>
+            """;
+        return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    // Colours meet WCAG AA contrast (4.5:1 or more) on their backgrounds; focus is always visible.
+    private const string Style = """
+        :root{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#fff;line-height:1.45}
+        body{margin:0 auto;max-width:1400px;padding:0 1rem 2rem}
+        header{border-bottom:1px solid #ccc;padding:.6rem 0;margin-bottom:1rem}
+        nav a{margin-right:1rem;font-weight:600}
+        a{color:#0b57a4}
+        a:focus,button:focus,input:focus,select:focus{outline:3px solid #b35c00;outline-offset:2px}
+        .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;padding:.3rem}
+        h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:1.6rem}
+        form{margin:.8rem 0}input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid #555;border-radius:4px}
+        input[type=search]{min-width:min(28rem,100%)}button{background:#0b57a4;color:#fff;border-color:#0b57a4;cursor:pointer}
+        fieldset{border:1px solid #ccc;border-radius:4px}
+        .scroll{overflow-x:auto}
+        table{border-collapse:collapse;width:100%;font-size:.95rem}
+        caption{text-align:left;color:#444;padding:.3rem 0}
+        th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+        th{background:#f2f2f2}
+        td.num{text-align:right}td.path{word-break:break-all}
+        .error{color:#a00000;font-weight:600}
+        footer{margin-top:2rem;color:#444;font-size:.9rem}
+        @media (max-width:600px){body{padding:0 .5rem}th,td{padding:.3rem}input[type=search]{min-width:0;width:100%}}
+        """;
+}
