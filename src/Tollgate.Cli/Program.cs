@@ -28,6 +28,7 @@ namespace Tollgate.Cli
                 SbomCommand.Create(terminal),
                 InventoryCommand.Create(terminal),
                 McpCommand.Create(terminal),
+                DeployCommand.Create(terminal),
                 FeedCommand.Create(terminal),
                 InstallCommand.Create(terminal),
                 UpdateCommand.Create(terminal),

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,7 +11,10 @@ using Tollgate.Advisories;
 using Tollgate.Graph;
 using Tollgate.Ecosystems.Npm;
 using Tollgate.Policy;
+using Tollgate.Server.Feeds;
 using Tollgate.Server.Feeds.Npm;
+using Tollgate.Server.Feeds.PyPI;
+using Tollgate.Ecosystems.PyPI;
 
 namespace Tollgate.Server;
 
@@ -32,19 +36,23 @@ public sealed partial class FeedHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private NpmFeed? _feed;
 
-    private FeedHost(WebApplication app, AdvisoryLookup? advisories, FeedAuditLog audit, FeedOptions options, Uri upstream)
+    private FeedHost(WebApplication app, AdvisoryLookup? advisories, FeedAuditLog audit, FeedOptions options, Uri? upstream, Uri? pypiUpstream)
     {
         _app = app;
         _advisories = advisories;
         _audit = audit;
         Options = options;
         Upstream = upstream;
+        PyPIUpstream = pypiUpstream;
     }
 
     public FeedOptions Options { get; }
 
-    /// <summary>The registry the feed takes public packages from.</summary>
-    public Uri Upstream { get; }
+    /// <summary>The registry the feed takes public npm packages from; null when npm is not served.</summary>
+    public Uri? Upstream { get; }
+
+    /// <summary>The index the feed takes public PyPI packages from (served under <c>/pypi/simple/</c>); null when PyPI is not served.</summary>
+    public Uri? PyPIUpstream { get; }
 
     /// <summary>The address the feed listens on, with the real port once started.</summary>
     public Uri Address => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
@@ -58,13 +66,21 @@ public sealed partial class FeedHost : IAsyncDisposable
     /// <param name="time">The clock for release ages, cache ages and audit times.</param>
     /// <param name="npmRegistry">Reads the npm client's registry when <see cref="FeedOptions.Upstream"/> is null.</param>
     /// <param name="logging">Where request and decision logs go; null for none.</param>
-    public static FeedStart Create(FeedOptions options, TimeProvider? time = null, Func<Uri?>? npmRegistry = null, Action<ILoggingBuilder>? logging = null)
+    /// <param name="pipIndex">Reads the pip client's index when <see cref="FeedOptions.PyPIUpstream"/> is null.</param>
+    public static FeedStart Create(FeedOptions options, TimeProvider? time = null, Func<Uri?>? npmRegistry = null, Action<ILoggingBuilder>? logging = null,
+        Func<Uri?>? pipIndex = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         time ??= TimeProvider.System;
         var problems = ImmutableArray.CreateBuilder<FeedProblem>();
         var upstream = options.Upstream is { } given ? NpmRegistryConfig.WithSlash(given) : (npmRegistry ?? (() => NpmRegistryConfig.Read()))();
-        if (upstream is null)
+        var pypiUpstream = (options.PyPIUpstream ?? (pipIndex ?? (() => PipIndexConfig.Read(projectFolder: null)))()) is { } pypiFound ? NpmRegistryConfig.WithSlash(pypiFound) : null;
+        if (upstream is null && pypiUpstream is not null)
+        {
+            problems.Add(new FeedProblem(DiagnosticSeverity.Warning, "npm is not served: --upstream npm=URL was not given and `npm config get registry` gave no URL",
+                "pass --upstream npm=URL to serve npm too"));
+        }
+        else if (upstream is null)
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Error, "no upstream registry: --upstream was not given and `npm config get registry` gave no URL (is npm installed?)",
                 "pass --upstream URL or set 'upstream' in the feed config"));
@@ -92,7 +108,16 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
         else if (AdvisoryStore.TryOpen(TollgateHome.DatabasePath(options.Database), out var store, out var dbError))
         {
-            if (store.RecordsByEcosystem().GetValueOrDefault(Ecosystem.Npm) == 0)
+            var records = store.RecordsByEcosystem();
+            if (pypiUpstream is not null && records.GetValueOrDefault(Ecosystem.PyPI) == 0)
+            {
+                // Fail closed: PyPI versions would pass unchecked. A configured index stops the start; a discovered one is left out.
+                problems.Add(new FeedProblem(options.PyPIUpstream is null ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error,
+                    $"the advisory database {store.Path} has no PyPI records" + (options.PyPIUpstream is null ? $": PyPI ({pypiUpstream}) is not served" : ""),
+                    "import PyPI advisories (`tollgate db update --ecosystem PyPI`), or pass --no-advisories to serve with the other checks only"));
+                pypiUpstream = null;
+            }
+            if (upstream is not null && records.GetValueOrDefault(Ecosystem.Npm) == 0)
             {
                 // An empty database, or one of other ecosystems only, would let every npm version through unchecked.
                 problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the advisory database {store.Path} has no npm records",
@@ -112,6 +137,10 @@ public sealed partial class FeedHost : IAsyncDisposable
                     ? "the feed does not start without advisories: run `tollgate db update` (or `tollgate db import FILE`), or pass --no-advisories to serve with the other checks only"
                     : dbError.Hint));
         }
+        if (upstream is null && pypiUpstream is null && !problems.Any(p => p.Severity == DiagnosticSeverity.Error))
+        {
+            problems.Add(new FeedProblem(DiagnosticSeverity.Error, "no ecosystem left to serve", "give an upstream whose ecosystem the advisory database covers"));
+        }
         FeedAuditLog? audit = null;
         FeedStorage? storage = null;
         try
@@ -123,7 +152,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the storage folder {options.StorageFolder} cannot be used: {e.Message}", "pass --storage DIR with a writable folder"));
         }
-        if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || upstream is null || audit is null || storage is null)
+        if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || (upstream is null && pypiUpstream is null) || audit is null || storage is null)
         {
             advisories?.Dispose();
             audit?.Dispose();
@@ -137,7 +166,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxPublishBytes);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
         var app = builder.Build();
-        var host = new FeedHost(app, advisories, audit, options, upstream);
+        var host = new FeedHost(app, advisories, audit, options, upstream, pypiUpstream);
         var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -150,9 +179,21 @@ public sealed partial class FeedHost : IAsyncDisposable
             var removed = audit.Prune(before);
             LogAuditPruned(logger, removed, before.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture), PolicyDuration.Format(retention));
         }
-        var judge = new VersionJudge(policy, advisories, options.Vulnerabilities, time);
-        host._feed = new NpmFeed(options, new NpmUpstream(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, judge, audit, time, logger, host._stopping.Token);
-        app.MapNpmFeed(host._feed);
+        var judge = new PackageJudge(policy, advisories, options.Vulnerabilities, time);
+        if (pypiUpstream is not null)
+        {
+            app.MapPyPIFeed(new PyPIFeed(options, new PyPIUpstream(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
+                storage, judge, audit, time, logger, host._stopping.Token));
+        }
+        if (upstream is not null)
+        {
+            host._feed = new NpmFeed(options, new NpmUpstream(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge), audit, time, logger, host._stopping.Token);
+            app.MapNpmFeed(host._feed);
+        }
+        else
+        {
+            app.Run(context => NpmFeed.WriteError(context, 404, "npm is not served by this feed: it was started without an npm upstream"));
+        }
         return new FeedStart(host, problems.ToImmutable(), policyDiagnostics);
     }
 
@@ -202,6 +243,26 @@ internal static class NpmFeedEndpoints
     public static WebApplication MapNpmFeed(this WebApplication app, NpmFeed feed)
     {
         app.Run(feed.HandleAsync);
+        return app;
+    }
+}
+
+/// <summary>Maps the PyPI feed's endpoints under <c>/pypi/</c>, ahead of the npm catch-all.</summary>
+internal static class PyPIFeedEndpoints
+{
+    /// <summary>
+    /// Only the PyPI paths: <c>/pypi/simple/…</c>, <c>/pypi/files/…</c> and an upload POST. Everything else under
+    /// <c>/pypi</c> stays with npm, whose package named "pypi" has its packument and tarballs there.
+    /// </summary>
+    public static WebApplication MapPyPIFeed(this WebApplication app, PyPIFeed feed)
+    {
+        app.Use((context, next) =>
+        {
+            var path = context.Request.Path.Value ?? "";
+            var pypi = path.StartsWith("/pypi/simple", StringComparison.Ordinal) || path.StartsWith("/pypi/files/", StringComparison.Ordinal)
+                || (HttpMethods.IsPost(context.Request.Method) && path is "/pypi/" or "/pypi/legacy/" or "/pypi/legacy");
+            return pypi ? feed.HandleAsync(context) : next(context);
+        });
         return app;
     }
 }

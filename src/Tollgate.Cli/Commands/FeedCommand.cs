@@ -10,7 +10,7 @@ using Tollgate.Server.Feeds.Npm;
 
 namespace Tollgate.Cli.Commands;
 
-internal sealed record FeedServeOptions(string? Config, string? Listen, string? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false);
+internal sealed record FeedServeOptions(string? Config, string? Listen, string[]? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false);
 
 internal sealed record FeedLogOptions(string? Config, string? Storage, bool BlockedOnly, string? Package, string? Since, string Format, int Limit, string? Prune = null);
 
@@ -33,6 +33,7 @@ internal static class FeedCommand
         {
             CreateServe(terminal),
             CreateLog(terminal),
+            CheckClientCommand.Create(terminal),
         };
         return command;
     }
@@ -47,7 +48,13 @@ internal static class FeedCommand
     {
         var config = ConfigOption();
         var listen = new Option<string?>("--listen") { Description = "The URL to listen on (default http://127.0.0.1:4873).", HelpName = "URL" };
-        var upstream = new Option<string?>("--upstream") { Description = "The registry to take packages from (default: `npm config get registry`).", HelpName = "URL" };
+        var upstream = new Option<string[]?>("--upstream")
+        {
+            Description = "Where packages come from, per ecosystem: npm=URL (default: `npm config get registry`), pypi=URL, a PEP 503/691 index "
+                + "(default: the index pip or uv is configured with; PyPI is not served when there is none). A bare URL means npm. Repeat for each ecosystem.",
+            HelpName = "[ECOSYSTEM=]URL",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var storage = new Option<string?>("--storage") { Description = "Cache, private packages and audit log (default $TOLLGATE_HOME/feed).", HelpName = "DIR" };
         var policy = new Option<string?>("--policy") { Description = "The policy file (tollgate.yaml); default: the built-in policy.", HelpName = "FILE" };
         var database = new Option<string?>("--db") { Description = "The advisory database (default $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
@@ -107,10 +114,21 @@ internal static class FeedCommand
             ok = false;
             return null;
         }
+        foreach (var given in flags.Upstream ?? [])
+        {
+            var eq = given.IndexOf('=', StringComparison.Ordinal);
+            var scheme = given.IndexOf("://", StringComparison.Ordinal);
+            if (eq > 0 && (scheme < 0 || eq < scheme) && given[..eq].ToLowerInvariant() is not ("npm" or "pypi"))
+            {
+                terminal.Fail($"--upstream '{given}' names the ecosystem '{given[..eq]}'; expected npm=URL, pypi=URL or a bare URL (npm)");
+                ok = false;
+            }
+        }
         options = options with
         {
             Listen = Url(flags.Listen, "--listen") ?? options.Listen,
-            Upstream = Url(flags.Upstream, "--upstream") ?? options.Upstream,
+            Upstream = Url(Upstream(flags.Upstream, "npm"), "--upstream npm=") ?? options.Upstream,
+            PyPIUpstream = Url(Upstream(flags.Upstream, "pypi"), "--upstream pypi=") ?? options.PyPIUpstream,
             Storage = flags.Storage is null ? options.Storage : Path.GetFullPath(flags.Storage),
             Policy = flags.Policy is null ? options.Policy : Path.GetFullPath(flags.Policy),
             Database = flags.Database is null ? options.Database : Path.GetFullPath(flags.Database),
@@ -118,6 +136,27 @@ internal static class FeedCommand
             NoAdvisories = flags.NoAdvisories || options.NoAdvisories,
         };
         return ok ? options : null;
+    }
+
+    /// <summary>The URL given for <paramref name="ecosystem"/> as ECOSYSTEM=URL (a bare URL is npm's); the last one wins.</summary>
+    private static string? Upstream(string[]? given, string ecosystem)
+    {
+        string? found = null;
+        foreach (var text in given ?? [])
+        {
+            var eq = text.IndexOf('=', StringComparison.Ordinal);
+            var scheme = text.IndexOf("://", StringComparison.Ordinal);
+            var named = eq > 0 && (scheme < 0 || eq < scheme) ? text[..eq].ToLowerInvariant() : null;
+            if (named == ecosystem)
+            {
+                found = text[(eq + 1)..];
+            }
+            else if (named is null && ecosystem == "npm")
+            {
+                found = text;
+            }
+        }
+        return found;
     }
 
     private static async Task<int> Serve(Terminal terminal, FeedServeOptions flags, CancellationToken cancellationToken)
@@ -162,9 +201,18 @@ internal static class FeedCommand
                 terminal.Message("  hint: another program listens there; stop it, or choose another address with --listen");
                 return ExitCodes.InputError;
             }
-            terminal.Message($"tollgate feed: serving {host.Address} from upstream {host.Upstream}{(options.DryRun ? " (dry-run: nothing is refused)" : "")}");
+            terminal.Message($"tollgate feed: serving {host.Address}{(options.DryRun ? " (dry-run: nothing is refused)" : "")}");
             terminal.Message($"  policy: {options.Policy ?? "built-in default"}; advisories: {(options.NoAdvisories ? "none (--no-advisories)" : Advisories.TollgateHome.DatabasePath(options.Database))}; storage: {options.StorageFolder}");
-            terminal.Message($"  point npm at it: npm config set registry {host.Address.AbsoluteUri}");
+            if (host.Upstream is { } npmUpstream)
+            {
+                terminal.Message($"  npm   {host.Address.AbsoluteUri} from {npmUpstream}");
+                terminal.Message($"        npm config set registry {host.Address.AbsoluteUri}");
+            }
+            if (host.PyPIUpstream is { } pypiUpstream)
+            {
+                terminal.Message($"  PyPI  {host.Address.AbsoluteUri}pypi/simple/ from {pypiUpstream}");
+                terminal.Message($"        pip config set global.index-url {host.Address.AbsoluteUri}pypi/simple/");
+            }
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);

@@ -216,6 +216,7 @@ internal static class UpdateCommand
                 StrictAge = options.StrictAge,
                 Now = time.GetUtcNow(),
                 NodeVersion = options.NodeVersion,
+                AutomergeTypes = [.. policy.Automerge.Select(t => Enum.Parse<UpdateType>(t, ignoreCase: true))],
                 IsExemptFromAge = c => policy.IsExemptFromReleaseAge(c),
             };
             var planner = new UpdatePlanner(sources, store, settings);

@@ -42,9 +42,7 @@ internal sealed class AdvisoryStoreWriter : IDisposable
     private AdvisoryStoreWriter(SqliteConnection connection)
     {
         _connection = connection;
-        // A large page cache: the b-trees of ids and aliases are filled in no particular order, and every page
-        // spilled early is written again when it changes.
-        Execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -262144; PRAGMA locking_mode = EXCLUSIVE;");
+        Execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA locking_mode = EXCLUSIVE;");
         using (var count = connection.CreateCommand())
         {
             count.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM advisories)";

@@ -97,9 +97,10 @@ public sealed class InputDiscovery
 
     /// <summary>
     /// Every file under <paramref name="root"/>, skipping dependency, build and tool folders and what
-    /// <paramref name="exclude"/> matches; sorted for stable output.
+    /// <paramref name="exclude"/> matches; sorted for stable output. Hidden folders are skipped unless named in
+    /// <paramref name="hiddenFolders"/> (deployment files live in .github and .pipelines).
     /// </summary>
-    public static IEnumerable<string> Walk(string root, PathGlobs? exclude = null)
+    public static IEnumerable<string> Walk(string root, PathGlobs? exclude = null, IReadOnlySet<string>? hiddenFolders = null)
     {
         exclude ??= PathGlobs.None;
         var pending = new Stack<string>();
@@ -131,7 +132,7 @@ public sealed class InputDiscovery
                 var name = Path.GetFileName(dirs[i]);
                 // Hidden folders are version control and tool state (.git, .venv, .yarn, .pnpm-store); a folder with
                 // pyvenv.cfg is a virtualenv whatever its name.
-                if (SkippedFolders.Contains(name) || (name.StartsWith('.') && name != ".config")
+                if (SkippedFolders.Contains(name) || (name.StartsWith('.') && name != ".config" && hiddenFolders?.Contains(name) != true)
                     || File.Exists(Path.Combine(dirs[i], "pyvenv.cfg")) || IsSymlink(dirs[i])
                     || (!exclude.IsEmpty && exclude.IsExcluded(Path.GetRelativePath(root, dirs[i]))))
                 {

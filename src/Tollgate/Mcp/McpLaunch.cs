@@ -81,8 +81,16 @@ public sealed record McpLaunch
         {
             return new McpLaunch { Kind = LaunchKind.RemoteServer };
         }
-        var args = entry.Args.Select(a => a.Text).ToList();
-        var command = entry.Command.Trim();
+        return ParseCommand(entry.Command, [.. entry.Args.Select(a => a.Text)]);
+    }
+
+    /// <summary>Understands a command line given as a program and its arguments (an MCP entry, a container entrypoint, a shell command).</summary>
+    public static McpLaunch ParseCommand(string programText, IReadOnlyList<string> arguments)
+    {
+        ArgumentNullException.ThrowIfNull(programText);
+        ArgumentNullException.ThrowIfNull(arguments);
+        var args = arguments.ToList();
+        var command = programText.Trim();
         var program = ProgramName(command);
         // Windows configurations wrap runners in "cmd /c npx …".
         if (program == "cmd" && args.Count >= 2 && args[0].Equals("/c", StringComparison.OrdinalIgnoreCase))

@@ -15,8 +15,9 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
     internal static readonly string[] RootKeys =
     [
         "failOn", "malicious", "rules", "registries", "private", "installScripts", "minimumReleaseAge",
-        "minimumReleaseAgeExclude", "deny", "allow", "maxDatabaseAge", "missingAdvisories", "ignore",
+        "minimumReleaseAgeExclude", "deny", "allow", "maxDatabaseAge", "missingAdvisories", "ignore", "automerge",
     ];
+    private static readonly string[] UpdateTypes = ["patch", "minor", "major"];
     private static readonly string[] RegistryKeys = ["approved"];
     private static readonly string[] InstallScriptKeys = ["allow", "network"];
     private static readonly string[] NetworkChoices = ["deny", "allow"];
@@ -105,6 +106,9 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
                     break;
                 case "ignore":
                     policy = policy with { Ignore = ReadIgnores(value) };
+                    break;
+                case "automerge":
+                    policy = policy with { Automerge = [.. Items(value, key, "patch, minor").Select(i => ReadChoice(i, key, UpdateTypes, "an update type")).OfType<string>().Distinct()] };
                     break;
             }
         }

@@ -74,6 +74,9 @@ public sealed record TollgatePolicy
     /// <summary>What an ecosystem without advisory records does to a scan: by default it makes the scan incomplete.</summary>
     public MissingAdvisoriesAction MissingAdvisories { get; init; } = MissingAdvisoriesAction.Error;
 
+    /// <summary>Update types (<c>patch</c>, <c>minor</c>, <c>major</c>) an update proposal may be auto-merged for; empty means none.</summary>
+    public ImmutableArray<string> Automerge { get; init; } = ["patch", "minor"];
+
     /// <summary>Accepted findings, each with a reason and an expiry date.</summary>
     public ImmutableArray<IgnoreEntry> Ignore { get; init; } = [];
 

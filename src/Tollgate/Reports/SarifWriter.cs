@@ -105,6 +105,10 @@ public static class SarifWriter
         var tags = new List<string> { "security", "supply-chain", first.Kind.ToName() };
         if (RiskRules.Find(id) is { } rule)
         {
+            if (rule.Category is { } category)
+            {
+                tags.Add(category);
+            }
             return new SarifRule
             {
                 Id = rule.Id,

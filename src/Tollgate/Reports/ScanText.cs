@@ -8,7 +8,8 @@ namespace Tollgate.Reports;
 internal static class ScanText
 {
     /// <summary><c>name@version</c> of the finding's component.</summary>
-    public static string PackageLabel(Finding finding) => $"{finding.Component.Name}@{finding.Component.Version}";
+    public static string PackageLabel(Finding finding) =>
+        finding.Component.Version.Length == 0 ? finding.Component.Name : $"{finding.Component.Name}@{finding.Component.Version}";
 
     /// <summary>What to do about a finding, in one short sentence.</summary>
     public static string Fix(Finding finding) => finding.Kind switch

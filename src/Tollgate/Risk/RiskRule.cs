@@ -41,6 +41,9 @@ public abstract class RiskRule
     /// <summary>What to do about a finding.</summary>
     public string Fix { get; }
 
+    /// <summary>The group a deployment rule belongs to (<c>identity</c>, <c>secret</c>…); null for rules without one.</summary>
+    public virtual string? Category => null;
+
     /// <summary>The anchor of the rule's section in docs/rules.md (<c>tg1001</c>).</summary>
     public string Anchor => Id.ToLowerInvariant();
 

@@ -12,11 +12,13 @@ public sealed record AppliedUpdate(DependencyUpdate Update, bool Applied, string
 /// <summary>Settings of <see cref="UpdateApplier"/>.</summary>
 /// <param name="NpmRegistry">The npm registry to pass to npm (<c>--registry</c>), when one was given explicitly.</param>
 /// <param name="Timeout">How long each package-manager run may take.</param>
-public sealed record ApplySettings(Uri? NpmRegistry = null, TimeSpan? Timeout = null);
+/// <param name="Pnpm">How to start pnpm (default: <c>pnpm</c> on PATH).</param>
+public sealed record ApplySettings(Uri? NpmRegistry = null, TimeSpan? Timeout = null, IReadOnlyList<string>? Pnpm = null);
 
 /// <summary>
 /// Writes proposals into manifests and lockfiles through the package managers themselves with scripts off: npm
-/// (<c>npm install PKG@VER --package-lock-only --ignore-scripts</c>), requirements files (<c>==</c> pins with the
+/// (<c>npm install PKG@VER --package-lock-only --ignore-scripts</c>), pnpm (<c>pnpm add PKG@VER --lockfile-only
+/// --ignore-scripts</c>), requirements files (<c>==</c> pins with the
 /// registry's sha256 hashes as <c>--hash</c> lines), NuGet (<c>PackageVersion</c> in Directory.Packages.props or the
 /// project's <c>PackageReference</c>, then <c>dotnet restore --force-evaluate</c> where lock files are used).
 /// Every file a step may touch is copied first and put back when any step fails: nothing is left half-written.
@@ -101,9 +103,10 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
     {
         var project = updates[0].Project;
         var folder = Path.GetDirectoryName(Path.GetFullPath(project ?? updates[0].Declared?.File ?? "."))!;
-        if (!File.Exists(Path.Combine(folder, "package-lock.json")))
+        var pnpm = File.Exists(Path.Combine(folder, "pnpm-lock.yaml"));
+        if (!pnpm && !File.Exists(Path.Combine(folder, "package-lock.json")))
         {
-            return $"{folder}: only npm projects with a package-lock.json can be updated with --apply (pnpm and yarn: run their own update command)";
+            return $"{folder}: --apply updates npm (package-lock.json) and pnpm (pnpm-lock.yaml) projects; for yarn run 'yarn up NAME@VERSION', for bun 'bun add NAME@VERSION'";
         }
         var runs = updates.GroupBy(u => (Dev: IsDev(folder, u.Name), Exact: SpecFor(u) == u.Proposed)).ToList();
         if (runs.Count > 1)
@@ -119,13 +122,13 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
             return null;
         }
         Backup(Path.Combine(folder, "package.json"));
-        Backup(Path.Combine(folder, "package-lock.json"));
-        var arguments = new List<string> { "install" };
+        Backup(Path.Combine(folder, pnpm ? "pnpm-lock.yaml" : "package-lock.json"));
+        var arguments = new List<string> { pnpm ? "add" : "install" };
         foreach (var u in updates)
         {
             arguments.Add($"{u.Name}@{SpecFor(u)}");
         }
-        arguments.AddRange(["--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"]);
+        arguments.AddRange(pnpm ? ["--lockfile-only", "--ignore-scripts"] : ["--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"]);
         // Keep the dependency in the section it was declared in.
         if (IsDev(folder, updates[0].Name))
         {
@@ -138,6 +141,11 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         if (settings.NpmRegistry is { } registry)
         {
             arguments.Add("--registry=" + registry.AbsoluteUri);
+        }
+        if (pnpm)
+        {
+            var command = settings.Pnpm ?? ["pnpm"];
+            return Run(command[0], [.. command.Skip(1), .. arguments], folder);
         }
         return Run("npm", arguments, folder);
     }

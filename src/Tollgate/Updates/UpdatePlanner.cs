@@ -318,7 +318,9 @@ public sealed class UpdatePlanner(IReadOnlyDictionary<Ecosystem, IPackageFactsSo
         }
         else
         {
-            no.Add($"{update.UpdateType.ToName()} update: auto-merge takes only {string.Join(" and ", settings.AutomergeTypes.Order().Select(t => t.ToName()))} updates");
+            no.Add(settings.AutomergeTypes.IsEmpty
+                ? $"{update.UpdateType.ToName()} update: the policy's automerge list is empty"
+                : $"{update.UpdateType.ToName()} update: auto-merge takes only {string.Join(" and ", settings.AutomergeTypes.Order().Select(t => t.ToName()))} updates (policy key automerge)");
         }
         var exempt = settings.IsExemptFromAge?.Invoke(component) == true;
         var age = CompromiseSignals.Age(candidate, settings.Now);

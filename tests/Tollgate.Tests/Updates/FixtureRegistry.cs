@@ -24,10 +24,24 @@ internal sealed class FixtureRegistry : IDisposable
 
     public FixtureRegistry(params string[] npmFolders)
     {
-        var port = FreePort();
-        Root = $"http://127.0.0.1:{port}/";
-        _listener.Prefixes.Add(Root);
-        _listener.Start();
+        // A free port can be taken by another process before the listener binds it: try a few.
+        for (var attempt = 0; ; attempt++)
+        {
+            Root = $"http://127.0.0.1:{FreePort()}/";
+            _listener.Prefixes.Clear();
+            _listener.Prefixes.Add(Root);
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                // Taken meanwhile; a listener that failed to start is not reused.
+                _listener.Close();
+                _listener = new HttpListener();
+            }
+        }
         foreach (var folder in npmFolders.DefaultIfEmpty("npm"))
         {
             AddNpmFolder(folder);
@@ -37,7 +51,7 @@ internal sealed class FixtureRegistry : IDisposable
 
     public static string DataFolder => TestData.Path("registry");
 
-    public string Root { get; }
+    public string Root { get; private set; } = "";
 
     public string NpmUrl => Root + "npm/";
 

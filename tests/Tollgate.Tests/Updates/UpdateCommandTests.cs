@@ -84,6 +84,22 @@ public sealed class UpdateCommandTests
     }
 
     [Fact]
+    public async Task Update_PolicyAutomergeList_DecidesWhichUpdateTypesMayMerge()
+    {
+        using var registry = new FixtureRegistry();
+        var project = NpmProject(registry, "\"ms\": \"2.0.0\"");
+
+        var byDefault = (await Update(project, "--registry", "npm=" + registry.NpmUrl, "--min-age", "0", "--advisories", ExampleAdvisories)).Update("ms");
+        File.WriteAllText(Path.Combine(project, "tollgate.yaml"), "automerge: [patch]\n");
+        var patchOnly = (await Update(project, "--registry", "npm=" + registry.NpmUrl, "--min-age", "0", "--advisories", ExampleAdvisories)).Update("ms");
+
+        Assert.Equal("minor", byDefault["updateType"]!.GetValue<string>());
+        Assert.True(byDefault["automerge"]!.GetValue<bool>(), byDefault.ToJsonString());
+        Assert.False(patchOnly["automerge"]!.GetValue<bool>());
+        Assert.Equal("minor update: auto-merge takes only patch updates (policy key automerge)", patchOnly["reasons"]![0]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Update_Markdown_IsAPullRequestBodyEndingWithTheVerdictMarker()
     {
         using var registry = new FixtureRegistry();
@@ -165,6 +181,34 @@ public sealed class UpdateCommandTests
         var lockfile = JsonNode.Parse(File.ReadAllText(Path.Combine(project, "package-lock.json")))!;
         Assert.Equal("4.17.21", lockfile["packages"]!["node_modules/lodash"]!["version"]!.GetValue<string>());
         Run(project, "npm", "ci", "--ignore-scripts", "--dry-run", "--no-audit", "--no-fund");
+    }
+
+    [Fact]
+    public async Task Update_PnpmApply_WritesThroughPnpmAndAFrozenInstallAcceptsIt()
+    {
+        using var registry = new FixtureRegistry();
+        var pnpm = Path.Combine(TestData.RepositoryRoot, "tests", "tools", "feed-clients", "node_modules", "pnpm", "bin", "pnpm.cjs");
+        Assert.True(File.Exists(pnpm), "pnpm is not installed: run `npm ci --ignore-scripts --prefix tests/tools/feed-clients` (.ci/run does).");
+        var project = NewFolder("pnpm");
+        File.WriteAllText(Path.Combine(project, "package.json"), """{ "name": "fixture-app", "version": "1.0.0", "private": true, "dependencies": { "lodash": "4.17.20", "ms": "2.0.0" } }""");
+        File.WriteAllText(Path.Combine(project, ".npmrc"), $"registry={registry.NpmUrl}\n");
+        Run(project, "node", pnpm, "install", "--lockfile-only", "--ignore-scripts", "--store-dir", Path.Combine(project, ".store"));
+        var plan = await Update(project, "--registry", "npm=" + registry.NpmUrl, "--advisories", ExampleAdvisories);
+        var lodash = plan.Update("lodash");
+        Assert.Equal("4.17.21", lodash["proposed"]!.GetValue<string>());
+        var update = new DependencyUpdate
+        {
+            Ecosystem = Graph.Ecosystem.Npm, Name = "lodash", Current = "4.17.20", Range = lodash["range"]!.GetValue<string>(), Proposed = "4.17.21",
+            Project = Path.Combine(project, "pnpm-lock.yaml"),
+        };
+
+        var applied = new UpdateApplier((_, _) => null, new ApplySettings(Pnpm: ["node", pnpm, "--store-dir", Path.Combine(project, ".store")])).Apply([update], out var failure);
+
+        Assert.True(failure is null, failure);
+        Assert.Single(applied);
+        Assert.Equal("4.17.21", JsonNode.Parse(File.ReadAllText(Path.Combine(project, "package.json")))!["dependencies"]!["lodash"]!.GetValue<string>());
+        Assert.Contains("lodash@4.17.21", File.ReadAllText(Path.Combine(project, "pnpm-lock.yaml")), StringComparison.Ordinal);
+        Run(project, "node", pnpm, "install", "--frozen-lockfile", "--lockfile-only", "--ignore-scripts", "--store-dir", Path.Combine(project, ".store"));
     }
 
     [Fact]

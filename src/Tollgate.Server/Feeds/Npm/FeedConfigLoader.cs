@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens"];
+        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "npm", "pypi"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -156,6 +156,12 @@ public static class FeedConfigLoader
                 case "tokens":
                     options = options with { Tokens = Tokens(bag, displayPath, value) };
                     break;
+                case "npm":
+                    options = options with { Upstream = SectionUpstream(bag, displayPath, value, key) ?? options.Upstream };
+                    break;
+                case "pypi":
+                    options = options with { PyPIUpstream = SectionUpstream(bag, displayPath, value, key) };
+                    break;
                 default:
                     Error(bag, displayPath, keyNode, $"unknown setting '{key}'",
                         "known settings: " + string.Join(", ", Keys));
@@ -164,6 +170,29 @@ public static class FeedConfigLoader
         }
         var ordered = bag.Items.OrderBy(d => d.Location?.Line ?? 0).ThenBy(d => d.Location?.Column ?? 0).ToImmutableArray();
         return new FeedConfigResult(bag.HasErrors ? null : options, ordered);
+    }
+
+    /// <summary>An ecosystem section (<c>pypi: { upstream: URL }</c>): the upstream it names, or null.</summary>
+    private static Uri? SectionUpstream(DiagnosticBag bag, string file, YamlNode value, string section)
+    {
+        if (value is not YamlMappingNode map)
+        {
+            Error(bag, file, value, $"'{section}' must be a mapping", $"{section}:\n  upstream: https://index.example.com/simple/");
+            return null;
+        }
+        Uri? upstream = null;
+        foreach (var (keyNode, v) in map.Children)
+        {
+            if ((keyNode as YamlScalarNode)?.Value == "upstream")
+            {
+                upstream = Url(bag, file, v, $"{section}.upstream");
+            }
+            else
+            {
+                Error(bag, file, keyNode, $"unknown setting '{section}.{(keyNode as YamlScalarNode)?.Value}'", $"known settings of '{section}': upstream");
+            }
+        }
+        return upstream;
     }
 
     private static ImmutableArray<FeedToken> Tokens(DiagnosticBag bag, string file, YamlNode value)

@@ -54,6 +54,12 @@ public sealed record FeedOptions
     /// <summary>The registry packages come from; null means "ask the local npm client" at start-up.</summary>
     public Uri? Upstream { get; init; }
 
+    /// <summary>
+    /// The PEP 503/691 index PyPI packages come from (served under <c>/pypi/simple/</c>); null means "ask the local pip
+    /// client" at start-up, and PyPI is not served when pip names none.
+    /// </summary>
+    public Uri? PyPIUpstream { get; init; }
+
     /// <summary>Cache, private packages and the audit log; null means <c>$TOLLGATE_HOME/feed</c>.</summary>
     public string? Storage { get; init; }
 

@@ -61,7 +61,7 @@ internal sealed class FeedStorage
     /// Joins single path segments under the root and checks the full path stays inside it. The callers check names,
     /// versions and file names first; this is the last line, so a check missed there can never reach another file.
     /// </summary>
-    private string Inside(params string[] segments)
+    internal string Inside(params string[] segments)
     {
         foreach (var segment in segments)
         {
