@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds a Tollgate release into OUT (default artifacts/release):
-#   tollgate-VERSION-RID[.exe]   NativeAOT single-file binaries for linux-x64, linux-arm64, win-x64, osx-arm64
-#                                (those this machine can build: NativeAOT links with the target's own toolchain)
-#   SHA256SUMS                   sha256sum of every binary
+#   tollgate-VERSION-RID.tar.gz  NativeAOT binaries for linux-x64, linux-arm64, win-x64, osx-arm64 (those this machine
+#                                can build: NativeAOT links with the target's own toolchain): `tollgate[.exe]` and the
+#                                SQLite library it loads from its own folder (e_sqlite3)
+#   SHA256SUMS                   sha256sum of every archive
 #   Tollgate.Cli.VERSION.nupkg   the .NET tool package (`dotnet tool install -g Tollgate.Cli --add-source OUT`)
 #   tollgate-VERSION.cdx.json    CycloneDX SBOM of the release's dependencies, reproducible (SOURCE_DATE_EPOCH)
 # Trimming and AOT warnings are errors. TOLLGATE_RIDS="linux-x64" builds fewer binaries.
@@ -65,16 +66,21 @@ for rid in "${rids[@]}"; do
     -p:ILLinkTreatWarningsAsErrors=true -p:IlcTreatWarningsAsErrors=true -p:TrimmerSingleWarn=false \
     -p:SuppressTrimAnalysisWarnings=false "${extra[@]}"
   name="tollgate-$version-$rid"
+  pack_dir="$(mktemp -d)"
   if [ -f "$stage/Tollgate.Cli.exe" ]; then
-    cp "$stage/Tollgate.Cli.exe" "$out/$name.exe"
+    cp "$stage/Tollgate.Cli.exe" "$pack_dir/tollgate.exe"
   else
-    cp "$stage/Tollgate.Cli" "$out/$name"
+    cp "$stage/Tollgate.Cli" "$pack_dir/tollgate"
   fi
-  rm -rf "$stage"
+  # The native SQLite library is loaded from the binary's folder, so it ships beside it.
+  find "$stage" -maxdepth 1 \( -name '*.so' -o -name '*.dylib' -o -name '*.dll' \) -exec cp {} "$pack_dir/" \;
+  # A reproducible archive: fixed order, owner and time.
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" -C "$pack_dir" -cf - . | gzip -n > "$out/$name.tar.gz"
+  rm -rf "$stage" "$pack_dir"
   built+=("$rid")
 done
 
-(cd "$out" && rm -f SHA256SUMS && for f in tollgate-"$version"-*; do [ -f "$f" ] && sha256sum "$f"; done > SHA256SUMS)
+(cd "$out" && rm -f SHA256SUMS && for f in tollgate-"$version"-*.tar.gz; do if [ -f "$f" ]; then sha256sum "$f"; fi; done > SHA256SUMS)
 
 dotnet pack src/Tollgate.Cli -c Release --nologo -v quiet -o "$out"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Tollgate for a CI job: the release binary TOLLGATE_VERSION for this runner, checked against the release's
+# Installs Tollgate for a CI job: the release archive TOLLGATE_VERSION for this runner, checked against the release's
 # SHA256SUMS and against TOLLGATE_SHA256 when given; or, without TOLLGATE_VERSION, a build of the checkout at
 # TOLLGATE_SOURCE (the .NET SDK must be installed). Outputs: bin (folder holding `tollgate`), home (TOLLGATE_HOME for
 # the advisory database), day (UTC date, the advisory cache key).
@@ -23,8 +23,7 @@ if [ -n "${TOLLGATE_VERSION:-}" ]; then
     base="https://github.com/${TOLLGATE_REPOSITORY:-tollgate/tollgate}/releases/download"
   fi
   base="${base%/}/v$TOLLGATE_VERSION"
-  name="tollgate-$TOLLGATE_VERSION-$rid"
-  if [ "$rid" = win-x64 ]; then name="$name.exe"; fi
+  name="tollgate-$TOLLGATE_VERSION-$rid.tar.gz"
   curl --fail --silent --show-error --location -o "$dir/$name" "$base/$name"
   curl --fail --silent --show-error --location -o "$dir/SHA256SUMS" "$base/SHA256SUMS"
   actual="$(sha256sum "$dir/$name" | cut -d' ' -f1)"
@@ -39,7 +38,9 @@ if [ -n "${TOLLGATE_VERSION:-}" ]; then
     error "$name has SHA-256 $actual, but the pipeline pins $TOLLGATE_SHA256: not running it"
     exit 2
   fi
-  mv "$dir/$name" "$dir/bin/$exe"
+  # The archive holds the binary and the SQLite library it loads from its own folder.
+  tar -xzf "$dir/$name" -C "$dir/bin"
+  rm -f "$dir/$name"
   chmod +x "$dir/bin/$exe"
   echo "Tollgate $TOLLGATE_VERSION ($rid), SHA-256 $actual"
 else

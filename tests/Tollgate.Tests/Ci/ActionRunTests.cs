@@ -278,12 +278,25 @@ public sealed partial class ActionRunTests
 
         public ConcurrentQueue<string> Log { get; } = new();
 
+        /// <summary>A release archive (tar.gz holding <c>tollgate</c>) and its SHA256SUMS; tampered: the sum is of other bytes.</summary>
         public void Publish(string version, byte[] binary, bool tamper = false)
         {
-            var name = $"tollgate-{version}-linux-x64";
-            _files[$"/v{version}/{name}"] = binary;
-            var sum = Convert.ToHexStringLower(SHA256.HashData(tamper ? [.. binary, (byte)'\n'] : binary));
-            _files[$"/v{version}/SHA256SUMS"] = Encoding.UTF8.GetBytes($"{sum}  {name}\n{new string('1', 64)}  tollgate-{version}-win-x64.exe\n");
+            var name = $"tollgate-{version}-linux-x64.tar.gz";
+            using var archive = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(archive, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            using (var tar = new System.Formats.Tar.TarWriter(gzip))
+            {
+                var entry = new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "tollgate")
+                {
+                    DataStream = new MemoryStream(binary),
+                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+                };
+                tar.WriteEntry(entry);
+            }
+            var bytes = archive.ToArray();
+            _files[$"/v{version}/{name}"] = bytes;
+            var sum = Convert.ToHexStringLower(SHA256.HashData(tamper ? [.. bytes, (byte)'\n'] : bytes));
+            _files[$"/v{version}/SHA256SUMS"] = Encoding.UTF8.GetBytes($"{sum}  {name}\n{new string('1', 64)}  tollgate-{version}-win-x64.tar.gz\n");
         }
 
         private async Task LoopAsync()

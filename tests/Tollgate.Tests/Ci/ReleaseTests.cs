@@ -28,7 +28,11 @@ public sealed class AotBinary : IDisposable
         var result = Tools.Run("bash", [System.IO.Path.Combine(TestData.RepositoryRoot, "build", "release.sh"), _built.FullName],
             TestData.RepositoryRoot, new() { ["TOLLGATE_RIDS"] = "linux-x64" });
         Assert.True(result.ExitCode == 0, result.Output);
-        Path = Directory.GetFiles(_built.FullName, "tollgate-*-linux-x64").Single();
+        var archive = Directory.GetFiles(_built.FullName, "tollgate-*-linux-x64.tar.gz").Single();
+        var bin = Directory.CreateDirectory(System.IO.Path.Combine(_built.FullName, "bin")).FullName;
+        var untar = Tools.Run("tar", ["-xzf", archive, "-C", bin], _built.FullName);
+        Assert.True(untar.ExitCode == 0, untar.Output);
+        Path = System.IO.Path.Combine(bin, "tollgate");
     }
 
     public string Path { get; }
