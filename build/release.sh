@@ -61,7 +61,11 @@ for rid in "${rids[@]}"; do
   extra=()
   if [ -n "$linker" ] && [ "$linker" != clang ]; then extra+=("-p:CppCompilerAndLinker=$linker"); fi
   stage="$(mktemp -d)"
+  # A NativeAOT publish adds the ILCompiler packages for the RID, which the committed lock files (written for the
+  # portable build) do not list: that restore gets its own lock file in the staging folder, so the repository's
+  # files are not rewritten and locked mode stays on for every other build.
   dotnet publish src/Tollgate.Cli -c Release -r "$rid" --nologo -v quiet -o "$stage" \
+    -p:RestoreLockedMode=false -p:NuGetLockFilePath="$stage/packages.lock.json" \
     -p:PublishAot=true -p:StripSymbols=true -p:TreatWarningsAsErrors=true \
     -p:ILLinkTreatWarningsAsErrors=true -p:IlcTreatWarningsAsErrors=true -p:TrimmerSingleWarn=false \
     -p:SuppressTrimAnalysisWarnings=false "${extra[@]}"

@@ -120,7 +120,7 @@ internal sealed partial record SimplePage(string Name, ImmutableArray<SimpleFile
             {
                 file["size"] = size;
             }
-            files.Add(file);
+            files.Add((JsonNode)file);
         }
         var doc = new JsonObject
         {
