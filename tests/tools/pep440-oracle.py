@@ -63,7 +63,56 @@ def answer(c):
             return {"ok": True, "r": s.contains(v)}
         except Exception:
             return {"ok": False}
+    if op == "osv":
+        try:
+            return {"ok": True, "r": osv_affected(c)}
+        except InvalidVersion as e:
+            return {"ok": False, "error": str(e)}
     return {"ok": False, "error": "unknown op " + op}
+
+
+def osv_affected(c):
+    """The OSV schema's evaluation algorithm, written from its pseudocode: `versions` by PEP 440
+    equality, then each range's events sorted by version with a stable sort (equal versions keep
+    their order in the record; "0" first, a limit containing "*" last), applied in order, below a limit."""
+    v = Version(c["v"])
+    if any(x == c["v"] or Version(x) == v for x in c.get("versions", [])):
+        return True
+
+    def value(e):
+        for k in ("introduced", "fixed", "last_affected", "limit"):
+            if k in e:
+                return e[k]
+
+    def key(e):
+        if e.get("introduced") == "0":
+            return (-1, None)
+        if "*" in e.get("limit", ""):
+            return (1, None)
+        return (0, Version(value(e)))
+
+    def cmp_to_v(e):
+        rank, ver = key(e)
+        if rank != 0:
+            return -rank
+        return (v > ver) - (v < ver)
+
+    for rng in c["ranges"]:
+        limits = [e for e in rng["events"] if "limit" in e]
+        if limits and not any(cmp_to_v(e) < 0 for e in limits):
+            continue
+        events = sorted(rng["events"], key=lambda e: (key(e)[0], key(e)[1] or Version("0")))
+        vulnerable = False
+        for e in events:
+            if "introduced" in e and cmp_to_v(e) >= 0:
+                vulnerable = True
+            elif "fixed" in e and cmp_to_v(e) >= 0:
+                vulnerable = False
+            elif "last_affected" in e and cmp_to_v(e) > 0:
+                vulnerable = False
+        if vulnerable:
+            return True
+    return False
 
 
 out = []

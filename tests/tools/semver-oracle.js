@@ -68,8 +68,47 @@ function answer(c) {
         return { ok: false };
       }
     }
+    case 'osv':
+      return osvAffected(c, (a, b) => semver.compare(a, b), (a, b) => semver.eq(a, b));
     default:
       return { ok: false, error: 'unknown op ' + c.op };
+  }
+}
+
+// The OSV schema's evaluation algorithm, written from its pseudocode: `versions` by the ecosystem's
+// equality, then each range's events sorted by version with a stable sort (equal versions keep their
+// order in the record; "0" first, a limit containing "*" last) and applied in order, below a limit.
+function osvAffected(c, compare, equal) {
+  try {
+    if ((c.versions || []).some((x) => x === c.v || equal(x, c.v))) {
+      return { ok: true, r: true };
+    }
+    const value = (e) => e.introduced ?? e.fixed ?? e.last_affected ?? e.limit;
+    const rank = (e) => (e.introduced === '0' ? -1 : e.limit !== undefined && e.limit.includes('*') ? 1 : 0);
+    const cmpToV = (e) => (rank(e) !== 0 ? -rank(e) : compare(c.v, value(e)));
+    for (const range of c.ranges) {
+      const limits = range.events.filter((e) => e.limit !== undefined);
+      if (limits.length > 0 && !limits.some((e) => cmpToV(e) < 0)) {
+        continue;
+      }
+      const sorted = range.events.slice().sort((a, b) => (rank(a) || rank(b) ? rank(a) - rank(b) : compare(value(a), value(b))));
+      let vulnerable = false;
+      for (const e of sorted) {
+        if (e.introduced !== undefined && cmpToV(e) >= 0) {
+          vulnerable = true;
+        } else if (e.fixed !== undefined && cmpToV(e) >= 0) {
+          vulnerable = false;
+        } else if (e.last_affected !== undefined && cmpToV(e) > 0) {
+          vulnerable = false;
+        }
+      }
+      if (vulnerable) {
+        return { ok: true, r: true };
+      }
+    }
+    return { ok: true, r: false };
+  } catch (e) {
+    return { ok: false, error: String(e) };
   }
 }
 

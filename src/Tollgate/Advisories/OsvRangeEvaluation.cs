@@ -134,14 +134,10 @@ public static class OsvRangeEvaluator
             return new WalkResult(false, null);
         }
 
-        // Stable sort by version; at equal versions "introduced" comes first so that a fix at the
-        // same version wins.
-        var sorted = points
-            .Select((p, i) => (p, i))
-            .OrderBy(x => x.p, Comparer<Point>.Create((a, b) => ComparePoints(scheme, a, b)))
-            .ThenBy(x => x.p.Event.Kind == RangeEventKind.Introduced ? 0 : 1)
-            .ThenBy(x => x.i)
-            .Select(x => x.p);
+        // A stable sort by version, as the schema's algorithm says: events at equal versions keep
+        // their order in the record, so "introduced X, fixed X, introduced X" leaves X affected
+        // (re-affected at the release that fixed it) and "introduced X, fixed X" does not.
+        var sorted = points.OrderBy(p => p, Comparer<Point>.Create((a, b) => ComparePoints(scheme, a, b)));
 
         bool vulnerable = false;
         foreach (var p in sorted)
