@@ -2,10 +2,12 @@ using System.CommandLine;
 using Spectre.Console;
 using System.Collections.Immutable;
 using Tollgate.Advisories;
+using Tollgate.ClientConfig;
 using Tollgate.Ecosystems;
 using Tollgate.Ecosystems.Npm;
 using Tollgate.Graph;
 using Tollgate.Inputs;
+using Tollgate.Mcp;
 using Tollgate.Policy;
 using Tollgate.Reports;
 using Tollgate.Risk;
@@ -30,7 +32,7 @@ internal sealed record ScanOptions(
     bool Offline = false,
     string? CacheFolder = null,
     IReadOnlyList<string>? Vex = null,
-    bool Deploy = true);
+    ScanChecks? Checks = null);
 
 /// <summary><c>tollgate scan</c>: the CI gate. Graph → advisories and risk signals → policy → report and exit code.</summary>
 internal static class ScanCommand
@@ -69,7 +71,7 @@ internal static class ScanCommand
         var exclude = DepsCommand.ExcludeOption();
         var checks = new Option<string[]>("--checks")
         {
-            Description = "Which checks run over PATH, comma-separated: deps (lockfiles and manifests), deploy (deployment files, rules TG3xxx). Default: deps,deploy; each runs when it finds its inputs.",
+            Description = "Which checks run over PATH, comma-separated: deps (lockfiles, manifests, SBOMs), mcp (MCP client configurations, TG2xxx), deploy (deployment files, TG3xxx), clients (npm/yarn/pip/uv/NuGet client configuration, TG5xxx), updates (Dependabot/Renovate configuration, TG41xx). Default: all; each runs when it finds its inputs.",
             HelpName = "LIST",
             AllowMultipleArgumentsPerToken = false,
         };
@@ -152,17 +154,20 @@ internal static class ScanCommand
             r.GetValue(registry) ?? [],
             r.GetValue(offline),
             Vex: r.GetValue(vex) ?? [],
-            Deploy: ScanChecks.Parse(r.GetValue(checks) ?? []).Deploy), terminal, TimeProvider.System));
+            Checks: ScanChecks.Parse(r.GetValue(checks) ?? [])), terminal, TimeProvider.System));
         return command;
     }
 
     public static int Run(ScanOptions options, Terminal terminal, TimeProvider time)
     {
         var diagnostics = new DiagnosticBag();
-        var graph = DepsCommand.ReadGraph(options.Paths, options.Sbom, diagnostics, new PathGlobs(options.Exclude ?? []));
+        var checks = options.Checks ?? ScanChecks.All;
+        var graph = checks.Deps || options.Sbom is not null
+            ? DepsCommand.ReadGraph(options.Paths, options.Sbom, diagnostics, new PathGlobs(options.Exclude ?? []))
+            : new DependencyGraph([], [], []);
 
         var scanPath = options.Sbom ?? options.Paths[0];
-        var loaded = PolicyLoader.Load(options.Policy, scanPath, [.. RiskRules.All.Select(r => r.Id), .. Tollgate.Deployment.DeployRules.All.Select(r => r.Id), PolicyFindings.DeniedRuleId]);
+        var loaded = PolicyLoader.Load(options.Policy, scanPath, ScanChecks.RuleIds);
         terminal.Diagnostics(loaded.Diagnostics);
         if (loaded.HasErrors || loaded.Policy is null)
         {
@@ -212,25 +217,39 @@ internal static class ScanCommand
             var (metadataFindings, metadataProblems) = options.RegistryMetadata
                 ? RegistryMetadata(graph, policy, options, scanPath, terminal, time)
                 : ([], []);
-            var deploy = DeployFindings(options, terminal);
-            if (deploy is { Files.IsEmpty: false } && graph.Roots.IsEmpty)
+            var deploy = checks.Deploy ? DeployFindings(options, terminal) : null;
+            var mcp = checks.Mcp ? McpFindings(options, terminal, store, policy) : null;
+            var clients = checks.Clients ? ClientFindings(options, terminal) : null;
+            var updates = checks.Updates ? UpdateBotFindings(options, terminal) : null;
+            var otherFiles = new List<string>();
+            otherFiles.AddRange(deploy?.Files.Select(f => f.Path) ?? []);
+            otherFiles.AddRange(mcp?.Files ?? []);
+            otherFiles.AddRange(clients?.Files ?? []);
+            otherFiles.AddRange(updates?.Files ?? []);
+            if (otherFiles.Count > 0 && graph.Roots.IsEmpty)
             {
-                // Deployment files were found: a folder without lockfiles is not "nothing to check".
+                // Other checks found their inputs: a folder without lockfiles is not "nothing to check".
                 graph = new DependencyGraph(graph.Components, graph.Edges, graph.Roots, graph.Diagnostics.Where(d => d.Id != DiagnosticIds.NoInput));
             }
-            var result = Scanner.Scan(graph, policy, settings, [.. metadataFindings, .. UpdateBotFindings(options, terminal), .. deploy?.Findings ?? []]);
-            if (deploy is { Files.IsEmpty: false })
+            var result = Scanner.Scan(graph, policy, settings,
+                [.. metadataFindings, .. updates?.Findings ?? [], .. deploy?.Findings ?? [], .. mcp?.Findings ?? [], .. clients?.Findings ?? []]);
+            if (otherFiles.Count > 0 || !checks.Deps)
             {
-                var incomplete = result.Report.Incomplete.Where(r => !(graph.Roots.IsEmpty && r.StartsWith("nothing was checked", StringComparison.Ordinal)))
-                    .Concat(ScanNames.InputProblems(deploy.Diagnostics, anythingRead: true, "deployment file")).Concat(deploy.Incomplete).ToList();
+                var incomplete = result.Report.Incomplete.Where(r => !(graph.Roots.IsEmpty && otherFiles.Count > 0 && r.StartsWith("nothing was checked", StringComparison.Ordinal)))
+                    .Concat(deploy is null ? [] : ScanNames.InputProblems(deploy.Diagnostics, anythingRead: true, "deployment file")).Concat(deploy?.Incomplete ?? [])
+                    .Concat(mcp?.Incomplete ?? []).Concat(clients?.Incomplete ?? []).ToList();
+                if (otherFiles.Count == 0 && graph.Roots.IsEmpty && !incomplete.Any(r => r.StartsWith("nothing was checked", StringComparison.Ordinal)))
+                {
+                    incomplete.Add($"nothing was checked: no input for the selected checks ({checks}) was found under {string.Join(", ", options.Paths)}");
+                }
                 result = result with
                 {
                     Report = result.Report with
                     {
                         Outcome = ScanNames.Decide(result.Verdict.Outcome, incomplete, result.Report.Advisories),
                         Incomplete = [.. incomplete],
-                        Diagnostics = [.. result.Report.Diagnostics, .. deploy.Diagnostics],
-                        ScannedFiles = [.. result.Report.ScannedFiles, .. deploy.Files.Select(f => f.Path)],
+                        Diagnostics = [.. result.Report.Diagnostics, .. deploy?.Diagnostics ?? [], .. mcp?.Diagnostics ?? []],
+                        ScannedFiles = [.. result.Report.ScannedFiles, .. otherFiles.Select(InputFile.DisplayPath).Distinct()],
                     },
                 };
             }
@@ -259,7 +278,7 @@ internal static class ScanCommand
     /// <summary>The deployment audit (TG3xxx) of the scanned paths, unless --checks leaves it out or an SBOM is scanned; null when it did not run.</summary>
     private static Tollgate.Deployment.DeployAuditResult? DeployFindings(ScanOptions options, Terminal terminal)
     {
-        if (!options.Deploy || options.Sbom is not null)
+        if (options.Sbom is not null)
         {
             return null;
         }
@@ -272,14 +291,18 @@ internal static class ScanCommand
         return result;
     }
 
+    /// <summary>What one of scan's extra checks read and found, and what it could not check.</summary>
+    private sealed record CheckFindings(IReadOnlyList<string> Files, IReadOnlyList<Finding> Findings, IReadOnlyList<string> Incomplete, IReadOnlyList<Diagnostic> Diagnostics);
+
     /// <summary>The update-bot lint findings (TG4101-TG4106) of each scanned folder that holds a Dependabot or Renovate configuration.</summary>
-    private static IEnumerable<Finding> UpdateBotFindings(ScanOptions options, Terminal terminal)
+    private static CheckFindings? UpdateBotFindings(ScanOptions options, Terminal terminal)
     {
         if (options.Sbom is not null)
         {
-            return [];
+            return null;
         }
         var findings = new List<Finding>();
+        var files = new List<string>();
         foreach (var folder in options.Paths.Where(Directory.Exists).Distinct())
         {
             var lint = Updates.UpdateBotLint.Run(folder);
@@ -288,9 +311,75 @@ internal static class ScanCommand
                 terminal.Progress("update bots", string.Join(", ", lint.Files));
                 terminal.Diagnostics(lint.Diagnostics);
                 findings.AddRange(lint.Findings);
+                files.AddRange(lint.Files.Select(f => Path.IsPathRooted(f) ? f : Path.Combine(folder, f)));
             }
         }
-        return findings;
+        return new CheckFindings(files, findings, [], []);
+    }
+
+    /// <summary>
+    /// The MCP client configuration audit (TG2xxx, and advisories of the server packages they pin) of the project
+    /// configurations at the top of each scanned folder (.mcp.json, .vscode/mcp.json, .cursor/mcp.json, …); per-user
+    /// configurations are left to <c>tollgate mcp audit --discover</c>.
+    /// </summary>
+    private static CheckFindings? McpFindings(ScanOptions options, Terminal terminal, AdvisoryStore? store, TollgatePolicy policy)
+    {
+        if (options.Sbom is not null)
+        {
+            return null;
+        }
+        var environment = McpDiscoveryEnvironment.Current();
+        var files = options.Paths.Where(Directory.Exists).Distinct()
+            .SelectMany(folder => McpDiscovery.Candidates(environment with { WorkingFolder = Path.GetFullPath(folder) })
+                .Where(l => !l.PerUser && File.Exists(l.Path)).Select(l => l.Path))
+            .DistinctBy(Path.GetFullPath).ToList();
+        if (files.Count == 0)
+        {
+            return new CheckFindings([], [], [], []);
+        }
+        var diagnostics = new DiagnosticBag();
+        var result = McpAudit.Run(files, new McpAuditOptions { WorkingFolder = Directory.GetCurrentDirectory(), UserHome = environment.Home }, diagnostics, store);
+        terminal.Progress("mcp", $"{result.Files.Length} configuration file(s), {result.Servers.Length} server(s), {result.Findings.Length} finding(s)");
+        var incomplete = ScanNames.InputProblems(result.Diagnostics, !result.Files.IsEmpty, "MCP client configuration").ToList();
+        var packages = result.Graph.Components.Where(c => c.Ecosystem != Ecosystem.Generic && c.Resolved).ToList();
+        if (store is not null && packages.Count > 0)
+        {
+            incomplete.AddRange(Scanner.CoverageProblems(Scanner.Coverage(packages, store, store.Path), policy)
+                .Select(p => "MCP server packages: " + p));
+        }
+        return new CheckFindings(files, result.Findings, incomplete, result.Diagnostics);
+    }
+
+    /// <summary>
+    /// The package-manager client configuration checks (TG5xxx) of the project files at the top of each scanned folder
+    /// (.npmrc, .yarnrc.yml, pip.conf, uv.toml, nuget.config …). The user's own files and environment are left to
+    /// <c>tollgate feed check-client</c>, so a scan judges the repository, not the machine it runs on.
+    /// </summary>
+    private static CheckFindings? ClientFindings(ScanOptions options, Terminal terminal)
+    {
+        if (options.Sbom is not null)
+        {
+            return null;
+        }
+        var files = new List<string>();
+        var findings = new List<Finding>();
+        var incomplete = new List<string>();
+        foreach (var folder in options.Paths.Where(Directory.Exists).Distinct())
+        {
+            var result = ClientConfigAudit.Run(folder, feed: null, environment: _ => null);
+            if (result.Files.IsEmpty)
+            {
+                continue;
+            }
+            files.AddRange(result.Files);
+            findings.AddRange(ClientConfigRules.ToFindings(result));
+            incomplete.AddRange(result.Problems);
+        }
+        if (files.Count > 0)
+        {
+            terminal.Progress("clients", $"{files.Count} client configuration file(s), {findings.Count} finding(s)");
+        }
+        return new CheckFindings(files, findings, incomplete, []);
     }
 
     /// <summary>Findings from registry metadata (release age, compromise signals), and what could not be checked.</summary>
@@ -498,24 +587,37 @@ internal static class ScanCommand
     private static string Truncate(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 }
 
-/// <summary>The checks <c>scan --checks</c> names.</summary>
-internal sealed record ScanChecks(bool Deploy, string? Error)
+/// <summary>The checks <c>scan --checks</c> names; each runs when it finds its inputs under the scanned paths.</summary>
+internal sealed record ScanChecks(bool Deps, bool Mcp, bool Deploy, bool Clients, bool Updates, string? Error = null)
 {
+    /// <summary>The names, in the order help and errors list them.</summary>
+    public static readonly string[] Names = ["deps", "mcp", "deploy", "clients", "updates"];
+
+    /// <summary>Every check: the default.</summary>
+    public static readonly ScanChecks All = new(true, true, true, true, true);
+
+    /// <summary>Every rule id a scan can report, for the policy's <c>rules:</c> section.</summary>
+    public static IReadOnlyList<string> RuleIds =>
+        [.. RiskRules.All.Select(r => r.Id), .. Tollgate.Deployment.DeployRules.All.Select(r => r.Id), .. McpRules.All.Select(r => r.Id),
+         .. ClientConfigRules.All.Select(r => r.Id), PolicyFindings.DeniedRuleId];
+
     /// <summary>Reads comma-separated lists of check names; empty means every check.</summary>
     public static ScanChecks Parse(IEnumerable<string> values)
     {
-        var names = values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        var names = values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(n => n.ToLowerInvariant()).ToList();
         if (names.Count == 0)
         {
-            return new ScanChecks(true, null);
+            return All;
         }
-        var unknown = names.Where(n => n is not ("deps" or "deploy")).ToList();
+        var unknown = names.Where(n => !Names.Contains(n)).ToList();
         if (unknown.Count > 0)
         {
-            return new ScanChecks(true, $"--checks: unknown check '{unknown[0]}'; the checks are deps and deploy");
+            return All with { Error = $"--checks: unknown check '{unknown[0]}'; the checks are {string.Join(", ", Names)}" };
         }
-        return !names.Contains("deps")
-            ? new ScanChecks(true, "--checks: deps cannot be left out of scan; use 'tollgate deploy audit' for deployment files alone")
-            : new ScanChecks(names.Contains("deploy"), null);
+        return new ScanChecks(names.Contains("deps"), names.Contains("mcp"), names.Contains("deploy"), names.Contains("clients"), names.Contains("updates"));
     }
+
+    public override string ToString() =>
+        string.Join(",", Names.Where((_, i) => new[] { Deps, Mcp, Deploy, Clients, Updates }[i]));
 }

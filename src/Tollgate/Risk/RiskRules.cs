@@ -25,7 +25,7 @@ public static class RiskRules
     private static readonly FrozenDictionary<string, RiskRule> s_byId = All.ToFrozenDictionary(r => r.Id, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The rule with this id (any case), or null. MCP configuration rules (TG2xxx) are found here too, so every report writer describes them.</summary>
-    public static RiskRule? Find(string id) => s_byId.GetValueOrDefault(id) ?? (RiskRule?)Mcp.McpRules.Find(id) ?? RegistryRules.Find(id) ?? (RiskRule?)Deployment.DeployRules.Find(id);
+    public static RiskRule? Find(string id) => s_byId.GetValueOrDefault(id) ?? (RiskRule?)Mcp.McpRules.Find(id) ?? RegistryRules.Find(id) ?? (RiskRule?)Deployment.DeployRules.Find(id) ?? ClientConfig.ClientConfigRules.Find(id);
 
     /// <summary>True when <paramref name="id"/> is a risk rule id.</summary>
     public static bool IsRuleId(string id) => s_byId.ContainsKey(id);
