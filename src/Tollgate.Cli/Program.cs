@@ -47,6 +47,11 @@ namespace Tollgate.Cli
                 Description = "Print only results, warnings and errors on stderr: no progress or file lines.",
                 Recursive = true,
             });
+            root.Options.Add(new Option<bool>("--no-color")
+            {
+                Description = "No colours or other terminal escape codes, as when NO_COLOR is set.",
+                Recursive = true,
+            });
             return root;
         }
 
@@ -66,8 +71,13 @@ namespace Tollgate.Cli
             {
                 // Bare `tollgate` is a request for help, not a mistake.
                 var parse = Build(terminal).Parse(args.Length == 0 ? ["--help"] : args);
-                terminal.Quiet = parse.Tokens.TakeWhile(t => t.Type != System.CommandLine.Parsing.TokenType.DoubleDash)
-                    .Any(t => t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value is "--quiet" or "-q");
+                var options = parse.Tokens.TakeWhile(t => t.Type != System.CommandLine.Parsing.TokenType.DoubleDash)
+                    .Where(t => t.Type == System.CommandLine.Parsing.TokenType.Option).Select(t => t.Value).ToList();
+                terminal.Quiet = options.Any(o => o is "--quiet" or "-q");
+                if (options.Contains("--no-color"))
+                {
+                    terminal.NoColor();
+                }
                 // An unknown option gets one message, with the closest real option, instead of the parser's own.
                 var errors = parse.Errors.Select(e => e.Message)
                     .Where(m => !m.StartsWith("Unrecognized command or argument '", StringComparison.Ordinal))

@@ -34,14 +34,14 @@ internal sealed class Terminal
     public TextWriter ErrorWriter { get; }
 
     /// <summary>Rich rendering (tables, trees) to stdout.</summary>
-    public IAnsiConsole Out { get; }
+    public IAnsiConsole Out { get; private set; }
 
     /// <summary>Messages, warnings and diagnostics to stderr.</summary>
-    public IAnsiConsole Error { get; }
+    public IAnsiConsole Error { get; private set; }
 
-    private static IAnsiConsole Create(TextWriter writer, bool redirected, int redirectedWidth)
+    private static IAnsiConsole Create(TextWriter writer, bool redirected, int redirectedWidth, bool noColor = false)
     {
-        var noColor = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        noColor |= !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = redirected || noColor ? AnsiSupport.No : AnsiSupport.Detect,
@@ -55,6 +55,17 @@ internal sealed class Terminal
             console.Profile.Width = redirectedWidth;
         }
         return console;
+    }
+
+    /// <summary>Turns colours and escape codes off on both streams (<c>--no-color</c>).</summary>
+    public void NoColor()
+    {
+        // Spectre.Console reads NO_COLOR itself when it detects what the terminal supports: set it for this process.
+        Environment.SetEnvironmentVariable("NO_COLOR", "1");
+        var width = Out.Profile.Width;
+        Out = Create(OutWriter, Console.IsOutputRedirected || OutWriter != Console.Out, 160, noColor: true);
+        Out.Profile.Width = width;
+        Error = Create(ErrorWriter, Console.IsErrorRedirected || ErrorWriter != Console.Error, 1000, noColor: true);
     }
 
     /// <summary>True with <c>--quiet</c>: progress and file lines are not printed; results, warnings and errors are.</summary>
