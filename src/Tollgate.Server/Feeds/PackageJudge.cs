@@ -67,6 +67,7 @@ internal sealed class PackageJudge(TollgatePolicy policy, AdvisoryLookup? adviso
             findings.AddRange(advisories.Match(graph));
         }
         findings.AddRange(PolicyFindings.FromGraph(graph, policy, SchemeVersionMatcher.Instance));
+        findings.AddRange(TyposquatFindings(components));
         foreach (var (release, component) in releases.Zip(components))
         {
             if (release.InstallCode is { } code && !policy.MayRunInstallScripts(component, SchemeVersionMatcher.Instance))
@@ -96,6 +97,22 @@ internal sealed class PackageJudge(TollgatePolicy policy, AdvisoryLookup? adviso
         }
         return result.ToImmutable();
     }
+
+    /// <summary>The typosquat rule's name check (TG1010), as scan applies it to a direct dependency: the name is judged once and the finding given to every version.</summary>
+    private IEnumerable<Finding> TyposquatFindings(List<Component> components)
+    {
+        if (components.Count == 0 || policy.Rules.TryGetValue(TyposquatRule, out var level) && level == RuleLevel.Off)
+        {
+            return [];
+        }
+        var rule = Tollgate.Risk.RiskRules.Find(TyposquatRule)!;
+        var first = components[0] with { Direct = true };
+        var found = rule.Evaluate(new DependencyGraph([first], [], []), Scanner.RiskContextFor(policy, ImmutableDictionary<Ecosystem, string>.Empty)).FirstOrDefault();
+        return found is null ? [] : components.Select(c => found with { Component = c });
+    }
+
+    /// <summary>The typosquat rule (see docs/rules.md): warns by default; <c>rules: { TG1010: fail }</c> makes the feed refuse the name.</summary>
+    public const string TyposquatRule = "TG1010";
 
     private VersionDecision Decide(Component component, List<EvaluatedFinding> findings, DateTimeOffset? published, DateTimeOffset now)
     {
