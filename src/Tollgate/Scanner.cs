@@ -24,6 +24,9 @@ public sealed record ScanSettings(AdvisoryStore? Advisories, DateOnly Today, str
     /// </summary>
     public ImmutableDictionary<Ecosystem, string> DefaultRegistries { get; init; } = ImmutableDictionary<Ecosystem, string>.Empty;
 
+    /// <summary>The sources the package manager's configuration maps a name to (see <see cref="RiskContext.MappedSources"/>); null: none known.</summary>
+    public Func<Component, IReadOnlyList<string>?>? MappedSources { get; init; }
+
     /// <summary>VEX statements: <c>not_affected</c> and <c>fixed</c> ones suppress the vulnerability findings they match.</summary>
     public VexStatements? Vex { get; init; }
 }
@@ -44,6 +47,10 @@ public static class Scanner
         var incomplete = ScanNames.InputProblems(graph.Diagnostics, !graph.Roots.IsEmpty).ToList();
         AdvisoryCoverage? coverage = null;
         var context = RiskContextFor(policy, settings.DefaultRegistries);
+        if (settings.MappedSources is { } mapped)
+        {
+            context = context with { MappedSources = mapped };
+        }
         if (settings.Advisories is { } store)
         {
             var matches = new AdvisoryMatcher(store).Match(graph, OwnPrivatePackages(policy, context));

@@ -208,8 +208,10 @@ internal static class ScanCommand
             {
                 return ExitCodes.InputError;
             }
+            var mappedSources = PrivateNuGetSources(ref graph, policy, scanPath);
             var settings = new ScanSettings(store, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime), ToolInfo.Version, Directory.GetCurrentDirectory())
             {
+                MappedSources = mappedSources,
                 AdvisorySource = options.Advisories.Count > 0 ? string.Join(", ", options.Advisories) : store?.Path,
                 DefaultRegistries = DefaultRegistries(graph, policy, scanPath),
                 Vex = vex,
@@ -438,6 +440,41 @@ internal static class ScanCommand
         }
         var folder = Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
         return NpmRegistryConfig.Read(workingDirectory: folder) is { } npm ? result.Add(Ecosystem.Npm, npm.AbsoluteUri) : result;
+    }
+
+    /// <summary>
+    /// For NuGet packages with names the policy declares private: the source each was restored from (the global packages
+    /// folder's .nupkg.metadata) recorded on the component, and the sources nuget.config's packageSourceMapping allows for
+    /// each id (read from the scanned folder up, as dotnet restore does). TG1009 needs both; nothing is read otherwise.
+    /// </summary>
+    private static Func<Component, IReadOnlyList<string>?>? PrivateNuGetSources(ref DependencyGraph graph, TollgatePolicy policy, string scanPath)
+    {
+        if (policy.Private.IsEmpty)
+        {
+            return null;
+        }
+        bool IsPrivateNuGet(Component c) => c.Ecosystem == Ecosystem.NuGet && c.Resolved && c.Origin.Kind == OriginKind.Registry && policy.IsPrivate(c);
+        if (!graph.Components.Any(IsPrivateNuGet))
+        {
+            return null;
+        }
+        var folders = Tollgate.Ecosystems.NuGet.NuGetPackageSources.PackageFolders(graph);
+        var components = graph.Components.Select(c => IsPrivateNuGet(c) && c.Origin.Location is null
+            && Tollgate.Ecosystems.NuGet.NuGetPackageSources.SourceOf(c, folders) is { } source
+                ? c with { Origin = Origin.Registry(source) }
+                : c);
+        graph = new DependencyGraph(components, graph.Edges, graph.Roots, graph.Diagnostics);
+        var folder = Directory.Exists(scanPath) ? scanPath : Path.GetDirectoryName(Path.GetFullPath(scanPath));
+        var config = Tollgate.Ecosystems.NuGet.NuGetSourceConfig.Read(folder);
+        return c =>
+        {
+            if (c.Ecosystem != Ecosystem.NuGet)
+            {
+                return null;
+            }
+            var sources = config.MappedLocations(c.Name);
+            return sources.Count == 0 ? null : sources;
+        };
     }
 
     internal static bool OpenAdvisories(ScanOptions options, Terminal terminal, TimeProvider time, TollgatePolicy policy, out AdvisoryStore? store, out string? temporary)

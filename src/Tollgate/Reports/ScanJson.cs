@@ -56,6 +56,7 @@ public static class ScanJson
             Severity = f.Severity.ToName(),
             Score = f.Score,
             Summary = f.Summary,
+            Evidence = f.Evidence,
             Package = new ScanPackageDto
             {
                 Ecosystem = c.Ecosystem.ToOsvName(),
@@ -161,6 +162,10 @@ public sealed class ScanFindingDto
     public double? Score { get; init; }
 
     public required string Summary { get; init; }
+
+    /// <summary>Why the rule fired, in words (the resolved URL, the script, the source); left out when the finding has none.</summary>
+    public string? Evidence { get; init; }
+
     public required ScanPackageDto Package { get; init; }
     public List<string> FixedIn { get; init; } = [];
     public List<List<string>> Paths { get; init; } = [];

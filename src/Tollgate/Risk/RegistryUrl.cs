@@ -25,6 +25,34 @@ internal static class RegistryUrl
         return u is not null && p is not null && u.StartsWith(p, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// <see cref="IsUnder"/> for http(s) sources; for local folder sources (NuGet allows a folder as a package source,
+    /// written as a path or a file: URI) the same folder.
+    /// </summary>
+    public static bool IsSameSource(string source, string configured)
+    {
+        if (Normalize(source) is not null || Normalize(configured) is not null)
+        {
+            return IsUnder(source, configured);
+        }
+        static string? Folder(string text)
+        {
+            var path = Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.IsFile ? uri.LocalPath : text;
+            try
+            {
+                return Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                return null;
+            }
+        }
+        var a = Folder(source);
+        var b = Folder(configured);
+        return a is not null && b is not null
+            && string.Equals(a, b, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
+
     /// <summary>The URL as it may be shown: credentials removed. Text that is not a URL is returned as it is.</summary>
     public static string Display(string url)
     {

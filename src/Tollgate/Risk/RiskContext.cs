@@ -28,6 +28,12 @@ public sealed record RiskContext
     /// </summary>
     public ImmutableDictionary<Ecosystem, string> DefaultRegistries { get; init; } = ImmutableDictionary<Ecosystem, string>.Empty;
 
+    /// <summary>
+    /// The sources the package manager's own configuration allows for a package name (NuGet's packageSourceMapping),
+    /// or null when it maps the name to no source in particular. A private name from a mapped source is not confusion.
+    /// </summary>
+    public Func<Component, IReadOnlyList<string>?> MappedSources { get; init; } = static _ => null;
+
     /// <summary>Where the rule documentation lives (docs/rules.md as a URL); findings link to <c>#tg1001</c> etc. Null: no link.</summary>
     public string? RulesDocumentationUri { get; init; }
 
@@ -58,6 +64,20 @@ public sealed record RiskContext
             return url is null ? "the default registry, which is not approved"
                 : IsApproved(url) ? null
                 : RegistryUrl.Display(url) + ", which is not approved";
+        }
+        if (MappedSources(component) is { Count: > 0 } mapped)
+        {
+            var sources = string.Join(", ", mapped.Select(RegistryUrl.Display));
+            return component.Origin.Location is null
+                ? $"a source that was not recorded (the package folder has no .nupkg.metadata for it), so it cannot be shown to be the mapped source {sources}"
+                : mapped.Any(m => RegistryUrl.IsSameSource(component.Origin.Location, m)) ? null
+                : $"{RegistryUrl.Display(component.Origin.Location)}, not the source the package source mapping gives it ({sources})";
+        }
+        if (component.Ecosystem == Ecosystem.NuGet)
+        {
+            // NuGet has no single default source: a private id is shown to come from a private feed only by a mapping.
+            return (component.Origin.Location is null ? "a source that was not recorded" : RegistryUrl.Display(component.Origin.Location))
+                + " (no packageSourceMapping in nuget.config maps this id to a source, so it cannot be shown to be a private feed: map it, or list the feed under registries.approved)";
         }
         if (component.Origin.Location is null)
         {

@@ -17,11 +17,17 @@ public sealed class NuGetSourceConfig
     private readonly List<NuGetSource> _sources;
     private readonly List<(string Pattern, string Key)> _mapping;
 
-    private NuGetSourceConfig(List<NuGetSource> sources, List<(string, string)> mapping)
+    private readonly List<(string Key, string Location)> _locations;
+
+    private NuGetSourceConfig(List<NuGetSource> sources, List<(string, string)> mapping, List<(string, string)> locations)
     {
         _sources = sources;
         _mapping = mapping;
+        _locations = locations;
     }
+
+    /// <summary>True when the configuration has a packageSourceMapping.</summary>
+    public bool HasMapping => _mapping.Count > 0;
 
     /// <summary>The enabled V3 (and other) sources in priority order.</summary>
     public IReadOnlyList<NuGetSource> Sources => _sources;
@@ -47,7 +53,7 @@ public sealed class NuGetSourceConfig
         {
             files.Add(Path.Combine(home, ".nuget", "NuGet", "NuGet.Config"));
         }
-        var sources = new List<(string Key, string Value)>();
+        var sources = new List<(string Key, string Value, string File)>();
         var disabled = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var credentials = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var mapping = new List<(string, string)>();
@@ -85,7 +91,7 @@ public sealed class NuGetSourceConfig
                     if (element.Name.LocalName == "add" && element.Attribute("key")?.Value is { } key && element.Attribute("value")?.Value is { } value
                         && !sources.Any(s => string.Equals(s.Key, key, StringComparison.OrdinalIgnoreCase)))
                     {
-                        sources.Add((key, value));
+                        sources.Add((key, value, file));
                     }
                 }
             }
@@ -114,26 +120,46 @@ public sealed class NuGetSourceConfig
             }
         }
         var result = new List<NuGetSource>();
-        foreach (var (key, value) in sources)
+        var locations = new List<(string, string)>();
+        foreach (var (key, value, file) in sources.Where(s => !disabled.Contains(s.Key)))
+        {
+            // Folder sources are relative to the configuration file that names them, as NuGet reads them.
+            var isUrl = Uri.TryCreate(value, UriKind.Absolute, out var absolute) && !absolute.IsFile;
+            locations.Add((key, isUrl ? value : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, absolute?.IsFile == true ? absolute.LocalPath : value))));
+        }
+        foreach (var (key, value, _) in sources)
         {
             if (!disabled.Contains(key) && Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
             {
                 result.Add(new NuGetSource(key, url, credentials.GetValueOrDefault(key)));
             }
         }
-        return new NuGetSourceConfig(result, mapping);
+        return new NuGetSourceConfig(result, mapping, locations);
     }
 
     /// <summary>
     /// The sources a package may come from: with source mapping, those whose most specific pattern matches the id
     /// (an exact id beats the longest prefix*); without mapping, every source.
     /// </summary>
-    public IReadOnlyList<NuGetSource> SourcesFor(string packageId)
+    public IReadOnlyList<NuGetSource> SourcesFor(string packageId) =>
+        _mapping.Count == 0 ? _sources : [.. _sources.Where(s => MappedKeys(packageId).Contains(s.Key))];
+
+    /// <summary>
+    /// Where the package source mapping lets <paramref name="packageId"/> come from: each mapped source's URL, or full
+    /// folder path for a local folder source. Empty when there is no mapping or no pattern matches the id.
+    /// </summary>
+    public IReadOnlyList<string> MappedLocations(string packageId)
     {
         if (_mapping.Count == 0)
         {
-            return _sources;
+            return [];
         }
+        var keys = MappedKeys(packageId);
+        return [.. _locations.Where(l => keys.Contains(l.Key)).Select(l => l.Location)];
+    }
+
+    private HashSet<string> MappedKeys(string packageId)
+    {
         var best = -1;
         var keys = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (pattern, key) in _mapping)
@@ -161,7 +187,7 @@ public sealed class NuGetSourceConfig
                 keys.Add(key);
             }
         }
-        return [.. _sources.Where(s => keys.Contains(s.Key))];
+        return keys;
     }
 
     private static string Expand(string value, Func<string, string?> environment)
