@@ -246,8 +246,20 @@ public sealed class AdvisoryStore : IDisposable
     public IReadOnlyDictionary<Ecosystem, int> RecordsByEcosystem()
     {
         var counts = new Dictionary<Ecosystem, int>();
+        if (ParseCounts(Meta(AdvisoryMetaKeys.RecordsByEcosystem)) is { } stored)
+        {
+            // Written by every import; databases written before that are counted below.
+            foreach (var (name, count) in stored)
+            {
+                if (OsvReader.TryEcosystem(name, out var ecosystem))
+                {
+                    counts[ecosystem] = count;
+                }
+            }
+            return counts;
+        }
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT ecosystem, count(DISTINCT advisory_id) FROM affected GROUP BY ecosystem";
+        command.CommandText = RecordsByEcosystemSql;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -257,6 +269,31 @@ public sealed class AdvisoryStore : IDisposable
             }
         }
         return counts;
+    }
+
+    internal const string RecordsByEcosystemSql = "SELECT ecosystem, count(DISTINCT advisory_id) FROM affected GROUP BY ecosystem";
+
+    /// <summary><c>npm=200 PyPI=60</c>: the per-ecosystem record counts as the meta table keeps them.</summary>
+    internal static string FormatCounts(IReadOnlyDictionary<string, int> counts) =>
+        string.Join(' ', counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={AdvisoryMetaKeys.Format(c.Value)}"));
+
+    private static Dictionary<string, int>? ParseCounts(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        var result = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !int.TryParse(part.AsSpan(eq + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+            {
+                return null;
+            }
+            result[part[..eq]] = count;
+        }
+        return result;
     }
 
     /// <summary>Counts per ecosystem and kind, the source and the import time. Reads every advisory: seconds for a full database.</summary>
@@ -358,6 +395,9 @@ public static class AdvisoryMetaKeys
 
     /// <summary>When the last import or update finished (UTC).</summary>
     public const string ImportedAt = "imported_at";
+
+    /// <summary>How many records name a package of each ecosystem (<c>npm=N PyPI=N NuGet=N</c>), counted when the import committed.</summary>
+    public const string RecordsByEcosystem = "records_by_ecosystem";
 
     /// <summary>The counts of the last import, as <c>read=N imported=N unchanged=N other=N rejected=N</c>.</summary>
     public const string LastImport = "last_import";

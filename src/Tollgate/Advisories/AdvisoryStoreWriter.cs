@@ -166,6 +166,20 @@ internal sealed class AdvisoryStoreWriter : IDisposable
         _setMeta.Execute();
     }
 
+    private Dictionary<string, int> CountRecordsByEcosystem()
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = _transaction;
+        command.CommandText = AdvisoryStore.RecordsByEcosystemSql;
+        using var reader = command.ExecuteReader();
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            counts[reader.GetString(0)] = reader.GetInt32(1);
+        }
+        return counts;
+    }
+
     /// <summary>Reads a meta value inside the open transaction.</summary>
     public string? Meta(string key)
     {
@@ -182,6 +196,8 @@ internal sealed class AdvisoryStoreWriter : IDisposable
         {
             Execute(AdvisoryStoreSchema.AffectedByPackageIndex);
         }
+        // Every scan reports its coverage per ecosystem: counted once here instead of on each scan (a second on a full database).
+        SetMeta(AdvisoryMetaKeys.RecordsByEcosystem, AdvisoryStore.FormatCounts(CountRecordsByEcosystem()));
         _transaction.Commit();
         _committed = true;
         Execute("PRAGMA optimize;");

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Tollgate.Advisories;
+using Tollgate.Graph;
 using Tollgate.Inputs;
 
 namespace Tollgate.Tests.Advisories;
@@ -103,6 +104,48 @@ public sealed class AdvisoryStoreTests : IDisposable
 
         Assert.Empty(store.FindById("GHSA-0000-0000-0000"));
         Assert.Equal("GHSA-wf5p-g6vw-rhxx", Assert.Single(store.FindById("GHSA-wf5p-g6vw-rhxx")).Id);
+    }
+
+    [Fact]
+    public void RecordsByEcosystem_StoredAtImport_EqualsACountOfTheRecordsAndAnOldDatabaseIsCounted()
+    {
+        var path = _temp.File("advisories.db");
+        Assert.True(AdvisoryImporter.Import([TestData.Reference("osv", "github"), TestData.Reference("osv", "malicious")], new AdvisoryImportOptions { DatabasePath = path }, new DiagnosticBag()).Succeeded);
+        Dictionary<string, long> counted;
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT ecosystem, count(DISTINCT advisory_id) FROM affected GROUP BY ecosystem";
+            using var reader = command.ExecuteReader();
+            counted = [];
+            while (reader.Read())
+            {
+                counted[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+        IReadOnlyDictionary<Ecosystem, int> stored;
+        using (var store = AdvisoryStore.Open(path))
+        {
+            Assert.NotNull(store.Meta(AdvisoryMetaKeys.RecordsByEcosystem));
+            stored = store.RecordsByEcosystem();
+        }
+        Assert.Equal(counted.OrderBy(c => c.Key, StringComparer.Ordinal), stored.Select(s => KeyValuePair.Create(s.Key.ToOsvName(), (long)s.Value)).OrderBy(c => c.Key, StringComparer.Ordinal));
+        Assert.True(counted.Count >= 2);
+
+        // A database written before the counts were kept: counted on open, the same figures.
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM meta WHERE key = 'records_by_ecosystem'";
+            command.ExecuteNonQuery();
+        }
+        using (var store = AdvisoryStore.Open(path))
+        {
+            Assert.Null(store.Meta(AdvisoryMetaKeys.RecordsByEcosystem));
+            Assert.Equal(stored.OrderBy(s => s.Key), store.RecordsByEcosystem().OrderBy(s => s.Key));
+        }
     }
 
     [Fact]
