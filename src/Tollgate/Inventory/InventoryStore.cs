@@ -582,16 +582,22 @@ public sealed class InventoryStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(matches);
         using var tx = BeginWrite();
-        var previous = new HashSet<(long, long, string)>();
-        using (var cmd = Command("SELECT snapshot_id, component_id, advisory_id FROM rescan_matches", tx))
+        // A hit is the same hit across snapshots of one deployment: a redeploy that still carries the package is neither
+        // new nor resolved. Keyed by deployment, component and advisory; rows keep the snapshot they were seen in.
+        var previous = new Dictionary<(string Deployment, long Component, string Advisory), (string Purl, long Snapshot)>();
+        using (var cmd = Command("""
+            SELECT d.name, r.component_id, r.advisory_id, c.purl, r.snapshot_id FROM rescan_matches r
+            JOIN snapshots s ON s.id = r.snapshot_id JOIN deployments d ON d.id = s.deployment_id JOIN components c ON c.id = r.component_id
+            """, tx))
         using (var reader = cmd.ExecuteReader())
         {
             while (reader.Read())
             {
-                previous.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2)));
+                previous[(reader.GetString(0), reader.GetInt64(1), reader.GetString(2))] = (reader.GetString(3), reader.GetInt64(4));
             }
         }
         var current = new HashSet<(long, long, string)>();
+        var seen = new HashSet<(string, long, string)>();
         var newOnes = new List<(AffectedDeployment, string)>();
         foreach (var (package, advisories) in matches)
         {
@@ -601,25 +607,15 @@ public sealed class InventoryStore : IDisposable
                 foreach (var advisory in advisories)
                 {
                     current.Add((hit.SnapshotId, package.ComponentId, advisory));
-                    if (!previous.Contains((hit.SnapshotId, package.ComponentId, advisory)))
+                    seen.Add((hit.Deployment, package.ComponentId, advisory));
+                    if (!previous.ContainsKey((hit.Deployment, package.ComponentId, advisory)))
                     {
                         newOnes.Add((hit, advisory));
                     }
                 }
             }
         }
-        var resolved = new List<(string, string, string)>();
-        foreach (var (snapshot, component, advisory) in previous.Except(current))
-        {
-            using var cmd = Command("""
-                SELECT d.name, c.purl FROM snapshots s JOIN deployments d ON d.id = s.deployment_id, components c WHERE s.id = @s AND c.id = @c
-                """, tx, ("s", snapshot), ("c", component));
-            using var reader = cmd.ExecuteReader();
-            if (reader.Read())
-            {
-                resolved.Add((reader.GetString(0), reader.GetString(1), advisory));
-            }
-        }
+        var resolved = previous.Where(p => !seen.Contains(p.Key)).Select(p => (p.Key.Deployment, p.Value.Purl, p.Key.Advisory)).ToList();
         Execute("DELETE FROM rescan_matches", tx);
         foreach (var chunk in current.Chunk(Batch))
         {

@@ -151,4 +151,28 @@ public sealed class InventoryStoreTests
         Assert.Empty(again.Resolved);
         Assert.Equal("GHSA-test-0001", Assert.Single(cleared.Resolved).AdvisoryId);
     }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void RecordRescan_RedeployThatStillCarriesThePackage_IsNeitherNewNorResolved(string kind)
+    {
+        using var store = InventoryStore.Open(StoreTargets.NewStore(kind));
+        store.Add(RealGraph(), "weather", "1", "prod", null, DateTimeOffset.UnixEpoch);
+        var zod = store.CurrentPackages().First(p => p.Component.Name == "zod");
+        Assert.Single(store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] }).New);
+
+        // Version 2 of the deployment: a new snapshot with the same zod.
+        store.Add(RealGraph(), "weather", "2", "prod", null, DateTimeOffset.UnixEpoch.AddDays(1));
+        zod = store.CurrentPackages().First(p => p.Component.Name == "zod");
+        var after = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] });
+        Assert.Empty(after.New);
+        Assert.Empty(after.Resolved);
+
+        // A second deployment with the same package is a new hit of its own.
+        store.Add(RealGraph(), "weather-staging", "2", "staging", null, DateTimeOffset.UnixEpoch.AddDays(1));
+        zod = store.CurrentPackages().First(p => p.Component.Name == "zod");
+        var other = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] });
+        Assert.Equal("weather-staging", Assert.Single(other.New).Deployment.Deployment);
+        Assert.Empty(other.Resolved);
+    }
 }
