@@ -53,7 +53,7 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
     /// <summary>When set, every request answers 503.</summary>
     public bool Down { get; set; }
 
-    /// <summary>When set, packages are served with one byte changed near the end (the zip's central directory).</summary>
+    /// <summary>When set, packages are served with the zip's central directory offset changed.</summary>
     public bool Tamper { get; set; }
 
     /// <summary>The service index URL.</summary>
@@ -139,7 +139,7 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
                 var bytes = await File.ReadAllBytesAsync(package.File);
                 if (Tamper)
                 {
-                    bytes[^10] ^= 0xFF;
+                    bytes[^6] ^= 0xFF;
                 }
                 context.Response.ContentType = "application/octet-stream";
                 context.Response.ContentLength = bytes.Length;
