@@ -127,6 +127,13 @@ public sealed partial class FeedHost : IAsyncDisposable
                 problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the advisory database {store.Path} has no NuGet records",
                     "import NuGet advisories (`tollgate db update --ecosystem NuGet`), or pass --no-advisories to serve with the other checks only"));
             }
+            if (upstream is not null && records.GetValueOrDefault(Ecosystem.Npm) == 0 && options.Upstream is null && (pypiUpstream is not null || options.NuGetUpstream is not null))
+            {
+                // A registry only discovered from npm's configuration is left out, as a discovered PyPI index is.
+                problems.Add(new FeedProblem(DiagnosticSeverity.Warning, $"the advisory database {store.Path} has no npm records: npm ({upstream}) is not served",
+                    "import npm advisories (`tollgate db update --ecosystem npm`) to serve npm too"));
+                upstream = null;
+            }
             if (upstream is not null && records.GetValueOrDefault(Ecosystem.Npm) == 0)
             {
                 // An empty database, or one of other ecosystems only, would let every npm version through unchecked.

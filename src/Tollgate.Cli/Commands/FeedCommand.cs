@@ -218,7 +218,7 @@ internal static class FeedCommand
             if (host.NuGetUpstream is { } nugetUpstream)
             {
                 terminal.Message($"  NuGet {host.Address.AbsoluteUri}nuget/v3/index.json from {nugetUpstream}");
-                terminal.Message($"        dotnet nuget add source {host.Address.AbsoluteUri}nuget/v3/index.json --name tollgate (nuget.config: <clear/>, packageSourceMapping; see docs/feed.md)");
+                terminal.Message($"        nuget.config: <packageSources><clear /><add key=\"tollgate\" value=\"{host.Address.AbsoluteUri}nuget/v3/index.json\" /></packageSources> and a <packageSourceMapping> (docs/feed.md)");
             }
             try
             {
