@@ -13,6 +13,7 @@ using Tollgate.Ecosystems.Npm;
 using Tollgate.Policy;
 using Tollgate.Server.Feeds;
 using Tollgate.Server.Feeds.Npm;
+using Tollgate.Server.Feeds.NuGet;
 using Tollgate.Server.Feeds.PyPI;
 using Tollgate.Ecosystems.PyPI;
 
@@ -54,6 +55,9 @@ public sealed partial class FeedHost : IAsyncDisposable
     /// <summary>The index the feed takes public PyPI packages from (served under <c>/pypi/simple/</c>); null when PyPI is not served.</summary>
     public Uri? PyPIUpstream { get; }
 
+    /// <summary>The V3 service index the feed takes public NuGet packages from (served under <c>/nuget/v3/index.json</c>); null when NuGet is not served.</summary>
+    public Uri? NuGetUpstream => Options.NuGetUpstream;
+
     /// <summary>The address the feed listens on, with the real port once started.</summary>
     public Uri Address => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
         .Select(a => new Uri(a)).FirstOrDefault() ?? Options.Listen;
@@ -75,7 +79,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         var problems = ImmutableArray.CreateBuilder<FeedProblem>();
         var upstream = options.Upstream is { } given ? NpmRegistryConfig.WithSlash(given) : (npmRegistry ?? (() => NpmRegistryConfig.Read()))();
         var pypiUpstream = (options.PyPIUpstream ?? (pipIndex ?? (() => PipIndexConfig.Read(projectFolder: null)))()) is { } pypiFound ? NpmRegistryConfig.WithSlash(pypiFound) : null;
-        if (upstream is null && pypiUpstream is not null)
+        if (upstream is null && (pypiUpstream is not null || options.NuGetUpstream is not null))
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Warning, "npm is not served: --upstream npm=URL was not given and `npm config get registry` gave no URL",
                 "pass --upstream npm=URL to serve npm too"));
@@ -117,6 +121,19 @@ public sealed partial class FeedHost : IAsyncDisposable
                     "import PyPI advisories (`tollgate db update --ecosystem PyPI`), or pass --no-advisories to serve with the other checks only"));
                 pypiUpstream = null;
             }
+            if (options.NuGetUpstream is not null && records.GetValueOrDefault(Ecosystem.NuGet) == 0)
+            {
+                // Fail closed, as for npm: NuGet versions would pass unchecked.
+                problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the advisory database {store.Path} has no NuGet records",
+                    "import NuGet advisories (`tollgate db update --ecosystem NuGet`), or pass --no-advisories to serve with the other checks only"));
+            }
+            if (upstream is not null && records.GetValueOrDefault(Ecosystem.Npm) == 0 && options.Upstream is null && (pypiUpstream is not null || options.NuGetUpstream is not null))
+            {
+                // A registry only discovered from npm's configuration is left out, as a discovered PyPI index is.
+                problems.Add(new FeedProblem(DiagnosticSeverity.Warning, $"the advisory database {store.Path} has no npm records: npm ({upstream}) is not served",
+                    "import npm advisories (`tollgate db update --ecosystem npm`) to serve npm too"));
+                upstream = null;
+            }
             if (upstream is not null && records.GetValueOrDefault(Ecosystem.Npm) == 0)
             {
                 // An empty database, or one of other ecosystems only, would let every npm version through unchecked.
@@ -137,7 +154,7 @@ public sealed partial class FeedHost : IAsyncDisposable
                     ? "the feed does not start without advisories: run `tollgate db update` (or `tollgate db import FILE`), or pass --no-advisories to serve with the other checks only"
                     : dbError.Hint));
         }
-        if (upstream is null && pypiUpstream is null && !problems.Any(p => p.Severity == DiagnosticSeverity.Error))
+        if (upstream is null && pypiUpstream is null && options.NuGetUpstream is null && !problems.Any(p => p.Severity == DiagnosticSeverity.Error))
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Error, "no ecosystem left to serve", "give an upstream whose ecosystem the advisory database covers"));
         }
@@ -152,7 +169,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the storage folder {options.StorageFolder} cannot be used: {e.Message}", "pass --storage DIR with a writable folder"));
         }
-        if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || (upstream is null && pypiUpstream is null) || audit is null || storage is null)
+        if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || (upstream is null && pypiUpstream is null && options.NuGetUpstream is null) || audit is null || storage is null)
         {
             advisories?.Dispose();
             audit?.Dispose();
@@ -184,6 +201,10 @@ public sealed partial class FeedHost : IAsyncDisposable
         {
             app.MapPyPIFeed(new PyPIFeed(options, new PyPIUpstream(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
                 storage, judge, audit, time, logger, host._stopping.Token));
+        }
+        if (options.NuGetUpstream is { } nugetUpstream)
+        {
+            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, audit, time, logger, host._stopping.Token));
         }
         if (upstream is not null)
         {

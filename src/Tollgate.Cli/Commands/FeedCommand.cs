@@ -51,7 +51,8 @@ internal static class FeedCommand
         var upstream = new Option<string[]?>("--upstream")
         {
             Description = "Where packages come from, per ecosystem: npm=URL (default: `npm config get registry`), pypi=URL, a PEP 503/691 index "
-                + "(default: the index pip or uv is configured with; PyPI is not served when there is none). A bare URL means npm. Repeat for each ecosystem.",
+                + "(default: the index pip or uv is configured with; PyPI is not served when there is none), nuget=URL, a NuGet V3 service index "
+                + "(NuGet is served only when given). A bare URL means npm. Repeat for each ecosystem.",
             HelpName = "[ECOSYSTEM=]URL",
             AllowMultipleArgumentsPerToken = false,
         };
@@ -118,9 +119,9 @@ internal static class FeedCommand
         {
             var eq = given.IndexOf('=', StringComparison.Ordinal);
             var scheme = given.IndexOf("://", StringComparison.Ordinal);
-            if (eq > 0 && (scheme < 0 || eq < scheme) && given[..eq].ToLowerInvariant() is not ("npm" or "pypi"))
+            if (eq > 0 && (scheme < 0 || eq < scheme) && given[..eq].ToLowerInvariant() is not ("npm" or "pypi" or "nuget"))
             {
-                terminal.Fail($"--upstream '{given}' names the ecosystem '{given[..eq]}'; expected npm=URL, pypi=URL or a bare URL (npm)");
+                terminal.Fail($"--upstream '{given}' names the ecosystem '{given[..eq]}'; expected npm=URL, pypi=URL, nuget=URL or a bare URL (npm)");
                 ok = false;
             }
         }
@@ -129,6 +130,7 @@ internal static class FeedCommand
             Listen = Url(flags.Listen, "--listen") ?? options.Listen,
             Upstream = Url(Upstream(flags.Upstream, "npm"), "--upstream npm=") ?? options.Upstream,
             PyPIUpstream = Url(Upstream(flags.Upstream, "pypi"), "--upstream pypi=") ?? options.PyPIUpstream,
+            NuGetUpstream = Url(Upstream(flags.Upstream, "nuget"), "--upstream nuget=") ?? options.NuGetUpstream,
             Storage = flags.Storage is null ? options.Storage : Path.GetFullPath(flags.Storage),
             Policy = flags.Policy is null ? options.Policy : Path.GetFullPath(flags.Policy),
             Database = flags.Database is null ? options.Database : Path.GetFullPath(flags.Database),
@@ -212,6 +214,11 @@ internal static class FeedCommand
             {
                 terminal.Message($"  PyPI  {host.Address.AbsoluteUri}pypi/simple/ from {pypiUpstream}");
                 terminal.Message($"        pip config set global.index-url {host.Address.AbsoluteUri}pypi/simple/");
+            }
+            if (host.NuGetUpstream is { } nugetUpstream)
+            {
+                terminal.Message($"  NuGet {host.Address.AbsoluteUri}nuget/v3/index.json from {nugetUpstream}");
+                terminal.Message($"        nuget.config: <packageSources><clear /><add key=\"tollgate\" value=\"{host.Address.AbsoluteUri}nuget/v3/index.json\" /></packageSources> and a <packageSourceMapping> (docs/feed.md)");
             }
             try
             {

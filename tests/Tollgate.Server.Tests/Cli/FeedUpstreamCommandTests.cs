@@ -77,7 +77,7 @@ public sealed class FeedUpstreamCommandTests
         {
             var (exit, stderr) = await Tollgate(home, "feed", "serve", "--listen", "http://127.0.0.1:0", "--upstream", "rubygems=http://127.0.0.1:9/");
             Assert.Equal(2, exit);
-            Assert.Contains("names the ecosystem 'rubygems'; expected npm=URL, pypi=URL or a bare URL (npm)", stderr, StringComparison.Ordinal);
+            Assert.Contains("names the ecosystem 'rubygems'; expected npm=URL, pypi=URL, nuget=URL or a bare URL (npm)", stderr, StringComparison.Ordinal);
         }
         finally
         {
@@ -98,6 +98,27 @@ public sealed class FeedUpstreamCommandTests
                 "--upstream", "pypi=http://127.0.0.1:9/simple/", "--db", db, "--storage", Path.Combine(home, "storage"));
             Assert.Equal(2, exit);
             Assert.Contains("has no PyPI records", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_NuGetUpstreamAndDatabaseWithoutNuGetRecords_RefusesToStart()
+    {
+        var home = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        try
+        {
+            var db = Path.Combine(home, "npm-only.db");
+            var import = await Tollgate(home, "db", "import", Path.Combine(AppContext.BaseDirectory, "testdata", "feed", "advisories"), "--db", db);
+            Assert.True(import.ExitCode == 0, import.Stderr);
+            var (exit, stderr) = await Tollgate(home, "feed", "serve", "--listen", "http://127.0.0.1:0", "--upstream", "http://127.0.0.1:9/",
+                "--upstream", "nuget=http://127.0.0.1:9/v3/index.json", "--db", db, "--storage", Path.Combine(home, "storage"));
+            Assert.Equal(2, exit);
+            Assert.Contains("has no NuGet records", stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         }
         finally

@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "npm", "pypi"];
+        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "npm", "pypi", "nuget"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -161,6 +161,9 @@ public static class FeedConfigLoader
                     break;
                 case "pypi":
                     options = options with { PyPIUpstream = SectionUpstream(bag, displayPath, value, key) };
+                    break;
+                case "nuget":
+                    options = options with { NuGetUpstream = SectionUpstream(bag, displayPath, value, key) };
                     break;
                 default:
                     Error(bag, displayPath, keyNode, $"unknown setting '{key}'",

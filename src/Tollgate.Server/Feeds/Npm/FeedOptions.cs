@@ -60,6 +60,12 @@ public sealed record FeedOptions
     /// </summary>
     public Uri? PyPIUpstream { get; init; }
 
+    /// <summary>
+    /// The NuGet V3 service index packages come from (served under <c>/nuget/v3/index.json</c>); null means NuGet is not
+    /// served.
+    /// </summary>
+    public Uri? NuGetUpstream { get; init; }
+
     /// <summary>Cache, private packages and the audit log; null means <c>$TOLLGATE_HOME/feed</c>.</summary>
     public string? Storage { get; init; }
 

@@ -5,6 +5,13 @@ using Tollgate.Graph;
 
 namespace Tollgate.Ecosystems.NuGet;
 
+/// <summary>A package's registration leaves as the source wrote them, or why there are none.</summary>
+/// <param name="Leaves">Every leaf (<c>catalogEntry</c>, <c>packageContent</c>); null when the registration could not be read.</param>
+/// <param name="Problem">Why there are no leaves, or, with <paramref name="Stale"/>, why a cached copy was used.</param>
+/// <param name="NotFound">True when the source has no such package.</param>
+/// <param name="Stale">True when the source could not be asked and the cached registration was used.</param>
+public sealed record NuGetRegistrationRead(ImmutableArray<JsonElement>? Leaves, string? Problem, bool NotFound = false, bool Stale = false);
+
 /// <summary>
 /// A NuGet V3 source's metadata: the service index names the registration base (SemVer 2 and gzip variants
 /// preferred), the registration index lists every version with <c>published</c>, <c>listed</c>, deprecation and
@@ -25,63 +32,92 @@ public sealed class NuGetRegistrationClient(RegistryHttp http, Uri serviceIndex,
 
     public async Task<FactsResult> GetAsync(string name, CancellationToken cancellationToken = default)
     {
-        var (registrations, problem) = await (_registrations ??= FindRegistrations(cancellationToken)).ConfigureAwait(false);
+        var read = await ReadRegistrationAsync(name, cancellationToken).ConfigureAwait(false);
+        if (read.Leaves is not { } leaves)
+        {
+            return new FactsResult(null, read.Problem, NotFound: read.NotFound);
+        }
+        var versions = ImmutableArray.CreateBuilder<VersionFacts>();
+        AddLeaves(leaves, versions);
+        return new FactsResult(new PackageFacts { Ecosystem = Ecosystem.NuGet, Name = name, Versions = versions.ToImmutable(), Registry = RegistryDisplay },
+            read.Stale ? $"used the cached registration of {name}: {read.Problem}" : null);
+    }
+
+    /// <summary>
+    /// Every registration leaf of a package as the source wrote it (pages the index only links to are fetched), for
+    /// callers that pass the documents on (the feed); <see cref="GetAsync"/> reads the same leaves into facts.
+    /// </summary>
+    public async Task<NuGetRegistrationRead> ReadRegistrationAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var (registrations, problem) = await FindRegistrations(cancellationToken).ConfigureAwait(false);
         if (registrations is null)
         {
-            return new FactsResult(null, problem);
+            return new NuGetRegistrationRead(null, problem);
         }
         var url = new Uri(registrations, name.ToLowerInvariant() + "/index.json");
         var document = await http.GetAsync(url, "application/json", authorization, cancellationToken).ConfigureAwait(false);
         if (document.Status == RegistryStatus.NotFound)
         {
-            return new FactsResult(null, $"{name} is not on the NuGet source {RegistryDisplay}", NotFound: true);
+            return new NuGetRegistrationRead(null, $"{name} is not on the NuGet source {RegistryDisplay}", NotFound: true);
         }
         if (document.Status != RegistryStatus.Ok || document.Body is null)
         {
-            return new FactsResult(null, document.Problem ?? $"the NuGet source {RegistryDisplay} gave no registration for {name}");
+            return new NuGetRegistrationRead(null, document.Problem ?? $"the NuGet source {RegistryDisplay} gave no registration for {name}");
         }
-        var versions = ImmutableArray.CreateBuilder<VersionFacts>();
+        var leaves = ImmutableArray.CreateBuilder<JsonElement>();
         try
         {
             using var index = JsonDocument.Parse(document.Body);
             if (!index.RootElement.TryGetProperty("items", out var pages) || pages.ValueKind != JsonValueKind.Array)
             {
-                return new FactsResult(null, $"the registration of {name} at {RegistryHttp.Display(url)} has no \"items\"");
+                return new NuGetRegistrationRead(null, $"the registration of {name} at {RegistryHttp.Display(url)} has no \"items\"");
             }
             foreach (var page in pages.EnumerateArray())
             {
-                if (page.TryGetProperty("items", out var leaves) && leaves.ValueKind == JsonValueKind.Array)
+                if (page.TryGetProperty("items", out var pageItems) && pageItems.ValueKind == JsonValueKind.Array)
                 {
-                    AddLeaves(leaves, versions);
+                    leaves.AddRange(pageItems.EnumerateArray().Select(l => l.Clone()));
                     continue;
                 }
                 // A large package's index only links its pages.
                 if (Str(page, "@id") is not { } pageId || !Uri.TryCreate(pageId, UriKind.Absolute, out var pageUrl))
                 {
-                    return new FactsResult(null, $"a registration page of {name} has neither items nor an @id");
+                    return new NuGetRegistrationRead(null, $"a registration page of {name} has neither items nor an @id");
                 }
                 var pageDocument = await http.GetAsync(pageUrl, "application/json", authorization, cancellationToken).ConfigureAwait(false);
                 if (pageDocument.Status != RegistryStatus.Ok || pageDocument.Body is null)
                 {
-                    return new FactsResult(null, pageDocument.Problem ?? $"the registration page {RegistryHttp.Display(pageUrl)} could not be read");
+                    return new NuGetRegistrationRead(null, pageDocument.Problem ?? $"the registration page {RegistryHttp.Display(pageUrl)} could not be read");
                 }
                 using var pageJson = JsonDocument.Parse(pageDocument.Body);
                 if (pageJson.RootElement.TryGetProperty("items", out var pageLeaves) && pageLeaves.ValueKind == JsonValueKind.Array)
                 {
-                    AddLeaves(pageLeaves, versions);
+                    leaves.AddRange(pageLeaves.EnumerateArray().Select(l => l.Clone()));
                 }
             }
         }
         catch (JsonException e)
         {
-            return new FactsResult(null, $"the registration of {name} is not valid JSON: {e.Message}");
+            return new NuGetRegistrationRead(null, $"the registration of {name} is not valid JSON: {e.Message}");
         }
-        return new FactsResult(new PackageFacts { Ecosystem = Ecosystem.NuGet, Name = name, Versions = versions.ToImmutable(), Registry = RegistryDisplay },
-            document.Stale ? $"used the cached registration of {name}: {document.Problem}" : null);
+        return new NuGetRegistrationRead(leaves.ToImmutable(), document.Stale ? document.Problem : null, Stale: document.Stale);
     }
 
-    private async Task<(Uri?, string?)> FindRegistrations(CancellationToken cancellationToken)
+    /// <summary>Reads one <see cref="VersionFacts"/> from a registration leaf; null when it has no catalog entry with a version.</summary>
+    public static VersionFacts? ReadLeaf(JsonElement leaf)
     {
+        var list = ImmutableArray.CreateBuilder<VersionFacts>();
+        AddLeaves([leaf], list);
+        return list.Count == 1 ? list[0] : null;
+    }
+
+    /// <summary>
+    /// The URL of the first resource of the service index whose <c>@type</c> is one of <paramref name="types"/> (in
+    /// that order of preference), with a trailing slash; or why there is none.
+    /// </summary>
+    public async Task<(Uri? Url, string? Problem)> FindResourceAsync(IReadOnlyList<string> types, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(types);
         var document = await http.GetAsync(ServiceIndex, "application/json", authorization, cancellationToken).ConfigureAwait(false);
         if (document.Status != RegistryStatus.Ok || document.Body is null)
         {
@@ -94,7 +130,7 @@ public sealed class NuGetRegistrationClient(RegistryHttp http, Uri serviceIndex,
             {
                 return (null, $"{RegistryDisplay} is not a NuGet V3 service index (no \"resources\")");
             }
-            foreach (var type in s_registrationTypes)
+            foreach (var type in types)
             {
                 foreach (var resource in resources.EnumerateArray())
                 {
@@ -104,7 +140,7 @@ public sealed class NuGetRegistrationClient(RegistryHttp http, Uri serviceIndex,
                     }
                 }
             }
-            return (null, $"the NuGet service index {RegistryDisplay} names no RegistrationsBaseUrl resource");
+            return (null, $"the NuGet service index {RegistryDisplay} names no {types[0].Split('/')[0]} resource");
         }
         catch (JsonException e)
         {
@@ -112,9 +148,20 @@ public sealed class NuGetRegistrationClient(RegistryHttp http, Uri serviceIndex,
         }
     }
 
-    private static void AddLeaves(JsonElement leaves, ImmutableArray<VersionFacts>.Builder versions)
+    private async Task<(Uri?, string?)> FindRegistrations(CancellationToken cancellationToken)
     {
-        foreach (var leaf in leaves.EnumerateArray())
+        // A failure is not remembered: the next call asks again (a feed outlives an upstream outage).
+        var found = await (_registrations ??= FindResourceAsync(s_registrationTypes, cancellationToken)).ConfigureAwait(false);
+        if (found.Base is null)
+        {
+            _registrations = null;
+        }
+        return found;
+    }
+
+    private static void AddLeaves(IEnumerable<JsonElement> leaves, ImmutableArray<VersionFacts>.Builder versions)
+    {
+        foreach (var leaf in leaves)
         {
             if (!leaf.TryGetProperty("catalogEntry", out var entry) || entry.ValueKind != JsonValueKind.Object || Str(entry, "version") is not { } version)
             {

@@ -1,0 +1,748 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using NuGet.Versioning;
+using Tollgate.Ecosystems;
+using Tollgate.Ecosystems.NuGet;
+using Tollgate.Graph;
+using Tollgate.Server.Feeds.Npm;
+
+namespace Tollgate.Server.Feeds.NuGet;
+
+/// <summary>One version of a package as the feed lists it.</summary>
+/// <param name="Version">The version (NuGet.Versioning).</param>
+/// <param name="Published">When it was published (upstream <c>published</c>; the push time for a private package).</param>
+/// <param name="CatalogEntry">The upstream registration leaf's <c>catalogEntry</c>; null for a private package.</param>
+/// <param name="Content">The upstream <c>packageContent</c> URL, if the leaf gives one.</param>
+internal sealed record NuGetListedVersion(NuGetVersion Version, DateTimeOffset? Published, JsonElement? CatalogEntry, Uri? Content)
+{
+    /// <summary>The lower-case normalised version, as flat container paths write it.</summary>
+    public string Lower => Version.ToNormalizedString().ToLowerInvariant();
+}
+
+/// <summary>A package's versions as the feed found them, or the status and message to answer with.</summary>
+internal sealed record NuGetListing(string Id, ImmutableArray<NuGetListedVersion> Versions, int Status = 200, string? Problem = null, bool Private = false, bool Stale = false);
+
+/// <summary>
+/// The NuGet V3 feed under <c>/nuget/</c>: a service index, the flat container (<c>PackageBaseAddress/3.0.0</c>),
+/// registrations (<c>RegistrationsBaseUrl</c>, all versions) and <c>PackagePublish/2.0.0</c> for private packages.
+/// Upstream metadata is read with the core <see cref="NuGetRegistrationClient"/>; packages are fetched on demand, checked
+/// (a readable .nupkg whose .nuspec names the requested id and version) before they are stored or served. A refused
+/// version stays in the version list, so that <c>dotnet restore</c> asks for it and prints the 403's reason phrase
+/// naming the advisory or rule, instead of only "NU1102 unable to find version".
+/// </summary>
+internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationClient upstream, RegistryHttp http, FeedStorage storage, PackageJudge judge,
+    FeedAuditLog audit, TimeProvider time, ILogger logger, CancellationToken stopping)
+{
+    /// <summary>The path prefix the feed answers under.</summary>
+    public const string Prefix = "/nuget";
+
+    /// <summary>The header <c>dotnet nuget push</c> sends the API key in.</summary>
+    public const string ApiKeyHeader = "X-NuGet-ApiKey";
+
+    private static readonly string[] s_registrationTypes =
+        ["RegistrationsBaseUrl", "RegistrationsBaseUrl/3.0.0-beta", "RegistrationsBaseUrl/3.0.0-rc", "RegistrationsBaseUrl/3.4.0", "RegistrationsBaseUrl/3.6.0", "RegistrationsBaseUrl/Versioned"];
+
+    private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, NuGetPackageFile> _checked = new(StringComparer.Ordinal);
+    private readonly Lock _pushGate = new();
+
+    public Uri ServiceIndex => upstream.ServiceIndex;
+
+    /// <summary>Builds the feed over the core registration client, with its metadata cache in the feed's storage.</summary>
+    public static NuGetFeed Create(FeedOptions options, Uri serviceIndex, HttpClient client, FeedStorage storage, PackageJudge judge, FeedAuditLog audit,
+        TimeProvider time, ILogger logger, CancellationToken stopping)
+    {
+        var http = new RegistryHttp(new RegistryHttpOptions
+        {
+            CacheFolder = storage.Inside("nuget", "metadata"),
+            FreshFor = options.PackumentTtl,
+            Timeout = options.UpstreamTimeout,
+            MaxBytes = options.MaxPackumentBytes,
+            MaxRetries = 1,
+            Time = time,
+        }, client);
+        return new NuGetFeed(options, new NuGetRegistrationClient(http, serviceIndex), http, storage, judge, audit, time, logger, stopping);
+    }
+
+    /// <summary>True for an id NuGet accepts: letters, digits, '.', '_' and '-', up to 100 characters, not starting with '.'.</summary>
+    internal static bool IsValidId(string id) =>
+        id.Length is > 0 and <= 100 && char.IsAsciiLetterOrDigit(id[0]) && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
+        && !id.Contains("..", StringComparison.Ordinal);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.ToString();
+        var query = raw.IndexOf('?', StringComparison.Ordinal);
+        var path = Uri.UnescapeDataString(query >= 0 ? raw[..query] : raw)[Prefix.Length..];
+        if (path.Split('/').Any(s => s is "." or "..") || path.Any(c => c == '\\' || char.IsControl(c)))
+        {
+            await WriteText(context, 400, "refused: dot segments, backslashes and control characters are not allowed in a path").ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            var segments = path.Trim('/').Split('/');
+            if (segments is ["v2", "package", ..])
+            {
+                if (HttpMethods.IsPut(context.Request.Method) && segments.Length == 2)
+                {
+                    await Push(context).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WriteText(context, 405, "this feed accepts pushes (PUT) here; packages are never deleted or unlisted through it").ConfigureAwait(false);
+                }
+                return;
+            }
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+            {
+                await WriteText(context, 405, $"{context.Request.Method} is not supported here").ConfigureAwait(false);
+                return;
+            }
+            switch (segments)
+            {
+                case ["v3", "index.json"]:
+                    await WriteJson(context, 200, ServiceIndexDocument(Base(context))).ConfigureAwait(false);
+                    break;
+                case ["v3", "flatcontainer", var id, "index.json"]:
+                    await ServeVersions(context, id).ConfigureAwait(false);
+                    break;
+                case ["v3", "flatcontainer", var id, var version, var file]:
+                    await ServeFile(context, id, version, file).ConfigureAwait(false);
+                    break;
+                case ["v3", "registration", var id, "index.json"]:
+                    await ServeRegistration(context, id, null).ConfigureAwait(false);
+                    break;
+                case ["v3", "registration", var id, var leaf] when leaf.EndsWith(".json", StringComparison.Ordinal):
+                    await ServeRegistration(context, id, leaf[..^5]).ConfigureAwait(false);
+                    break;
+                default:
+                    await WriteText(context, 404, "this feed offers the NuGet V3 API at /nuget/v3/index.json").ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            LogClientGone(logger, raw);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Headers.Connection = "close";
+                await WriteText(context, 503, "the feed is stopping; try again").ConfigureAwait(false);
+            }
+        }
+        catch (StoragePathException e) when (!context.Response.HasStarted)
+        {
+            await WriteText(context, 400, $"refused: {e.Message}").ConfigureAwait(false);
+        }
+    }
+
+    private static string Base(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{Prefix}/";
+
+    /// <summary>The V3 service index: every URL in it points at this feed.</summary>
+    internal static JsonObject ServiceIndexDocument(string baseUrl)
+    {
+        var resources = new JsonArray
+        {
+            Resource(baseUrl + "v3/flatcontainer/", "PackageBaseAddress/3.0.0", "Package contents, vetted by the feed's policy"),
+            Resource(baseUrl + "v2/package", "PackagePublish/2.0.0", "Push of private packages (names under 'private' in the policy)"),
+        };
+        foreach (var type in s_registrationTypes)
+        {
+            resources.Add(Resource(baseUrl + "v3/registration/", type, "Package metadata; versions the policy refuses are marked deprecated with the reason"));
+        }
+        return new JsonObject { ["version"] = "3.0.0", ["resources"] = resources };
+    }
+
+    private static JsonObject Resource(string id, string type, string comment) =>
+        new() { ["@id"] = id, ["@type"] = type, ["comment"] = comment };
+
+    private async Task ServeVersions(HttpContext context, string id)
+    {
+        if (!await CheckId(context, id).ConfigureAwait(false))
+        {
+            return;
+        }
+        var listing = await GetListing(id, context.RequestAborted).ConfigureAwait(false);
+        if (listing.Status != 200)
+        {
+            await WriteText(context, listing.Status, listing.Problem ?? "not found").ConfigureAwait(false);
+            return;
+        }
+        var decisions = Judge(listing);
+        Audit(context, listing.Id, decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed), "versions");
+        MarkStale(context, listing);
+        var refused = decisions.Values.Count(d => !d.IsServed);
+        if (refused > 0)
+        {
+            context.Response.Headers["X-Tollgate-Refused"] = refused.ToString(CultureInfo.InvariantCulture);
+        }
+        // Refused versions stay listed: their .nupkg answers 403 with the reason, which dotnet restore prints.
+        var versions = new JsonArray();
+        foreach (var v in listing.Versions)
+        {
+            versions.Add(JsonValue.Create(v.Lower));
+        }
+        await WriteJson(context, 200, new JsonObject { ["versions"] = versions }).ConfigureAwait(false);
+    }
+
+    private async Task<bool> CheckId(HttpContext context, string id)
+    {
+        if (IsValidId(id))
+        {
+            return true;
+        }
+        await WriteText(context, 400, $"'{id}' is not a valid NuGet package id").ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>A decision per version (keyed by NuGet's normalised version text).</summary>
+    internal ImmutableDictionary<string, VersionDecision> Judge(NuGetListing listing, NuGetListedVersion? only = null, string? installCode = null) =>
+        judge.Judge([.. (only is null ? listing.Versions.AsEnumerable() : [only]).Select(v => new FeedRelease(Component(listing.Id, v.Version), v.Published, installCode))]);
+
+    private static Component Component(string id, NuGetVersion version)
+    {
+        var text = version.ToNormalizedString();
+        return new Component { Ecosystem = Ecosystem.NuGet, Name = id, Version = text, Purl = PackageUrl.For(Ecosystem.NuGet, id, text) };
+    }
+
+    private async Task ServeFile(HttpContext context, string id, string versionText, string file)
+    {
+        if (!await CheckId(context, id).ConfigureAwait(false))
+        {
+            return;
+        }
+        if (!NuGetVersion.TryParse(versionText, out var version))
+        {
+            await WriteText(context, 400, $"'{versionText}' is not a NuGet version").ConfigureAwait(false);
+            return;
+        }
+        var lowerId = id.ToLowerInvariant();
+        var lowerVersion = version.ToNormalizedString().ToLowerInvariant();
+        var nuspec = string.Equals(file, lowerId + ".nuspec", StringComparison.OrdinalIgnoreCase);
+        if (!nuspec && !string.Equals(file, $"{lowerId}.{lowerVersion}.nupkg", StringComparison.OrdinalIgnoreCase))
+        {
+            await WriteText(context, 404, $"the flat container offers {lowerId}.{lowerVersion}.nupkg and {lowerId}.nuspec here").ConfigureAwait(false);
+            return;
+        }
+        var listing = await GetListing(id, context.RequestAborted).ConfigureAwait(false);
+        if (listing.Status != 200)
+        {
+            await WriteText(context, listing.Status, listing.Problem ?? "not found").ConfigureAwait(false);
+            return;
+        }
+        var entry = listing.Versions.FirstOrDefault(v => VersionComparer.Default.Equals(v.Version, version));
+        if (entry is null)
+        {
+            await WriteText(context, 404, $"{listing.Id} {lowerVersion} is not in {(listing.Private ? "this feed" : "the upstream source")}").ConfigureAwait(false);
+            return;
+        }
+        var request = nuspec ? "nuspec" : "package";
+        var decision = Judge(listing, entry)[version.ToNormalizedString()];
+        if (!decision.IsServed)
+        {
+            // Decided before anything is downloaded: a refused package never reaches this machine.
+            Audit(context, listing.Id, [decision], request);
+            if (!options.DryRun)
+            {
+                await Refuse(context, 403, decision.Message).ConfigureAwait(false);
+                return;
+            }
+        }
+        string? stored;
+        NuGetPackageFile? package;
+        if (listing.Private)
+        {
+            stored = PrivateFile(lowerId, lowerVersion);
+            (package, var problem) = File.Exists(stored) ? Checked(stored) : (null, "the stored package is missing");
+            if (package is null)
+            {
+                LogPrivateFileRefused(logger, lowerId, lowerVersion, problem ?? "unreadable");
+                await WriteText(context, 500, $"{listing.Id} {lowerVersion} is not served: {problem}").ConfigureAwait(false);
+                return;
+            }
+        }
+        else
+        {
+            string? problem;
+            (stored, problem) = await Cached(listing.Id, entry, context.RequestAborted).ConfigureAwait(false);
+            if (stored is null)
+            {
+                LogUpstreamFailed(logger, $"{lowerId} {lowerVersion}", problem ?? "not fetched");
+                await Refuse(context, 502, problem ?? "the package could not be fetched from upstream").ConfigureAwait(false);
+                return;
+            }
+            package = Checked(stored).Package!;
+        }
+        if (package.InstallCode is not null && decision.IsServed)
+        {
+            // Only the package's files show what it runs: judged again once it is here (and verified).
+            decision = Judge(listing, entry, package.InstallCode)[version.ToNormalizedString()];
+            if (!decision.IsServed)
+            {
+                Audit(context, listing.Id, [decision], request);
+                if (!options.DryRun)
+                {
+                    await Refuse(context, 403, decision.Message).ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        if (decision.IsServed)
+        {
+            Audit(context, listing.Id, [decision], request);
+        }
+        context.Response.StatusCode = 200;
+        if (nuspec)
+        {
+            context.Response.ContentType = "application/xml";
+            context.Response.ContentLength = package.Nuspec.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await context.Response.Body.WriteAsync(package.Nuspec, context.RequestAborted).ConfigureAwait(false);
+            }
+            return;
+        }
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = new FileInfo(stored).Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await context.Response.SendFileAsync(stored, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The package read once per stored file (it never changes once in place).</summary>
+    private (NuGetPackageFile? Package, string? Problem) Checked(string stored)
+    {
+        if (_checked.TryGetValue(stored, out var known))
+        {
+            return (known, null);
+        }
+        var (package, problem) = NuGetPackageFile.Read(stored);
+        if (package is not null)
+        {
+            _checked[stored] = package;
+        }
+        return (package, problem);
+    }
+
+    private string PrivateFile(string lowerId, string lowerVersion) => storage.Inside("nuget", "private", lowerId, lowerVersion, $"{lowerId}.{lowerVersion}.nupkg");
+
+    /// <summary>The checked package in the cache, downloading it once however many requests ask at the same time.</summary>
+    private async Task<(string? Path, string? Problem)> Cached(string id, NuGetListedVersion entry, CancellationToken requestAborted)
+    {
+        var lowerId = id.ToLowerInvariant();
+        var target = storage.Inside("nuget", "packages", lowerId, entry.Lower, $"{lowerId}.{entry.Lower}.nupkg");
+        if (File.Exists(target))
+        {
+            return (target, null);
+        }
+        var download = _downloads.GetOrAdd(target, _ => new Lazy<Task<string?>>(() => Download(id, entry, target)));
+        var problem = await download.Value.WaitAsync(requestAborted).ConfigureAwait(false);
+        return problem is null ? (target, null) : (null, problem);
+    }
+
+    private async Task<string?> Download(string id, NuGetListedVersion entry, string target)
+    {
+        var temp = storage.NewTempFile();
+        try
+        {
+            var lowerId = id.ToLowerInvariant();
+            var (flat, _) = await upstream.FindResourceAsync(["PackageBaseAddress/3.0.0"], stopping).ConfigureAwait(false);
+            var url = flat is not null ? new Uri(flat, $"{lowerId}/{entry.Lower}/{lowerId}.{entry.Lower}.nupkg") : entry.Content;
+            if (url is null || url.Scheme is not ("http" or "https"))
+            {
+                return $"the upstream source gives no http(s) address for {id} {entry.Lower}";
+            }
+            var problem = await DownloadTo(url, temp).ConfigureAwait(false);
+            if (problem is null)
+            {
+                var (package, readProblem) = NuGetPackageFile.Read(temp);
+                if (package is null)
+                {
+                    problem = $"the upstream's {lowerId}.{entry.Lower}.nupkg is refused: {readProblem}";
+                }
+                else if (!string.Equals(package.Id, id, StringComparison.OrdinalIgnoreCase) || !VersionComparer.Default.Equals(package.Version, entry.Version))
+                {
+                    problem = $"the upstream's {lowerId}.{entry.Lower}.nupkg is refused: its .nuspec says {package.Id} {package.Version.ToNormalizedString()}";
+                }
+            }
+            if (problem is not null)
+            {
+                LogFileRefused(logger, url, problem);
+                return problem;
+            }
+            FeedStorage.MoveIntoPlace(temp, target);
+            return null;
+        }
+        finally
+        {
+            _downloads.TryRemove(target, out _);
+            if (File.Exists(temp))
+            {
+                FeedStorage.TryDelete(temp);
+            }
+        }
+    }
+
+    private async Task<string?> DownloadTo(Uri url, string temp)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(options.UpstreamTimeout);
+        var name = url.Segments[^1];
+        try
+        {
+            using var response = await http.OpenAsync(url, null, timeout.Token).ConfigureAwait(false);
+            if (response.StatusCode != System.Net.HttpStatusCode.OK)
+            {
+                return $"the upstream answered {(int)response.StatusCode} for {name}";
+            }
+            if (response.Content.Headers.ContentLength > options.MaxTarballBytes)
+            {
+                return $"{name} is larger than {options.MaxTarballBytes} bytes";
+            }
+            var source = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+                await using (target.ConfigureAwait(false))
+                {
+                    var buffer = new byte[81920];
+                    long total = 0;
+                    int read;
+                    while ((read = await source.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)) > 0)
+                    {
+                        total += read;
+                        if (total > options.MaxTarballBytes)
+                        {
+                            return $"{name} is larger than {options.MaxTarballBytes} bytes";
+                        }
+                        await target.WriteAsync(buffer.AsMemory(0, read), timeout.Token).ConfigureAwait(false);
+                    }
+                    if (response.Content.Headers.ContentLength is { } declared && declared != total)
+                    {
+                        return $"{name} was cut short ({total} of {declared} bytes)";
+                    }
+                }
+            }
+            return null;
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            return $"the upstream did not send {name} within {options.UpstreamTimeout.TotalSeconds:0}s";
+        }
+        catch (HttpRequestException e)
+        {
+            return $"the upstream cannot be reached: {e.Message}";
+        }
+        catch (IOException e)
+        {
+            return $"the download of {name} broke off: {e.Message}";
+        }
+    }
+
+    /// <summary>A package's versions: pushed ones for a private id (never asked upstream), else the upstream registration.</summary>
+    internal async Task<NuGetListing> GetListing(string id, CancellationToken requestAborted)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
+        var lowerId = id.ToLowerInvariant();
+        if (judge.IsPrivate(Ecosystem.NuGet, id))
+        {
+            // The dependency-confusion defence: a private id is never asked of the upstream source.
+            return PrivateListing(lowerId) is { } local && !local.Versions.IsEmpty
+                ? local
+                : new NuGetListing(id, [], 404, $"{id} is a private name (policy 'private') and has not been pushed to this feed");
+        }
+        var read = await upstream.ReadRegistrationAsync(lowerId, cancellation.Token).ConfigureAwait(false);
+        if (read.Leaves is not { } leaves)
+        {
+            if (!read.NotFound)
+            {
+                LogUpstreamFailed(logger, lowerId, read.Problem ?? "upstream failed");
+            }
+            return read.NotFound
+                ? new NuGetListing(id, [], 404, $"{id} is not on the upstream source")
+                : new NuGetListing(id, [], 502, read.Problem ?? "the upstream source failed");
+        }
+        var versions = new List<NuGetListedVersion>();
+        var name = id;
+        foreach (var leaf in leaves)
+        {
+            if (NuGetRegistrationClient.ReadLeaf(leaf) is not { } facts || !NuGetVersion.TryParse(facts.Version, out var version)
+                || !leaf.TryGetProperty("catalogEntry", out var catalogEntry))
+            {
+                continue;
+            }
+            if (catalogEntry.TryGetProperty("id", out var leafId) && leafId.ValueKind == JsonValueKind.String && leafId.GetString() is { } given
+                && string.Equals(given, id, StringComparison.OrdinalIgnoreCase))
+            {
+                name = given;
+            }
+            Uri? content = leaf.TryGetProperty("packageContent", out var c) && c.ValueKind == JsonValueKind.String && Uri.TryCreate(c.GetString(), UriKind.Absolute, out var u) ? u : null;
+            if (!versions.Any(v => VersionComparer.Default.Equals(v.Version, version)))
+            {
+                versions.Add(new NuGetListedVersion(version, facts.Published, catalogEntry, content));
+            }
+        }
+        versions.Sort((a, b) => VersionComparer.Default.Compare(a.Version, b.Version));
+        if (read.Stale)
+        {
+            LogStale(logger, lowerId, read.Problem ?? "upstream failed");
+        }
+        return new NuGetListing(name, [.. versions], Problem: read.Stale ? read.Problem : null, Stale: read.Stale);
+    }
+
+    private NuGetListing? PrivateListing(string lowerId)
+    {
+        var folder = storage.Inside("nuget", "private", lowerId);
+        if (!Directory.Exists(folder))
+        {
+            return null;
+        }
+        var versions = new List<NuGetListedVersion>();
+        var name = lowerId;
+        foreach (var dir in Directory.EnumerateDirectories(folder))
+        {
+            var published = Path.Combine(dir, "published");
+            if (NuGetVersion.TryParse(Path.GetFileName(dir), out var version) && File.Exists(published)
+                && DateTimeOffset.TryParse(File.ReadAllText(published), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when))
+            {
+                versions.Add(new NuGetListedVersion(version, when, null, null));
+                var idFile = Path.Combine(dir, "id");
+                if (File.Exists(idFile))
+                {
+                    name = File.ReadAllText(idFile).Trim();
+                }
+            }
+        }
+        versions.Sort((a, b) => VersionComparer.Default.Compare(a.Version, b.Version));
+        return new NuGetListing(name, [.. versions], Private: true);
+    }
+
+    private async Task ServeRegistration(HttpContext context, string id, string? leafVersion)
+    {
+        if (!await CheckId(context, id).ConfigureAwait(false))
+        {
+            return;
+        }
+        NuGetVersion? only = null;
+        if (leafVersion is not null && !NuGetVersion.TryParse(leafVersion, out only))
+        {
+            await WriteText(context, 400, $"'{leafVersion}' is not a NuGet version").ConfigureAwait(false);
+            return;
+        }
+        var listing = await GetListing(id, context.RequestAborted).ConfigureAwait(false);
+        if (listing.Status != 200)
+        {
+            await WriteText(context, listing.Status, listing.Problem ?? "not found").ConfigureAwait(false);
+            return;
+        }
+        var decisions = Judge(listing);
+        Audit(context, listing.Id, decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed), "registration");
+        MarkStale(context, listing);
+        var view = new RegistrationView(Base(context), listing, decisions, options.DryRun);
+        if (only is null)
+        {
+            await WriteJson(context, 200, view.Index()).ConfigureAwait(false);
+            return;
+        }
+        var entry = listing.Versions.FirstOrDefault(v => VersionComparer.Default.Equals(v.Version, only));
+        if (entry is null)
+        {
+            await WriteText(context, 404, $"{listing.Id} {only.ToNormalizedString()} is not in {(listing.Private ? "this feed" : "the upstream source")}").ConfigureAwait(false);
+            return;
+        }
+        await WriteJson(context, 200, view.LeafDocument(entry)).ConfigureAwait(false);
+    }
+
+    private static void MarkStale(HttpContext context, NuGetListing listing)
+    {
+        if (listing.Stale)
+        {
+            context.Response.Headers["Warning"] = "110 - \"Response is Stale\"";
+            context.Response.Headers["X-Tollgate-Stale"] = listing.Problem ?? "upstream unavailable";
+        }
+    }
+
+    private FeedToken? Authenticate(HttpContext context)
+    {
+        var key = context.Request.Headers[ApiKeyHeader].ToString();
+        if (key.Length == 0)
+        {
+            return null;
+        }
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        return options.Tokens.FirstOrDefault(t => CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(t.Sha256)));
+    }
+
+    /// <summary><c>dotnet nuget push</c>: one .nupkg in a multipart form, private ids only, a version never replaced.</summary>
+    private async Task Push(HttpContext context)
+    {
+        var client = context.Connection.RemoteIpAddress?.ToString();
+        if (Authenticate(context) is not { } token)
+        {
+            await Refuse(context, 401, "pushing needs a feed token as the API key: dotnet nuget push PACKAGE -s FEED -k TOKEN (see docs/feed.md)").ConfigureAwait(false);
+            return;
+        }
+        if (!context.Request.HasFormContentType)
+        {
+            await Refuse(context, 400, "the push must be multipart/form-data with the .nupkg (as dotnet nuget push sends it)").ConfigureAwait(false);
+            return;
+        }
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        if (form.Files.Count != 1)
+        {
+            await Refuse(context, 400, $"the push must carry exactly one .nupkg file ({form.Files.Count} given)").ConfigureAwait(false);
+            return;
+        }
+        byte[] bytes;
+        using (var buffer = new MemoryStream())
+        {
+            await form.Files[0].CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            bytes = buffer.ToArray();
+        }
+        var (package, problem) = NuGetPackageFile.Read(bytes);
+        if (package is null)
+        {
+            await Refuse(context, 400, $"the pushed file is refused: {problem}").ConfigureAwait(false);
+            return;
+        }
+        var component = Component(package.Id, package.Version);
+        if (!judge.IsPrivate(Ecosystem.NuGet, package.Id))
+        {
+            audit.Write([new AuditEntry(time.GetUtcNow(), Purl(package.Id), component.Version, "refused", "private",
+                $"{token.Name} tried to push {package.Id}, which is not a private name", client, "publish", false)]);
+            await Refuse(context, 403, $"{package.Id} is not a private name: only ids listed under 'private' in the policy can be pushed to this feed").ConfigureAwait(false);
+            return;
+        }
+        if (!token.MayPublish(component))
+        {
+            await Refuse(context, 403, $"the token of {token.Name} may not push {package.Id} {component.Version}").ConfigureAwait(false);
+            return;
+        }
+        var (status, message) = StorePush(package, bytes);
+        audit.Write([new AuditEntry(time.GetUtcNow(), Purl(package.Id), component.Version, status < 300 ? "published" : "refused", null, message, client, "publish", false)]);
+        if (status < 300)
+        {
+            LogPublished(logger, token.Name, package.Id, component.Version);
+            await WriteText(context, status, message).ConfigureAwait(false);
+        }
+        else
+        {
+            await Refuse(context, status, message).ConfigureAwait(false);
+        }
+    }
+
+    private (int Status, string Message) StorePush(NuGetPackageFile package, byte[] bytes)
+    {
+        var lowerId = package.Id.ToLowerInvariant();
+        var lowerVersion = package.Version.ToNormalizedString().ToLowerInvariant();
+        lock (_pushGate)
+        {
+            var file = PrivateFile(lowerId, lowerVersion);
+            if (File.Exists(file))
+            {
+                return (409, $"{package.Id} {package.Version.ToNormalizedString()} is already on this feed: a version is never replaced; push a new version");
+            }
+            storage.WriteAtomically(storage.Inside("nuget", "private", lowerId, lowerVersion, "id"), Encoding.UTF8.GetBytes(package.Id));
+            storage.WriteAtomically(storage.Inside("nuget", "private", lowerId, lowerVersion, "published"),
+                Encoding.UTF8.GetBytes(time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)));
+            // The package last: the version exists once its file does.
+            storage.WriteAtomically(file, bytes);
+            return (201, $"pushed {package.Id} {package.Version.ToNormalizedString()}");
+        }
+    }
+
+    private static string Purl(string id) => $"pkg:nuget/{id}";
+
+    private void Audit(HttpContext context, string id, IEnumerable<VersionDecision> decisions, string request)
+    {
+        var now = time.GetUtcNow();
+        var client = context.Connection.RemoteIpAddress?.ToString();
+        var entries = decisions.Select(d => new AuditEntry(now, Purl(id), d.Version, d.Verdict.ToString().ToLowerInvariant(), d.Rule, d.Message, client, request, options.DryRun)).ToList();
+        foreach (var e in entries.Where(e => e.Verdict != "allowed").Take(5))
+        {
+            LogDecision(logger, id, e.Version, e.Verdict, e.Rule, options.DryRun ? " (dry-run: served)" : "");
+        }
+        audit.Write(entries);
+    }
+
+    /// <summary>
+    /// A refusal with the reason in the status line too: dotnet restore and dotnet nuget push print the reason phrase
+    /// ("Response status code does not indicate success: 403 (REASON)"), not the body.
+    /// </summary>
+    private static Task Refuse(HttpContext context, int status, string message)
+    {
+        if (context.Features.Get<IHttpResponseFeature>() is { } response)
+        {
+            var phrase = new string(message.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
+            response.ReasonPhrase = phrase.Length > 400 ? phrase[..400] : phrase;
+        }
+        return WriteText(context, status, message);
+    }
+
+    private static Task WriteText(HttpContext context, int status, string message) =>
+        WriteBytes(context, status, Encoding.UTF8.GetBytes(message + "\n"), "text/plain; charset=utf-8");
+
+    private static Task WriteJson(HttpContext context, int status, JsonNode document) =>
+        WriteBytes(context, status, Encoding.UTF8.GetBytes(document.ToJsonString()), "application/json");
+
+    private static async Task WriteBytes(HttpContext context, int status, byte[] body, string mediaType)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = mediaType;
+        context.Response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "nuget {Package} {Version}: {Verdict} by {Rule}{DryRun}")]
+    private static partial void LogDecision(ILogger logger, string package, string? version, string verdict, string? rule, string dryRun);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "nuget {Package}: serving a stale registration: {Problem}")]
+    private static partial void LogStale(ILogger logger, string package, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "nuget {Package}: upstream failed or refused: {Problem}")]
+    private static partial void LogUpstreamFailed(ILogger logger, string package, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "nuget package {Url} not stored: {Problem}")]
+    private static partial void LogFileRefused(ILogger logger, Uri url, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "nuget {Package} {Version}: pushed package not served: {Problem}")]
+    private static partial void LogPrivateFileRefused(ILogger logger, string package, string version, string problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Target}: the client went away before the answer")]
+    private static partial void LogClientGone(ILogger logger, string target);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{User} pushed nuget {Package} {Version}")]
+    private static partial void LogPublished(ILogger logger, string user, string package, string version);
+}
+
+/// <summary>Maps the NuGet feed's endpoints under <c>/nuget/v3/</c> and <c>/nuget/v2/package</c>, ahead of the npm catch-all.</summary>
+internal static class NuGetFeedEndpoints
+{
+    /// <summary>Only the NuGet paths; everything else under <c>/nuget</c> stays with npm (a package named "nuget").</summary>
+    public static WebApplication MapNuGetFeed(this WebApplication app, NuGetFeed feed)
+    {
+        app.Use((context, next) =>
+        {
+            var path = context.Request.Path.Value ?? "";
+            var nuget = path.StartsWith("/nuget/v3/", StringComparison.Ordinal) || path.StartsWith("/nuget/v2/package", StringComparison.Ordinal);
+            return nuget ? feed.HandleAsync(context) : next(context);
+        });
+        return app;
+    }
+}
