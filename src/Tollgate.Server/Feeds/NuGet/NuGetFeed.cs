@@ -35,7 +35,8 @@ internal sealed record NuGetListing(string Id, ImmutableArray<NuGetListedVersion
 /// The NuGet V3 feed under <c>/nuget/</c>: a service index, the flat container (<c>PackageBaseAddress/3.0.0</c>),
 /// registrations (<c>RegistrationsBaseUrl</c>, all versions) and <c>PackagePublish/2.0.0</c> for private packages.
 /// Upstream metadata is read with the core <see cref="NuGetRegistrationClient"/>; packages are fetched on demand, checked
-/// (a readable .nupkg whose .nuspec names the requested id and version) before they are stored or served. A refused
+/// (the SHA512 the registration declares, where it declares one; a readable .nupkg whose .nuspec names the requested id
+/// and version) before they are stored or served. A refused
 /// version stays in the version list, so that <c>dotnet restore</c> asks for it and prints the 403's reason phrase
 /// naming the advisory or rule, instead of only "NU1102 unable to find version".
 /// </summary>
@@ -366,6 +367,18 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
                 return $"the upstream source gives no http(s) address for {id} {entry.Lower}";
             }
             var problem = await DownloadTo(url, temp).ConfigureAwait(false);
+            if (problem is null && DeclaredSha512(entry) is { } declared)
+            {
+                byte[] actual;
+                using (var stream = File.OpenRead(temp))
+                {
+                    actual = await SHA512.HashDataAsync(stream, stopping).ConfigureAwait(false);
+                }
+                if (!CryptographicOperations.FixedTimeEquals(actual, declared))
+                {
+                    problem = $"the upstream's {lowerId}.{entry.Lower}.nupkg does not match the SHA512 its registration declares";
+                }
+            }
             if (problem is null)
             {
                 var (package, readProblem) = NuGetPackageFile.Read(temp);
@@ -393,6 +406,26 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             {
                 FeedStorage.TryDelete(temp);
             }
+        }
+    }
+
+    /// <summary>The package hash the registration's catalog entry declares (<c>packageHash</c>, SHA512, base64), where it offers one.</summary>
+    private static byte[]? DeclaredSha512(NuGetListedVersion entry)
+    {
+        if (entry.CatalogEntry is not { } catalog || !catalog.TryGetProperty("packageHash", out var hash) || hash.ValueKind != JsonValueKind.String
+            || !(catalog.TryGetProperty("packageHashAlgorithm", out var algorithm) && algorithm.ValueKind == JsonValueKind.String
+                && string.Equals(algorithm.GetString(), "SHA512", StringComparison.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+        try
+        {
+            return Convert.FromBase64String(hash.GetString()!);
+        }
+        catch (FormatException)
+        {
+            // A hash that cannot be read cannot vouch for anything: compare against nothing, and fail.
+            return [];
         }
     }
 

@@ -133,6 +133,21 @@ public sealed class NuGetProtocolTests
         Assert.False(File.Exists(Path.Combine(env.Storage, "nuget", "packages", "tollgate.fixture.ok", "1.0.0", "tollgate.fixture.ok.1.0.0.nupkg")));
     }
 
+    [Theory]
+    [InlineData(false, HttpStatusCode.OK)]
+    [InlineData(true, HttpStatusCode.BadGateway)]
+    public async Task DeclaredPackageHash_CheckedBeforeStoring(bool wrong, HttpStatusCode expected)
+    {
+        await using var env = await NuGetFeedEnvironment.StartAsync(prepare: s => (s.DeclareHashes, s.WrongHashes) = (true, wrong));
+        using var response = await env.Http.GetAsync("/nuget/v3/flatcontainer/tollgate.fixture.ok/1.0.0/tollgate.fixture.ok.1.0.0.nupkg");
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal(!wrong, File.Exists(Path.Combine(env.Storage, "nuget", "packages", "tollgate.fixture.ok", "1.0.0", "tollgate.fixture.ok.1.0.0.nupkg")));
+        if (wrong)
+        {
+            Assert.Contains("does not match the SHA512", response.ReasonPhrase, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task DryRun_ServesRefusedVersion_AndAuditsIt()
     {
