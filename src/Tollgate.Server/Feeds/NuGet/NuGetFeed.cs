@@ -52,6 +52,11 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
     private static readonly string[] s_registrationTypes =
         ["RegistrationsBaseUrl", "RegistrationsBaseUrl/3.0.0-beta", "RegistrationsBaseUrl/3.0.0-rc", "RegistrationsBaseUrl/3.4.0", "RegistrationsBaseUrl/3.6.0", "RegistrationsBaseUrl/Versioned"];
 
+    private static readonly string[] s_searchTypes = ["SearchQueryService", "SearchQueryService/3.0.0-beta", "SearchQueryService/3.0.0-rc", "SearchQueryService/3.5.0"];
+
+    /// <summary>The most results one search returns, whatever <c>take</c> asks.</summary>
+    private const int MaxSearchResults = 1000;
+
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, NuGetPackageFile> _checked = new(StringComparer.Ordinal);
     private readonly Lock _pushGate = new();
@@ -114,6 +119,9 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
                 case ["v3", "index.json"]:
                     await WriteJson(context, 200, ServiceIndexDocument(Base(context))).ConfigureAwait(false);
                     break;
+                case ["v3", "query"]:
+                    await Search(context).ConfigureAwait(false);
+                    break;
                 case ["v3", "flatcontainer", var id, "index.json"]:
                     await ServeVersions(context, id).ConfigureAwait(false);
                     break;
@@ -159,6 +167,10 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             Resource(baseUrl + "v3/flatcontainer/", "PackageBaseAddress/3.0.0", "Package contents, vetted by the feed's policy"),
             Resource(baseUrl + "v2/package", "PackagePublish/2.0.0", "Push of private packages (names under 'private' in the policy)"),
         };
+        foreach (var type in s_searchTypes)
+        {
+            resources.Add(Resource(baseUrl + "v3/query", type, "Search of the packages this feed holds (pushed and cached), served versions only"));
+        }
         foreach (var type in s_registrationTypes)
         {
             resources.Add(Resource(baseUrl + "v3/registration/", type, "Package metadata; versions the policy refuses are marked deprecated with the reason"));
@@ -597,6 +609,76 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             return;
         }
         await WriteJson(context, 200, view.LeafDocument(entry)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>SearchQueryService</c>: ids containing <c>q</c> among the packages this feed holds (pushed, or cached from the
+    /// upstream), with their served versions only; the upstream's own search is never asked.
+    /// </summary>
+    private async Task Search(HttpContext context)
+    {
+        var q = context.Request.Query["q"].ToString().Trim();
+        var prerelease = bool.TryParse(context.Request.Query["prerelease"], out var p) && p;
+        var skip = int.TryParse(context.Request.Query["skip"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0;
+        var take = int.TryParse(context.Request.Query["take"], NumberStyles.None, CultureInfo.InvariantCulture, out var t) ? Math.Min(t, MaxSearchResults) : 20;
+        var ids = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var folder in new[] { "private", "packages" })
+        {
+            var dir = storage.Inside("nuget", folder);
+            if (Directory.Exists(dir))
+            {
+                ids.UnionWith(Directory.EnumerateDirectories(dir).Select(d => Path.GetFileName(d)!).Where(IsValidId)
+                    .Where(id => id.Contains(q, StringComparison.OrdinalIgnoreCase)));
+            }
+        }
+        var baseUrl = Base(context);
+        var data = new JsonArray();
+        foreach (var id in ids)
+        {
+            var listing = await GetListing(id, context.RequestAborted).ConfigureAwait(false);
+            if (listing.Status != 200)
+            {
+                continue;
+            }
+            var decisions = Judge(listing);
+            var served = listing.Versions.Where(v => (prerelease || !v.Version.IsPrerelease)
+                && (options.DryRun || decisions[v.Version.ToNormalizedString()].IsServed)).ToList();
+            if (served.Count == 0)
+            {
+                continue;
+            }
+            var registration = $"{baseUrl}v3/registration/{id}/index.json";
+            var versions = new JsonArray();
+            foreach (var v in served)
+            {
+                versions.Add(new JsonObject { ["version"] = v.Version.ToNormalizedString(), ["downloads"] = 0, ["@id"] = $"{baseUrl}v3/registration/{id}/{v.Lower}.json" });
+            }
+            string? description = null;
+            if (served[^1].CatalogEntry is { } entry && entry.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String)
+            {
+                description = d.GetString();
+            }
+            data.Add(new JsonObject
+            {
+                ["@id"] = registration,
+                ["@type"] = "Package",
+                ["registration"] = registration,
+                ["id"] = listing.Id,
+                ["version"] = served[^1].Version.ToNormalizedString(),
+                ["description"] = description ?? "",
+                ["title"] = listing.Id,
+                ["totalDownloads"] = 0,
+                ["verified"] = false,
+                ["versions"] = versions,
+            });
+        }
+        var page = new JsonArray();
+        foreach (var item in data.Skip(skip).Take(take).ToList())
+        {
+            data.Remove(item);
+            page.Add(item);
+        }
+        await WriteJson(context, 200, new JsonObject { ["totalHits"] = page.Count + data.Count, ["data"] = page }).ConfigureAwait(false);
     }
 
     private static void MarkStale(HttpContext context, NuGetListing listing)

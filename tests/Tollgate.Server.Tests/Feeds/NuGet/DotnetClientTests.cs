@@ -78,6 +78,9 @@ public sealed class DotnetClientTests
         (code, output) = await env.DotnetAsync(project, "restore");
         Assert.True(code == 0, output);
         Assert.Equal(["1.0.0"], env.Restored("Acme.Internal"));
+        (code, output) = await env.DotnetAsync(project, "package", "search", "acme", "--source", "tollgate");
+        Assert.True(code == 0, output);
+        Assert.Contains("Acme.Internal", output, StringComparison.Ordinal);
         // The upstream source has an Acme.Internal 9.9.9: a private name is never asked of it.
         Assert.Empty(env.Source.RequestsFor("acme"));
     }

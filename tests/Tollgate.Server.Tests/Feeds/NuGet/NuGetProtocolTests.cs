@@ -149,6 +149,21 @@ public sealed class NuGetProtocolTests
     }
 
     [Fact]
+    public async Task Search_AnswersForHeldPackagesWithServedVersionsOnly()
+    {
+        await using var env = await NuGetFeedEnvironment.StartAsync();
+        (await env.Http.GetAsync("/nuget/v3/flatcontainer/tollgate.fixture.evil/1.0.0/tollgate.fixture.evil.1.0.0.nupkg")).Dispose();
+        var result = await Json(env.Http, "/nuget/v3/query?q=fixture&prerelease=true");
+        var hit = Assert.Single(result["data"]!.AsArray());
+        Assert.Equal("Tollgate.Fixture.Evil", hit!["id"]!.GetValue<string>());
+        // 1.0.1 is malicious: not offered, though the upstream has it.
+        Assert.Equal(["1.0.0"], hit["versions"]!.AsArray().Select(v => v!["version"]!.GetValue<string>()));
+        Assert.Equal("1.0.0", hit["version"]!.GetValue<string>());
+        Assert.Equal(0, (await Json(env.Http, "/nuget/v3/query?q=nothing-like-this"))["totalHits"]!.GetValue<int>());
+        Assert.Empty(env.Source.RequestsFor("query"));
+    }
+
+    [Fact]
     public async Task DryRun_ServesRefusedVersion_AndAuditsIt()
     {
         await using var env = await NuGetFeedEnvironment.StartAsync(configure: o => o with { DryRun = true });
