@@ -262,7 +262,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             return;
         }
         var request = nuspec ? "nuspec" : "package";
-        var decision = Judge(listing, entry)[version.ToNormalizedString()];
+        var decision = Judge(listing, entry)[entry.Version.ToNormalizedString()];
         if (!decision.IsServed)
         {
             // Decided before anything is downloaded: a refused package never reaches this machine.
@@ -296,12 +296,20 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
                 await Refuse(context, 502, problem ?? "the package could not be fetched from upstream").ConfigureAwait(false);
                 return;
             }
-            package = Checked(stored).Package!;
+            (package, problem) = Checked(stored);
+            if (package is null)
+            {
+                // Changed on disk since it was checked and stored: never served; the next request fetches it again.
+                FeedStorage.TryDelete(stored);
+                LogUpstreamFailed(logger, $"{lowerId} {lowerVersion}", $"the cached package is unreadable: {problem}");
+                await Refuse(context, 502, $"the cached {lowerId}.{lowerVersion}.nupkg is unreadable and was removed; try again").ConfigureAwait(false);
+                return;
+            }
         }
         if (package.InstallCode is not null && decision.IsServed)
         {
             // Only the package's files show what it runs: judged again once it is here (and verified).
-            decision = Judge(listing, entry, package.InstallCode)[version.ToNormalizedString()];
+            decision = Judge(listing, entry, package.InstallCode)[entry.Version.ToNormalizedString()];
             if (!decision.IsServed)
             {
                 Audit(context, listing.Id, [decision], request);

@@ -28,6 +28,21 @@ public sealed class NuGetProtocolTests
     }
 
     [Fact]
+    public async Task FlatContainer_VersionsInNuGetVersioningOrder_PreReleaseLabelsLowerCase()
+    {
+        await using var env = await NuGetFeedEnvironment.StartAsync();
+        var versions = (await Json(env.Http, "/nuget/v3/flatcontainer/tollgate.fixture.ok/index.json"))["versions"]!.AsArray().Select(v => v!.GetValue<string>()).ToList();
+        var expected = Directory.GetFiles(NuGetSourceFixture.Packages, "Tollgate.Fixture.Ok.*.nupkg")
+            .Select(f => NuGetVersion.Parse(Path.GetFileName(f)["Tollgate.Fixture.Ok.".Length..^".nupkg".Length]))
+            .Order(VersionComparer.Default).Select(v => v.ToNormalizedString().ToLowerInvariant());
+        Assert.Equal(expected, versions);
+        Assert.Equal(["1.0.0", "1.1.0", "1.10.0", "2.0.0-beta.1"], versions);
+        // The client asks in lower case; the upstream wrote the label in upper case.
+        using var package = await env.Http.GetAsync("/nuget/v3/flatcontainer/tollgate.fixture.ok/2.0.0-beta.1/tollgate.fixture.ok.2.0.0-beta.1.nupkg");
+        Assert.Equal(HttpStatusCode.OK, package.StatusCode);
+    }
+
+    [Fact]
     public async Task FlatContainer_ListsEveryVersionInNuGetOrder_RefusedOnesIncluded()
     {
         await using var env = await NuGetFeedEnvironment.StartAsync();
@@ -45,6 +60,7 @@ public sealed class NuGetProtocolTests
     [InlineData("01.0.1", true)]    // leading zeros are dropped
     [InlineData("1.0.0", false)]
     [InlineData("1.0.0.0", false)]
+    [InlineData("1.0.1+build.5", true)]  // build metadata takes no part in NuGet's comparison
     public async Task Package_VersionAliases_DecidedAsNuGetVersioningCompares(string version, bool refused)
     {
         await using var env = await NuGetFeedEnvironment.StartAsync();

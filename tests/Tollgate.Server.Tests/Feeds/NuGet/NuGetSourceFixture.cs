@@ -106,7 +106,8 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
                 return;
             case ["v3", "registration5-gz-semver2", var id, "index.json"]:
                 var leaves = new JsonArray();
-                foreach (var p in Of(id))
+                // Newest file first: the feed must order versions itself.
+                foreach (var p in Of(id).Reverse())
                 {
                     leaves.Add(Leaf(p.Id, p.Version));
                 }
