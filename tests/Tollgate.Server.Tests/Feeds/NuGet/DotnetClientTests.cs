@@ -54,7 +54,7 @@ public sealed class DotnetClientTests
             Assert.Contains("installScripts.allow", output, StringComparison.Ordinal);
             Assert.Empty(env.Restored("Tollgate.Fixture.Build"));
         }
-        await using (var env = await NuGetFeedEnvironment.StartAsync(NuGetFeedEnvironment.DefaultPolicy + "\ninstallScripts:\n  allow: [ \"Tollgate.Fixture.Build\" ]\n"))
+        await using (var env = await NuGetFeedEnvironment.StartAsync(NuGetFeedEnvironment.DefaultPolicy + "\ninstallScripts:\n  allow: [ \"pkg:nuget/Tollgate.Fixture.*\" ]\n"))
         {
             var (code, output) = await env.DotnetAsync(env.Project(("Tollgate.Fixture.Build", "1.0.0")), "restore");
             Assert.True(code == 0, output);
