@@ -35,7 +35,8 @@ internal sealed record NuGetListing(string Id, ImmutableArray<NuGetListedVersion
 /// The NuGet V3 feed under <c>/nuget/</c>: a service index, the flat container (<c>PackageBaseAddress/3.0.0</c>),
 /// registrations (<c>RegistrationsBaseUrl</c>, all versions) and <c>PackagePublish/2.0.0</c> for private packages.
 /// Upstream metadata is read with the core <see cref="NuGetRegistrationClient"/>; packages are fetched on demand, checked
-/// (a readable .nupkg whose .nuspec names the requested id and version) before they are stored or served. A refused
+/// (the SHA512 the registration declares, where it declares one; a readable .nupkg whose .nuspec names the requested id
+/// and version) before they are stored or served. A refused
 /// version stays in the version list, so that <c>dotnet restore</c> asks for it and prints the 403's reason phrase
 /// naming the advisory or rule, instead of only "NU1102 unable to find version".
 /// </summary>
@@ -50,6 +51,11 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
 
     private static readonly string[] s_registrationTypes =
         ["RegistrationsBaseUrl", "RegistrationsBaseUrl/3.0.0-beta", "RegistrationsBaseUrl/3.0.0-rc", "RegistrationsBaseUrl/3.4.0", "RegistrationsBaseUrl/3.6.0", "RegistrationsBaseUrl/Versioned"];
+
+    private static readonly string[] s_searchTypes = ["SearchQueryService", "SearchQueryService/3.0.0-beta", "SearchQueryService/3.0.0-rc", "SearchQueryService/3.5.0"];
+
+    /// <summary>The most results one search returns, whatever <c>take</c> asks.</summary>
+    private const int MaxSearchResults = 1000;
 
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, NuGetPackageFile> _checked = new(StringComparer.Ordinal);
@@ -113,6 +119,9 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
                 case ["v3", "index.json"]:
                     await WriteJson(context, 200, ServiceIndexDocument(Base(context))).ConfigureAwait(false);
                     break;
+                case ["v3", "query"]:
+                    await Search(context).ConfigureAwait(false);
+                    break;
                 case ["v3", "flatcontainer", var id, "index.json"]:
                     await ServeVersions(context, id).ConfigureAwait(false);
                     break;
@@ -155,12 +164,16 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
     {
         var resources = new JsonArray
         {
-            Resource(baseUrl + "v3/flatcontainer/", "PackageBaseAddress/3.0.0", "Package contents, vetted by the feed's policy"),
-            Resource(baseUrl + "v2/package", "PackagePublish/2.0.0", "Push of private packages (names under 'private' in the policy)"),
+            (JsonNode)Resource(baseUrl + "v3/flatcontainer/", "PackageBaseAddress/3.0.0", "Package contents, vetted by the feed's policy"),
+            (JsonNode)Resource(baseUrl + "v2/package", "PackagePublish/2.0.0", "Push of private packages (names under 'private' in the policy)"),
         };
+        foreach (var type in s_searchTypes)
+        {
+            resources.Add((JsonNode)Resource(baseUrl + "v3/query", type, "Search of the packages this feed holds (pushed and cached), served versions only"));
+        }
         foreach (var type in s_registrationTypes)
         {
-            resources.Add(Resource(baseUrl + "v3/registration/", type, "Package metadata; versions the policy refuses are marked deprecated with the reason"));
+            resources.Add((JsonNode)Resource(baseUrl + "v3/registration/", type, "Package metadata; versions the policy refuses are marked deprecated with the reason"));
         }
         return new JsonObject { ["version"] = "3.0.0", ["resources"] = resources };
     }
@@ -192,7 +205,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
         var versions = new JsonArray();
         foreach (var v in listing.Versions)
         {
-            versions.Add(JsonValue.Create(v.Lower));
+            versions.Add((JsonNode)JsonValue.Create(v.Lower));
         }
         await WriteJson(context, 200, new JsonObject { ["versions"] = versions }).ConfigureAwait(false);
     }
@@ -249,7 +262,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             return;
         }
         var request = nuspec ? "nuspec" : "package";
-        var decision = Judge(listing, entry)[version.ToNormalizedString()];
+        var decision = Judge(listing, entry)[entry.Version.ToNormalizedString()];
         if (!decision.IsServed)
         {
             // Decided before anything is downloaded: a refused package never reaches this machine.
@@ -283,12 +296,20 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
                 await Refuse(context, 502, problem ?? "the package could not be fetched from upstream").ConfigureAwait(false);
                 return;
             }
-            package = Checked(stored).Package!;
+            (package, problem) = Checked(stored);
+            if (package is null)
+            {
+                // Changed on disk since it was checked and stored: never served; the next request fetches it again.
+                FeedStorage.TryDelete(stored);
+                LogUpstreamFailed(logger, $"{lowerId} {lowerVersion}", $"the cached package is unreadable: {problem}");
+                await Refuse(context, 502, $"the cached {lowerId}.{lowerVersion}.nupkg is unreadable and was removed; try again").ConfigureAwait(false);
+                return;
+            }
         }
         if (package.InstallCode is not null && decision.IsServed)
         {
             // Only the package's files show what it runs: judged again once it is here (and verified).
-            decision = Judge(listing, entry, package.InstallCode)[version.ToNormalizedString()];
+            decision = Judge(listing, entry, package.InstallCode)[entry.Version.ToNormalizedString()];
             if (!decision.IsServed)
             {
                 Audit(context, listing.Id, [decision], request);
@@ -366,6 +387,18 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
                 return $"the upstream source gives no http(s) address for {id} {entry.Lower}";
             }
             var problem = await DownloadTo(url, temp).ConfigureAwait(false);
+            if (problem is null && DeclaredSha512(entry) is { } declared)
+            {
+                byte[] actual;
+                using (var stream = File.OpenRead(temp))
+                {
+                    actual = await SHA512.HashDataAsync(stream, stopping).ConfigureAwait(false);
+                }
+                if (!CryptographicOperations.FixedTimeEquals(actual, declared))
+                {
+                    problem = $"the upstream's {lowerId}.{entry.Lower}.nupkg does not match the SHA512 its registration declares";
+                }
+            }
             if (problem is null)
             {
                 var (package, readProblem) = NuGetPackageFile.Read(temp);
@@ -393,6 +426,26 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             {
                 FeedStorage.TryDelete(temp);
             }
+        }
+    }
+
+    /// <summary>The package hash the registration's catalog entry declares (<c>packageHash</c>, SHA512, base64), where it offers one.</summary>
+    private static byte[]? DeclaredSha512(NuGetListedVersion entry)
+    {
+        if (entry.CatalogEntry is not { } catalog || !catalog.TryGetProperty("packageHash", out var hash) || hash.ValueKind != JsonValueKind.String
+            || !(catalog.TryGetProperty("packageHashAlgorithm", out var algorithm) && algorithm.ValueKind == JsonValueKind.String
+                && string.Equals(algorithm.GetString(), "SHA512", StringComparison.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+        try
+        {
+            return Convert.FromBase64String(hash.GetString()!);
+        }
+        catch (FormatException)
+        {
+            // A hash that cannot be read cannot vouch for anything: compare against nothing, and fail.
+            return [];
         }
     }
 
@@ -564,6 +617,76 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             return;
         }
         await WriteJson(context, 200, view.LeafDocument(entry)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>SearchQueryService</c>: ids containing <c>q</c> among the packages this feed holds (pushed, or cached from the
+    /// upstream), with their served versions only; the upstream's own search is never asked.
+    /// </summary>
+    private async Task Search(HttpContext context)
+    {
+        var q = context.Request.Query["q"].ToString().Trim();
+        var prerelease = bool.TryParse(context.Request.Query["prerelease"], out var p) && p;
+        var skip = int.TryParse(context.Request.Query["skip"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0;
+        var take = int.TryParse(context.Request.Query["take"], NumberStyles.None, CultureInfo.InvariantCulture, out var t) ? Math.Min(t, MaxSearchResults) : 20;
+        var ids = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var folder in new[] { "private", "packages" })
+        {
+            var dir = storage.Inside("nuget", folder);
+            if (Directory.Exists(dir))
+            {
+                ids.UnionWith(Directory.EnumerateDirectories(dir).Select(d => Path.GetFileName(d)!).Where(IsValidId)
+                    .Where(id => id.Contains(q, StringComparison.OrdinalIgnoreCase)));
+            }
+        }
+        var baseUrl = Base(context);
+        var data = new JsonArray();
+        foreach (var id in ids)
+        {
+            var listing = await GetListing(id, context.RequestAborted).ConfigureAwait(false);
+            if (listing.Status != 200)
+            {
+                continue;
+            }
+            var decisions = Judge(listing);
+            var served = listing.Versions.Where(v => (prerelease || !v.Version.IsPrerelease)
+                && (options.DryRun || decisions[v.Version.ToNormalizedString()].IsServed)).ToList();
+            if (served.Count == 0)
+            {
+                continue;
+            }
+            var registration = $"{baseUrl}v3/registration/{id}/index.json";
+            var versions = new JsonArray();
+            foreach (var v in served)
+            {
+                versions.Add((JsonNode)new JsonObject { ["version"] = v.Version.ToNormalizedString(), ["downloads"] = 0, ["@id"] = $"{baseUrl}v3/registration/{id}/{v.Lower}.json" });
+            }
+            string? description = null;
+            if (served[^1].CatalogEntry is { } entry && entry.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String)
+            {
+                description = d.GetString();
+            }
+            data.Add((JsonNode)new JsonObject
+            {
+                ["@id"] = registration,
+                ["@type"] = "Package",
+                ["registration"] = registration,
+                ["id"] = listing.Id,
+                ["version"] = served[^1].Version.ToNormalizedString(),
+                ["description"] = description ?? "",
+                ["title"] = listing.Id,
+                ["totalDownloads"] = 0,
+                ["verified"] = false,
+                ["versions"] = versions,
+            });
+        }
+        var page = new JsonArray();
+        foreach (var item in data.Skip(skip).Take(take).ToList())
+        {
+            data.Remove(item);
+            page.Add(item);
+        }
+        await WriteJson(context, 200, new JsonObject { ["totalHits"] = page.Count + data.Count, ["data"] = page }).ConfigureAwait(false);
     }
 
     private static void MarkStale(HttpContext context, NuGetListing listing)

@@ -29,7 +29,7 @@ internal sealed class RegistrationView(string baseUrl, NuGetListing listing, Imm
         var items = new JsonArray();
         foreach (var v in listing.Versions)
         {
-            items.Add(Leaf(v));
+            items.Add((JsonNode)Leaf(v));
         }
         var lower = listing.Versions.IsEmpty ? "0.0.0" : listing.Versions[0].Lower;
         var upper = listing.Versions.IsEmpty ? "0.0.0" : listing.Versions[^1].Lower;
@@ -109,13 +109,13 @@ internal sealed class RegistrationView(string baseUrl, NuGetListing listing, Imm
             {
                 foreach (var reason in oldReasons.OfType<JsonValue>().Where(r => r.GetValueKind() == JsonValueKind.String).Select(r => r.GetValue<string>()))
                 {
-                    reasons.Add(JsonValue.Create(reason));
+                    reasons.Add((JsonNode)JsonValue.Create(reason));
                 }
             }
             var refusal = decision.Verdict == FeedVerdict.Blocked ? "CriticalBugs" : "Other";
             if (!reasons.Any(r => r?.GetValue<string>() == refusal))
             {
-                reasons.Add(JsonValue.Create(refusal));
+                reasons.Add((JsonNode)JsonValue.Create(refusal));
             }
             entry["deprecation"] = new JsonObject
             {

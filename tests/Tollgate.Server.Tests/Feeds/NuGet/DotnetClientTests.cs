@@ -54,7 +54,7 @@ public sealed class DotnetClientTests
             Assert.Contains("installScripts.allow", output, StringComparison.Ordinal);
             Assert.Empty(env.Restored("Tollgate.Fixture.Build"));
         }
-        await using (var env = await NuGetFeedEnvironment.StartAsync(NuGetFeedEnvironment.DefaultPolicy + "\ninstallScripts:\n  allow: [ \"Tollgate.Fixture.Build\" ]\n"))
+        await using (var env = await NuGetFeedEnvironment.StartAsync(NuGetFeedEnvironment.DefaultPolicy + "\ninstallScripts:\n  allow: [ \"pkg:nuget/Tollgate.Fixture.*\" ]\n"))
         {
             var (code, output) = await env.DotnetAsync(env.Project(("Tollgate.Fixture.Build", "1.0.0")), "restore");
             Assert.True(code == 0, output);
@@ -78,6 +78,9 @@ public sealed class DotnetClientTests
         (code, output) = await env.DotnetAsync(project, "restore");
         Assert.True(code == 0, output);
         Assert.Equal(["1.0.0"], env.Restored("Acme.Internal"));
+        (code, output) = await env.DotnetAsync(project, "package", "search", "acme", "--source", "tollgate");
+        Assert.True(code == 0, output);
+        Assert.Contains("Acme.Internal", output, StringComparison.Ordinal);
         // The upstream source has an Acme.Internal 9.9.9: a private name is never asked of it.
         Assert.Empty(env.Source.RequestsFor("acme"));
     }

@@ -28,6 +28,21 @@ public sealed class NuGetProtocolTests
     }
 
     [Fact]
+    public async Task FlatContainer_VersionsInNuGetVersioningOrder_PreReleaseLabelsLowerCase()
+    {
+        await using var env = await NuGetFeedEnvironment.StartAsync();
+        var versions = (await Json(env.Http, "/nuget/v3/flatcontainer/tollgate.fixture.ok/index.json"))["versions"]!.AsArray().Select(v => v!.GetValue<string>()).ToList();
+        var expected = Directory.GetFiles(NuGetSourceFixture.Packages, "Tollgate.Fixture.Ok.*.nupkg")
+            .Select(f => NuGetVersion.Parse(Path.GetFileName(f)["Tollgate.Fixture.Ok.".Length..^".nupkg".Length]))
+            .Order(VersionComparer.Default).Select(v => v.ToNormalizedString().ToLowerInvariant());
+        Assert.Equal(expected, versions);
+        Assert.Equal(["1.0.0", "1.1.0", "1.10.0", "2.0.0-beta.1"], versions);
+        // The client asks in lower case; the upstream wrote the label in upper case.
+        using var package = await env.Http.GetAsync("/nuget/v3/flatcontainer/tollgate.fixture.ok/2.0.0-beta.1/tollgate.fixture.ok.2.0.0-beta.1.nupkg");
+        Assert.Equal(HttpStatusCode.OK, package.StatusCode);
+    }
+
+    [Fact]
     public async Task FlatContainer_ListsEveryVersionInNuGetOrder_RefusedOnesIncluded()
     {
         await using var env = await NuGetFeedEnvironment.StartAsync();
@@ -45,6 +60,7 @@ public sealed class NuGetProtocolTests
     [InlineData("01.0.1", true)]    // leading zeros are dropped
     [InlineData("1.0.0", false)]
     [InlineData("1.0.0.0", false)]
+    [InlineData("1.0.1+build.5", true)]  // build metadata takes no part in NuGet's comparison
     public async Task Package_VersionAliases_DecidedAsNuGetVersioningCompares(string version, bool refused)
     {
         await using var env = await NuGetFeedEnvironment.StartAsync();
@@ -131,6 +147,36 @@ public sealed class NuGetProtocolTests
         using var response = await env.Http.GetAsync("/nuget/v3/flatcontainer/tollgate.fixture.ok/1.0.0/tollgate.fixture.ok.1.0.0.nupkg");
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.False(File.Exists(Path.Combine(env.Storage, "nuget", "packages", "tollgate.fixture.ok", "1.0.0", "tollgate.fixture.ok.1.0.0.nupkg")));
+    }
+
+    [Theory]
+    [InlineData(false, HttpStatusCode.OK)]
+    [InlineData(true, HttpStatusCode.BadGateway)]
+    public async Task DeclaredPackageHash_CheckedBeforeStoring(bool wrong, HttpStatusCode expected)
+    {
+        await using var env = await NuGetFeedEnvironment.StartAsync(prepare: s => (s.DeclareHashes, s.WrongHashes) = (true, wrong));
+        using var response = await env.Http.GetAsync("/nuget/v3/flatcontainer/tollgate.fixture.ok/1.0.0/tollgate.fixture.ok.1.0.0.nupkg");
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal(!wrong, File.Exists(Path.Combine(env.Storage, "nuget", "packages", "tollgate.fixture.ok", "1.0.0", "tollgate.fixture.ok.1.0.0.nupkg")));
+        if (wrong)
+        {
+            Assert.Contains("does not match the SHA512", response.ReasonPhrase, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Search_AnswersForHeldPackagesWithServedVersionsOnly()
+    {
+        await using var env = await NuGetFeedEnvironment.StartAsync();
+        (await env.Http.GetAsync("/nuget/v3/flatcontainer/tollgate.fixture.evil/1.0.0/tollgate.fixture.evil.1.0.0.nupkg")).Dispose();
+        var result = await Json(env.Http, "/nuget/v3/query?q=fixture&prerelease=true");
+        var hit = Assert.Single(result["data"]!.AsArray());
+        Assert.Equal("Tollgate.Fixture.Evil", hit!["id"]!.GetValue<string>());
+        // 1.0.1 is malicious: not offered, though the upstream has it.
+        Assert.Equal(["1.0.0"], hit["versions"]!.AsArray().Select(v => v!["version"]!.GetValue<string>()));
+        Assert.Equal("1.0.0", hit["version"]!.GetValue<string>());
+        Assert.Equal(0, (await Json(env.Http, "/nuget/v3/query?q=nothing-like-this"))["totalHits"]!.GetValue<int>());
+        Assert.Empty(env.Source.RequestsFor("query"));
     }
 
     [Fact]

@@ -56,6 +56,12 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
     /// <summary>When set, packages are served with the zip's central directory offset changed.</summary>
     public bool Tamper { get; set; }
 
+    /// <summary>When set, registrations declare each package's SHA512 (<c>packageHash</c>), as catalog entries do.</summary>
+    public bool DeclareHashes { get; set; }
+
+    /// <summary>When set, the declared SHA512 is of other bytes.</summary>
+    public bool WrongHashes { get; set; }
+
     /// <summary>The service index URL.</summary>
     public Uri ServiceIndex { get; private set; } = null!;
 
@@ -100,7 +106,8 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
                 return;
             case ["v3", "registration5-gz-semver2", var id, "index.json"]:
                 var leaves = new JsonArray();
-                foreach (var p in Of(id))
+                // Newest file first: the feed must order versions itself.
+                foreach (var p in Of(id).Reverse())
                 {
                     leaves.Add(Leaf(p.Id, p.Version));
                 }
@@ -172,6 +179,12 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
             ["dependencyGroups"] = new JsonArray(new JsonObject { ["@id"] = $"{Root}v3/catalog0/data/{id}#dependencygroup", ["targetFramework"] = "net10.0" }),
             ["vulnerabilities"] = new JsonArray(),
         };
+        if (DeclareHashes)
+        {
+            var bytes = File.ReadAllBytes(Of(id).Single(p => p.Version == version).File);
+            entry["packageHash"] = Convert.ToBase64String(System.Security.Cryptography.SHA512.HashData(WrongHashes ? [.. bytes, 0] : bytes));
+            entry["packageHashAlgorithm"] = "SHA512";
+        }
         if (Deprecations.TryGetValue($"{id}/{version}", out var message))
         {
             entry["deprecation"] = new JsonObject { ["@id"] = $"{Root}v3/catalog0/data/{id}#deprecation", ["reasons"] = new JsonArray(JsonValue.Create("Legacy")), ["message"] = message };

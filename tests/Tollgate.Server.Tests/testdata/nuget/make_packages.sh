@@ -18,6 +18,8 @@ pack() { # id version [build-targets]
 rm -f "$here/packages/"*.nupkg
 pack Tollgate.Fixture.Ok 1.0.0
 pack Tollgate.Fixture.Ok 1.1.0
+pack Tollgate.Fixture.Ok 2.0.0-Beta.1
+pack Tollgate.Fixture.Ok 1.10.0
 pack Tollgate.Fixture.Evil 1.0.0
 pack Tollgate.Fixture.Evil 1.0.1
 pack Tollgate.Fixture.Build 1.0.0 true
