@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.ComponentModel;
 using System.Diagnostics;
+using Tollgate.Ecosystems.NuGet;
 using Tollgate.Graph;
 using Tollgate.Inputs;
 using Tollgate.Policy;

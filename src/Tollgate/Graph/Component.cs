@@ -101,6 +101,13 @@ public sealed record Component
     /// <summary>Licence expression where the input records one.</summary>
     public string? License { get; init; }
 
+    /// <summary>
+    /// NuGet: the package files that run code at build time or in Visual Studio (<c>build/*.props|targets</c>,
+    /// <c>buildTransitive/</c>, <c>buildMultiTargeting/</c>, <c>tools/init.ps1</c>, <c>tools/install.ps1</c>), where the
+    /// restore result or the package folder shows them; empty when none or unknown.
+    /// </summary>
+    public ImmutableArray<string> BuildCode { get; init; } = [];
+
     public ImmutableArray<SourceLocation> Locations { get; init; } = [];
 
     /// <summary>The identity used to merge and link components: purl with a normalised name, no qualifiers for registry origins.</summary>

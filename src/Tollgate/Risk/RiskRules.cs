@@ -20,6 +20,7 @@ public static class RiskRules
         new UnpinnedRule(),
         new DependencyConfusionRule(),
         new TyposquatRule(),
+        new NuGetBuildCodeRule(),
     ];
 
     private static readonly FrozenDictionary<string, RiskRule> s_byId = All.ToFrozenDictionary(r => r.Id, StringComparer.OrdinalIgnoreCase);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Tollgate.Ecosystems.NuGet;
 using Tollgate.Containment;
 using Tollgate.Inputs;
 using Tollgate.Tests.Cli;
@@ -42,6 +43,38 @@ public sealed partial class NuGetBuildCodeTests
 
         Assert.NotEmpty(imports);
         Assert.All(imports, import => Assert.Contains(import, found));
+    }
+
+    [Fact]
+    public void TollgateScan_RealAssetsFile_ReportsTG1011ForEachPackageWithBuildCodeUnlessAllowed()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-nuget-scan-").FullName;
+        var source = Path.GetDirectoryName(Path.GetDirectoryName(Assets)!)!;
+        File.Copy(Path.Combine(source, "buildcode.csproj"), Path.Combine(folder, "buildcode.csproj"));
+        Directory.CreateDirectory(Path.Combine(folder, "obj"));
+        File.Copy(Assets, Path.Combine(folder, "obj", "project.assets.json"));
+
+        var run = CliRunner.Run("scan", folder, "--no-advisories", "--format", "json");
+        using (var doc = System.Text.Json.JsonDocument.Parse(run.Stdout))
+        {
+            var tg1011 = doc.RootElement.GetProperty("findings").EnumerateArray().Where(f => f.GetProperty("id").GetString() == "TG1011")
+                .Select(f => $"{f.GetProperty("package").GetProperty("name").GetString()}: {f.GetProperty("evidence").GetString()}").Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(
+                [
+                    "Microsoft.CodeCoverage: build/netstandard2.0/Microsoft.CodeCoverage.props, build/netstandard2.0/Microsoft.CodeCoverage.targets",
+                    "Microsoft.Extensions.Configuration.Abstractions: buildTransitive/net461/Microsoft.Extensions.Configuration.Abstractions.targets, buildTransitive/netcoreapp2.0/Microsoft.Extensions.Configuration.Abstractions.targets",
+                    "Microsoft.Extensions.Primitives: buildTransitive/net461/Microsoft.Extensions.Primitives.targets, buildTransitive/netcoreapp2.0/Microsoft.Extensions.Primitives.targets",
+                    "xunit.analyzers: tools/install.ps1",
+                ],
+                tg1011);
+            Assert.Equal("warn", doc.RootElement.GetProperty("verdict").GetString());
+        }
+
+        File.WriteAllText(Path.Combine(folder, "tollgate.yaml"), "installScripts:\n  allow: [ \"pkg:nuget/xunit.analyzers\" ]\nrules:\n  TG1011: fail\n");
+        var strict = CliRunner.Run("scan", folder, "--no-advisories", "--format", "json");
+        Assert.Equal(1, strict.ExitCode);
+        Assert.DoesNotContain("\"xunit.analyzers\"", strict.Stdout, StringComparison.Ordinal);
+        Directory.Delete(folder, recursive: true);
     }
 
     [Theory]

@@ -25,7 +25,7 @@ public sealed class RiskRulesTests
     {
         var ids = RiskRules.All.Select(r => r.Id).ToList();
 
-        Assert.Equal(["TG1001", "TG1002", "TG1003", "TG1004", "TG1005", "TG1006", "TG1007", "TG1008", "TG1009", "TG1010"], ids);
+        Assert.Equal(["TG1001", "TG1002", "TG1003", "TG1004", "TG1005", "TG1006", "TG1007", "TG1008", "TG1009", "TG1010", "TG1011"], ids);
         Assert.All(RiskRules.All, r =>
         {
             Assert.False(string.IsNullOrWhiteSpace(r.Title));

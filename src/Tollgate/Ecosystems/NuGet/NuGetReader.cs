@@ -152,7 +152,48 @@ public sealed class NuGetReader : IEcosystemReader
             default:
                 return null;
         }
-        return builder.Build(new ProjectRoot(builder.RootKey, Ecosystem.NuGet, name, version, shown, [shown]));
+        return WithBuildCode(builder.Build(new ProjectRoot(builder.RootKey, Ecosystem.NuGet, name, version, shown, [shown])),
+            Classify(file, named: true) == NuGetFileKind.AssetsFile ? file : null);
+    }
+
+    /// <summary>
+    /// Marks the packages that carry build-time code (rule TG1011): from the restore's assets file (the package folder it
+    /// names, else the file list it records), else from the global packages folder (<c>NUGET_PACKAGES</c> or
+    /// <c>~/.nuget/packages</c>) where the restored package is on disk. Packages found in neither stay unmarked.
+    /// </summary>
+    private static ProjectGraph WithBuildCode(ProjectGraph graph, string? assetsFile)
+    {
+        var known = new Dictionary<string, ImmutableArray<string>>(StringComparer.OrdinalIgnoreCase);
+        if (assetsFile is not null)
+        {
+            foreach (var package in NuGetBuildCodeScanner.Scan(assetsFile, Environment.GetEnvironmentVariable("NUGET_PACKAGES"), new DiagnosticBag()))
+            {
+                known[$"{package.Component.Name}/{package.Component.Version}"] = package.Files;
+            }
+        }
+        var folders = new List<string>();
+        if (Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured)
+        {
+            folders.Add(configured);
+        }
+        folders.Add(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"));
+        var changed = false;
+        var components = graph.Components.Select(c =>
+        {
+            if (c.Ecosystem != Ecosystem.NuGet || !c.Resolved || c.Origin.Kind != OriginKind.Registry)
+            {
+                return c;
+            }
+            var files = known.TryGetValue($"{c.Name}/{c.Version}", out var listed) ? listed
+                : assetsFile is null ? NuGetBuildCodeScanner.OnDisk(folders, c.Name, c.Version) : [];
+            if (files.IsDefaultOrEmpty)
+            {
+                return c;
+            }
+            changed = true;
+            return c with { BuildCode = files };
+        }).ToImmutableArray();
+        return changed ? graph with { Components = components } : graph;
     }
 
     private static ProjectGraph? ReadProject(string projectFile, ImmutableArray<string> files, DiagnosticBag diagnostics)
@@ -190,8 +231,9 @@ public sealed class NuGetReader : IEcosystemReader
                 ReportStale(file, builder, msbuild, diagnostics);
             }
             var others = files.Where(f => f != file).Select(InputFile.DisplayPath);
-            return builder.Build(new ProjectRoot(builder.RootKey, Ecosystem.NuGet, name, version, shown,
-                [shown, .. others, .. msbuild?.Files.Where(f => f != InputFile.DisplayPath(projectFile)) ?? []]));
+            return WithBuildCode(builder.Build(new ProjectRoot(builder.RootKey, Ecosystem.NuGet, name, version, shown,
+                [shown, .. others, .. msbuild?.Files.Where(f => f != InputFile.DisplayPath(projectFile)) ?? []])),
+                files.FirstOrDefault(f => Classify(f, named: true) == NuGetFileKind.AssetsFile));
         }
 
         if (msbuild is null)

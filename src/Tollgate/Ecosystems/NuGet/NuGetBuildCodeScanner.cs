@@ -3,7 +3,7 @@ using System.Text.Json;
 using Tollgate.Graph;
 using Tollgate.Inputs;
 
-namespace Tollgate.Containment;
+namespace Tollgate.Ecosystems.NuGet;
 
 /// <summary>A restored NuGet package and the files in it that run code at build time or in Visual Studio.</summary>
 /// <param name="Component">The package.</param>
@@ -138,6 +138,13 @@ public static class NuGetBuildCodeScanner
             diagnostics.Warning(DiagnosticIds.FileUnreadable, $"project.assets.json could not be read: {e.Message}", new SourceLocation(shown));
         }
         return result.ToImmutable();
+    }
+
+    /// <summary>The build-code files of a package in the first of <paramref name="folders"/> that holds it (<c>id/version/</c> in lower case); empty when none does.</summary>
+    public static ImmutableArray<string> OnDisk(IEnumerable<string> folders, string id, string version)
+    {
+        var files = PackageFiles([.. folders], $"{id.ToLowerInvariant()}/{version.ToLowerInvariant()}");
+        return files is null ? [] : [.. files.Where(IsBuildCode).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>True for the package files that run code: MSBuild imports under build folders, and Visual Studio's install scripts.</summary>
