@@ -67,6 +67,8 @@ public static class DiagnosticIds
     public const string AuthoritativeFile = "TG0015";
     /// <summary>Malformed XML (project files, packages.config).</summary>
     public const string InvalidXml = "TG0016";
+    /// <summary>Lockfile entries the package manager does not install (npm's <c>extraneous</c>), left out of the graph.</summary>
+    public const string NotInstalled = "TG0017";
     /// <summary>The policy file (tollgate.yaml) is valid YAML but a key or value is wrong: unknown key, wrong type, bad value.</summary>
     public const string PolicyInvalid = "TG0020";
     /// <summary>The policy file (tollgate.yaml) is not valid YAML.</summary>

@@ -185,6 +185,7 @@ public static class PackageLockReader
                 ReadRootFromManifest();
             }
 
+            var extraneous = new List<(string Path, JsonNode Node)>();
             foreach (var (path, node) in packages.Properties)
             {
                 if (path.Length == 0)
@@ -195,6 +196,12 @@ public static class PackageLockReader
                 {
                     diagnostics.Warning(DiagnosticIds.UnexpectedShape, $"entry '{path}' should be an object, found {Describe(node)}; skipped",
                         node.LocationIn(file));
+                    continue;
+                }
+                if (node.GetBool("extraneous") == true)
+                {
+                    // npm records what it found in node_modules that nothing needs; npm ci does not install it.
+                    extraneous.Add((path, node));
                     continue;
                 }
                 if (node.GetBool("link") == true)
@@ -239,6 +246,14 @@ public static class PackageLockReader
                 };
                 AddDeclared(entry.Dependencies, node, includeDev: isWorkspace);
                 _byPath[path] = entry;
+            }
+            if (extraneous.Count > 0)
+            {
+                var (first, firstNode) = extraneous[0];
+                var shown = firstNode.GetString("version") is { } v ? $"{first}@{v}" : first;
+                diagnostics.Info(DiagnosticIds.NotInstalled,
+                    $"{extraneous.Count} entr{(extraneous.Count == 1 ? "y is" : "ies are")} marked extraneous, which npm does not install; left out (first: {shown})",
+                    firstNode.LocationIn(file), "npm prune, then npm install --package-lock-only, removes them from the lockfile");
             }
         }
 
