@@ -17,6 +17,11 @@ public sealed class NpmReader : IEcosystemReader
 
     private const string ManifestName = "package.json";
 
+    /// <summary>bun's binary lockfile (bun before 1.2 wrote only this): recognised so that it is never skipped silently, but not read.</summary>
+    public const string BinaryBunLockfile = "bun.lockb";
+
+    private static int Priority(string fileName) => fileName == BinaryBunLockfile ? LockfileNames.Length : LockfileNames.IndexOf(fileName);
+
     public Ecosystem Ecosystem => Ecosystem.Npm;
 
     /// <summary>
@@ -25,11 +30,11 @@ public sealed class NpmReader : IEcosystemReader
     /// </summary>
     public bool IsInput(string fileName, bool named)
     {
-        if (fileName == ManifestName || LockfileNames.Contains(fileName))
+        if (fileName == ManifestName || fileName == BinaryBunLockfile || LockfileNames.Contains(fileName))
         {
             return true;
         }
-        return named && (fileName.EndsWith(ManifestName, StringComparison.OrdinalIgnoreCase)
+        return named && (fileName.EndsWith(ManifestName, StringComparison.OrdinalIgnoreCase) || fileName.EndsWith(BinaryBunLockfile, StringComparison.OrdinalIgnoreCase)
             || LockfileNames.Any(n => fileName.EndsWith(n, StringComparison.OrdinalIgnoreCase)));
     }
 
@@ -84,7 +89,7 @@ public sealed class NpmReader : IEcosystemReader
         {
             var name = Path.GetFileName(file);
             var folder = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
-            if (name == ManifestName || LockfileNames.Contains(name))
+            if (name == ManifestName || name == BinaryBunLockfile || LockfileNames.Contains(name))
             {
                 if (!standard.TryGetValue(folder, out var list))
                 {
@@ -105,7 +110,7 @@ public sealed class NpmReader : IEcosystemReader
         foreach (var (folder, list) in standard.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             var lockfiles = list.Where(f => Path.GetFileName(f) != ManifestName)
-                .OrderBy(f => LockfileNames.IndexOf(Path.GetFileName(f))).ToList();
+                .OrderBy(f => Priority(Path.GetFileName(f))).ToList();
             var manifest = list.FirstOrDefault(f => Path.GetFileName(f) == ManifestName);
             if (lockfiles.Count > 0)
             {
@@ -131,6 +136,15 @@ public sealed class NpmReader : IEcosystemReader
         }
         var authoritative = project.Files[0];
         var fileName = Path.GetFileName(authoritative);
+        if (fileName.EndsWith(BinaryBunLockfile, StringComparison.OrdinalIgnoreCase))
+        {
+            // No readable lockfile beside it: the versions are unknown, and a scan must say so rather than pass.
+            diagnostics.Error(DiagnosticIds.UnsupportedVersion,
+                "bun.lockb is bun's binary lockfile, which Tollgate does not read, so this project's versions are unknown",
+                new SourceLocation(InputFile.DisplayPath(authoritative)),
+                "write the text lockfile beside it with `bun install --save-text-lockfile` (bun 1.1.39 or later; bun 1.2 writes bun.lock by default), commit bun.lock, and scan again");
+            return [];
+        }
         var lockfileName = LockfileNames.FirstOrDefault(n => fileName.EndsWith(n, StringComparison.OrdinalIgnoreCase))
             ?? (fileName.EndsWith(ManifestName, StringComparison.OrdinalIgnoreCase) ? null : LockfileByContent(authoritative));
         if (lockfileName is null)
@@ -141,6 +155,14 @@ public sealed class NpmReader : IEcosystemReader
 
         foreach (var ignored in project.Files.Skip(1).Where(f => Path.GetFileName(f) != ManifestName))
         {
+            if (Path.GetFileName(ignored) == BinaryBunLockfile && fileName != "bun.lock")
+            {
+                diagnostics.Warning(DiagnosticIds.AuthoritativeFile,
+                    $"bun.lockb not read (bun's binary lockfile); {fileName} in the same folder decides the versions, which is not what bun installs from",
+                    new SourceLocation(InputFile.DisplayPath(ignored)),
+                    "if bun installs this project, write its text lockfile with `bun install --save-text-lockfile` and delete the other lockfile");
+                continue;
+            }
             diagnostics.Info(DiagnosticIds.AuthoritativeFile,
                 $"{Path.GetFileName(ignored)} ignored: {Path.GetFileName(authoritative)} in the same folder decides the versions",
                 new SourceLocation(InputFile.DisplayPath(ignored)),
