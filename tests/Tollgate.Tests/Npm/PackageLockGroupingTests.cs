@@ -23,7 +23,8 @@ public sealed class PackageLockGroupingTests : IDisposable
     [InlineData("malformed-package-lock.json", true, true)]
     [InlineData("old.package.json", true, true)]
     [InlineData("packages.lock.json", true, false)]
-    [InlineData("bun.lockb", true, false)]
+    [InlineData("bun.lockb", false, true)]
+    [InlineData("bun.lockb", true, true)]
     [InlineData("tsconfig.json", true, false)]
     public void IsInput_FileName_ClaimedAsNpmDoes(string fileName, bool named, bool expected)
     {
