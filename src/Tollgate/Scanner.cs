@@ -93,7 +93,7 @@ public static class Scanner
             Advisories = coverage,
             FailOn = policy.FailOn,
             Findings = reported,
-            Diagnostics = graph.Diagnostics,
+            Diagnostics = [.. graph.Diagnostics, .. InstallScriptsUnknown(graph, policy)],
             NotMatched = [.. notMatched.Select(n => new UnmatchedPackage(n.Component.Purl.ToString(), n.Reason))],
             ToolVersion = settings.ToolVersion,
             ScannedFiles = [.. graph.Files],
@@ -102,6 +102,30 @@ public static class Scanner
             VexDocuments = settings.Vex?.Documents ?? [],
         };
         return new ScanResult(verdict, report);
+    }
+
+    /// <summary>
+    /// TG0018, one warning per lockfile whose format does not record install scripts (yarn, pnpm 9, bun, package-lock v1):
+    /// TG1001 could not check its packages, and the report says so rather than nothing. None when the policy turns TG1001 off.
+    /// </summary>
+    internal static IEnumerable<Diagnostic> InstallScriptsUnknown(DependencyGraph graph, TollgatePolicy policy)
+    {
+        if (policy.Rules.TryGetValue("TG1001", out var level) && level == RuleLevel.Off)
+        {
+            yield break;
+        }
+        var unknown = graph.Components
+            .Where(c => c.Ecosystem == Ecosystem.Npm && c.Resolved && c.Origin.Kind == OriginKind.Registry && c.HasInstallScript is null)
+            .GroupBy(c => c.Locations.FirstOrDefault()?.File ?? "", StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal);
+        foreach (var group in unknown)
+        {
+            var file = group.Key.Length == 0 ? "the input" : group.Key;
+            yield return new Diagnostic(DiagnosticIds.InstallScriptsUnknown, DiagnosticSeverity.Warning,
+                $"install scripts unknown for {group.Count()} package(s): {Path.GetFileName(file)} does not record which packages run install scripts, so TG1001 could not check them",
+                group.Key.Length == 0 ? null : new SourceLocation(group.Key),
+                "package-lock.json (v2 or later) and pnpm 7-8 lockfiles record them; or install with scripts off (npm ci --ignore-scripts, `tollgate install`)");
+        }
     }
 
     /// <summary>The suppression a VEX statement makes of a finding: author as owner, detail (else justification) as reason.</summary>

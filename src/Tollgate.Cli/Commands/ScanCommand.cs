@@ -260,7 +260,7 @@ internal static class ScanCommand
                 result = result with { Report = result.Report with { Outcome = ScanOutcome.Incomplete, Incomplete = [.. result.Report.Incomplete, .. metadataProblems] } };
             }
             Render(result.Report, options, terminal, time);
-            terminal.Diagnostics(diagnostics.Items);
+            terminal.Diagnostics([.. diagnostics.Items, .. result.Report.Diagnostics.Where(d => d.Id == DiagnosticIds.InstallScriptsUnknown)]);
             foreach (var expired in result.Verdict.ExpiredIgnores)
             {
                 terminal.Warning($"ignore entry {expired.Entry.Id} expired on {expired.Entry.Expires:yyyy-MM-dd} and no longer applies ({expired.Findings.Length} finding(s))");

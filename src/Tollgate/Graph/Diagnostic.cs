@@ -69,6 +69,8 @@ public static class DiagnosticIds
     public const string InvalidXml = "TG0016";
     /// <summary>Lockfile entries the package manager does not install (npm's <c>extraneous</c>), left out of the graph.</summary>
     public const string NotInstalled = "TG0017";
+    /// <summary>A lockfile whose format does not record which packages run install scripts: TG1001 could not check them.</summary>
+    public const string InstallScriptsUnknown = "TG0018";
     /// <summary>The policy file (tollgate.yaml) is valid YAML but a key or value is wrong: unknown key, wrong type, bad value.</summary>
     public const string PolicyInvalid = "TG0020";
     /// <summary>The policy file (tollgate.yaml) is not valid YAML.</summary>
