@@ -98,6 +98,35 @@ internal sealed class VersionJudge(TollgatePolicy policy, AdvisoryLookup? adviso
         return result.ToImmutable();
     }
 
+    /// <summary>
+    /// When the decisions for <paramref name="packument"/> next change by the clock alone: the moment the next hidden
+    /// version comes of age, or the next UTC midnight when the policy has ignore entries (one may expire). Null when
+    /// only a new input (packument, policy, advisories) changes them.
+    /// </summary>
+    public DateTimeOffset? NextChange(JsonObject packument, ImmutableDictionary<string, VersionDecision> decisions)
+    {
+        ArgumentNullException.ThrowIfNull(packument);
+        ArgumentNullException.ThrowIfNull(decisions);
+        DateTimeOffset? next = null;
+        var times = packument["time"] as JsonObject;
+        foreach (var decision in decisions.Values)
+        {
+            if (decision.Verdict == FeedVerdict.Hidden
+                && times?[decision.Version] is JsonValue t && t.TryGetValue<string>(out var text)
+                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var published))
+            {
+                var ofAge = published + policy.MinimumReleaseAge;
+                next = next is null || ofAge < next ? ofAge : next;
+            }
+        }
+        if (!policy.Ignore.IsEmpty)
+        {
+            var midnight = new DateTimeOffset(time.GetUtcNow().UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+            next = next is null || midnight < next ? midnight : next;
+        }
+        return next;
+    }
+
     private VersionDecision Decide(Component component, List<EvaluatedFinding> findings, JsonObject? times, DateTimeOffset now)
     {
         var version = component.Version;
@@ -166,6 +195,15 @@ internal sealed class AdvisoryLookup(AdvisoryStore store) : IDisposable
         lock (_gate)
         {
             return _matcher.Match(graph).Findings;
+        }
+    }
+
+    /// <summary>Changes whenever the database is imported or updated (while the feed runs, too).</summary>
+    public string Version()
+    {
+        lock (_gate)
+        {
+            return $"{store.Meta(AdvisoryMetaKeys.ImportedAt)}|{store.Meta(AdvisoryMetaKeys.LastImport)}";
         }
     }
 
