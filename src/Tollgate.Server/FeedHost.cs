@@ -36,6 +36,7 @@ public sealed partial class FeedHost : IAsyncDisposable
     private readonly FeedAuditLog _audit;
     private readonly CancellationTokenSource _stopping = new();
     private NpmFeed? _feed;
+    private Storage.AuditQueue? _auditQueue;
 
     private FeedHost(WebApplication app, AdvisoryLookup? advisories, FeedAuditLog audit, FeedOptions options, Uri? upstream, Uri? pypiUpstream)
     {
@@ -61,6 +62,9 @@ public sealed partial class FeedHost : IAsyncDisposable
     /// <summary>The address the feed listens on, with the real port once started.</summary>
     public Uri Address => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
         .Select(a => new Uri(a)).FirstOrDefault() ?? Options.Listen;
+
+    /// <summary>Returns once every audit entry of the requests answered so far is stored.</summary>
+    internal Task FlushAuditAsync() => _auditQueue?.FlushAsync() ?? Task.CompletedTask;
 
     /// <summary>How many tarballs were downloaded from upstream since start.</summary>
     internal int UpstreamTarballDownloads => _feed?.UpstreamTarballDownloads ?? 0;
@@ -197,6 +201,8 @@ public sealed partial class FeedHost : IAsyncDisposable
             LogAuditPruned(logger, removed, before.UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture), PolicyDuration.Format(retention));
         }
         var judge = new PackageJudge(policy, advisories, options.Vulnerabilities, time);
+        host._auditQueue = new Storage.AuditQueue(audit, logger);
+        var responses = new Storage.ResponseCache(options.ResponseCacheBytes, Path.Combine(storage.Root, "responses"), time);
         if (pypiUpstream is not null)
         {
             app.MapPyPIFeed(new PyPIFeed(options, new PyPIUpstream(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
@@ -208,7 +214,8 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
         if (upstream is not null)
         {
-            host._feed = new NpmFeed(options, new NpmUpstream(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge), audit, time, logger, host._stopping.Token);
+            host._feed = new NpmFeed(options, new NpmUpstream(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge),
+                host._auditQueue, responses, JudgementVersion(options, advisories, time), time, logger, host._stopping.Token);
             app.MapNpmFeed(host._feed);
         }
         else
@@ -216,6 +223,38 @@ public sealed partial class FeedHost : IAsyncDisposable
             app.Run(context => NpmFeed.WriteError(context, 404, "npm is not served by this feed: it was started without an npm upstream"));
         }
         return new FeedStart(host, problems.ToImmutable(), policyDiagnostics);
+    }
+
+    /// <summary>
+    /// What the decisions depend on besides the packument: the policy file's bytes and the feed's own decision
+    /// settings (fixed while it runs), and the advisory database's import stamp (read at most once a second, since a
+    /// <c>tollgate db update</c> may run beside the feed).
+    /// </summary>
+    private static Func<string> JudgementVersion(FeedOptions options, AdvisoryLookup? advisories, TimeProvider time)
+    {
+        var policyBytes = options.Policy is { } file ? File.ReadAllBytes(file) : [];
+        var fixedPart = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(policyBytes).AsSpan(0, 12))
+            + $"|{options.Vulnerabilities}|{options.NoAdvisories}";
+        var gate = new Lock();
+        var readAt = DateTimeOffset.MinValue;
+        var current = fixedPart;
+        return () =>
+        {
+            if (advisories is null)
+            {
+                return fixedPart;
+            }
+            var now = time.GetUtcNow();
+            lock (gate)
+            {
+                if (now - readAt >= TimeSpan.FromSeconds(1))
+                {
+                    current = fixedPart + "|" + advisories.Version();
+                    readAt = now;
+                }
+                return current;
+            }
+        };
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "removed {Removed} audit entries last seen before {Before}Z (auditRetention {Retention})")]
@@ -246,11 +285,20 @@ public sealed partial class FeedHost : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
+        // Requests have ended: store every audit entry they queued before the log is closed.
+        if (_auditQueue is not null)
+        {
+            await _auditQueue.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (_auditQueue is not null)
+        {
+            await _auditQueue.DisposeAsync().ConfigureAwait(false);
+        }
         _advisories?.Dispose();
         _audit.Dispose();
         _stopping.Dispose();

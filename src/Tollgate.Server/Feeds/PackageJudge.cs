@@ -47,6 +47,9 @@ internal sealed class PackageJudge(TollgatePolicy policy, AdvisoryLookup? adviso
 
     public TollgatePolicy Policy => policy;
 
+    /// <summary>The clock decisions are made by.</summary>
+    public TimeProvider Time => time;
+
     /// <summary>True when the name is private by the policy: never asked of an upstream.</summary>
     public bool IsPrivate(Ecosystem ecosystem, string name) => policy.IsPrivate(new Component
     {
@@ -163,6 +166,15 @@ internal sealed class AdvisoryLookup(AdvisoryStore store) : IDisposable
         lock (_gate)
         {
             return _matcher.Match(graph).Findings;
+        }
+    }
+
+    /// <summary>Changes whenever the database is imported or updated (while the feed runs, too).</summary>
+    public string Version()
+    {
+        lock (_gate)
+        {
+            return $"{store.Meta(AdvisoryMetaKeys.ImportedAt)}|{store.Meta(AdvisoryMetaKeys.LastImport)}";
         }
     }
 

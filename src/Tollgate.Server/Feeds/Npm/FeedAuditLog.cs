@@ -185,7 +185,8 @@ public sealed class FeedAuditLog : IDisposable
 
     /// <summary>
     /// Records entries in one transaction: a request-level entry (<see cref="AuditEntry.IsRequestLevel"/>) as a new
-    /// row, every other one by raising the count and last-seen time of its decision's row.
+    /// row, every other one by raising the count (by its <see cref="AuditEntry.Count"/>) and last-seen time of its
+    /// decision's row.
     /// </summary>
     public void Write(IReadOnlyCollection<AuditEntry> entries)
     {
@@ -208,9 +209,9 @@ public sealed class FeedAuditLog : IDisposable
             // NULL never equals NULL in a key, so a missing version or rule is stored as '' there.
             upsert.CommandText = """
                 INSERT INTO decisions (package, version, verdict, rule, message, client, request, dry_run, first_seen, last_seen, count)
-                VALUES ($package, COALESCE($version, ''), $verdict, COALESCE($rule, ''), $message, $client, $request, $dry, $time, $time, 1)
+                VALUES ($package, COALESCE($version, ''), $verdict, COALESCE($rule, ''), $message, $client, $request, $dry, $time, $last, $count)
                 ON CONFLICT (package, version, verdict, rule) DO UPDATE SET
-                  count = count + 1,
+                  count = count + excluded.count,
                   last_seen = MAX(last_seen, excluded.last_seen),
                   message = excluded.message,
                   client = excluded.client,
@@ -220,6 +221,8 @@ public sealed class FeedAuditLog : IDisposable
             var names = new[] { "$time", "$package", "$version", "$verdict", "$rule", "$message", "$client", "$request", "$dry" };
             var insertParameters = names.Select(n => insert.Parameters.Add(n, SqliteType.Text)).ToArray();
             var upsertParameters = names.Select(n => upsert.Parameters.Add(n, SqliteType.Text)).ToArray();
+            var last = upsert.Parameters.Add("$last", SqliteType.Text);
+            var count = upsert.Parameters.Add("$count", SqliteType.Integer);
             foreach (var e in entries)
             {
                 var (command, p) = e.IsRequestLevel ? (insert, insertParameters) : (upsert, upsertParameters);
@@ -232,6 +235,8 @@ public sealed class FeedAuditLog : IDisposable
                 p[6].Value = (object?)e.Client ?? DBNull.Value;
                 p[7].Value = e.Request;
                 p[8].Value = e.DryRun ? 1 : 0;
+                last.Value = Text(e.LastSeen);
+                count.Value = e.Count;
                 command.ExecuteNonQuery();
             }
             transaction.Commit();

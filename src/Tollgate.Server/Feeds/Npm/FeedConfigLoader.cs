@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "npm", "pypi", "nuget"];
+        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "responseCacheBytes", "npm", "pypi", "nuget"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -135,7 +135,7 @@ public static class FeedConfigLoader
                         case { } other: Error(bag, displayPath, value, $"'vulnerabilities' is '{other}'; expected block or warn", null); break;
                     }
                     break;
-                case "maxPublishBytes" or "maxPackumentBytes" or "maxTarballBytes":
+                case "maxPublishBytes" or "maxPackumentBytes" or "maxTarballBytes" or "responseCacheBytes":
                     if (Scalar(bag, displayPath, value, key) is { } size)
                     {
                         if (long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes > 0)
@@ -144,6 +144,7 @@ public static class FeedConfigLoader
                             {
                                 "maxPublishBytes" => options with { MaxPublishBytes = bytes },
                                 "maxPackumentBytes" => options with { MaxPackumentBytes = bytes },
+                                "responseCacheBytes" => options with { ResponseCacheBytes = bytes },
                                 _ => options with { MaxTarballBytes = bytes },
                             };
                         }

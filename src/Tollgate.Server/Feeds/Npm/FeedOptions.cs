@@ -113,6 +113,12 @@ public sealed record FeedOptions
     /// </summary>
     public TimeSpan? AuditRetention { get; init; }
 
+    /// <summary>
+    /// Memory for finished packument answers (each kept uncompressed, gzip and Brotli), in bytes; the least recently
+    /// used beyond it are kept on disk under the storage folder's <c>responses/</c>.
+    /// </summary>
+    public long ResponseCacheBytes { get; init; } = 256L * 1024 * 1024;
+
     /// <summary>The storage folder with the default applied.</summary>
     public string StorageFolder => Path.GetFullPath(Storage ?? Path.Combine(Advisories.TollgateHome.Resolve(), "feed"));
 }

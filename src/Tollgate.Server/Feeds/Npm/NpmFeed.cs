@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
@@ -12,16 +13,49 @@ using Tollgate.Ecosystems.Npm;
 namespace Tollgate.Server.Feeds.Npm;
 
 /// <summary>A packument as the feed found it: the document, or the status and message to answer with.</summary>
-internal sealed record PackumentFetch(JsonObject? Document, int Status, string? Problem = null, bool Stale = false, bool Private = false);
+/// <param name="Document">The parsed document, or null (see <paramref name="Status"/> and <paramref name="Unchanged"/>).</param>
+/// <param name="Status">The HTTP status to answer with when there is no document.</param>
+/// <param name="Problem">Why not, or why stale.</param>
+/// <param name="Stale">The upstream failed and this is the last good copy.</param>
+/// <param name="Private">A package published to this feed.</param>
+/// <param name="Digest">The hex SHA-256 of the document's bytes: what the decisions and cached answers are keyed by.</param>
+/// <param name="Unchanged">The upstream confirmed the cached copy whose digest the caller already holds; no document is read.</param>
+internal sealed record PackumentFetch(JsonObject? Document, int Status, string? Problem = null, bool Stale = false, bool Private = false,
+    string? Digest = null, bool Unchanged = false);
+
+/// <summary>
+/// The decisions for one packument, made once per change of their inputs (the document, the policy and advisory
+/// database, the clock passing a release-age boundary) and shared by every packument and tarball request until then.
+/// </summary>
+internal sealed record JudgedPackument(
+    string Name,
+    string Digest,
+    string JudgementVersion,
+    DateTimeOffset CheckedAt,
+    DateTimeOffset? Expires,
+    ImmutableDictionary<string, VersionDecision> Decisions,
+    IReadOnlyDictionary<string, string> VersionByFile,
+    IReadOnlyDictionary<string, JsonObject?> Dist,
+    bool Private,
+    bool Stale,
+    string? Problem)
+{
+    /// <summary>The decisions the packument request logs (everything not plainly allowed).</summary>
+    public ImmutableArray<VersionDecision> NotAllowed { get; } = [.. Decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed)];
+}
 
 /// <summary>
 /// The npm feed: answers the registry protocol, asks the upstream registry (through the cache) for what it does not
 /// hold, and lets through only the versions the policy allows. Decide first, then serve or refuse.
 /// </summary>
 internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream, FeedStorage storage, VersionJudge judge,
-    FeedAuditLog audit, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, Storage.ResponseCache responses, Func<string> judgementVersion, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, JudgedPackument> _judged = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<(JudgedPackument? Judged, PackumentFetch? Failure, JsonObject? Document)>>> _judging = new(StringComparer.Ordinal);
+    // Cached tarballs whose bytes were checked (when written, or once after a restart), with the digest checked.
+    private readonly ConcurrentDictionary<string, string> _verified = new(StringComparer.Ordinal);
     private readonly Lock _publishGate = new();
 
     /// <summary>How many tarballs were fetched from upstream (tests assert that concurrent requests share one).</summary>
@@ -111,44 +145,148 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     private async Task ServePackument(HttpContext context, string name)
     {
-        var fetch = await GetPackument(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
-        if (fetch.Document is null)
+        var (judged, failure, document) = await Judged(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
+        if (judged is null)
         {
-            await WriteError(context, fetch.Status, fetch.Problem ?? "not found").ConfigureAwait(false);
+            await WriteError(context, failure!.Status, failure.Problem ?? "not found").ConfigureAwait(false);
             return;
         }
-        var decisions = judge.Judge(name, fetch.Document);
-        Audit(context, name, decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed), "packument");
+        await Audit(context, name, judged.NotAllowed, "packument").ConfigureAwait(false);
         var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
-        var served = PackumentView.Filter(name, fetch.Document, decisions, baseUrl, options.DryRun);
-        if (served is null)
-        {
-            var reasons = decisions.Values.Where(d => !d.IsServed).Select(d => d.Message).Take(3);
-            await WriteError(context, 404, $"no version of {name} is allowed by the feed's policy: {string.Join("; ", reasons)}").ConfigureAwait(false);
-            return;
-        }
-        if (fetch.Stale)
+        var abbreviated = context.Request.Headers.Accept.ToString().Contains(PackumentView.AbbreviatedMediaType, StringComparison.OrdinalIgnoreCase);
+        // Every input of the answer is in the key: a changed document, policy, database, host name or form is a new entry.
+        var key = $"npm\n{name}\n{judged.Digest}\n{judged.JudgementVersion}\n{options.DryRun}\n{baseUrl}\n{(abbreviated ? "abbreviated" : "full")}";
+        if (judged.Stale)
         {
             context.Response.Headers["Warning"] = "110 - \"Response is Stale\"";
-            context.Response.Headers["X-Tollgate-Stale"] = fetch.Problem ?? "upstream unavailable";
+            context.Response.Headers["X-Tollgate-Stale"] = judged.Problem ?? "upstream unavailable";
         }
-        var accept = context.Request.Headers.Accept.ToString();
-        if (accept.Contains(PackumentView.AbbreviatedMediaType, StringComparison.OrdinalIgnoreCase))
+        var cached = responses.Get(key);
+        if (cached is null)
         {
-            await WriteJson(context, 200, PackumentView.Abbreviate(served), PackumentView.AbbreviatedMediaType).ConfigureAwait(false);
+            document ??= await ReadPackument(name, judged).ConfigureAwait(false);
+            if (document is null)
+            {
+                // The stored copy changed or vanished between the decision and now: decide again on the next request.
+                _judged.TryRemove(new KeyValuePair<string, JudgedPackument>(name, judged));
+                await WriteError(context, 503, $"the feed's copy of {name} changed while it was read; try again").ConfigureAwait(false);
+                return;
+            }
+            var served = PackumentView.Filter(name, document, judged.Decisions, baseUrl, options.DryRun);
+            if (served is null)
+            {
+                var reasons = judged.Decisions.Values.Where(d => !d.IsServed).Select(d => d.Message).Take(3);
+                await WriteError(context, 404, $"no version of {name} is allowed by the feed's policy: {string.Join("; ", reasons)}").ConfigureAwait(false);
+                return;
+            }
+            var body = abbreviated ? PackumentView.Abbreviate(served) : served;
+            var mediaType = (abbreviated ? PackumentView.AbbreviatedMediaType : "application/json") + "; charset=utf-8";
+            cached = Storage.CachedResponse.Create(Utf8(body), mediaType, judged.Expires);
+            if (!judged.Stale)
+            {
+                responses.Add(key, cached);
+            }
         }
-        else
+        await cached.WriteAsync(context).ConfigureAwait(false);
+    }
+
+    /// <summary>A JSON document as UTF-8 bytes (written by the node itself: no reflection, safe when trimmed).</summary>
+    private static byte[] Utf8(JsonNode node)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(16 * 1024);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            await WriteJson(context, 200, served).ConfigureAwait(false);
+            node.WriteTo(writer);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The decisions for a packument: from memory while the copy is within <c>packumentTtl</c>, no boundary has passed
+    /// and the policy and database are unchanged; otherwise through <see cref="GetPackument"/> (the cache, then the
+    /// upstream), once however many requests ask at the same time. The document is returned when it was read.
+    /// </summary>
+    private async Task<(JudgedPackument? Judged, PackumentFetch? Failure, JsonObject? Document)> Judged(string name, string? client, CancellationToken requestAborted)
+    {
+        var now = time.GetUtcNow();
+        var version = judgementVersion();
+        if (_judged.TryGetValue(name, out var known) && known.JudgementVersion == version && !known.Stale
+            && (known.Private || now - known.CheckedAt < options.PackumentTtl) && (known.Expires is null || now < known.Expires))
+        {
+            return (known, null, null);
+        }
+        var flight = _judging.GetOrAdd(name, n => new Lazy<Task<(JudgedPackument?, PackumentFetch?, JsonObject?)>>(() => Judge(n, client, known, version)));
+        try
+        {
+            return await flight.Value.WaitAsync(requestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (flight.Value.IsCompleted)
+            {
+                _judging.TryRemove(new KeyValuePair<string, Lazy<Task<(JudgedPackument?, PackumentFetch?, JsonObject?)>>>(name, flight));
+            }
         }
     }
+
+    private async Task<(JudgedPackument?, PackumentFetch?, JsonObject?)> Judge(string name, string? client, JudgedPackument? known, string version)
+    {
+        // Not the request's token: the decision is shared by every request waiting for it.
+        // The decisions in memory may be kept when only the copy's age ran out and the upstream confirms it unchanged.
+        var reusable = known is not null && known.JudgementVersion == version && !known.Stale && (known.Expires is null || time.GetUtcNow() < known.Expires);
+        var fetch = await GetPackument(name, client, CancellationToken.None, reusable ? known!.Digest : null).ConfigureAwait(false);
+        if (fetch.Unchanged && known is not null)
+        {
+            var refreshed = known with { CheckedAt = time.GetUtcNow() };
+            _judged[name] = refreshed;
+            return (refreshed, null, null);
+        }
+        if (fetch.Document is null)
+        {
+            return (null, fetch, null);
+        }
+        var document = fetch.Document;
+        var decisions = judge.Judge(name, document);
+        var byFile = new Dictionary<string, string>(StringComparer.Ordinal);
+        var dist = new Dictionary<string, JsonObject?>(StringComparer.Ordinal);
+        foreach (var (v, node) in document["versions"] as JsonObject ?? [])
+        {
+            var d = node?["dist"] as JsonObject;
+            dist[v] = d?.DeepClone() as JsonObject;
+            byFile.TryAdd(PackumentView.TarballFile(name, v, d), v);
+        }
+        var judged = new JudgedPackument(name, fetch.Digest ?? "", version, time.GetUtcNow(), judge.NextChange(document, decisions), decisions,
+            byFile.ToFrozenDictionary(StringComparer.Ordinal), dist.ToFrozenDictionary(StringComparer.Ordinal), fetch.Private, fetch.Stale, fetch.Problem);
+        if (!fetch.Stale)
+        {
+            _judged[name] = judged;
+        }
+        return (judged, null, document);
+    }
+
+    /// <summary>Reads the stored copy a decision was made on; null when it is no longer that copy.</summary>
+    private async Task<JsonObject?> ReadPackument(string name, JudgedPackument judged)
+    {
+        var file = judged.Private ? storage.PrivatePackumentFile(name) : storage.PackumentFile(name);
+        try
+        {
+            var bytes = await File.ReadAllBytesAsync(file).ConfigureAwait(false);
+            return Digest(bytes) == judged.Digest ? JsonNode.Parse(bytes) as JsonObject : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string Digest(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     /// <summary>
     /// The full upstream (or private) packument, through the cache. <paramref name="requestAborted"/> is the client's
     /// token: a client that leaves ends the upstream request too (with an <see cref="OperationCanceledException"/>,
     /// not as an upstream failure).
     /// </summary>
-    internal async Task<PackumentFetch> GetPackument(string name, string? client, CancellationToken requestAborted)
+    internal async Task<PackumentFetch> GetPackument(string name, string? client, CancellationToken requestAborted, string? knownDigest = null)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
         if (IsPrivate(name))
@@ -157,23 +295,31 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             var file = storage.PrivatePackumentFile(name);
             if (File.Exists(file))
             {
-                if (ReadObject(file) is { } local)
+                if (ReadDocument(file) is { } local)
                 {
-                    return new PackumentFetch(local, 200, Private: true);
+                    return new PackumentFetch(local.Document, 200, Private: true, Digest: local.Digest);
                 }
                 LogPrivatePackumentUnreadable(logger, name, file);
                 return new PackumentFetch(null, 500, $"the feed's record of {name} cannot be read");
             }
-            audit.Write([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{name} is private and has not been published to this feed", client, "packument", options.DryRun)]);
+            await audit.AddAsync([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{name} is private and has not been published to this feed", client, "packument", options.DryRun)]).ConfigureAwait(false);
             return new PackumentFetch(null, 404, $"{name} is a private name (policy 'private') and has not been published to this feed");
         }
         var cacheFile = storage.PackumentFile(name);
         var metaFile = storage.PackumentMetaFile(name);
         JsonObject? meta = File.Exists(metaFile) && File.Exists(cacheFile) ? ReadObject(metaFile) : null;
         var fetchedAt = meta?["fetchedAt"] is JsonValue f && f.TryGetValue<string>(out var t) && DateTimeOffset.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : (DateTimeOffset?)null;
-        if (meta is not null && fetchedAt is { } when && time.GetUtcNow() - when < options.PackumentTtl && ReadObject(cacheFile) is { } fresh)
+        var storedDigest = meta?["sha256"] is JsonValue sd && sd.TryGetValue<string>(out var digestText) ? digestText : null;
+        if (meta is not null && fetchedAt is { } when && time.GetUtcNow() - when < options.PackumentTtl)
         {
-            return new PackumentFetch(fresh, 200);
+            if (knownDigest is not null && storedDigest == knownDigest)
+            {
+                return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
+            }
+            if (ReadDocument(cacheFile) is { } fresh)
+            {
+                return new PackumentFetch(fresh.Document, 200, Digest: fresh.Digest);
+            }
         }
         var validators = meta is null ? null : new CacheValidators(meta["etag"]?.GetValue<string>(), meta["lastModified"]?.GetValue<string>());
         var answer = await upstream.GetPackumentAsync(name, validators, cancellation.Token).ConfigureAwait(false);
@@ -192,12 +338,16 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 {
                     return Stale(name, cacheFile, "the upstream registry sent a packument that is not valid JSON");
                 }
+                var digest = Digest(answer.Body);
                 storage.WriteAtomically(cacheFile, answer.Body);
-                WriteMeta(metaFile, answer.ETag, answer.LastModified);
-                return new PackumentFetch(doc, 200);
-            case UpstreamStatus.NotModified when ReadObject(cacheFile) is { } same:
-                WriteMeta(metaFile, validators?.ETag, validators?.LastModified);
-                return new PackumentFetch(same, 200);
+                WriteMeta(metaFile, answer.ETag, answer.LastModified, digest);
+                return new PackumentFetch(doc, 200, Digest: digest);
+            case UpstreamStatus.NotModified when knownDigest is not null && storedDigest == knownDigest:
+                WriteMeta(metaFile, validators?.ETag, validators?.LastModified, knownDigest);
+                return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
+            case UpstreamStatus.NotModified when ReadDocument(cacheFile) is { } same:
+                WriteMeta(metaFile, validators?.ETag, validators?.LastModified, same.Digest);
+                return new PackumentFetch(same.Document, 200, Digest: same.Digest);
             case UpstreamStatus.NotFound:
                 return new PackumentFetch(null, 404, $"{name} is not in the upstream registry");
             case UpstreamStatus.Refused:
@@ -211,19 +361,37 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     private PackumentFetch Stale(string name, string cacheFile, string problem)
     {
-        if (ReadObject(cacheFile) is { } stale)
+        if (ReadDocument(cacheFile) is { } stale)
         {
             LogStale(logger, name, problem);
-            return new PackumentFetch(stale, 200, problem, Stale: true);
+            return new PackumentFetch(stale.Document, 200, problem, Stale: true, Digest: stale.Digest);
         }
         LogUpstreamFailed(logger, name, problem);
         return new PackumentFetch(null, 502, $"{problem}, and the feed has no cached copy");
     }
 
-    private void WriteMeta(string metaFile, string? etag, string? lastModified)
+    private void WriteMeta(string metaFile, string? etag, string? lastModified, string digest)
     {
-        var meta = new JsonObject { ["etag"] = etag, ["lastModified"] = lastModified, ["fetchedAt"] = time.GetUtcNow().ToString("O") };
+        var meta = new JsonObject { ["etag"] = etag, ["lastModified"] = lastModified, ["fetchedAt"] = time.GetUtcNow().ToString("O"), ["sha256"] = digest };
         storage.WriteAtomically(metaFile, Encoding.UTF8.GetBytes(meta.ToJsonString()));
+    }
+
+    /// <summary>A stored document with the digest of the bytes it was parsed from, or null when unreadable.</summary>
+    private static (JsonObject Document, string Digest)? ReadDocument(string file)
+    {
+        try
+        {
+            if (!File.Exists(file))
+            {
+                return null;
+            }
+            var bytes = File.ReadAllBytes(file);
+            return JsonNode.Parse(bytes) is JsonObject document ? (document, Digest(bytes)) : null;
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
+        }
     }
 
     private static JsonObject? ReadObject(string file)
@@ -240,21 +408,19 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     private async Task ServeTarball(HttpContext context, string name, string file)
     {
-        var client = context.Connection.RemoteIpAddress?.ToString();
-        var fetch = await GetPackument(name, client, context.RequestAborted).ConfigureAwait(false);
-        if (fetch.Document is null)
+        var (judged, failure, _) = await Judged(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
+        if (judged is null)
         {
-            await WriteError(context, fetch.Status, fetch.Problem ?? "not found").ConfigureAwait(false);
+            await WriteError(context, failure!.Status, failure.Problem ?? "not found").ConfigureAwait(false);
             return;
         }
-        var version = PackumentView.VersionOfFile(name, fetch.Document, file);
-        if (version is null)
+        if (!judged.VersionByFile.TryGetValue(file, out var version))
         {
             await WriteError(context, 404, $"{name} has no version whose tarball is {file}").ConfigureAwait(false);
             return;
         }
-        var decision = judge.Judge(name, fetch.Document)[version];
-        Audit(context, name, [decision], "tarball");
+        var decision = judged.Decisions[version];
+        await Audit(context, name, [decision], "tarball").ConfigureAwait(false);
         if (!decision.IsServed && !options.DryRun)
         {
             var message = $"{name}@{version} is refused by the Tollgate feed: {decision.Message}";
@@ -262,8 +428,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             await WriteError(context, 403, message, decision.Rule).ConfigureAwait(false);
             return;
         }
-        var dist = fetch.Document["versions"]?[version]?["dist"] as JsonObject;
-        if (fetch.Private)
+        var dist = judged.Dist[version];
+        if (judged.Private)
         {
             await ServePrivateTarball(context, name, version, dist).ConfigureAwait(false);
             return;
@@ -275,13 +441,32 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             await WriteError(context, 502, problem ?? "the tarball could not be fetched").ConfigureAwait(false);
             return;
         }
-        context.Response.StatusCode = 200;
-        context.Response.ContentType = "application/octet-stream";
-        context.Response.ContentLength = new FileInfo(stored).Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
+        // A verified file is immutable under its name: its digest is a strong entity tag, and ranges are safe to serve.
+        var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{ExpectedDigest(dist)}\"");
+        context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
+        await TypedResults.PhysicalFile(stored, "application/octet-stream", entityTag: etag, enableRangeProcessing: true)
+            .ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    /// <summary>The digest a tarball must have: the sha512 in <c>dist.integrity</c> (hex), else <c>dist.shasum</c>.</summary>
+    private static string? ExpectedDigest(JsonObject? dist)
+    {
+        var sri = dist?["integrity"] is JsonValue i && i.TryGetValue<string>(out var text) ? text : null;
+        foreach (var hash in Graph.IntegrityHash.ParseSri(sri))
         {
-            await context.Response.SendFileAsync(stored, context.RequestAborted).ConfigureAwait(false);
+            if (hash.Algorithm == "sha512")
+            {
+                try
+                {
+                    return "sha512-" + Convert.ToHexStringLower(Convert.FromBase64String(hash.Value));
+                }
+                catch (FormatException)
+                {
+                    return null;
+                }
+            }
         }
+        return dist?["shasum"] is JsonValue s && s.TryGetValue<string>(out var hex) ? "sha1-" + hex.ToLowerInvariant() : null;
     }
 
     /// <summary>
@@ -333,14 +518,22 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     private async Task<(string? Path, string? Problem)> CachedTarball(string name, string file, JsonObject? dist, CancellationToken requestAborted)
     {
         var target = storage.TarballFile(name, file);
+        var expected = ExpectedDigest(dist);
         if (File.Exists(target))
         {
-            var (sha512, sha1) = TarballIntegrity.HashFile(target);
-            if (TarballIntegrity.Check(dist, sha512, sha1) is null)
+            if (expected is not null && _verified.TryGetValue(target, out var checkedDigest) && checkedDigest == expected)
             {
                 return (target, null);
             }
+            // Written before this process started, or the packument now declares other hashes: check the bytes once.
+            var (sha512, sha1) = TarballIntegrity.HashFile(target);
+            if (expected is not null && TarballIntegrity.Check(dist, sha512, sha1) is null)
+            {
+                _verified[target] = expected;
+                return (target, null);
+            }
             // A cached file that no longer matches the packument is not served; fetch it again.
+            _verified.TryRemove(target, out _);
             FeedStorage.TryDelete(target);
         }
         var url = dist?["tarball"] is JsonValue u && u.TryGetValue<string>(out var text) && Uri.TryCreate(text, UriKind.Absolute, out var parsed)
@@ -376,6 +569,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 return problem;
             }
             FeedStorage.MoveIntoPlace(temp, target);
+            if (ExpectedDigest(dist) is { } expected)
+            {
+                _verified[target] = expected;
+            }
             return null;
         }
         finally
@@ -419,7 +616,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         var user = token.Name;
         if (!IsPrivate(name))
         {
-            audit.Write([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{user} tried to publish {name}, which is not a private name", client, "publish", false)]);
+            await audit.AddAsync([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{user} tried to publish {name}, which is not a private name", client, "publish", false)]).ConfigureAwait(false);
             await WriteError(context, 403, $"{name} is not a private name: only names listed under 'private' in the policy can be published to this feed").ConfigureAwait(false);
             return;
         }
@@ -431,7 +628,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         if (!token.MayPublishName(name))
         {
             var refusal = TokenRefusal(token, name);
-            audit.Write([new AuditEntry(time.GetUtcNow(), name, null, "refused", "token", refusal, client, "publish", false)]);
+            await audit.AddAsync([new AuditEntry(time.GetUtcNow(), name, null, "refused", "token", refusal, client, "publish", false)]).ConfigureAwait(false);
             await WriteError(context, 403, refusal).ConfigureAwait(false);
             return;
         }
@@ -455,7 +652,9 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return;
         }
         var (status, message) = StorePublish(name, body, token);
-        audit.Write([new AuditEntry(time.GetUtcNow(), name, null, status < 300 ? "published" : "refused", null, message, client, "publish", false)]);
+        // The stored packument changed: the next request decides on the new one.
+        _judged.TryRemove(name, out _);
+        await audit.AddAsync([new AuditEntry(time.GetUtcNow(), name, null, status < 300 ? "published" : "refused", null, message, client, "publish", false)]).ConfigureAwait(false);
         if (status < 300)
         {
             context.Response.Headers.Remove("Connection");
@@ -610,8 +809,12 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
-    private void Audit(HttpContext context, string name, IEnumerable<VersionDecision> decisions, string request)
+    private ValueTask Audit(HttpContext context, string name, IReadOnlyCollection<VersionDecision> decisions, string request)
     {
+        if (decisions.Count == 0)
+        {
+            return ValueTask.CompletedTask;
+        }
         var now = time.GetUtcNow();
         var client = context.Connection.RemoteIpAddress?.ToString();
         var entries = decisions.Select(d => new AuditEntry(now, name, d.Version, d.Verdict.ToString().ToLowerInvariant(), d.Rule, d.Message, client, request, options.DryRun)).ToList();
@@ -628,7 +831,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 .Select(g => $"{g.Count()} {g.Key.Verdict} by {g.Key.Rule}");
             LogDecisions(logger, name, refused.Count, string.Join(", ", counts), dryRun);
         }
-        audit.Write(entries);
+        return audit.AddAsync(entries);
     }
 
     internal static Task WriteError(HttpContext context, int status, string message, string? rule = null)

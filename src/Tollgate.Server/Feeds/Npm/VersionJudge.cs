@@ -44,6 +44,35 @@ internal sealed class VersionJudge(PackageJudge judge)
         return judge.Judge(releases);
     }
 
+    /// <summary>
+    /// When the decisions for <paramref name="packument"/> next change by the clock alone: the moment the next hidden
+    /// version comes of age, or the next UTC midnight when the policy has ignore entries (one may expire). Null when
+    /// only a new input (packument, policy, advisories) changes them.
+    /// </summary>
+    public DateTimeOffset? NextChange(JsonObject packument, ImmutableDictionary<string, VersionDecision> decisions)
+    {
+        ArgumentNullException.ThrowIfNull(packument);
+        ArgumentNullException.ThrowIfNull(decisions);
+        DateTimeOffset? next = null;
+        var times = packument["time"] as JsonObject;
+        foreach (var decision in decisions.Values)
+        {
+            if (decision.Verdict == FeedVerdict.Hidden
+                && times?[decision.Version] is JsonValue t && t.TryGetValue<string>(out var text)
+                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var published))
+            {
+                var ofAge = published + judge.Policy.MinimumReleaseAge;
+                next = next is null || ofAge < next ? ofAge : next;
+            }
+        }
+        if (!judge.Policy.Ignore.IsEmpty)
+        {
+            var midnight = new DateTimeOffset(judge.Time.GetUtcNow().UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+            next = next is null || midnight < next ? midnight : next;
+        }
+        return next;
+    }
+
     /// <summary>True when the version manifest declares an install-time script (or npm's <c>hasInstallScript</c> flag).</summary>
     internal static bool HasInstallScript(JsonObject? manifest)
     {

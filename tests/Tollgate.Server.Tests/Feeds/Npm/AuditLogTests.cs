@@ -40,6 +40,7 @@ public sealed class AuditLogTests
             Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("is-number")).StatusCode);
         }
 
+        await env.Feed.FlushAuditAsync();
         using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
         var entries = log.Query(new AuditQuery { Package = "is-number", Limit = 100_000 });
 
@@ -60,6 +61,7 @@ public sealed class AuditLogTests
             Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms/-/ms-2.1.2.tgz")).StatusCode);
         }
 
+        await env.Feed.FlushAuditAsync();
         using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
         var blocked = log.Query(new AuditQuery { Package = "tollgate-fixture-evil" });
         var allowed = log.Query(new AuditQuery { Package = "ms" });
@@ -89,6 +91,7 @@ public sealed class AuditLogTests
             return o with { AuditRetention = config.Options.AuditRetention };
         });
 
+        await env.Feed.FlushAuditAsync();
         using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
         var kept = Assert.Single(log.Query(new AuditQuery { Package = "ms" }));
         Assert.Equal("2.0.0", kept.Version);

@@ -52,7 +52,7 @@ internal sealed class FeedEnvironment : IAsyncDisposable
     public static string TokenHash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Token)));
 
     public static async Task<FeedEnvironment> StartAsync(string policy = DefaultPolicy, Func<FeedOptions, FeedOptions>? configure = null,
-        Action<UpstreamFixture>? prepare = null)
+        Action<UpstreamFixture>? prepare = null, TimeProvider? time = null)
     {
         var folder = Directory.CreateTempSubdirectory("tollgate-feed-").FullName;
         var db = Path.Combine(folder, "advisories.db");
@@ -74,7 +74,7 @@ internal sealed class FeedEnvironment : IAsyncDisposable
         };
         options = configure?.Invoke(options) ?? options;
         var logs = new CapturedLogs();
-        var start = FeedHost.Create(options, npmRegistry: () => throw new InvalidOperationException("the tests always give an upstream"), logging: logs.Configure);
+        var start = FeedHost.Create(options, time, npmRegistry: () => throw new InvalidOperationException("the tests always give an upstream"), logging: logs.Configure);
         Assert.True(start.Host is not null, string.Join("\n", start.Problems.Select(p => p.Message).Concat(start.PolicyDiagnostics.Select(d => d.ToString()))));
         await start.Host.StartAsync();
         return new FeedEnvironment(folder, upstream, start.Host, logs);

@@ -74,6 +74,7 @@ public sealed class FeedProtocolTests
         Assert.Contains("MAL-2099-0001", response.Headers.GetValues("npm-notice").Single(), StringComparison.Ordinal);
         Assert.Empty(env.UpstreamRequestsFor("tollgate-fixture-evil-1.0.1.tgz"));
 
+        await env.Feed.FlushAuditAsync();
         using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
         var entry = Assert.Single(log.Query(new AuditQuery { BlockedOnly = true, Package = "tollgate-fixture-evil" }), e => e.Request == "tarball");
         Assert.Equal("blocked", entry.Verdict);
@@ -127,6 +128,7 @@ public sealed class FeedProtocolTests
         await using var env = await FeedEnvironment.StartAsync(configure: o => o with { DryRun = true });
         var response = await env.Http.GetAsync("tollgate-fixture-evil/-/tollgate-fixture-evil-1.0.1.tgz");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await env.Feed.FlushAuditAsync();
         using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
         var entry = log.Query(new AuditQuery { BlockedOnly = true }).Single(e => e.Request == "tarball");
         Assert.True(entry.DryRun);
