@@ -71,24 +71,41 @@ internal sealed class Terminal
     /// <summary>True with <c>--quiet</c>: progress and file lines are not printed; results, warnings and errors are.</summary>
     public bool Quiet { get; set; }
 
-    public void Message(string text) => Error.MarkupLineInterpolated($"{text}");
+    /// <summary>The live status line of the work in progress, if any: erased before each message so they do not mix.</summary>
+    public ScanProgress? Live { get; set; }
+
+    public void Message(string text)
+    {
+        Live?.Clear();
+        Error.MarkupLineInterpolated($"{text}");
+    }
 
     /// <summary>A progress line (<c>read FILE</c>, <c>wrote FILE</c>): a grey label and its text, left out with --quiet.</summary>
     public void Progress(string label, string text)
     {
         if (!Quiet)
         {
+            Live?.Clear();
             Error.MarkupLineInterpolated($"[grey]{label}[/] {text}");
         }
     }
 
-    public void Warning(string text) => Error.MarkupLineInterpolated($"[yellow]warning:[/] {text}");
+    public void Warning(string text)
+    {
+        Live?.Clear();
+        Error.MarkupLineInterpolated($"[yellow]warning:[/] {text}");
+    }
 
-    public void Fail(string text) => Error.MarkupLineInterpolated($"[red]error:[/] {text}");
+    public void Fail(string text)
+    {
+        Live?.Clear();
+        Error.MarkupLineInterpolated($"[red]error:[/] {text}");
+    }
 
     /// <summary>Prints diagnostics, errors first, each with its location and hint.</summary>
     public void Diagnostics(IEnumerable<Diagnostic> diagnostics, bool includeInfo = false)
     {
+        Live?.Clear();
         foreach (var d in diagnostics.OrderByDescending(d => d.Severity))
         {
             if (d.Severity == DiagnosticSeverity.Info && !includeInfo)

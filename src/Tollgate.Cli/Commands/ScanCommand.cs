@@ -160,8 +160,23 @@ internal static class ScanCommand
 
     public static int Run(ScanOptions options, Terminal terminal, TimeProvider time)
     {
+        using var progress = ScanProgress.For(terminal);
+        terminal.Live = progress;
+        try
+        {
+            return Run(options, terminal, time, progress);
+        }
+        finally
+        {
+            terminal.Live = null;
+        }
+    }
+
+    private static int Run(ScanOptions options, Terminal terminal, TimeProvider time, ScanProgress progress)
+    {
         var diagnostics = new DiagnosticBag();
         var checks = options.Checks ?? ScanChecks.All;
+        progress.Stage($"finding and reading dependency files under {string.Join(", ", options.Sbom is null ? options.Paths : [options.Sbom])}");
         var graph = checks.Deps || options.Sbom is not null
             ? DepsCommand.ReadGraph(options.Paths, options.Sbom, diagnostics, new PathGlobs(options.Exclude ?? []))
             : new DependencyGraph([], [], []);
@@ -204,6 +219,7 @@ internal static class ScanCommand
         AdvisoryStore? store = null;
         try
         {
+            progress.Stage("opening the advisory database");
             if (!options.NoAdvisories && !OpenAdvisories(options, terminal, time, policy, out store, out temporary))
             {
                 return ExitCodes.InputError;
@@ -216,12 +232,17 @@ internal static class ScanCommand
                 DefaultRegistries = DefaultRegistries(graph, policy, scanPath),
                 Vex = vex,
             };
+            progress.Stage($"{graph.Components.Length:N0} package(s) from {graph.Files.Count()} file(s); checking them");
             var (metadataFindings, metadataProblems) = options.RegistryMetadata
                 ? RegistryMetadata(graph, policy, options, scanPath, terminal, time)
                 : ([], []);
+            progress.Stage("checking deployment files");
             var deploy = checks.Deploy ? DeployFindings(options, terminal) : null;
+            progress.Stage("checking MCP client configurations");
             var mcp = checks.Mcp ? McpFindings(options, terminal, store, policy) : null;
+            progress.Stage("checking package manager configurations");
             var clients = checks.Clients ? ClientFindings(options, terminal) : null;
+            progress.Stage("checking update-bot configurations");
             var updates = checks.Updates ? UpdateBotFindings(options, terminal) : null;
             var otherFiles = new List<string>();
             otherFiles.AddRange(deploy?.Files.Select(f => f.Path) ?? []);
@@ -233,6 +254,7 @@ internal static class ScanCommand
                 // Other checks found their inputs: a folder without lockfiles is not "nothing to check".
                 graph = new DependencyGraph(graph.Components, graph.Edges, graph.Roots, graph.Diagnostics.Where(d => d.Id != DiagnosticIds.NoInput));
             }
+            progress.Stage($"matching {graph.Components.Length:N0} package(s) against {(store is null ? "no" : "the")} advisory database and the policy");
             var result = Scanner.Scan(graph, policy, settings,
                 [.. metadataFindings, .. updates?.Findings ?? [], .. deploy?.Findings ?? [], .. mcp?.Findings ?? [], .. clients?.Findings ?? []]);
             if (otherFiles.Count > 0 || !checks.Deps)
@@ -259,6 +281,7 @@ internal static class ScanCommand
             {
                 result = result with { Report = result.Report with { Outcome = ScanOutcome.Incomplete, Incomplete = [.. result.Report.Incomplete, .. metadataProblems] } };
             }
+            progress.Dispose();
             Render(result.Report, options, terminal, time);
             terminal.Diagnostics([.. diagnostics.Items, .. result.Report.Diagnostics.Where(d => d.Id == DiagnosticIds.InstallScriptsUnknown)]);
             foreach (var expired in result.Verdict.ExpiredIgnores)
