@@ -37,6 +37,8 @@ public sealed class DependencyGraph
     private readonly Dictionary<string, Component> _byKey;
     private readonly Dictionary<string, ImmutableArray<string>> _parents;
     private readonly Dictionary<string, ImmutableArray<string>> _children;
+    private readonly Lazy<Dictionary<string, int>> _depths;
+    private readonly Lazy<HashSet<string>> _rootKeys;
 
     public DependencyGraph(
         IEnumerable<Component> components,
@@ -55,6 +57,8 @@ public sealed class DependencyGraph
         }
         _parents = Group(Edges, byTarget: true);
         _children = Group(Edges, byTarget: false);
+        _depths = new Lazy<Dictionary<string, int>>(ComputeDepths);
+        _rootKeys = new Lazy<HashSet<string>>(() => Roots.Select(r => r.Key).ToHashSet(StringComparer.Ordinal));
     }
 
     /// <summary>Edges grouped by one end, the other ends in edge order (as GroupBy would keep them).</summary>
@@ -96,38 +100,90 @@ public sealed class DependencyGraph
     /// </summary>
     public IReadOnlyList<ImmutableArray<string>> PathsTo(string key, int limit = 1000)
     {
+        // Best-first over parents, ordered by the length so far plus the exact distance from the nearest root
+        // (a breadth-first pass from the roots, once per graph): paths come out shortest first, so the first
+        // `limit` found are the `limit` shortest, and a component reached by millions of paths costs only those.
+        var depth = _depths.Value;
         var results = new List<ImmutableArray<string>>();
-        var stack = new List<string> { key };
-        var onPath = new HashSet<string>(StringComparer.Ordinal) { key };
-        Walk(key);
-        return [.. results.OrderBy(p => p.Length).ThenBy(p => string.Join(' ', p), StringComparer.Ordinal)];
-
-        void Walk(string node)
+        if (limit <= 0 || !depth.TryGetValue(key, out var toRoot))
         {
-            if (results.Count >= limit)
+            return results;
+        }
+        var queue = new PriorityQueue<PartialPath, (int Length, long Order)>();
+        long order = 0;
+        queue.Enqueue(new PartialPath(key, null, 1), (1 + toRoot, order++));
+        while (queue.Count > 0 && results.Count < limit)
+        {
+            var partial = queue.Dequeue();
+            if (_rootKeys.Value.Contains(partial.Node))
             {
-                return;
-            }
-            if (!_parents.TryGetValue(node, out var parents))
-            {
-                if (IsRoot(node))
+                // The list runs from this root down to the component.
+                var path = ImmutableArray.CreateBuilder<string>(partial.Length);
+                for (var p = partial; p is not null; p = p.Next)
                 {
-                    results.Add([.. Enumerable.Reverse(stack)]);
+                    path.Add(p.Node);
                 }
-                return;
+                results.Add(path.MoveToImmutable());
+                continue;
+            }
+            if (!_parents.TryGetValue(partial.Node, out var parents))
+            {
+                continue;
             }
             foreach (var parent in parents)
             {
-                if (!onPath.Add(parent))
+                if (depth.TryGetValue(parent, out var parentToRoot) && !partial.Contains(parent))
                 {
-                    continue;
+                    queue.Enqueue(new PartialPath(parent, partial, partial.Length + 1), (partial.Length + 1 + parentToRoot, order++));
                 }
-                stack.Add(parent);
-                Walk(parent);
-                stack.RemoveAt(stack.Count - 1);
-                onPath.Remove(parent);
             }
         }
+        return [.. results.OrderBy(p => p.Length).ThenBy(p => string.Join(' ', p), StringComparer.Ordinal)];
+    }
+
+    /// <summary>A path being extended towards a root: its top node, and the rest of it down to the component.</summary>
+    private sealed record PartialPath(string Node, PartialPath? Next, int Length)
+    {
+        public bool Contains(string key)
+        {
+            for (var p = this; p is not null; p = p.Next)
+            {
+                if (string.Equals(p.Node, key, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /// <summary>For every node reachable from a root: the number of edges on its shortest path from one.</summary>
+    private Dictionary<string, int> ComputeDepths()
+    {
+        var depth = new Dictionary<string, int>(Components.Length + Roots.Length, StringComparer.Ordinal);
+        var queue = new Queue<string>();
+        foreach (var root in Roots)
+        {
+            if (depth.TryAdd(root.Key, 0))
+            {
+                queue.Enqueue(root.Key);
+            }
+        }
+        while (queue.Count > 0)
+        {
+            var node = queue.Dequeue();
+            if (_children.TryGetValue(node, out var children))
+            {
+                foreach (var child in children)
+                {
+                    if (depth.TryAdd(child, depth[node] + 1))
+                    {
+                        queue.Enqueue(child);
+                    }
+                }
+            }
+        }
+        return depth;
     }
 
     /// <summary>The shortest path from a root to the component, or an empty array when none is known.</summary>

@@ -78,6 +78,29 @@ public sealed class PackageLockLargeTests
     }
 
     /// <summary>
+    /// Reports show at most five paths, shortest first, and the first as "Why (shortest path)": for every component of
+    /// a real 1,500-package lockfile, the first of five is as short as the breadth-first shortest path, and the five
+    /// are the five shortest there are (checked against every path, where a component has few enough to list).
+    /// </summary>
+    [Fact]
+    public void PathsTo_FirstFive_AreTheShortest()
+    {
+        var graph = Graph.Value;
+        foreach (var component in graph.Components)
+        {
+            var shortest = graph.ShortestPathTo(component.Key);
+            var five = graph.PathsTo(component.Key, 5);
+            Assert.NotEmpty(five);
+            Assert.True(five[0].Length == shortest.Length, $"{component.Key}: first path has {five[0].Length} nodes, shortest {shortest.Length}");
+            var all = graph.PathsTo(component.Key, 100_000);
+            if (all.Count < 100_000)
+            {
+                Assert.Equal(all.Take(five.Count).Select(p => p.Length), five.Select(p => p.Length));
+            }
+        }
+    }
+
+    /// <summary>
     /// The lockfile entries npm skips on Linux x64 with glibc: a platform mismatch, or an optional package whose every
     /// dependent is skipped. Read from the lockfile's own os/cpu/libc fields.
     /// </summary>
