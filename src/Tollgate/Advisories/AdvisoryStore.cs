@@ -144,12 +144,15 @@ public sealed class AdvisoryStore : IDisposable
         }
     }
 
-    /// <summary>The advisories that name one package ($ecosystem, $name: its normalised name), by id.</summary>
-    private const string ByPackageSql = """
-        SELECT a.id, a.raw FROM advisories a
-        WHERE a.id IN (SELECT advisory_id FROM affected WHERE ecosystem = $ecosystem AND normalized_name = $name)
-        ORDER BY a.id
+    /// <summary>Which advisories name each of the packages in $packages (a JSON array of [ecosystem, normalised name]).</summary>
+    private const string ByPackagesSql = """
+        SELECT DISTINCT f.ecosystem, f.normalized_name, f.advisory_id
+        FROM json_each($packages) w
+        JOIN affected f ON f.ecosystem = json_extract(w.value, '$[0]') AND f.normalized_name = json_extract(w.value, '$[1]')
         """;
+
+    /// <summary>The stored records of the advisories in $ids (a JSON array of ids).</summary>
+    private const string RecordsByIdSql = "SELECT id, raw FROM advisories WHERE id IN (SELECT value FROM json_each($ids))";
 
     /// <summary>Advisories (withdrawn ones included, see <see cref="Advisory.IsWithdrawn"/>) that affect a package, by its normalised name.</summary>
     public IReadOnlyList<Advisory> FindByPackage(Ecosystem ecosystem, string name) =>
@@ -161,38 +164,67 @@ public sealed class AdvisoryStore : IDisposable
     /// </summary>
     public Dictionary<(Ecosystem Ecosystem, string Name), IReadOnlyList<Advisory>> FindByPackages(IEnumerable<(Ecosystem Ecosystem, string Name)> packages)
     {
-        var rawById = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        // Two statements however many packages: which advisories name each package, then those advisories' records.
+        // (A statement per package cost more in statement overhead than in reading the database.)
         var idsByPackage = new Dictionary<(Ecosystem, string), List<string>>();
-        using (var command = _connection.CreateCommand())
+        var wanted = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new System.Text.Json.Utf8JsonWriter(wanted))
         {
-            command.CommandText = ByPackageSql;
-            var ecosystemParameter = command.Parameters.Add(new SqliteParameter { ParameterName = "$ecosystem" });
-            var nameParameter = command.Parameters.Add(new SqliteParameter { ParameterName = "$name" });
-            command.Prepare();
+            json.WriteStartArray();
             foreach (var (ecosystem, name) in packages)
             {
                 var key = (ecosystem, Component.NormalizeName(ecosystem, name));
-                if (idsByPackage.ContainsKey(key))
+                if (idsByPackage.TryAdd(key, []))
                 {
-                    continue;
+                    json.WriteStartArray();
+                    json.WriteStringValue(ecosystem.ToOsvName());
+                    json.WriteStringValue(key.Item2);
+                    json.WriteEndArray();
                 }
-                ecosystemParameter.Value = ecosystem.ToOsvName();
-                nameParameter.Value = key.Item2;
-                var ids = new List<string>();
-                using (var reader = command.ExecuteReader())
-                {
-                    while (reader.Read())
-                    {
-                        var id = reader.GetString(0);
-                        ids.Add(id);
-                        if (!rawById.ContainsKey(id))
-                        {
-                            rawById[id] = (byte[])reader.GetValue(1);
-                        }
-                    }
-                }
-                idsByPackage[key] = ids;
             }
+            json.WriteEndArray();
+        }
+        var byOsvName = idsByPackage.Keys.Select(k => k.Item1).Distinct().ToDictionary(e => e.ToOsvName(), StringComparer.Ordinal);
+        var rawById = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = ByPackagesSql;
+            command.Parameters.AddWithValue("$packages", System.Text.Encoding.UTF8.GetString(wanted.WrittenSpan));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var id = reader.GetString(2);
+                if (byOsvName.TryGetValue(reader.GetString(0), out var ecosystem) && idsByPackage.TryGetValue((ecosystem, reader.GetString(1)), out var ids))
+                {
+                    ids.Add(id);
+                    rawById.TryAdd(id, []);
+                }
+            }
+        }
+        if (rawById.Count > 0)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = RecordsByIdSql;
+            var idList = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var json = new System.Text.Json.Utf8JsonWriter(idList))
+            {
+                json.WriteStartArray();
+                foreach (var id in rawById.Keys)
+                {
+                    json.WriteStringValue(id);
+                }
+                json.WriteEndArray();
+            }
+            command.Parameters.AddWithValue("$ids", System.Text.Encoding.UTF8.GetString(idList.WrittenSpan));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                rawById[reader.GetString(0)] = (byte[])reader.GetValue(1);
+            }
+        }
+        foreach (var ids in idsByPackage.Values)
+        {
+            ids.Sort(StringComparer.Ordinal);
         }
         var parsed = new ConcurrentDictionary<string, Advisory>(StringComparer.Ordinal);
         Parallel.ForEach(rawById, pair =>
@@ -364,8 +396,33 @@ public sealed class AdvisoryStore : IDisposable
     /// <summary>
     /// One stored record. Records were validated on import; one that no longer reads (a newer writer's data) is null.
     /// </summary>
-    private Advisory? ReadRecord(string id, byte[] compressed, DiagnosticBag diagnostics) =>
-        OsvReader.Read(Decompress(compressed), $"{Path}:{id}", diagnostics).Advisory;
+    private Advisory? ReadRecord(string id, byte[] compressed, DiagnosticBag diagnostics)
+    {
+        // Decompressed into a pooled buffer and parsed from there: a scan reads hundreds of records at once, and a new
+        // array for each (grown by a stream, then copied) made garbage collection most of what reading them cost.
+        var size = Math.Max(compressed.Length * 8, 16 * 1024);
+        while (true)
+        {
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+            try
+            {
+                if (BrotliDecoder.TryDecompress(compressed, buffer, out var written))
+                {
+                    return OsvReader.Read(buffer.AsSpan(0, written), $"{Path}:{id}", diagnostics).Advisory;
+                }
+                if (buffer.Length >= 64 * 1024 * 1024)
+                {
+                    // Not a size problem: the stored bytes are not Brotli data.
+                    return OsvReader.Read(Decompress(compressed), $"{Path}:{id}", diagnostics).Advisory;
+                }
+                size = buffer.Length * 4;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
 
     internal static byte[] Decompress(byte[] compressed)
     {
