@@ -62,6 +62,36 @@ public sealed class DotnetClientTests
         }
     }
 
+    /// <summary>
+    /// A C# MCP server (the ModelContextProtocol package, real packages recorded from a NuGet source) restores through
+    /// the feed once the Microsoft.Extensions packages' buildTransitive targets are allowed, as docs/feed.md shows; without
+    /// the allow entry the restore fails naming the build file and the rule.
+    /// </summary>
+    [Fact]
+    public async Task Restore_CSharpMcpServer_RefusedForBuildFilesThenRestoresWithDocumentedAllowEntry()
+    {
+        await using (var env = await NuGetFeedEnvironment.StartAsync())
+        {
+            var (code, output) = await env.DotnetAsync(env.Project(("ModelContextProtocol", "2.4.0")), "restore");
+            Assert.NotEqual(0, code);
+            Assert.Contains("buildTransitive/", output, StringComparison.Ordinal);
+            Assert.Contains("installScripts.allow", output, StringComparison.Ordinal);
+        }
+        const string allow = "\ninstallScripts:\n  allow: [ \"pkg:nuget/Microsoft.Extensions.*\", \"pkg:nuget/Microsoft.SourceLink.*\" ]\n";
+        await using (var env = await NuGetFeedEnvironment.StartAsync(NuGetFeedEnvironment.DefaultPolicy + allow))
+        {
+            var project = env.Project(("ModelContextProtocol", "2.4.0"));
+            var (code, output) = await env.DotnetAsync(project, "restore");
+            Assert.True(code == 0, output);
+            Assert.Equal(["2.4.0"], env.Restored("ModelContextProtocol"));
+            Assert.Equal(["2.4.0"], env.Restored("ModelContextProtocol.Core"));
+            Assert.Equal(["10.0.14"], env.Restored("Microsoft.Extensions.Hosting.Abstractions"));
+            // Every package came through the feed: the assets file names only the feed as a source.
+            var assets = File.ReadAllText(Path.Combine(project, "obj", "project.assets.json"));
+            Assert.Contains(env.IndexUrl, assets, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Push_PrivatePackage_SucceedsOnceThen409_RestoresWithoutAskingUpstream()
     {

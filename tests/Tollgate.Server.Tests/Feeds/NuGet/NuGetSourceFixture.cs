@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace Tollgate.Server.Tests.Feeds.NuGet;
 
 /// <summary>
-/// A loopback NuGet V3 source serving the packages in testdata/nuget/packages (see its README): a service index,
+/// A loopback NuGet V3 source serving the packages in testdata/nuget/packages and testdata/nuget/recorded (see its README): a service index,
 /// registrations with every version inlined (<c>published</c> 2024-03-01 unless <see cref="Ages"/> says otherwise,
 /// <c>listed</c>, a deprecation where <see cref="Deprecations"/> gives one) and a flat container.
 /// </summary>
@@ -29,7 +29,7 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
     private NuGetSourceFixture(WebApplication app)
     {
         _app = app;
-        _packages = [.. Directory.GetFiles(Packages, "*.nupkg").Order(StringComparer.Ordinal).Select(f =>
+        _packages = [.. Directory.GetFiles(Packages, "*.nupkg").Concat(Directory.GetFiles(Recorded, "*.nupkg")).Order(StringComparer.Ordinal).Select(f =>
         {
             using var zip = ZipFile.OpenRead(f);
             using var stream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
@@ -41,6 +41,9 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
     public static string DataFolder => Path.Combine(AppContext.BaseDirectory, "testdata", "nuget");
 
     public static string Packages => Path.Combine(DataFolder, "packages");
+
+    /// <summary>Real packages recorded from a NuGet source (see testdata/nuget/README.md): a C# MCP server's dependencies.</summary>
+    public static string Recorded => Path.Combine(DataFolder, "recorded");
 
     public ConcurrentQueue<string> Requests { get; } = new();
 
