@@ -24,6 +24,11 @@ internal static class ServeCommand
         var anonymous = new Option<bool>("--allow-anonymous-read") { Description = "Let anyone who can reach the server read the inventory and the dashboard without a token." };
         var remote = new Option<bool>("--allow-remote") { Description = "Accept a --listen address that is not loopback (put the server behind TLS)." };
         var db = new Option<string?>("--db") { Description = "Advisory database for advisory-id searches and rescans (default: $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
+        var feedConfig = new Option<string?>("--feed-config")
+        {
+            Description = "The feed's config file (as for `tollgate feed serve`): adds a Feed page to the dashboard with the decisions in that feed's audit log.",
+            HelpName = "FILE",
+        };
         var command = new Command("serve", """
             Serve the inventory API (/api/v1, described at /openapi/v1.json) and the dashboard (/) over one inventory
             store. CI uploads each deployment's SBOM with a write token; people and scripts read with a read token, or
@@ -33,10 +38,11 @@ internal static class ServeCommand
               tollgate serve new-token ci --scope write --tokens tokens.txt
               tollgate serve --inventory inventory.db --tokens tokens.txt
               tollgate serve --inventory "Host=db;Database=inventory;Username=tollgate" --tokens tokens.txt --allow-anonymous-read
-            """) { listen, inventory, tokens, anonymous, remote, db };
+              tollgate serve --inventory inventory.db --tokens tokens.txt --feed-config feed.yaml
+            """) { listen, inventory, tokens, anonymous, remote, db, feedConfig };
         command.Subcommands.Add(NewToken(terminal));
         command.SetAction((r, cancellationToken) => Serve(terminal, r.GetValue(listen)!, InventoryCommand.ResolveStore(r.GetValue(inventory)), r.GetValue(tokens),
-            r.GetValue(anonymous), r.GetValue(remote), r.GetValue(db), cancellationToken));
+            r.GetValue(anonymous), r.GetValue(remote), r.GetValue(db), r.GetValue(feedConfig), cancellationToken));
         return command;
     }
 
@@ -85,7 +91,7 @@ internal static class ServeCommand
         return command;
     }
 
-    private static async Task<int> Serve(Terminal terminal, string listenText, string store, string? tokensPath, bool anonymous, bool remote, string? db, CancellationToken cancellationToken)
+    private static async Task<int> Serve(Terminal terminal, string listenText, string store, string? tokensPath, bool anonymous, bool remote, string? db, string? feedConfig, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(listenText, UriKind.Absolute, out var listen))
         {
@@ -106,7 +112,20 @@ internal static class ServeCommand
                 return ExitCodes.InputError;
             }
         }
-        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(listen, store, tokens, anonymous, remote, db), logging: Server.FeedLogging.Console);
+        string? feedStorage = null;
+        if (feedConfig is not null)
+        {
+            var loaded = Server.Feeds.Npm.FeedConfigLoader.Load(feedConfig);
+            terminal.Diagnostics(loaded.Diagnostics);
+            if (loaded.HasErrors || loaded.Options is null)
+            {
+                terminal.Fail($"the feed config {feedConfig} has errors (see above); the server was not started");
+                return ExitCodes.InputError;
+            }
+            feedStorage = loaded.Options.StorageFolder;
+            terminal.Progress("feed", $"decisions from {Path.Combine(feedStorage, Server.Feeds.Npm.FeedAuditLog.FileName)} on the dashboard's Feed page");
+        }
+        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(listen, store, tokens, anonymous, remote, db) { FeedStorage = feedStorage }, logging: Server.FeedLogging.Console);
         foreach (var problem in problems)
         {
             terminal.Fail(problem);

@@ -23,6 +23,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         app.MapGet("/", (string? q, int? offset) => InventoryApi.Guard(() => Fleet(q, offset ?? 0))).ExcludeFromDescription();
         app.MapGet("/deployments/{deployment}", (string deployment, string? filter, long? snapshot) => InventoryApi.Guard(() => Deployment(deployment, filter, snapshot))).ExcludeFromDescription();
         app.MapGet("/deployments/{deployment}/diff", (string deployment, long old, long @new) => InventoryApi.Guard(() => Diff(deployment, old, @new))).ExcludeFromDescription();
+        app.MapGet("/feed", (string? ecosystem) => InventoryApi.Guard(() => Feed(ecosystem))).ExcludeFromDescription();
         app.MapGet("/deployments/{deployment}/sbom", (string deployment, long? snapshot, string? format) => InventoryApi.Guard(() => Sbom(deployment, snapshot, format))).ExcludeFromDescription();
     }
 
@@ -181,6 +182,147 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         return Results.File(Encoding.UTF8.GetBytes(text), "application/json", $"{safe}-{snapshot.Id}.{(kind == SbomFormat.Spdx ? "spdx" : "cdx")}.json");
     }
 
+    /// <summary>Verdicts in the order the chart stacks them, with colours that keep 3:1 contrast against white.</summary>
+    private static readonly (string Verdict, string Colour, string Label)[] Verdicts =
+    [
+        ("allowed", "#2e7d32", "allowed"), ("warned", "#8a6d00", "warned"), ("hidden", "#6a4c93", "hidden (too young)"),
+        ("blocked", "#b00020", "blocked"), ("refused", "#5f6368", "refused"), ("published", "#0b57a4", "published"),
+    ];
+
+    private const int FeedDays = 30;
+
+    private IResult Feed(string? ecosystem)
+    {
+        if (options.FeedStorage is null)
+        {
+            return Page("Feed", "<h1>Feed</h1><p>This server was started without a feed: give <code>--feed-config</code> (the file <code>tollgate feed serve</code> reads) to see its decisions here.</p>", StatusCodes.Status404NotFound);
+        }
+        var path = Path.Combine(options.FeedStorage, Feeds.Npm.FeedAuditLog.FileName);
+        if (!File.Exists(path))
+        {
+            return Page("Feed", $"<h1>Feed</h1><p>No audit log yet at {HtmlEncode(path)}: the feed has not decided anything.</p>");
+        }
+        using var log = Feeds.Npm.FeedAuditLog.Open(options.FeedStorage, readOnly: true);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var first = today.AddDays(-(FeedDays - 1));
+        var counts = log.DailyCounts(new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero))
+            .Where(c => ecosystem is null || string.Equals(c.Ecosystem, ecosystem, StringComparison.OrdinalIgnoreCase)).ToList();
+        var top = log.TopRefused(500).Where(t => ecosystem is null || string.Equals(t.Ecosystem, ecosystem, StringComparison.OrdinalIgnoreCase)).Take(15).ToList();
+        var newest = log.Query(new Feeds.Npm.AuditQuery { BlockedOnly = true, Limit = 500 }).Reverse()
+            .Where(e => ecosystem is null || string.Equals(EcosystemOf(e.Package), ecosystem, StringComparison.OrdinalIgnoreCase)).Take(25).ToList();
+
+        var body = new StringBuilder();
+        body.Append("<h1>Feed</h1>");
+        body.Append("<nav aria-label=\"Ecosystem\"><p>Ecosystem: ");
+        foreach (var choice in new[] { (string?)null, "npm", "PyPI", "NuGet" })
+        {
+            var label = choice ?? "all";
+            var current = string.Equals(choice, ecosystem, StringComparison.OrdinalIgnoreCase);
+            body.Append(current ? $"<strong aria-current=\"page\">{label}</strong> " : $"<a href=\"/feed{(choice is null ? "" : "?ecosystem=" + choice)}\">{label}</a> ");
+        }
+        body.Append("</p></nav>");
+
+        body.Append("<h2>Decisions per day, last ").Append(FeedDays).Append(" days</h2>");
+        body.Append(Chart(counts, first, today));
+
+        body.Append("<h2>Most refused packages</h2>");
+        if (top.Count == 0)
+        {
+            body.Append("<p>Nothing refused.</p>");
+        }
+        else
+        {
+            body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Most refused packages, scrolls sideways\"><table><caption>Packages by requests refused (blocked, hidden or refused), with the rules and advisories that refused them</caption><thead><tr><th scope=\"col\">Package</th><th scope=\"col\">Ecosystem</th><th scope=\"col\">Requests refused</th><th scope=\"col\">Rules and advisories</th></tr></thead><tbody>");
+            foreach (var t in top)
+            {
+                body.Append("<tr><td>").Append(HtmlEncode(t.Package)).Append("</td><td>").Append(t.Ecosystem).Append("</td><td class=\"num\">")
+                    .Append(t.Requests.ToString("N0", CultureInfo.InvariantCulture)).Append("</td><td>").Append(HtmlEncode(string.Join(", ", t.Rules))).Append("</td></tr>");
+            }
+            body.Append("</tbody></table></div>");
+        }
+
+        body.Append("<h2>Newest refusals</h2>");
+        if (newest.Count == 0)
+        {
+            body.Append("<p>Nothing refused.</p>");
+        }
+        else
+        {
+            body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Newest refusals, scrolls sideways\"><table><caption>The latest refusals, newest first, with the reason the feed gave</caption><thead><tr><th scope=\"col\">Last seen (UTC)</th><th scope=\"col\">Package</th><th scope=\"col\">Version</th><th scope=\"col\">Verdict</th><th scope=\"col\">Rule</th><th scope=\"col\">Reason</th></tr></thead><tbody>");
+            foreach (var e in newest)
+            {
+                body.Append("<tr><td>").Append(Time(e.LastSeen)).Append("</td><td>").Append(HtmlEncode(e.Package)).Append("</td><td>").Append(HtmlEncode(e.Version ?? ""))
+                    .Append("</td><td>").Append(HtmlEncode(e.Verdict)).Append(e.DryRun ? " (dry-run)" : "").Append("</td><td>").Append(HtmlEncode(e.Rule ?? ""))
+                    .Append("</td><td>").Append(HtmlEncode(e.Message)).Append("</td></tr>");
+            }
+            body.Append("</tbody></table></div>");
+        }
+        return Page("Feed", body.ToString());
+    }
+
+    private static string EcosystemOf(string package) =>
+        package.StartsWith("pkg:pypi/", StringComparison.Ordinal) ? "PyPI" : package.StartsWith("pkg:nuget/", StringComparison.Ordinal) ? "NuGet" : "npm";
+
+    /// <summary>A stacked bar per day, drawn as SVG on the server, with the same numbers in a table for screen readers and for copying.</summary>
+    private static string Chart(List<Feeds.Npm.AuditDayCount> counts, DateOnly first, DateOnly last)
+    {
+        var days = Enumerable.Range(0, last.DayNumber - first.DayNumber + 1).Select(first.AddDays).ToList();
+        var byDay = days.ToDictionary(d => d, d => Verdicts.Select(v => counts.Where(c => c.Day == d && c.Verdict == v.Verdict).Sum(c => c.Count)).ToArray());
+        var max = Math.Max(1, byDay.Values.Max(v => v.Sum()));
+        const int width = 900, height = 240, left = 48, bottom = 28, top = 10;
+        var barWidth = (width - left - 10) / (double)days.Count;
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<figure><svg role=\"img\" aria-labelledby=\"chart-title\" viewBox=\"0 0 {width} {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\">");
+        svg.Append("<title id=\"chart-title\">Feed decisions per day by verdict; the table below has the same numbers</title>");
+        var plot = height - bottom - top;
+        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{top + plot}\" x2=\"{width - 5}\" y2=\"{top + plot}\" stroke=\"#555\"/>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{top + 10}\" text-anchor=\"end\" font-size=\"12\" fill=\"#1a1a1a\">{max:N0}</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{top + plot}\" text-anchor=\"end\" font-size=\"12\" fill=\"#1a1a1a\">0</text>");
+        for (var i = 0; i < days.Count; i++)
+        {
+            var x = left + i * barWidth;
+            double y = top + plot;
+            var values = byDay[days[i]];
+            for (var v = 0; v < Verdicts.Length; v++)
+            {
+                if (values[v] == 0)
+                {
+                    continue;
+                }
+                var h = plot * values[v] / (double)max;
+                y -= h;
+                svg.Append(CultureInfo.InvariantCulture, $"<rect class=\"bar\" data-verdict=\"{Verdicts[v].Verdict}\" x=\"{x + 1:F1}\" y=\"{y:F1}\" width=\"{Math.Max(1, barWidth - 2):F1}\" height=\"{h:F1}\" fill=\"{Verdicts[v].Colour}\"><title>{days[i]:yyyy-MM-dd}: {values[v]:N0} {Verdicts[v].Label}</title></rect>");
+            }
+            if (i % 5 == 0 || i == days.Count - 1)
+            {
+                svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + barWidth / 2:F1}\" y=\"{height - 8}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#1a1a1a\">{days[i]:MM-dd}</text>");
+            }
+        }
+        svg.Append("</svg><figcaption>");
+        foreach (var (verdict, colour, label) in Verdicts)
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<span class=\"key\"><svg width=\"12\" height=\"12\" aria-hidden=\"true\"><rect width=\"12\" height=\"12\" fill=\"{colour}\"/></svg> {label}</span> ");
+        }
+        svg.Append("</figcaption></figure>");
+        svg.Append("<details><summary>The numbers behind the chart</summary><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Decisions per day, scrolls sideways\"><table><caption>Decisions per day (UTC) by verdict: each decision on the day it was first made, each refused download or publish on its day</caption><thead><tr><th scope=\"col\">Day</th>");
+        foreach (var (_, _, label) in Verdicts)
+        {
+            svg.Append("<th scope=\"col\">").Append(label).Append("</th>");
+        }
+        svg.Append("</tr></thead><tbody>");
+        foreach (var day in days.Where(d => byDay[d].Sum() > 0))
+        {
+            svg.Append("<tr><th scope=\"row\">").Append(day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append("</th>");
+            foreach (var value in byDay[day])
+            {
+                svg.Append("<td class=\"num\">").Append(value.ToString("N0", CultureInfo.InvariantCulture)).Append("</td>");
+            }
+            svg.Append("</tr>");
+        }
+        svg.Append("</tbody></table></div></details>");
+        return svg.ToString();
+    }
+
     private static string DeploymentLink(string deployment) =>
         $"<a href=\"/deployments/{UrlEncode(deployment)}\">{HtmlEncode(deployment)}</a>";
 
@@ -200,7 +342,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             </head>
             <body>
             <a class="skip" href="#main">Skip to content</a>
-            <header><nav aria-label="Main"><a href="/">Tollgate inventory</a> <a href="/openapi/v1.json">API</a></nav></header>
+            <header><nav aria-label="Main"><a href="/">Tollgate inventory</a> {{(options.FeedStorage is null ? "" : "<a href=\"/feed\">Feed</a> ")}}<a href="/openapi/v1.json">API</a></nav></header>
             <main id="main">
             {{body}}
             </main>
@@ -231,6 +373,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         th{background:#f2f2f2}
         td.num{text-align:right}td.path{word-break:break-all}
         .error{color:#a00000;font-weight:600}
+        figure{margin:0}.key{margin-right:1rem;white-space:nowrap}
         footer{margin-top:2rem;color:#444;font-size:.9rem}
         @media (max-width:600px){body{padding:0 .5rem}th,td{padding:.3rem}input[type=search]{min-width:0;width:100%}}
         """;

@@ -21,6 +21,9 @@ namespace Tollgate.Server.Inventory;
 /// <param name="AdvisoryDatabase">The advisory database for advisory-id queries; null for the default path.</param>
 public sealed record InventoryServerOptions(Uri Listen, string Store, ApiTokens Tokens, bool AllowAnonymousRead, bool AllowRemote = false, string? AdvisoryDatabase = null)
 {
+    /// <summary>The storage folder of a feed (from its config file) whose audit log the dashboard's Feed page reads; null: no Feed page.</summary>
+    public string? FeedStorage { get; init; }
+
     /// <summary>The largest SBOM accepted in an upload.</summary>
     public long MaxSbomBytes { get; init; } = 256L * 1024 * 1024;
 }

@@ -27,6 +27,22 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         return dir!.FullName;
     }
 
+    /// <summary>A feed storage folder whose audit log holds a few days of decisions in two ecosystems.</summary>
+    private static string SeedFeedLog()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-").FullName;
+        var now = DateTimeOffset.UtcNow;
+        using var log = Tollgate.Server.Feeds.Npm.FeedAuditLog.Open(folder);
+        log.Write([
+            new(now.AddDays(-3), "express", "4.21.2", "allowed", null, "allowed", "127.0.0.1", "packument", false) { Count = 40 },
+            new(now.AddDays(-2), "crossenv", "6.1.1", "blocked", "MAL-2099-0001", "crossenv@6.1.1 is known to be malicious (MAL-2099-0001: Malicious code in crossenv)", "127.0.0.1", "packument", false) { Count = 7 },
+            new(now.AddDays(-1), "crossenv", "6.1.1", "blocked", "MAL-2099-0001", "crossenv@6.1.1 is known to be malicious (MAL-2099-0001: Malicious code in crossenv)", "127.0.0.1", "tarball", false),
+            new(now.AddDays(-1), "left-pad", "1.4.0", "hidden", "minimumReleaseAge", "left-pad@1.4.0 was published less than minimumReleaseAge 72h ago", "127.0.0.1", "packument", false),
+            new(now, "pkg:pypi/evil-fixture", "1.0.1", "blocked", "MAL-2099-0101", "evil-fixture 1.0.1 is known to be malicious (MAL-2099-0101)", "127.0.0.1", "file", false),
+        ]);
+        return folder;
+    }
+
     [Fact]
     public async Task Dashboard_InChromium_SearchesOpensDownloadsAndDiffsWithoutErrorsOrSeriousViolations()
     {
@@ -40,7 +56,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         var (write, entry) = ApiTokens.Create("ci", TokenScope.Write);
         await File.WriteAllTextAsync(tokensFile, ApiTokens.Line(entry) + "\n");
         Assert.True(ApiTokens.TryLoad(tokensFile, out var tokens, out _));
-        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(new Uri("http://127.0.0.1:0"), StoreTargets.NewStore("sqlite"), tokens, AllowAnonymousRead: true));
+        var feedStorage = SeedFeedLog();
+        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(new Uri("http://127.0.0.1:0"), StoreTargets.NewStore("sqlite"), tokens, AllowAnonymousRead: true) { FeedStorage = feedStorage });
         Assert.Empty(problems);
         await using (host!)
         {
@@ -85,7 +102,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             var violations = root.GetProperty("violations").EnumerateArray().Select(e => e.GetString()).ToList();
             Assert.True(violations.Count == 0, "axe-core serious/critical violations:\n" + string.Join("\n", violations));
             var screenshots = root.GetProperty("screenshots").EnumerateArray().Select(s => s.GetString()!).ToList();
-            Assert.Equal(8, screenshots.Count);
+            Assert.Equal(10, screenshots.Count);
             Assert.All(screenshots, s => Assert.True(new FileInfo(s).Length > 0, s));
             var texts = root.GetProperty("texts");
             Assert.Contains("2 deployment(s) affected by axios", texts.GetProperty("desktop-search").GetString(), StringComparison.Ordinal);
@@ -94,6 +111,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             var diff = texts.GetProperty("desktop-diff").GetString()!;
             Assert.Contains("1 change(s)", diff, StringComparison.Ordinal);
             Assert.Contains("axios", diff, StringComparison.Ordinal);
+            // The Feed page: the chart has bars, the most refused package and the newest refusal's reason are shown.
+            var feed = texts.GetProperty("desktop-feed").GetString()!;
+            Assert.Contains("crossenv", feed, StringComparison.Ordinal);
+            Assert.Contains("MAL-2099-0001", feed, StringComparison.Ordinal);
+            Assert.Contains("is known to be malicious", feed, StringComparison.Ordinal);
+            Assert.Contains("pkg:pypi/evil-fixture", feed, StringComparison.Ordinal);
+            Assert.True(int.Parse(texts.GetProperty("desktop-feed-svg-bars").GetString()!, System.Globalization.CultureInfo.InvariantCulture) >= 4);
             var download = root.GetProperty("download");
             Assert.Equal("CycloneDX", download.GetProperty("bomFormat").GetString());
             Assert.Equal(graph.Components.Length, download.GetProperty("components").GetInt32());

@@ -49,6 +49,13 @@ try {
     }
     await Promise.all([page.waitForURL(/\/diff\?/), page.getByRole('button', { name: 'Show the differences' }).click()]);
     await check('diff');
+    // The Feed page, when the server was given a feed: reached from the main navigation.
+    const feedLink = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Feed', exact: true });
+    if (await feedLink.count() > 0) {
+      await Promise.all([page.waitForURL(/\/feed$/), feedLink.click()]);
+      await check('feed');
+      result.texts[`${label}-feed-svg-bars`] = String(await page.locator('svg rect.bar').count());
+    }
     await context.close();
   }
 } finally {

@@ -33,6 +33,12 @@ public sealed record AuditEntry(
     public bool IsRequestLevel => Request == "publish" || (Request == "tarball" && Verdict is "blocked" or "hidden" or "refused");
 }
 
+/// <summary>How many decisions of one verdict were made on one day in one ecosystem.</summary>
+public sealed record AuditDayCount(DateOnly Day, string Ecosystem, string Verdict, long Count);
+
+/// <summary>A package the feed refused, how many requests met a refusal, and the rules or advisories that refused it.</summary>
+public sealed record AuditPackageCount(string Package, string Ecosystem, long Requests, ImmutableArray<string> Rules);
+
 /// <summary>What <c>tollgate feed log</c> asks for.</summary>
 public sealed record AuditQuery
 {
@@ -320,6 +326,64 @@ public sealed class FeedAuditLog : IDisposable
             return result.ToImmutable();
         }
     }
+
+    /// <summary>
+    /// Decisions per UTC day and verdict since <paramref name="since"/>, for the dashboard's chart: each decision counted
+    /// on the day it was first made, and each blocked download or publish on its day. The ecosystem is read from the
+    /// package column (a package URL for PyPI and NuGet, a bare name for npm).
+    /// </summary>
+    public ImmutableArray<AuditDayCount> DailyCounts(DateTimeOffset since)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.Parameters.AddWithValue("$since", Text(since));
+            var source = _legacy
+                ? "SELECT time AS at, package, verdict FROM decisions"
+                : "SELECT first_seen AS at, package, verdict FROM decisions UNION ALL SELECT time AS at, package, verdict FROM requests";
+            command.CommandText = $"""
+                SELECT substr(at, 1, 10) AS day, {EcosystemSql} AS ecosystem, verdict, COUNT(*)
+                FROM ({source}) WHERE at >= $since GROUP BY day, ecosystem, verdict ORDER BY day, ecosystem, verdict
+                """;
+            var result = ImmutableArray.CreateBuilder<AuditDayCount>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                result.Add(new AuditDayCount(DateOnly.ParseExact(reader.GetString(0), "yyyy-MM-dd", CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+            }
+            return result.ToImmutable();
+        }
+    }
+
+    /// <summary>The packages most often refused (blocked, hidden or refused), by requests met, with the rules that refused them.</summary>
+    public ImmutableArray<AuditPackageCount> TopRefused(int limit)
+    {
+        lock (_gate)
+        {
+            using var command = _connection.CreateCommand();
+            command.Parameters.AddWithValue("$limit", limit);
+            var source = _legacy
+                ? "SELECT package, rule, 1 AS count FROM decisions WHERE verdict IN ('blocked', 'hidden', 'refused')"
+                : """
+                  SELECT package, NULLIF(rule, '') AS rule, count FROM decisions WHERE verdict IN ('blocked', 'hidden', 'refused')
+                  UNION ALL SELECT package, rule, 1 AS count FROM requests WHERE verdict IN ('blocked', 'hidden', 'refused')
+                  """;
+            command.CommandText = $"""
+                SELECT package, {EcosystemSql} AS ecosystem, SUM(count) AS total, group_concat(DISTINCT rule) FROM ({source})
+                GROUP BY package ORDER BY total DESC, package LIMIT $limit
+                """;
+            var result = ImmutableArray.CreateBuilder<AuditPackageCount>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                result.Add(new AuditPackageCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
+                    reader.IsDBNull(3) ? [] : [.. reader.GetString(3).Split(',', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)]));
+            }
+            return result.ToImmutable();
+        }
+    }
+
+    private const string EcosystemSql = "CASE WHEN package LIKE 'pkg:pypi/%' THEN 'PyPI' WHEN package LIKE 'pkg:nuget/%' THEN 'NuGet' ELSE 'npm' END";
 
     private static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
