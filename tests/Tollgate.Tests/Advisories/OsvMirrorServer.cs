@@ -98,8 +98,7 @@ internal sealed class OsvMirrorServer : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
-        _listener.Close();
+        LoopbackListener.Close(_listener);
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));

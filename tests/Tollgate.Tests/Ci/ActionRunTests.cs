@@ -329,8 +329,7 @@ public sealed partial class ActionRunTests
 
         public void Dispose()
         {
-            _listener.Stop();
-            _listener.Close();
+            LoopbackListener.Close(_listener);
             try
             {
                 _loop.Wait(TimeSpan.FromSeconds(5));

@@ -464,6 +464,6 @@ public sealed class NpmInstallContainmentTests : IDisposable
             }
         }
 
-        public void Dispose() => _listener.Close();
+        public void Dispose() => LoopbackListener.Close(_listener);
     }
 }

@@ -323,16 +323,7 @@ internal sealed class FixtureRegistry : IDisposable
         {
             return;
         }
-        try
-        {
-            _listener.Stop();
-            _listener.Close();
-        }
-        catch (HttpListenerException)
-        {
-            // On Linux, HttpListener looks its port up again while closing and fails when another process has since
-            // bound that port ("Address already in use"): the listener is closed all the same.
-        }
+        LoopbackListener.Close(_listener);
         try
         {
             _loop.Wait(TimeSpan.FromSeconds(5));
