@@ -205,20 +205,18 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         using var log = Feeds.Npm.FeedAuditLog.Open(options.FeedStorage, readOnly: true);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         var first = today.AddDays(-(FeedDays - 1));
-        var counts = log.DailyCounts(new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero))
-            .Where(c => ecosystem is null || string.Equals(c.Ecosystem, ecosystem, StringComparison.OrdinalIgnoreCase)).ToList();
-        var top = log.TopRefused(500).Where(t => ecosystem is null || string.Equals(t.Ecosystem, ecosystem, StringComparison.OrdinalIgnoreCase)).Take(15).ToList();
-        var newest = log.Query(new Feeds.Npm.AuditQuery { BlockedOnly = true, Limit = 500 }).Reverse()
-            .Where(e => ecosystem is null || string.Equals(EcosystemOf(e.Package), ecosystem, StringComparison.OrdinalIgnoreCase)).Take(25).ToList();
+        var counts = log.DailyCounts(new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), ecosystem);
+        var top = log.TopRefused(15, ecosystem);
+        var newest = log.Query(new Feeds.Npm.AuditQuery { BlockedOnly = true, Ecosystem = ecosystem, Limit = 25 }).Reverse().ToList();
 
         var body = new StringBuilder();
         body.Append("<h1>Feed</h1>");
         body.Append("<nav aria-label=\"Ecosystem\"><p>Ecosystem: ");
-        foreach (var choice in new[] { (string?)null, "npm", "PyPI", "NuGet" })
+        body.Append(ecosystem is null ? "<strong aria-current=\"page\">all</strong> " : "<a href=\"/feed\">all</a> ");
+        foreach (var choice in EcosystemNames.Registries)
         {
-            var label = choice ?? "all";
-            var current = string.Equals(choice, ecosystem, StringComparison.OrdinalIgnoreCase);
-            body.Append(current ? $"<strong aria-current=\"page\">{label}</strong> " : $"<a href=\"/feed{(choice is null ? "" : "?ecosystem=" + choice)}\">{label}</a> ");
+            var label = choice.ToOsvName();
+            body.Append(string.Equals(label, ecosystem, StringComparison.OrdinalIgnoreCase) ? $"<strong aria-current=\"page\">{label}</strong> " : $"<a href=\"/feed?ecosystem={label}\">{label}</a> ");
         }
         body.Append("</p></nav>");
 
@@ -226,7 +224,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         body.Append(Chart(counts, first, today));
 
         body.Append("<h2>Most refused packages</h2>");
-        if (top.Count == 0)
+        if (top.IsEmpty)
         {
             body.Append("<p>Nothing refused.</p>");
         }
@@ -260,11 +258,8 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         return Page("Feed", body.ToString());
     }
 
-    private static string EcosystemOf(string package) =>
-        package.StartsWith("pkg:pypi/", StringComparison.Ordinal) ? "PyPI" : package.StartsWith("pkg:nuget/", StringComparison.Ordinal) ? "NuGet" : "npm";
-
     /// <summary>A stacked bar per day, drawn as SVG on the server, with the same numbers in a table for screen readers and for copying.</summary>
-    private static string Chart(List<Feeds.Npm.AuditDayCount> counts, DateOnly first, DateOnly last)
+    private static string Chart(IReadOnlyList<Feeds.Npm.AuditDayCount> counts, DateOnly first, DateOnly last)
     {
         var days = Enumerable.Range(0, last.DayNumber - first.DayNumber + 1).Select(first.AddDays).ToList();
         var byDay = days.ToDictionary(d => d, d => Verdicts.Select(v => counts.Where(c => c.Day == d && c.Verdict == v.Verdict).Sum(c => c.Count)).ToArray());

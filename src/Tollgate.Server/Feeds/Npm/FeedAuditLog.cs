@@ -47,6 +47,9 @@ public sealed record AuditQuery
 
     /// <summary>Only entries last seen at or after this time.</summary>
     public DateTimeOffset? Since { get; init; }
+
+    /// <summary>Only entries of this ecosystem (OSV spelling, any case: npm, PyPI, NuGet); null: every ecosystem.</summary>
+    public string? Ecosystem { get; init; }
     public int Limit { get; init; } = 1000;
 }
 
@@ -289,6 +292,11 @@ public sealed class FeedAuditLog : IDisposable
                 where.Add("last_seen >= $since");
                 command.Parameters.AddWithValue("$since", Text(since));
             }
+            if (query.Ecosystem is { } ecosystem)
+            {
+                where.Add($"lower({EcosystemSql}) = lower($ecosystem)");
+                command.Parameters.AddWithValue("$ecosystem", ecosystem);
+            }
             command.Parameters.AddWithValue("$limit", query.Limit);
             var source = _legacy
                 ? "SELECT time, package, version, verdict, rule, message, client, request, dry_run, 1 AS count, time AS last_seen, id AS seq FROM decisions"
@@ -329,21 +337,22 @@ public sealed class FeedAuditLog : IDisposable
 
     /// <summary>
     /// Decisions per UTC day and verdict since <paramref name="since"/>, for the dashboard's chart: each decision counted
-    /// on the day it was first made, and each blocked download or publish on its day. The ecosystem is read from the
-    /// package column (a package URL for PyPI and NuGet, a bare name for npm).
+    /// on the day it was first made, and each blocked download or publish on its day; of one ecosystem (OSV spelling, any case) when given.
     /// </summary>
-    public ImmutableArray<AuditDayCount> DailyCounts(DateTimeOffset since)
+    public ImmutableArray<AuditDayCount> DailyCounts(DateTimeOffset since, string? ecosystem = null)
     {
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
             command.Parameters.AddWithValue("$since", Text(since));
+            command.Parameters.AddWithValue("$ecosystem", (object?)ecosystem ?? DBNull.Value);
             var source = _legacy
                 ? "SELECT time AS at, package, verdict FROM decisions"
                 : "SELECT first_seen AS at, package, verdict FROM decisions UNION ALL SELECT time AS at, package, verdict FROM requests";
             command.CommandText = $"""
                 SELECT substr(at, 1, 10) AS day, {EcosystemSql} AS ecosystem, verdict, COUNT(*)
-                FROM ({source}) WHERE at >= $since GROUP BY day, ecosystem, verdict ORDER BY day, ecosystem, verdict
+                FROM ({source}) WHERE at >= $since AND ($ecosystem IS NULL OR lower({EcosystemSql}) = lower($ecosystem))
+                GROUP BY day, ecosystem, verdict ORDER BY day, ecosystem, verdict
                 """;
             var result = ImmutableArray.CreateBuilder<AuditDayCount>();
             using var reader = command.ExecuteReader();
@@ -355,13 +364,17 @@ public sealed class FeedAuditLog : IDisposable
         }
     }
 
-    /// <summary>The packages most often refused (blocked, hidden or refused), by requests met, with the rules that refused them.</summary>
-    public ImmutableArray<AuditPackageCount> TopRefused(int limit)
+    /// <summary>
+    /// The packages most often refused (blocked, hidden or refused), by requests met, with the rules that refused them;
+    /// of one ecosystem when given.
+    /// </summary>
+    public ImmutableArray<AuditPackageCount> TopRefused(int limit, string? ecosystem = null)
     {
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
             command.Parameters.AddWithValue("$limit", limit);
+            command.Parameters.AddWithValue("$ecosystem", (object?)ecosystem ?? DBNull.Value);
             var source = _legacy
                 ? "SELECT package, rule, 1 AS count FROM decisions WHERE verdict IN ('blocked', 'hidden', 'refused')"
                 : """
@@ -370,6 +383,7 @@ public sealed class FeedAuditLog : IDisposable
                   """;
             command.CommandText = $"""
                 SELECT package, {EcosystemSql} AS ecosystem, SUM(count) AS total, group_concat(DISTINCT rule) FROM ({source})
+                WHERE $ecosystem IS NULL OR lower({EcosystemSql}) = lower($ecosystem)
                 GROUP BY package ORDER BY total DESC, package LIMIT $limit
                 """;
             var result = ImmutableArray.CreateBuilder<AuditPackageCount>();
@@ -383,6 +397,7 @@ public sealed class FeedAuditLog : IDisposable
         }
     }
 
+    /// <summary>The ecosystem of a row, in OSV spelling, from its package column: a package URL for PyPI and NuGet, a bare name for npm.</summary>
     private const string EcosystemSql = "CASE WHEN package LIKE 'pkg:pypi/%' THEN 'PyPI' WHEN package LIKE 'pkg:nuget/%' THEN 'NuGet' ELSE 'npm' END";
 
     private static DateTimeOffset ParseTime(string text) =>
