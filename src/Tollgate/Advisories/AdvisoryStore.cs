@@ -167,34 +167,26 @@ public sealed class AdvisoryStore : IDisposable
         // Two statements however many packages: which advisories name each package, then those advisories' records.
         // (A statement per package cost more in statement overhead than in reading the database.)
         var idsByPackage = new Dictionary<(Ecosystem, string), List<string>>();
-        var wanted = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var json = new System.Text.Json.Utf8JsonWriter(wanted))
+        foreach (var (ecosystem, name) in packages)
         {
-            json.WriteStartArray();
-            foreach (var (ecosystem, name) in packages)
-            {
-                var key = (ecosystem, Component.NormalizeName(ecosystem, name));
-                if (idsByPackage.TryAdd(key, []))
-                {
-                    json.WriteStartArray();
-                    json.WriteStringValue(ecosystem.ToOsvName());
-                    json.WriteStringValue(key.Item2);
-                    json.WriteEndArray();
-                }
-            }
-            json.WriteEndArray();
+            idsByPackage.TryAdd((ecosystem, Component.NormalizeName(ecosystem, name)), []);
         }
-        var byOsvName = idsByPackage.Keys.Select(k => k.Item1).Distinct().ToDictionary(e => e.ToOsvName(), StringComparer.Ordinal);
         var rawById = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         using (var command = _connection.CreateCommand())
         {
             command.CommandText = ByPackagesSql;
-            command.Parameters.AddWithValue("$packages", System.Text.Encoding.UTF8.GetString(wanted.WrittenSpan));
+            command.Parameters.AddWithValue("$packages", JsonArray(idsByPackage.Keys, (json, key) =>
+            {
+                json.WriteStartArray();
+                json.WriteStringValue(key.Item1.ToOsvName());
+                json.WriteStringValue(key.Item2);
+                json.WriteEndArray();
+            }));
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 var id = reader.GetString(2);
-                if (byOsvName.TryGetValue(reader.GetString(0), out var ecosystem) && idsByPackage.TryGetValue((ecosystem, reader.GetString(1)), out var ids))
+                if (EcosystemNames.TryParse(reader.GetString(0), out var ecosystem) && idsByPackage.TryGetValue((ecosystem, reader.GetString(1)), out var ids))
                 {
                     ids.Add(id);
                     rawById.TryAdd(id, []);
@@ -205,17 +197,7 @@ public sealed class AdvisoryStore : IDisposable
         {
             using var command = _connection.CreateCommand();
             command.CommandText = RecordsByIdSql;
-            var idList = new System.Buffers.ArrayBufferWriter<byte>();
-            using (var json = new System.Text.Json.Utf8JsonWriter(idList))
-            {
-                json.WriteStartArray();
-                foreach (var id in rawById.Keys)
-                {
-                    json.WriteStringValue(id);
-                }
-                json.WriteEndArray();
-            }
-            command.Parameters.AddWithValue("$ids", System.Text.Encoding.UTF8.GetString(idList.WrittenSpan));
+            command.Parameters.AddWithValue("$ids", JsonArray(rawById.Keys, (json, id) => json.WriteStringValue(id)));
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -240,6 +222,22 @@ public sealed class AdvisoryStore : IDisposable
             result[key] = [.. ids.Where(parsed.ContainsKey).Select(id => parsed[id])];
         }
         return result;
+    }
+
+    /// <summary>A JSON array of <paramref name="items"/>, each written by <paramref name="write"/>: a list parameter for <c>json_each</c>.</summary>
+    private static string JsonArray<T>(IEnumerable<T> items, Action<System.Text.Json.Utf8JsonWriter, T> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var item in items)
+            {
+                write(json, item);
+            }
+            json.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>
