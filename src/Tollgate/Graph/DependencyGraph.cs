@@ -92,7 +92,7 @@ public sealed class DependencyGraph
 
     public Component? Find(string key) => _byKey.GetValueOrDefault(key);
 
-    public bool IsRoot(string key) => Roots.Any(r => r.Key == key);
+    public bool IsRoot(string key) => _rootKeys.Value.Contains(key);
 
     /// <summary>
     /// Every path from a root to <paramref name="key"/>, shortest first, each as keys from the root to the component.
@@ -115,7 +115,7 @@ public sealed class DependencyGraph
         while (queue.Count > 0 && results.Count < limit)
         {
             var partial = queue.Dequeue();
-            if (_rootKeys.Value.Contains(partial.Node))
+            if (IsRoot(partial.Node))
             {
                 // The list runs from this root down to the component.
                 var path = ImmutableArray.CreateBuilder<string>(partial.Length);
