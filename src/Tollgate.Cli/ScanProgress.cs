@@ -82,16 +82,9 @@ internal sealed class ScanProgress : IDisposable
         _timer?.Dispose();
         lock (_gate)
         {
-            if (_disposed)
-            {
-                return;
-            }
+            // A tick already under way sees this and draws nothing more.
             _disposed = true;
-            if (_visible && _writer is not null)
-            {
-                _writer.Write("\r\u001b[K");
-                _writer.Flush();
-            }
         }
+        Clear();
     }
 }
