@@ -27,7 +27,7 @@ internal static class ServeCommand
         var db = new Option<string?>("--db") { Description = "Advisory database for advisory-id searches and rescans (default: $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
         var feedConfig = new Option<string?>("--feed-config")
         {
-            Description = "The feed's config file (as for `tollgate feed serve`): adds a Feed page to the dashboard with the decisions in that feed's audit log.",
+            Description = "The feed's config file (as for `tollgate feed serve`): also runs that feed in this process, on the config's listen address, and adds a Feed page with its decisions to the dashboard.",
             HelpName = "FILE",
         };
         var rescanEvery = new Option<string>("--rescan-interval")
@@ -193,18 +193,19 @@ internal static class ServeCommand
             }
         }
         string? feedStorage = null;
+        Server.FeedHost? feed = null;
         if (feedConfig is not null)
         {
-            var loaded = Server.Feeds.Npm.FeedConfigLoader.Load(feedConfig);
-            terminal.Diagnostics(loaded.Diagnostics);
-            if (loaded.HasErrors || loaded.Options is null)
+            // The feed runs in this process on its own address (the config's listen), and its decisions show on the Feed page.
+            if (FeedCommand.Resolve(terminal, feedConfig, null) is not { } feedOptions || FeedCommand.CreateHost(terminal, feedOptions) is not { } feedHost)
             {
                 terminal.Fail($"the feed config {feedConfig} has errors (see above); the server was not started");
                 return ExitCodes.InputError;
             }
-            feedStorage = loaded.Options.StorageFolder;
-            terminal.Progress("feed", $"decisions from {Path.Combine(feedStorage, Server.Feeds.Npm.FeedAuditLog.FileName)} on the dashboard's Feed page");
+            feed = feedHost;
+            feedStorage = feedOptions.StorageFolder;
         }
+        await using var feedLifetime = feed is null ? null : new FeedLifetime(feed);
         var (host, problems) = InventoryHost.Create(new InventoryServerOptions(listen, store, tokens, anonymous, remote, db)
         {
             FeedStorage = feedStorage,
@@ -236,6 +237,11 @@ internal static class ServeCommand
                 terminal.Message("  hint: another program listens there; stop it, or choose another address with --listen");
                 return ExitCodes.InputError;
             }
+            if (feed is not null && !await FeedCommand.StartAsync(terminal, feed, stop.Token).ConfigureAwait(false))
+            {
+                await host.StopAsync().ConfigureAwait(false);
+                return ExitCodes.InputError;
+            }
             terminal.Message($"tollgate serve: dashboard {host.Address.AbsoluteUri}, API {host.Address.AbsoluteUri}api/v1 (OpenAPI: {host.Address.AbsoluteUri}openapi/v1.json)");
             terminal.Message($"  inventory: {(Tollgate.Inventory.InventoryStore.IsPostgres(store) ? "PostgreSQL" : store)}; {tokens.Count} API token(s){(anonymous ? "; anonymous reads allowed" : "")}");
             if (extras.Entra is { } entraSettings)
@@ -251,9 +257,19 @@ internal static class ServeCommand
             catch (OperationCanceledException)
             {
             }
-            terminal.Message("tollgate serve: stopping");
+            terminal.Message("tollgate serve: stopping; requests in flight finish first");
+            if (feed is not null)
+            {
+                await feed.StopAsync().ConfigureAwait(false);
+            }
             await host.StopAsync().ConfigureAwait(false);
         }
         return ExitCodes.Pass;
+    }
+
+    /// <summary>Disposes the feed host at the end of <c>serve</c>, whichever way it ends.</summary>
+    private sealed class FeedLifetime(Server.FeedHost feed) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => feed.DisposeAsync();
     }
 }
