@@ -214,7 +214,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
         if (upstream is not null)
         {
-            host._feed = new NpmFeed(options, new NpmUpstream(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge),
+            host._feed = new NpmFeed(options, NpmUpstream.Create(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge),
                 host._auditQueue, responses, JudgementVersion(options, advisories, time), time, logger, host._stopping.Token);
             app.MapNpmFeed(host._feed);
         }
