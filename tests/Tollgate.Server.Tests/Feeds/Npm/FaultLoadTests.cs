@@ -126,4 +126,157 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync(tarball)).StatusCode);
         }
     }
+
+    [Fact]
+    public async Task Sigterm_DrainsDownloadsInFlight_AndTheCacheAndLogAreIntactAfterARestart()
+    {
+        await using var upstream = await UpstreamFixture.StartAsync();
+        upstream.TarballDelay = TimeSpan.FromSeconds(2);
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-drain-").FullName;
+        var db = Path.Combine(folder, "advisories.db");
+        var diagnostics = new Tollgate.Inputs.DiagnosticBag();
+        Assert.True(Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(UpstreamFixture.DataFolder, "advisories")],
+            new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, diagnostics).Succeeded);
+        var storage = Path.Combine(folder, "storage");
+        var good = KnownGood();
+        string[] inFlight = [Tarballs[1], Tarballs[1], Tarballs[1], Tarballs[2], Tarballs[2], Tarballs[2]];
+
+        var (first, firstPort) = await StartFeed(upstream, db, storage);
+        using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{firstPort}/"), Timeout = TimeSpan.FromSeconds(60) })
+        {
+            var requests = inFlight.Select(async path =>
+            {
+                using var response = await http.GetAsync(path);
+                return (path, response.StatusCode, Hash: Convert.ToHexString(SHA512.HashData(await response.Content.ReadAsByteArrayAsync())));
+            }).ToList();
+            // The downloads are under way (the upstream holds each tarball for 2 s): stop the feed as a service manager does.
+            await Task.Delay(700);
+            using (var kill = Process.Start("kill", ["-TERM", first.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill!.WaitForExitAsync();
+            }
+            var answers = await Task.WhenAll(requests);
+            Assert.All(answers, a => Assert.Equal((HttpStatusCode.OK, good[a.path[(a.path.LastIndexOf('/') + 1)..]]), (a.StatusCode, a.Hash)));
+        }
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            await first.WaitForExitAsync(timeout.Token);
+        }
+        var stderr = await first.StandardError.ReadToEndAsync();
+        Assert.True(first.ExitCode == 0, stderr);
+        Assert.Contains("stopping; requests in flight finish first", stderr, StringComparison.Ordinal);
+        first.Dispose();
+
+        // The log has every tarball request that was answered, none lost in the shutdown.
+        using (var log = Tollgate.Server.Feeds.Npm.FeedAuditLog.Open(storage, readOnly: true))
+        {
+            var tarballRequests = log.Query(new Tollgate.Server.Feeds.Npm.AuditQuery()).Where(e => e.Request == "tarball" && e.Verdict == "allowed").Sum(e => e.Count);
+            Assert.Equal(inFlight.Length, tarballRequests);
+        }
+
+        // A restart on the same storage with the upstream down: the cached tarballs are intact and served.
+        upstream.Down = true;
+        var (second, secondPort) = await StartFeed(upstream, db, storage);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{secondPort}/"), Timeout = TimeSpan.FromSeconds(60) };
+            foreach (var path in inFlight.Distinct())
+            {
+                using var response = await http.GetAsync(path);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal(good[path[(path.LastIndexOf('/') + 1)..]], Convert.ToHexString(SHA512.HashData(await response.Content.ReadAsByteArrayAsync())));
+            }
+        }
+        finally
+        {
+            using (var kill = Process.Start("kill", ["-TERM", second.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill!.WaitForExitAsync();
+            }
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await second.WaitForExitAsync(timeout.Token);
+            second.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Sigkill_InTheMiddleOfADownload_LeavesNoPartialArtifactVisible()
+    {
+        await using var upstream = await UpstreamFixture.StartAsync();
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-kill-").FullName;
+        var db = Path.Combine(folder, "advisories.db");
+        var diagnostics = new Tollgate.Inputs.DiagnosticBag();
+        Assert.True(Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(UpstreamFixture.DataFolder, "advisories")],
+            new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, diagnostics).Succeeded);
+        var storage = Path.Combine(folder, "storage");
+        // The upstream drips the tarball a byte every 100 ms: the feed is mid-download for minutes.
+        upstream.Fault = path => path.EndsWith(".tgz", StringComparison.Ordinal) ? UpstreamFault.SlowDrip : UpstreamFault.None;
+
+        var (feed, port) = await StartFeed(upstream, db, storage);
+        using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) })
+        {
+            var download = http.GetAsync(Tarballs[1]);
+            var part = Path.Combine(storage, "tmp");
+            for (var i = 0; i < 100 && !(Directory.Exists(part) && Directory.EnumerateFiles(part).Any(f => new FileInfo(f).Length > 0)); i++)
+            {
+                await Task.Delay(100);
+            }
+            Assert.NotEmpty(Directory.EnumerateFiles(part));
+            feed.Kill();
+            await feed.WaitForExitAsync();
+            feed.Dispose();
+            await Assert.ThrowsAnyAsync<Exception>(() => download);
+        }
+        // Nothing half-written under the name clients are served from.
+        Assert.Empty(Directory.Exists(Path.Combine(storage, "tarballs")) ? Directory.EnumerateFiles(Path.Combine(storage, "tarballs"), "*", SearchOption.AllDirectories) : []);
+
+        // Restarted: the leftover temporary file is removed, and the tarball is fetched whole and verified.
+        upstream.Fault = null;
+        var (again, againPort) = await StartFeed(upstream, db, storage);
+        try
+        {
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(storage, "tmp")));
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{againPort}/"), Timeout = TimeSpan.FromSeconds(60) };
+            using var response = await http.GetAsync(Tarballs[1]);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(KnownGood()["ms-2.1.2.tgz"], Convert.ToHexString(SHA512.HashData(await response.Content.ReadAsByteArrayAsync())));
+        }
+        finally
+        {
+            again.Kill();
+            await again.WaitForExitAsync();
+            again.Dispose();
+        }
+    }
+
+    /// <summary>Starts <c>tollgate feed serve</c> as its own process and waits until it answers <c>/-/ping</c>.</summary>
+    private static async Task<(Process Process, int Port)> StartFeed(UpstreamFixture upstream, string db, string storage)
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var process = Process.Start(Cli.FeedCommandTests.TollgateProcess(null,
+            ["feed", "serve", "--listen", $"http://127.0.0.1:{port}", "--upstream", upstream.BaseUrl.AbsoluteUri, "--db", db, "--storage", storage]))!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
+        for (var i = 0; i < 300 && !process.HasExited; i++)
+        {
+            try
+            {
+                if ((await http.GetAsync("-/ping")).IsSuccessStatusCode)
+                {
+                    return (process, port);
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail("the feed did not start: " + (process.HasExited ? await process.StandardError.ReadToEndAsync() : "no answer"));
+        return default;
+    }
 }
