@@ -206,11 +206,11 @@ public sealed partial class FeedHost : IAsyncDisposable
         if (pypiUpstream is not null)
         {
             app.MapPyPIFeed(new PyPIFeed(options, new PyPIUpstream(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
-                storage, judge, audit, time, logger, host._stopping.Token));
+                storage, judge, host._auditQueue, time, logger, host._stopping.Token));
         }
         if (options.NuGetUpstream is { } nugetUpstream)
         {
-            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, audit, time, logger, host._stopping.Token));
+            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, host._auditQueue, time, logger, host._stopping.Token));
         }
         if (upstream is not null)
         {
