@@ -174,7 +174,7 @@ public sealed partial class FeedHost : IAsyncDisposable
             }
             catch (Exception e) when (e is ArgumentException or FormatException)
             {
-                problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"sharedArtifacts: {e.Message}",
+                problems.Add(new FeedProblem(DiagnosticSeverity.Error, e.Message,
                     "give the Blob container's https:// URL (the feed authenticates with its managed identity), or a container name and TOLLGATE_BLOB_CONNECTION_STRING"));
             }
         }
