@@ -749,13 +749,17 @@ public sealed class InventoryStore : IDisposable
         }
         parameters.Add(("limit", paging.Limit is { } limit ? (long)limit : long.MaxValue));
         parameters.Add(("offset", (long)paging.Offset));
+        // The page is cut from the hits alone (newest first, through the found_at index); only its rows are joined to
+        // their snapshot rows, for the dependency path.
         var page = $"""
-            page AS (
-                SELECT d.name AS deployment, r.snapshot_id, r.component_id, r.advisory_id, r.found_at, r.severity, r.malicious, r.fixed, r.summary,
-                    sc.direct, sc.scopes, sc.parent_id
-                {From} JOIN snapshot_components sc ON sc.snapshot_id = r.snapshot_id AND sc.component_id = r.component_id
+            picked AS (
+                SELECT d.name AS deployment, r.snapshot_id, r.component_id, r.advisory_id, r.found_at, r.severity, r.malicious, r.fixed, r.summary
+                {From}
                 WHERE {filter}
-                ORDER BY r.found_at DESC, d.name, r.component_id, r.advisory_id LIMIT @limit OFFSET @offset)
+                ORDER BY r.found_at DESC, d.name, r.component_id, r.advisory_id LIMIT @limit OFFSET @offset),
+            page AS (
+                SELECT picked.*, sc.direct, sc.scopes, sc.parent_id
+                FROM picked JOIN snapshot_components sc ON sc.snapshot_id = picked.snapshot_id AND sc.component_id = picked.component_id)
             """;
         var rows = new List<(string Deployment, string? Environment, string? Version, long Snapshot, InventoryComponent Component, long ComponentId, HitFinding Finding, long FoundAt)>();
         using (var cmd = Command($"""
