@@ -30,12 +30,14 @@ internal static class InventoryCommand
               tollgate inventory affected "axios@<1.6.0"
               tollgate inventory affected GHSA-wf5p-g6vw-rhxx
               tollgate inventory rescan
+              tollgate inventory hits --since 24h
             """);
         command.Subcommands.Add(Add(terminal));
         command.Subcommands.Add(List(terminal));
         command.Subcommands.Add(Show(terminal));
         command.Subcommands.Add(Affected(terminal));
         command.Subcommands.Add(Rescan(terminal));
+        command.Subcommands.Add(Hits(terminal));
         return command;
     }
 
@@ -380,10 +382,12 @@ internal static class InventoryCommand
                     return ExitCodes.Pass;
                 }
                 var table = new TerminalTable(["", "Deployment", "Environment", "Package", "Advisory", "Path"], "Path");
-                foreach (var (hit, advisory) in result.NewlyAffected)
+                foreach (var found in result.NewlyAffected)
                 {
-                    table.AddRow("[red]new[/]", Markup.Escape(hit.Deployment), Markup.Escape(hit.Environment ?? ""), Markup.Escape($"{hit.Component.Name}@{hit.Component.Version}"),
-                        Markup.Escape(advisory), Markup.Escape(string.Join(" > ", hit.Path)));
+                    var hit = found.Hit;
+                    table.AddRow(found.Finding.Malicious ? "[red]new, malicious[/]" : "[red]new[/]", Markup.Escape(hit.Deployment), Markup.Escape(hit.Environment ?? ""),
+                        Markup.Escape($"{hit.Component.Name}@{hit.Component.Version}"), Markup.Escape($"{found.AdvisoryId} ({found.Finding.Severity.ToName()})"),
+                        Markup.Escape(string.Join(" > ", hit.Path)));
                 }
                 foreach (var (deployment, purl, advisory) in result.Resolved)
                 {
@@ -399,6 +403,93 @@ internal static class InventoryCommand
             }
         }));
         return command;
+    }
+
+    private static Command Hits(Terminal terminal)
+    {
+        var since = new Option<string?>("--since") { Description = "Only hits first found in this time: a duration back from now (24h, 7d) or a time (2026-12-04T09:00:00Z).", HelpName = "WHEN" };
+        var deployment = new Option<string?>("--deployment", "-d") { Description = "Only the hits of this deployment." };
+        var store = StoreOption();
+        var format = FormatOption();
+        var limit = LimitOption();
+        var offset = OffsetOption();
+        var server = InventoryRemote.ServerOption();
+        var token = InventoryRemote.TokenOption();
+        var command = new Command("hits", """
+            List the advisory hits that rescans recorded in current deployments, newest found first, each with the time
+            a rescan first found it: "what became affected since yesterday". A hit keeps its time across rescans and
+            redeploys that still carry the package. Hits are as of the last rescan (`tollgate inventory rescan`, or
+            the server's own rescan after `tollgate db update`); with no rescan yet, nothing is known and the command
+            says so and exits 2.
+
+            Examples:
+              tollgate inventory hits --since 24h
+              tollgate inventory hits --since 2026-12-04T00:00:00Z --format json
+              tollgate inventory hits --deployment weather-mcp
+              TOLLGATE_TOKEN=... tollgate inventory hits --since 24h --server https://inventory.example.com
+            """) { since, deployment, store, format, limit, offset, server, token };
+        command.SetAction(r => Guard(terminal, () =>
+        {
+            DateTimeOffset? from = null;
+            if (r.GetValue(since) is { } text)
+            {
+                if (!HitsSince.TryParse(text, DateTimeOffset.UtcNow, out var parsed, out var error))
+                {
+                    terminal.Fail(error);
+                    return ExitCodes.InputError;
+                }
+                from = parsed;
+            }
+            var paging = new Paging(Math.Max(0, r.GetValue(offset)), r.GetValue(limit) is > 0 and var n ? n : null);
+            var json = r.GetValue(format) == "json";
+            if (r.GetValue(server) is { } url)
+            {
+                return InventoryRemote.Hits(terminal, url, r.GetValue(token), r.GetValue(since), r.GetValue(deployment), paging, json);
+            }
+            using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
+            var last = inventory.Rescans(1).FirstOrDefault();
+            var document = InventoryJson.Hits(from, r.GetValue(deployment), last is null ? new HitsPage([], 0, 0) : inventory.Hits(from, r.GetValue(deployment), paging), last);
+            return RenderHits(terminal, document, json);
+        }));
+        return command;
+    }
+
+    /// <summary>Prints a <c>hits</c> document (local or from a server); no rescan recorded is an error, not an empty list.</summary>
+    internal static int RenderHits(Terminal terminal, string document, bool json)
+    {
+        if (InventoryJson.ReadHits(document) is not { } list)
+        {
+            terminal.Fail("the answer is not a list of hits (is --server an inventory server?)");
+            return ExitCodes.InputError;
+        }
+        if (list.LastRescan is null)
+        {
+            terminal.Fail("no rescan has been recorded in this inventory, so no hits are known: run `tollgate inventory rescan` (or POST /api/v1/rescan on a server)");
+            return ExitCodes.InputError;
+        }
+        if (json)
+        {
+            terminal.OutWriter.WriteLine(document);
+            return ExitCodes.Pass;
+        }
+        var table = new TerminalTable(["Found (UTC)", "Deployment", "Environment", "Package", "Advisory", "Severity", "Fixed in", "Path"], "Path");
+        foreach (var h in list.Hits)
+        {
+            table.AddRow(h.FoundAt.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(h.Hit.Deployment),
+                Markup.Escape(h.Hit.Environment ?? ""), Markup.Escape($"{h.Hit.Component.Name}@{h.Hit.Component.Version}"), Markup.Escape(h.AdvisoryId),
+                h.Malicious ? "[red]malicious[/]" : Markup.Escape(h.Severity), Markup.Escape(h.FixedIn ?? ""), Markup.Escape(string.Join(" > ", h.Hit.Path)));
+        }
+        if (list.Hits.Count > 0)
+        {
+            table.Write(terminal.Out);
+        }
+        var scope = (list.Deployment is null ? "" : $" in {list.Deployment}") + (list.Since is { } s ? $" found since {s.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture)}" : "");
+        terminal.Out.WriteLine($"{list.Total} hit(s){scope}; last rescan {list.LastRescan.At.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture)}");
+        if (list.Hits.Count < list.Total && list.NextOffset is { } next)
+        {
+            terminal.Out.WriteLine($"shown: hits {list.Offset + 1}-{list.Offset + list.Hits.Count} of {list.Total}; next page: --offset {next} (--limit 0 shows every hit)");
+        }
+        return ExitCodes.Pass;
     }
 
     internal static void RenderAffected(Terminal terminal, string query, AffectedPage page, bool json)

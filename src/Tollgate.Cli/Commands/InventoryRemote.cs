@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Spectre.Console;
 using Tollgate.Graph;
+using Tollgate.Inventory;
 using Tollgate.Sbom;
 
 namespace Tollgate.Cli.Commands;
@@ -91,6 +92,15 @@ internal static class InventoryRemote
             table.Write(terminal.Out);
             terminal.Out.WriteLine($"{root.GetProperty("deployments").GetInt32()} deployment(s) affected by {query} ({root.GetProperty("total").GetInt32()} hit(s))");
         });
+
+    public static int Hits(Terminal terminal, string server, string? token, string? since, string? deployment, Paging paging, bool json)
+    {
+        var query = $"api/v1/hits?offset={paging.Offset}&limit={paging.Limit ?? int.MaxValue}"
+            + (since is null ? "" : $"&since={Uri.EscapeDataString(since)}") + (deployment is null ? "" : $"&deployment={Uri.EscapeDataString(deployment)}");
+        var code = ExitCodes.Pass;
+        var sent = Send(terminal, server, token, HttpMethod.Get, query, null, body => code = InventoryCommand.RenderHits(terminal, body, json));
+        return sent != ExitCodes.Pass ? sent : code;
+    }
 
     private static string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Tollgate.Graph;
 using Tollgate.Server.Inventory;
 
 namespace Tollgate.Cli.Commands;
@@ -29,20 +30,60 @@ internal static class ServeCommand
             Description = "The feed's config file (as for `tollgate feed serve`): adds a Feed page to the dashboard with the decisions in that feed's audit log.",
             HelpName = "FILE",
         };
+        var rescanEvery = new Option<string>("--rescan-interval")
+        {
+            Description = "How often to check whether the advisory database changed (after `tollgate db update`) and rescan every deployment when it did; 0 turns it off.",
+            HelpName = "DURATION",
+            DefaultValueFactory = _ => "5m",
+        };
+        var webhook = new Option<string?>("--webhook")
+        {
+            Description = "Post new malicious hits found by a rescan as JSON to this https:// URL (a Slack or Teams incoming webhook, or any receiver). Default: TOLLGATE_WEBHOOK.",
+            HelpName = "URL",
+        };
+        var webhookSeverity = new Option<string?>("--webhook-severity")
+        {
+            Description = "Also post new hits at or above this severity (critical, high, medium, low); malicious hits are always posted.",
+            HelpName = "LEVEL",
+        };
+        webhookSeverity.AcceptOnlyFromAmong("critical", "high", "medium", "low");
         var command = new Command("serve", """
             Serve the inventory API (/api/v1, described at /openapi/v1.json) and the dashboard (/) over one inventory
             store. CI uploads each deployment's SBOM with a write token; people and scripts read with a read token, or
             without one when --allow-anonymous-read is given. Listens on 127.0.0.1:8080 by default.
+
+            Every uploaded SBOM is matched against the advisory database at once, and every deployment again when the
+            database changes (checked every --rescan-interval): each hit keeps the time it was first found, so the
+            dashboard's Hits page and `tollgate inventory hits --since 24h` answer "what became affected since
+            yesterday". New malicious hits can be posted to a webhook.
 
             Examples:
               tollgate serve new-token ci --scope write --tokens tokens.txt
               tollgate serve --inventory inventory.db --tokens tokens.txt
               tollgate serve --inventory "Host=db;Database=inventory;Username=tollgate" --tokens tokens.txt --allow-anonymous-read
               tollgate serve --inventory inventory.db --tokens tokens.txt --feed-config feed.yaml
-            """) { listen, inventory, tokens, anonymous, remote, db, feedConfig };
+              TOLLGATE_WEBHOOK=https://hooks.example.com/T000/B000/XXXX tollgate serve --inventory inventory.db --tokens tokens.txt --webhook-severity critical
+            """) { listen, inventory, tokens, anonymous, remote, db, feedConfig, rescanEvery, webhook, webhookSeverity };
         command.Subcommands.Add(NewToken(terminal));
-        command.SetAction((r, cancellationToken) => Serve(terminal, r.GetValue(listen)!, InventoryCommand.ResolveStore(r.GetValue(inventory)), r.GetValue(tokens),
-            r.GetValue(anonymous), r.GetValue(remote), r.GetValue(db), r.GetValue(feedConfig), cancellationToken));
+        command.SetAction((r, cancellationToken) =>
+        {
+            if (!Tollgate.Policy.PolicyDuration.TryParse(r.GetValue(rescanEvery), out var interval, out var durationError))
+            {
+                terminal.Fail($"--rescan-interval: {durationError}");
+                return Task.FromResult(ExitCodes.InputError);
+            }
+            var hook = r.GetValue(webhook) ?? Environment.GetEnvironmentVariable("TOLLGATE_WEBHOOK");
+            Uri? hookUri = null;
+            if (!string.IsNullOrEmpty(hook) && !Uri.TryCreate(hook, UriKind.Absolute, out hookUri))
+            {
+                terminal.Fail("--webhook is not an absolute URL such as https://hooks.example.com/...");
+                return Task.FromResult(ExitCodes.InputError);
+            }
+            Tollgate.Graph.Severity? level = Tollgate.Graph.SeverityNames.TryParse(r.GetValue(webhookSeverity), out var parsedLevel) ? parsedLevel : null;
+            var extra = new ServeExtras(interval, hookUri, level);
+            return Serve(terminal, r.GetValue(listen)!, InventoryCommand.ResolveStore(r.GetValue(inventory)), r.GetValue(tokens),
+                r.GetValue(anonymous), r.GetValue(remote), r.GetValue(db), r.GetValue(feedConfig), extra, cancellationToken);
+        });
         return command;
     }
 
@@ -91,7 +132,10 @@ internal static class ServeCommand
         return command;
     }
 
-    private static async Task<int> Serve(Terminal terminal, string listenText, string store, string? tokensPath, bool anonymous, bool remote, string? db, string? feedConfig, CancellationToken cancellationToken)
+    /// <summary>The rescan and webhook settings of <c>serve</c>.</summary>
+    private sealed record ServeExtras(TimeSpan RescanInterval, Uri? Webhook, Tollgate.Graph.Severity? WebhookSeverity);
+
+    private static async Task<int> Serve(Terminal terminal, string listenText, string store, string? tokensPath, bool anonymous, bool remote, string? db, string? feedConfig, ServeExtras extras, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(listenText, UriKind.Absolute, out var listen))
         {
@@ -125,7 +169,13 @@ internal static class ServeCommand
             feedStorage = loaded.Options.StorageFolder;
             terminal.Progress("feed", $"decisions from {Path.Combine(feedStorage, Server.Feeds.Npm.FeedAuditLog.FileName)} on the dashboard's Feed page");
         }
-        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(listen, store, tokens, anonymous, remote, db) { FeedStorage = feedStorage }, logging: Server.FeedLogging.Console);
+        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(listen, store, tokens, anonymous, remote, db)
+        {
+            FeedStorage = feedStorage,
+            RescanInterval = extras.RescanInterval,
+            Webhook = extras.Webhook,
+            WebhookSeverity = extras.WebhookSeverity,
+        }, logging: Server.FeedLogging.Console);
         foreach (var problem in problems)
         {
             terminal.Fail(problem);
@@ -151,6 +201,8 @@ internal static class ServeCommand
             }
             terminal.Message($"tollgate serve: dashboard {host.Address.AbsoluteUri}, API {host.Address.AbsoluteUri}api/v1 (OpenAPI: {host.Address.AbsoluteUri}openapi/v1.json)");
             terminal.Message($"  inventory: {(Tollgate.Inventory.InventoryStore.IsPostgres(store) ? "PostgreSQL" : store)}; {tokens.Count} API token(s){(anonymous ? "; anonymous reads allowed" : "")}");
+            terminal.Message($"  rescans: {(extras.RescanInterval > TimeSpan.Zero ? $"when the advisory database changes (checked every {Tollgate.Policy.PolicyDuration.Format(extras.RescanInterval)})" : "on request only")}"
+                + (extras.Webhook is { } hookUrl ? $"; new {(extras.WebhookSeverity is { } l ? $"malicious and {l.ToName()}+" : "malicious")} hits posted to {hookUrl.Scheme}://{hookUrl.Host}/…" : ""));
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);

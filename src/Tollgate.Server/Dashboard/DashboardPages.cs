@@ -23,6 +23,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         app.MapGet("/", (string? q, int? offset) => InventoryApi.Guard(() => Fleet(q, offset ?? 0))).ExcludeFromDescription();
         app.MapGet("/deployments/{deployment}", (string deployment, string? filter, long? snapshot) => InventoryApi.Guard(() => Deployment(deployment, filter, snapshot))).ExcludeFromDescription();
         app.MapGet("/deployments/{deployment}/diff", (string deployment, long old, long @new) => InventoryApi.Guard(() => Diff(deployment, old, @new))).ExcludeFromDescription();
+        app.MapGet("/hits", (string? since, int? offset) => InventoryApi.Guard(() => HitsPage(since, offset ?? 0))).ExcludeFromDescription();
         app.MapGet("/feed", (string? ecosystem) => InventoryApi.Guard(() => Feed(ecosystem))).ExcludeFromDescription();
         app.MapGet("/deployments/{deployment}/sbom", (string deployment, long? snapshot, string? format) => InventoryApi.Guard(() => Sbom(deployment, snapshot, format))).ExcludeFromDescription();
     }
@@ -64,13 +65,39 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         }
         using var store = api.Open();
         var deployments = store.List();
+        var counts = store.HitCountsByDeployment();
+        var unchecked_ = store.UncheckedDeployments();
+        var lastRescan = store.Rescans(1).FirstOrDefault();
+        body.Append("<h2>Newest hits</h2>");
+        if (lastRescan is null)
+        {
+            body.Append("<p class=\"error\">No rescan has run yet, so no hits are known. Run <code>tollgate inventory rescan</code> or POST <code>/api/v1/rescan</code>; the server also rescans when its advisory database changes.</p>");
+        }
+        else
+        {
+            var newest = store.Hits(null, null, new Paging(0, 10));
+            body.Append("<p>Last rescan ").Append(Time(lastRescan.At)).Append(" UTC. Found in the last <a href=\"/hits?since=24h\">24 hours</a> · <a href=\"/hits?since=7d\">7 days</a> · <a href=\"/hits\">all ").Append(newest.Total).Append(" hits</a>.</p>");
+            body.Append(HitsTable(newest.Hits, "The 10 hits found most recently", withDeployment: true));
+        }
         body.Append("<h2>Deployments (").Append(deployments.Count).Append(")</h2>");
-        body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Every deployment with its current SBOM, newest first</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Version</th><th scope=\"col\">Components</th><th scope=\"col\">Last SBOM (UTC)</th></tr></thead><tbody>");
-        foreach (var d in deployments.OrderByDescending(d => d.AddedAt))
+        body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Every deployment with its current SBOM and its hits as of the last rescan, most malicious, critical and high first</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Version</th><th scope=\"col\">Components</th><th scope=\"col\">Malicious</th><th scope=\"col\">Critical</th><th scope=\"col\">High</th><th scope=\"col\">Last SBOM (UTC)</th></tr></thead><tbody>");
+        var none = new HitCounts(0, 0, 0, 0, null);
+        foreach (var d in deployments.OrderByDescending(d => counts.GetValueOrDefault(d.Deployment, none).Malicious)
+            .ThenByDescending(d => counts.GetValueOrDefault(d.Deployment, none).Critical).ThenByDescending(d => counts.GetValueOrDefault(d.Deployment, none).High)
+            .ThenByDescending(d => d.AddedAt))
         {
             body.Append("<tr><td>").Append(DeploymentLink(d.Deployment)).Append("</td><td>").Append(HtmlEncode(d.Environment ?? "")).Append("</td><td>")
-                .Append(HtmlEncode(d.Version ?? "")).Append("</td><td class=\"num\">").Append(d.ComponentCount.ToString(CultureInfo.InvariantCulture)).Append("</td><td>")
-                .Append(Time(d.AddedAt)).Append("</td></tr>");
+                .Append(HtmlEncode(d.Version ?? "")).Append("</td><td class=\"num\">").Append(d.ComponentCount.ToString(CultureInfo.InvariantCulture)).Append("</td>");
+            if (unchecked_.Contains(d.Deployment))
+            {
+                body.Append("<td colspan=\"3\" class=\"unchecked\">not checked yet</td>");
+            }
+            else
+            {
+                var c = counts.GetValueOrDefault(d.Deployment, none);
+                body.Append(CountCell(c.Malicious, "bad")).Append(CountCell(c.Critical, "bad")).Append(CountCell(c.High, "warn"));
+            }
+            body.Append("<td>").Append(Time(d.AddedAt)).Append("</td></tr>");
         }
         body.Append("</tbody></table></div>");
         if (deployments.Count == 0)
@@ -102,6 +129,20 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         body.Append("<p>Download this SBOM: <a href=\"/deployments/").Append(enc).Append("/sbom?snapshot=").Append(snapshot.Id).Append("&amp;format=cyclonedx\" download>CycloneDX</a> · ")
             .Append("<a href=\"/deployments/").Append(enc).Append("/sbom?snapshot=").Append(snapshot.Id).Append("&amp;format=spdx\" download>SPDX</a></p>");
 
+        if (snapshot.Current)
+        {
+            body.Append("<h2>Findings</h2>");
+            if (store.UncheckedDeployments().Contains(deployment))
+            {
+                body.Append("<p class=\"unchecked\">This snapshot has not been matched against the advisory database yet: its findings are not known. The next rescan matches it.</p>");
+            }
+            else
+            {
+                var findings = store.Hits(null, deployment, Paging.All);
+                body.Append(findings.Total == 0 ? "<p>No known advisory hits this deployment as of the last rescan.</p>"
+                    : HitsTable(findings.Hits, "Advisory hits in the current snapshot, newest found first, with the version that fixes each", withDeployment: false));
+            }
+        }
         body.Append("<h2>Snapshots</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>SBOMs recorded for this deployment, newest first</caption><thead><tr><th scope=\"col\">Snapshot</th><th scope=\"col\">Version</th><th scope=\"col\">Environment</th><th scope=\"col\">Components</th><th scope=\"col\">Recorded (UTC)</th></tr></thead><tbody>");
         foreach (var h in history)
         {
@@ -318,6 +359,58 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         return svg.ToString();
     }
 
+    private IResult HitsPage(string? since, int offset)
+    {
+        using var store = api.Open();
+        var body = new StringBuilder("<p><a href=\"/\">Fleet</a> › Hits</p><h1>Hits</h1>");
+        body.Append("<form method=\"get\" action=\"/hits\"><label for=\"since\">Found since</label> <input id=\"since\" name=\"since\" type=\"search\" placeholder=\"24h, 7d or 2026-12-04T09:00Z\" value=\"")
+            .Append(HtmlEncode(since ?? "")).Append("\"> <button type=\"submit\">Show</button></form>");
+        DateTimeOffset? from = null;
+        if (!string.IsNullOrWhiteSpace(since))
+        {
+            if (!HitsSince.TryParse(since, DateTimeOffset.UtcNow, out var parsed, out var error))
+            {
+                body.Append("<p class=\"error\" role=\"alert\">").Append(HtmlEncode(error)).Append("</p>");
+                return Page("Hits", body.ToString(), StatusCodes.Status400BadRequest);
+            }
+            from = parsed;
+        }
+        var last = store.Rescans(1).FirstOrDefault();
+        if (last is null)
+        {
+            body.Append("<p class=\"error\">No rescan has run yet, so no hits are known.</p>");
+            return Page("Hits", body.ToString());
+        }
+        var page = store.Hits(from, null, new Paging(Math.Max(0, offset), PageSize));
+        body.Append("<p>").Append(page.Total).Append(" hit(s)").Append(from is { } f ? $" found since {Time(f)} UTC" : "").Append("; last rescan ").Append(Time(last.At)).Append(" UTC.</p>");
+        body.Append(HitsTable(page.Hits, "Advisory hits in current deployments, newest found first", withDeployment: true));
+        if (page.NextOffset is { } next)
+        {
+            body.Append("<p><a href=\"/hits?since=").Append(UrlEncode(since ?? "")).Append("&amp;offset=").Append(next).Append("\">Next ").Append(PageSize).Append(" hits</a></p>");
+        }
+        return Page("Hits", body.ToString());
+    }
+
+    private static string HitsTable(IReadOnlyList<FoundHit> hits, string caption, bool withDeployment)
+    {
+        var html = new StringBuilder("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>").Append(HtmlEncode(caption)).Append("</caption><thead><tr>")
+            .Append("<th scope=\"col\">Found (UTC)</th>").Append(withDeployment ? "<th scope=\"col\">Deployment</th>" : "")
+            .Append("<th scope=\"col\">Package</th><th scope=\"col\">Advisory</th><th scope=\"col\">Severity</th><th scope=\"col\">Fixed in</th><th scope=\"col\">Path</th></tr></thead><tbody>");
+        foreach (var h in hits)
+        {
+            html.Append("<tr><td>").Append(Time(h.FoundAt)).Append("</td>").Append(withDeployment ? "<td>" + DeploymentLink(h.Hit.Deployment) + "</td>" : "")
+                .Append("<td>").Append(HtmlEncode($"{h.Hit.Component.Name}@{h.Hit.Component.Version}")).Append("</td><td>").Append(HtmlEncode(h.AdvisoryId))
+                .Append(h.Finding.Summary.Length > 0 ? "<br><small>" + HtmlEncode(h.Finding.Summary) + "</small>" : "").Append("</td><td>")
+                .Append(h.Finding.Malicious ? "<strong class=\"bad\">malicious</strong>" : HtmlEncode(h.Finding.Severity.ToName())).Append("</td><td>")
+                .Append(HtmlEncode(h.Finding.FixedIn ?? (h.Finding.Malicious ? "remove it" : "no fix known"))).Append("</td><td class=\"path\">")
+                .Append(HtmlEncode(string.Join(" › ", h.Hit.Path))).Append("</td></tr>");
+        }
+        return html.Append("</tbody></table></div>").ToString();
+    }
+
+    private static string CountCell(int count, string cls) =>
+        count == 0 ? "<td class=\"num\">0</td>" : $"<td class=\"num {cls}\"><strong>{count.ToString(CultureInfo.InvariantCulture)}</strong></td>";
+
     private static string DeploymentLink(string deployment) =>
         $"<a href=\"/deployments/{UrlEncode(deployment)}\">{HtmlEncode(deployment)}</a>";
 
@@ -337,7 +430,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             </head>
             <body>
             <a class="skip" href="#main">Skip to content</a>
-            <header><nav aria-label="Main"><a href="/">Tollgate inventory</a> {{(options.FeedStorage is null ? "" : "<a href=\"/feed\">Feed</a> ")}}<a href="/openapi/v1.json">API</a></nav></header>
+            <header><nav aria-label="Main"><a href="/">Tollgate inventory</a> <a href="/hits?since=24h">Hits</a> {{(options.FeedStorage is null ? "" : "<a href=\"/feed\">Feed</a> ")}}<a href="/openapi/v1.json">API</a></nav></header>
             <main id="main">
             {{body}}
             </main>
@@ -367,7 +460,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
         th{background:#f2f2f2}
         td.num{text-align:right}td.path{word-break:break-all}
-        .error{color:#a00000;font-weight:600}
+        .error{color:#a00000;font-weight:600}.bad{color:#a00000}.warn{color:#7a4a00}.unchecked{color:#5f4b00;font-style:italic}
         figure{margin:0}.key{margin-right:1rem;white-space:nowrap}
         footer{margin-top:2rem;color:#444;font-size:.9rem}
         @media (max-width:600px){body{padding:0 .5rem}th,td{padding:.3rem}input[type=search]{min-width:0;width:100%}}

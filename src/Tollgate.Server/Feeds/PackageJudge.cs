@@ -174,7 +174,7 @@ internal sealed class AdvisoryLookup(AdvisoryStore store) : IDisposable
     {
         lock (_gate)
         {
-            return $"{store.Meta(AdvisoryMetaKeys.ImportedAt)}|{store.Meta(AdvisoryMetaKeys.LastImport)}";
+            return store.DataVersion();
         }
     }
 

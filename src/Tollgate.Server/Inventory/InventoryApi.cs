@@ -18,7 +18,7 @@ internal sealed record AffectedAnswer(AffectedPage? Page, IReadOnlyList<string>?
 /// The inventory API under <c>/api/v1</c>: JSON documents as <c>tollgate inventory --format json</c> prints them
 /// (docs/cli.md), over the core <see cref="InventoryStore"/>, opened per request so requests run side by side.
 /// </summary>
-internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider time)
+internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider time, Rescanner rescanner)
 {
     private const string Json = "application/json";
 
@@ -98,18 +98,40 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
             return answer.Error is { } error ? Results.Json(new ApiError(error), ApiJsonContext.Default.ApiError, statusCode: answer.Status)
                 : Ok(answer.AdvisoryIds is { } ids ? InventoryJson.Affected(q, answer.Page!, ids) : InventoryJson.Affected(q, answer.Page!));
         })).WithSummary("Current deployments affected by an advisory id or alias, a purl, NAME, NAME@VERSION or NAME@RANGE, with the dependency path.");
-        api.MapPost("/rescan", () => Guard(() =>
+        api.MapPost("/rescan", async (CancellationToken cancellationToken) =>
         {
-            if (!AdvisoryStore.TryOpen(TollgateHome.DatabasePath(options.AdvisoryDatabase), out var advisories, out var error))
+            try
             {
-                return Results.Json(new ApiError(error.Message), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status503ServiceUnavailable);
+                var outcome = await rescanner.RescanAllAsync(cancellationToken).ConfigureAwait(false);
+                return outcome.Error is { } error
+                    ? Results.Json(new ApiError(error), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status503ServiceUnavailable)
+                    : Ok(InventoryJson.Rescan(outcome.Result!));
             }
-            using (advisories)
+            catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException or UnauthorizedAccessException)
             {
-                using var s = Open();
-                return Ok(InventoryJson.Rescan(InventoryAdvisories.Rescan(s, advisories)));
+                return Results.Json(new ApiError($"inventory store: {e.Message}"), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
-        })).WithSummary("Match every current deployment against the advisory database again (after `tollgate db update`) and return what became affected or resolved since the last rescan.");
+        }).WithSummary("Match every current deployment against the advisory database again and return what became affected or resolved since the last rescan. "
+            + "The server also does this by itself when the advisory database changes (`tollgate db update`).");
+        api.MapGet("/rescan", () => Guard(() => { using var s = Open(); return Ok(InventoryJson.Rescans(s.Rescans(20))); }))
+            .WithSummary("The newest rescans (of every deployment, or of one after its upload), newest first: when, and how many hits they found and resolved.");
+        api.MapGet("/hits", (string? since, string? deployment, int? offset, int? limit) => Guard(() =>
+        {
+            DateTimeOffset? from = null;
+            if (since is not null)
+            {
+                if (!HitsSince.TryParse(since, time.GetUtcNow(), out var parsed, out var error))
+                {
+                    return Results.Json(new ApiError(error), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status400BadRequest);
+                }
+                from = parsed;
+            }
+            using var s = Open();
+            var last = s.Rescans(1).FirstOrDefault();
+            var page = last is null ? new HitsPage([], 0, 0) : s.Hits(from, deployment, new Paging(Math.Max(0, offset ?? 0), limit is > 0 ? limit : 100));
+            return Ok(InventoryJson.Hits(from, deployment, page, last));
+        })).WithSummary("Advisory hits in current deployments that rescans recorded, newest found first, each with the time it was first found; "
+            + "since: a duration back from now (24h, 7d) or a time (2026-12-04T09:00:00Z). lastRescan is null when no rescan has run (then nothing is known).");
     }
 
     private async Task<IResult> Upload(HttpContext context, string deployment, string? environment, string? version, string? commit)
@@ -135,13 +157,23 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
                 return Results.Json(new ApiError("the body is not a readable CycloneDX or SPDX JSON SBOM; nothing was stored: " + string.Join("; ", problems)),
                     ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status400BadRequest);
             }
-            return Guard(() =>
+            var failed = Guard(() =>
             {
                 using var s = Open();
                 var source = commit is { Length: > 0 } ? $"upload (commit {commit})" : "upload";
-                var snapshot = s.Add(graph, deployment, version, environment, source, time.GetUtcNow());
-                return Results.Text(InventoryJson.Snapshots([snapshot]), Json, statusCode: StatusCodes.Status201Created);
-            });
+                return s.Add(graph, deployment, version, environment, source, time.GetUtcNow());
+            }, out var added);
+            if (added is null)
+            {
+                return failed!;
+            }
+            // The new snapshot's hits, found now rather than at the next rescan; without an advisory database it stays
+            // "not checked" on the dashboard until one is there.
+            if (File.Exists(TollgateHome.DatabasePath(options.AdvisoryDatabase)))
+            {
+                await rescanner.RescanDeploymentAsync(deployment, context.RequestAborted).ConfigureAwait(false);
+            }
+            return Results.Text(InventoryJson.Snapshots([added]), Json, statusCode: StatusCodes.Status201Created);
         }
         finally
         {
@@ -217,6 +249,21 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
     private static IResult NotFound(string deployment, string? what = null) =>
         Results.Json(new ApiError(what is null ? $"no deployment named '{deployment}'" : $"deployment '{deployment}' has no {what}"),
             ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status404NotFound);
+
+    /// <summary>Like <see cref="Guard(Func{IResult})"/> for a handler that returns a value: null result and the 503 when the store fails.</summary>
+    internal static IResult? Guard<T>(Func<T> handler, out T? value) where T : class
+    {
+        try
+        {
+            value = handler();
+            return null;
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            value = null;
+            return Results.Json(new ApiError($"inventory store: {e.Message}"), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
 
     /// <summary>A store that fails (a PostgreSQL server down) is a 503 with its message, not a stack trace.</summary>
     internal static IResult Guard(Func<IResult> handler)

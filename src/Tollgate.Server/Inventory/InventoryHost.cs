@@ -26,6 +26,15 @@ public sealed record InventoryServerOptions(Uri Listen, string Store, ApiTokens 
 
     /// <summary>The largest SBOM accepted in an upload.</summary>
     public long MaxSbomBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>How often the server checks whether the advisory database changed, and rescans when it did; zero: never.</summary>
+    public TimeSpan RescanInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Where new hits are posted as JSON (a Slack or Teams incoming webhook, or any receiver); null: nowhere.</summary>
+    public Uri? Webhook { get; init; }
+
+    /// <summary>Besides malicious hits (always), new hits at or above this severity go to the webhook; null: malicious only.</summary>
+    public Graph.Severity? WebhookSeverity { get; init; }
 }
 
 /// <summary>
@@ -35,11 +44,13 @@ public sealed record InventoryServerOptions(Uri Listen, string Store, ApiTokens 
 public sealed class InventoryHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly Rescanner _rescanner;
 
-    private InventoryHost(WebApplication app, InventoryServerOptions options)
+    private InventoryHost(WebApplication app, InventoryServerOptions options, Rescanner rescanner)
     {
         _app = app;
         Options = options;
+        _rescanner = rescanner;
     }
 
     public InventoryServerOptions Options { get; }
@@ -60,6 +71,10 @@ public sealed class InventoryHost : IAsyncDisposable
         if (options.Listen.Scheme != Uri.UriSchemeHttp && options.Listen.Scheme != Uri.UriSchemeHttps)
         {
             problems.Add($"--listen {options.Listen}: expected an http:// or https:// URL");
+        }
+        if (options.Webhook is { } webhook && webhook.Scheme != Uri.UriSchemeHttps && !(webhook.Scheme == Uri.UriSchemeHttp && IsLoopback(webhook)))
+        {
+            problems.Add($"--webhook: expected an https:// URL (http:// only to a loopback address), not {webhook.Scheme}://{webhook.Host}/...");
         }
         if (options.Tokens.Count == 0 && !options.AllowAnonymousRead)
         {
@@ -92,24 +107,35 @@ public sealed class InventoryHost : IAsyncDisposable
             return Task.CompletedTask;
         }));
         var app = builder.Build();
-        var api = new InventoryApi(options, time ?? TimeProvider.System);
+        var clock = time ?? TimeProvider.System;
+        var rescanner = new Rescanner(options, clock, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate.Rescan"));
+        var api = new InventoryApi(options, clock, rescanner);
         app.Use(api.Authorize);
         app.MapOpenApi("/openapi/{documentName}.json");
         api.Map(app);
         new DashboardPages(options, api).Map(app);
-        return (new InventoryHost(app, options), []);
+        return (new InventoryHost(app, options, rescanner), []);
     }
 
     private static bool IsLoopback(Uri listen) =>
         listen.IsLoopback || (IPAddress.TryParse(listen.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        _rescanner.Start();
+    }
 
     public async Task StopAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _rescanner.DisposeAsync().ConfigureAwait(false);
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await _rescanner.DisposeAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
 }

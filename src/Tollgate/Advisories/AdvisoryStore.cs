@@ -269,6 +269,9 @@ public sealed class AdvisoryStore : IDisposable
     /// <summary>When the last import or update finished, from the meta table; cheap, unlike <see cref="Status"/>.</summary>
     public DateTimeOffset? ImportedAt() => AdvisoryStoreSchema.ParseTime(Meta(AdvisoryMetaKeys.ImportedAt));
 
+    /// <summary>A value that changes whenever the database is imported or updated (also while it is open elsewhere).</summary>
+    public string DataVersion() => $"{Meta(AdvisoryMetaKeys.ImportedAt)}|{Meta(AdvisoryMetaKeys.LastImport)}";
+
     /// <summary>
     /// How many records (withdrawn ones included) name a package of each ecosystem: what a scan reports as its coverage.
     /// An ecosystem without records is absent. Reads the package index only.

@@ -50,3 +50,35 @@ public sealed record AffectedPage(IReadOnlyList<AffectedDeployment> Hits, int To
     /// <summary>The offset of the next page, or null when this page is the last.</summary>
     public int? NextOffset => Offset + Hits.Count < Total && Hits.Count > 0 ? Offset + Hits.Count : null;
 }
+
+/// <summary>What a rescan found about a package: one advisory as the matcher judged it (its lowest fix first).</summary>
+public sealed record HitFinding(string AdvisoryId, Severity Severity, bool Malicious, string? FixedIn, string Summary)
+{
+    public static HitFinding From(Finding finding)
+    {
+        ArgumentNullException.ThrowIfNull(finding);
+        return new(finding.Id, finding.Severity, finding.Kind == FindingKind.Malicious, finding.FixedIn.IsDefaultOrEmpty ? null : finding.FixedIn[0], finding.Summary);
+    }
+}
+
+/// <summary>An advisory hit in a current deployment, with the time a rescan first found it there.</summary>
+public sealed record FoundHit(AffectedDeployment Hit, HitFinding Finding, DateTimeOffset FoundAt)
+{
+    public string AdvisoryId => Finding.AdvisoryId;
+}
+
+/// <summary>One page of recorded hits, newest found first, and how many there are in all.</summary>
+public sealed record HitsPage(IReadOnlyList<FoundHit> Hits, int Total, int Offset)
+{
+    /// <summary>The offset of the next page, or null when this page is the last.</summary>
+    public int? NextOffset => Offset + Hits.Count < Total && Hits.Count > 0 ? Offset + Hits.Count : null;
+}
+
+/// <summary>The recorded hits of one deployment's current snapshot: all, and how many are malicious, critical (not malicious) and high.</summary>
+public sealed record HitCounts(int All, int Malicious, int Critical, int High, DateTimeOffset? NewestFoundAt);
+
+/// <summary>
+/// One recorded rescan: when, against which version of the advisory database (<see cref="Advisories.AdvisoryStore.DataVersion"/>),
+/// of one deployment or (null) all, and what it found.
+/// </summary>
+public sealed record RescanRun(DateTimeOffset At, string? DatabaseVersion, string? Deployment, int Packages, int NewHits, int ResolvedHits);

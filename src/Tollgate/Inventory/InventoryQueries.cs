@@ -97,7 +97,7 @@ public sealed record AdvisoryAffected(IReadOnlyList<Advisory> Advisories, IReadO
 
 /// <summary>What a rescan found: hits new since the last rescan, hits that went away, and the totals.</summary>
 public sealed record RescanResult(
-    IReadOnlyList<(AffectedDeployment Deployment, string AdvisoryId)> NewlyAffected,
+    IReadOnlyList<FoundHit> NewlyAffected,
     IReadOnlyList<(string Deployment, string Purl, string AdvisoryId)> Resolved,
     int PackagesMatched,
     int AffectedPackages);
@@ -143,21 +143,23 @@ public static class InventoryAdvisories
     }
 
     /// <summary>
-    /// Matches every package version of every current deployment against the advisory database (with the same
-    /// matcher and alias merging as <c>scan</c>) and records the result, reporting what changed since the last rescan.
-    /// <c>ownPrivate</c>: the policy's own private packages (<see cref="Scanner.OwnPrivatePackages"/>), null for none.
+    /// Matches every current deployment (or only <paramref name="deployment"/>, after an upload) against the advisory
+    /// database again and records the hits, each with the time it was first found; returns what is new and what was
+    /// resolved since the previous rescan. <c>ownPrivate</c>: the policy's own private packages
+    /// (<see cref="Scanner.OwnPrivatePackages"/>), null for none. <paramref name="time"/>: the clock (the system clock when null).
     /// </summary>
-    public static RescanResult Rescan(InventoryStore inventory, AdvisoryStore advisories, Func<Component, bool>? ownPrivate = null)
+    public static RescanResult Rescan(InventoryStore inventory, AdvisoryStore advisories, Func<Component, bool>? ownPrivate = null, string? deployment = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(inventory);
+        ArgumentNullException.ThrowIfNull(advisories);
         // The registry a package came from matters only to the decision about private names.
-        var packages = inventory.CurrentPackages(bySource: ownPrivate is not null);
-        var matches = new Dictionary<InventoryPackage, IReadOnlyList<string>>();
+        var packages = inventory.CurrentPackages(bySource: ownPrivate is not null, deployment);
+        var matches = new Dictionary<InventoryPackage, IReadOnlyList<HitFinding>>();
         foreach (var (package, findings) in MatchPackages(packages, advisories, ownPrivate))
         {
-            matches[package] = [.. findings.Select(f => f.Id).Distinct(StringComparer.Ordinal)];
+            matches[package] = [.. findings.DistinctBy(f => f.Id, StringComparer.Ordinal).Select(HitFinding.From)];
         }
-        var (added, resolved) = inventory.RecordRescan(matches);
+        var (added, resolved) = inventory.RecordRescan(matches, (time ?? TimeProvider.System).GetUtcNow(), deployment, advisories.DataVersion());
         return new RescanResult(added, resolved, packages.Select(p => p.ComponentId).Distinct().Count(), matches.Keys.Select(p => p.ComponentId).Distinct().Count());
     }
 
@@ -173,5 +175,39 @@ public static class InventoryAdvisories
         return new AdvisoryMatcher(advisories).Match(graph, ownPrivate).Findings
             .GroupBy(f => byComponent[f.Component])
             .Select(g => (g.Key, g.ToList()));
+    }
+}
+
+/// <summary>
+/// The lower bound of a "found since" question: a duration back from now (<c>24h</c>, <c>7d</c>, <c>P1D</c>, as a
+/// policy writes durations) or a point in time (ISO 8601: <c>2026-12-04</c>, <c>2026-12-04T09:00:00Z</c>; a time
+/// without an offset is UTC).
+/// </summary>
+public static class HitsSince
+{
+    public static bool TryParse(string? text, DateTimeOffset now, out DateTimeOffset since, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
+    {
+        since = default;
+        text = text?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            error = "--since needs a duration (24h, 7d) or a time (2026-12-04T09:00:00Z)";
+            return false;
+        }
+        if (char.IsAsciiDigit(text[0]) && text.Length >= 10 && text[4] == '-'
+            && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out since))
+        {
+            error = null;
+            return true;
+        }
+        if (Policy.PolicyDuration.TryParse(text, out var back, out var durationError))
+        {
+            since = now - back;
+            error = null;
+            return true;
+        }
+        error = $"'{text}' is neither a duration nor a time: {durationError} (or a time such as 2026-12-04T09:00:00Z)";
+        return false;
     }
 }

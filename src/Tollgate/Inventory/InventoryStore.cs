@@ -14,7 +14,7 @@ namespace Tollgate.Inventory;
 /// </summary>
 public sealed class InventoryStore : IDisposable
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
     private const int Batch = 400;
     private readonly DbConnection _connection;
     private readonly bool _postgres;
@@ -141,6 +141,27 @@ public sealed class InventoryStore : IDisposable
                 Execute(create, tx);
             }
             Execute("INSERT INTO inventory_meta (key, value) VALUES ('schema_version', '2') ON CONFLICT (key) DO UPDATE SET value = excluded.value", tx);
+        }
+        if (version < 3)
+        {
+            // Version 3: what each rescan hit is (severity, malicious, fix, summary) and when a rescan first found it, so
+            // "what became affected since yesterday" is a query; and a row per rescan. Hits recorded before count as
+            // found when the store was upgraded.
+            Execute($"""
+                ALTER TABLE rescan_matches ADD COLUMN found_at BIGINT;
+                ALTER TABLE rescan_matches ADD COLUMN severity SMALLINT;
+                ALTER TABLE rescan_matches ADD COLUMN malicious SMALLINT;
+                ALTER TABLE rescan_matches ADD COLUMN fixed TEXT;
+                ALTER TABLE rescan_matches ADD COLUMN summary TEXT;
+                CREATE INDEX IF NOT EXISTS rescan_matches_found ON rescan_matches(found_at);
+                ALTER TABLE snapshots ADD COLUMN checked_at BIGINT;
+                CREATE TABLE IF NOT EXISTS rescans (
+                    id {id}, at BIGINT NOT NULL, database_version TEXT, deployment TEXT, packages INTEGER NOT NULL,
+                    new_hits INTEGER NOT NULL, resolved_hits INTEGER NOT NULL);
+                """, tx);
+            Execute("UPDATE rescan_matches SET found_at = @now", tx, ("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            Execute("UPDATE snapshots SET checked_at = @now WHERE id IN (SELECT snapshot_id FROM rescan_matches)", tx, ("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            Execute("INSERT INTO inventory_meta (key, value) VALUES ('schema_version', '3') ON CONFLICT (key) DO UPDATE SET value = excluded.value", tx);
         }
         tx.Commit();
     }
@@ -408,19 +429,32 @@ public sealed class InventoryStore : IDisposable
     }
 
     /// <summary>
-    /// Every package version in a current deployment: what a rescan must match. Once per registry URL it came from
-    /// when <paramref name="bySource"/> (a scan of every row), else once each (an index probe per package version).
+    /// Every package version in a current deployment (or in the current snapshot of <paramref name="deployment"/>):
+    /// what a rescan must match. Once per registry URL it came from when <paramref name="bySource"/> (a scan of every
+    /// row), else once each (an index probe per package version).
     /// </summary>
-    public IReadOnlyList<InventoryPackage> CurrentPackages(bool bySource = true) => bySource
-        ? ReadPackages("""
-            SELECT DISTINCT sc.component_id, sc.source_id, c.ckey, c.ecosystem, c.name, c.version, c.purl, rs.url
-            FROM deployments d JOIN snapshot_components sc ON sc.snapshot_id = d.current_snapshot
-            JOIN components c ON c.id = sc.component_id LEFT JOIN registry_sources rs ON rs.id = sc.source_id
-            """, [], anySource: false)
-        : ReadPackages("""
-            SELECT c.id, NULL, c.ckey, c.ecosystem, c.name, c.version, c.purl, NULL FROM components c
-            WHERE EXISTS (SELECT 1 FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id WHERE sc.component_id = c.id)
-            """, [], anySource: true);
+    public IReadOnlyList<InventoryPackage> CurrentPackages(bool bySource = true, string? deployment = null)
+    {
+        if (deployment is not null)
+        {
+            return ReadPackages($"""
+                SELECT DISTINCT sc.component_id, {(bySource ? "sc.source_id" : "NULL")}, c.ckey, c.ecosystem, c.name, c.version, c.purl, {(bySource ? "rs.url" : "NULL")}
+                FROM deployments d JOIN snapshot_components sc ON sc.snapshot_id = d.current_snapshot
+                JOIN components c ON c.id = sc.component_id LEFT JOIN registry_sources rs ON rs.id = sc.source_id
+                WHERE d.name = @dep
+                """, [("dep", deployment)], anySource: !bySource);
+        }
+        return bySource
+            ? ReadPackages("""
+                SELECT DISTINCT sc.component_id, sc.source_id, c.ckey, c.ecosystem, c.name, c.version, c.purl, rs.url
+                FROM deployments d JOIN snapshot_components sc ON sc.snapshot_id = d.current_snapshot
+                JOIN components c ON c.id = sc.component_id LEFT JOIN registry_sources rs ON rs.id = sc.source_id
+                """, [], anySource: false)
+            : ReadPackages("""
+                SELECT c.id, NULL, c.ckey, c.ecosystem, c.name, c.version, c.purl, NULL FROM components c
+                WHERE EXISTS (SELECT 1 FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id WHERE sc.component_id = c.id)
+                """, [], anySource: true);
+    }
 
     private List<InventoryPackage> ReadPackages(string sql, (string, object?)[] parameters, bool anySource)
     {
@@ -537,9 +571,19 @@ public sealed class InventoryStore : IDisposable
                     reader.GetInt64(3), ReadComponent(reader, 4), reader.GetInt64(10)));
             }
         }
-        // Every ancestor of the page's rows in one recursive query (paths only for the rows shown).
+        var ancestors = Ancestors(page, parameters, tx);
+        var hits = rows.Select(r => new AffectedDeployment(r.Deployment, r.Environment, r.Version, r.Snapshot, r.Component, PathOf(ancestors, r.Snapshot, r.ComponentId, r.Component))).ToList();
+        return new AffectedPage(hits, total, deployments, paging.Offset);
+    }
+
+    /// <summary>
+    /// Every ancestor of the rows of <paramref name="page"/> (a CTE named <c>page</c> with snapshot_id, component_id
+    /// and parent_id) in one recursive query: paths only for the rows shown.
+    /// </summary>
+    private Dictionary<(long Snapshot, long Start), List<(int Depth, string Label)>> Ancestors(string page, List<(string, object?)> parameters, DbTransaction? tx)
+    {
         var ancestors = new Dictionary<(long Snapshot, long Start), List<(int Depth, string Label)>>();
-        using (var paths = Command($"""
+        using var paths = Command($"""
             WITH RECURSIVE {page},
             chain(snapshot_id, start_id, parent_id, depth) AS (
                 SELECT page.snapshot_id, page.component_id, page.parent_id, 0 FROM page WHERE page.parent_id IS NOT NULL
@@ -549,90 +593,229 @@ public sealed class InventoryStore : IDisposable
                 WHERE chain.depth < 255 AND p.parent_id IS NOT NULL)
             SELECT chain.snapshot_id, chain.start_id, chain.depth, c.name, c.version
             FROM chain JOIN components c ON c.id = chain.parent_id
-            """, tx, [.. parameters]))
-        using (var reader = paths.ExecuteReader())
+            """, tx, [.. parameters]);
+        using var reader = paths.ExecuteReader();
+        while (reader.Read())
         {
-            while (reader.Read())
+            var key = (reader.GetInt64(0), reader.GetInt64(1));
+            if (!ancestors.TryGetValue(key, out var list))
             {
-                var key = (reader.GetInt64(0), reader.GetInt64(1));
-                if (!ancestors.TryGetValue(key, out var list))
-                {
-                    ancestors[key] = list = [];
-                }
-                list.Add((Convert.ToInt32(reader.GetValue(2), System.Globalization.CultureInfo.InvariantCulture), $"{reader.GetString(3)}@{reader.GetString(4)}"));
+                ancestors[key] = list = [];
             }
+            list.Add((Int(reader, 2), $"{reader.GetString(3)}@{reader.GetString(4)}"));
         }
-        var hits = rows.Select(r =>
-        {
-            var path = ancestors.TryGetValue((r.Snapshot, r.ComponentId), out var list)
-                ? list.OrderByDescending(a => a.Depth).Select(a => a.Label).Append($"{r.Component.Name}@{r.Component.Version}")
-                : [$"{r.Component.Name}@{r.Component.Version}"];
-            return new AffectedDeployment(r.Deployment, r.Environment, r.Version, r.Snapshot, r.Component, [.. path]);
-        }).ToList();
-        return new AffectedPage(hits, total, deployments, paging.Offset);
+        return ancestors;
+    }
+
+    private static ImmutableArray<string> PathOf(Dictionary<(long Snapshot, long Start), List<(int Depth, string Label)>> ancestors, long snapshot, long componentId, InventoryComponent component)
+    {
+        var self = $"{component.Name}@{component.Version}";
+        return ancestors.TryGetValue((snapshot, componentId), out var list) ? [.. list.OrderByDescending(a => a.Depth).Select(a => a.Label).Append(self)] : [self];
     }
 
     /// <summary>
-    /// Replaces the recorded rescan matches with <paramref name="matches"/> (advisory ids per package as
-    /// <see cref="CurrentPackages"/> gave it) over the current snapshots and returns what is new and what was resolved
-    /// since the previous rescan.
+    /// Replaces the recorded rescan hits with <paramref name="matches"/> (what the matcher found per package, as
+    /// <see cref="CurrentPackages"/> gave it) over the current snapshots, or over those of <paramref name="deployment"/>
+    /// alone, and returns what is new and what was resolved since the previous rescan. A hit keeps the time it was
+    /// first found across rescans and redeploys; new hits are found at <paramref name="now"/>. Records the run.
     /// </summary>
-    public (IReadOnlyList<(AffectedDeployment Deployment, string AdvisoryId)> New, IReadOnlyList<(string Deployment, string Purl, string AdvisoryId)> Resolved)
-        RecordRescan(IReadOnlyDictionary<InventoryPackage, IReadOnlyList<string>> matches)
+    public (IReadOnlyList<FoundHit> New, IReadOnlyList<(string Deployment, string Purl, string AdvisoryId)> Resolved)
+        RecordRescan(IReadOnlyDictionary<InventoryPackage, IReadOnlyList<HitFinding>> matches, DateTimeOffset now, string? deployment = null, string? databaseVersion = null)
     {
         ArgumentNullException.ThrowIfNull(matches);
         using var tx = BeginWrite();
+        var nowMs = now.ToUnixTimeMilliseconds();
         // A hit is the same hit across snapshots of one deployment: a redeploy that still carries the package is neither
         // new nor resolved. Keyed by deployment, component and advisory; rows keep the snapshot they were seen in.
-        var previous = new Dictionary<(string Deployment, long Component, string Advisory), (string Purl, long Snapshot)>();
-        using (var cmd = Command("""
-            SELECT d.name, r.component_id, r.advisory_id, c.purl, r.snapshot_id FROM rescan_matches r
-            JOIN snapshots s ON s.id = r.snapshot_id JOIN deployments d ON d.id = s.deployment_id JOIN components c ON c.id = r.component_id
-            """, tx))
+        var scope = deployment is null ? "" : " WHERE d.name = @dep";
+        (string, object?)[] scopeParameters = deployment is null ? [] : [("dep", deployment)];
+        var previous = new Dictionary<(string Deployment, long Component, string Advisory), (string Purl, long FoundAt)>();
+        using (var cmd = Command($"""
+            SELECT d.name, r.component_id, r.advisory_id, c.purl, r.found_at FROM rescan_matches r
+            JOIN snapshots s ON s.id = r.snapshot_id JOIN deployments d ON d.id = s.deployment_id JOIN components c ON c.id = r.component_id{scope}
+            """, tx, scopeParameters))
         using (var reader = cmd.ExecuteReader())
         {
             while (reader.Read())
             {
-                previous[(reader.GetString(0), reader.GetInt64(1), reader.GetString(2))] = (reader.GetString(3), reader.GetInt64(4));
+                var key = (reader.GetString(0), reader.GetInt64(1), reader.GetString(2));
+                var foundAt = reader.IsDBNull(4) ? nowMs : reader.GetInt64(4);
+                // The same hit in an older snapshot of the deployment: the earliest time it was found counts.
+                previous[key] = previous.TryGetValue(key, out var seenBefore) && seenBefore.FoundAt < foundAt ? seenBefore : (reader.GetString(3), foundAt);
             }
         }
-        var current = new HashSet<(long, long, string)>();
+        var current = new List<(long Snapshot, long Component, HitFinding Finding, long FoundAt)>();
         var seen = new HashSet<(string, long, string)>();
-        var newOnes = new List<(AffectedDeployment, string)>();
-        foreach (var (package, advisories) in matches)
+        var newOnes = new List<FoundHit>();
+        foreach (var (package, findings) in matches)
         {
             var hits = package.AnySource ? AffectedPage([package.ComponentId], [], Paging.All, tx) : AffectedPage([], [(package.ComponentId, package.SourceId)], Paging.All, tx);
             foreach (var hit in hits.Hits)
             {
-                foreach (var advisory in advisories)
+                if (deployment is not null && hit.Deployment != deployment)
                 {
-                    current.Add((hit.SnapshotId, package.ComponentId, advisory));
-                    seen.Add((hit.Deployment, package.ComponentId, advisory));
-                    if (!previous.ContainsKey((hit.Deployment, package.ComponentId, advisory)))
+                    continue;
+                }
+                foreach (var finding in findings)
+                {
+                    var key = (hit.Deployment, package.ComponentId, finding.AdvisoryId);
+                    if (!seen.Add(key))
                     {
-                        newOnes.Add((hit, advisory));
+                        continue;
+                    }
+                    if (previous.TryGetValue(key, out var before))
+                    {
+                        current.Add((hit.SnapshotId, package.ComponentId, finding, before.FoundAt));
+                    }
+                    else
+                    {
+                        current.Add((hit.SnapshotId, package.ComponentId, finding, nowMs));
+                        newOnes.Add(new FoundHit(hit, finding, now));
                     }
                 }
             }
         }
         var resolved = previous.Where(p => !seen.Contains(p.Key)).Select(p => (p.Key.Deployment, p.Value.Purl, p.Key.Advisory)).ToList();
-        Execute("DELETE FROM rescan_matches", tx);
+        Execute(deployment is null ? "DELETE FROM rescan_matches"
+            : "DELETE FROM rescan_matches WHERE snapshot_id IN (SELECT s.id FROM snapshots s JOIN deployments d ON d.id = s.deployment_id WHERE d.name = @dep)",
+            tx, scopeParameters);
         foreach (var chunk in current.Chunk(Batch))
         {
-            var sql = new StringBuilder("INSERT INTO rescan_matches (snapshot_id, component_id, advisory_id) VALUES ");
+            var sql = new StringBuilder("INSERT INTO rescan_matches (snapshot_id, component_id, advisory_id, found_at, severity, malicious, fixed, summary) VALUES ");
             var parameters = new List<(string, object?)>();
             for (var i = 0; i < chunk.Length; i++)
             {
-                sql.Append(i == 0 ? "" : ",").Append($"(@s{i}, @c{i}, @a{i})");
-                parameters.Add(($"s{i}", chunk[i].Item1));
-                parameters.Add(($"c{i}", chunk[i].Item2));
-                parameters.Add(($"a{i}", chunk[i].Item3));
+                var (snapshot, component, finding, foundAt) = chunk[i];
+                sql.Append(i == 0 ? "" : ",").Append($"(@s{i}, @c{i}, @a{i}, @f{i}, @v{i}, @m{i}, @x{i}, @t{i})");
+                parameters.Add(($"s{i}", snapshot));
+                parameters.Add(($"c{i}", component));
+                parameters.Add(($"a{i}", finding.AdvisoryId));
+                parameters.Add(($"f{i}", foundAt));
+                parameters.Add(($"v{i}", (short)finding.Severity));
+                parameters.Add(($"m{i}", (short)(finding.Malicious ? 1 : 0)));
+                parameters.Add(($"x{i}", finding.FixedIn));
+                parameters.Add(($"t{i}", finding.Summary.Length > 500 ? finding.Summary[..500] : finding.Summary));
             }
             Execute(sql.ToString(), tx, [.. parameters]);
         }
+        Execute("UPDATE snapshots SET checked_at = @now WHERE id IN (SELECT d.current_snapshot FROM deployments d" + scope + ")", tx, [("now", nowMs), .. scopeParameters]);
+        Execute("INSERT INTO rescans (at, database_version, deployment, packages, new_hits, resolved_hits) VALUES (@at, @db, @dep, @p, @n, @r)", tx,
+            ("at", nowMs), ("db", databaseVersion), ("dep", deployment), ("p", matches.Count), ("n", newOnes.Count), ("r", resolved.Count));
         tx.Commit();
-        return ([.. newOnes.OrderBy(n => n.Item1.Deployment, StringComparer.Ordinal)], [.. resolved.OrderBy(r => r.Item1, StringComparer.Ordinal)]);
+        return ([.. newOnes.OrderBy(n => n.Hit.Deployment, StringComparer.Ordinal)], [.. resolved.OrderBy(r => r.Item1, StringComparer.Ordinal)]);
     }
+
+    /// <summary>The newest rescans, newest first.</summary>
+    public IReadOnlyList<RescanRun> Rescans(int limit = 10)
+    {
+        using var cmd = Command("SELECT at, database_version, deployment, packages, new_hits, resolved_hits FROM rescans ORDER BY id DESC LIMIT @limit", null, ("limit", (long)limit));
+        using var reader = cmd.ExecuteReader();
+        var result = new List<RescanRun>();
+        while (reader.Read())
+        {
+            result.Add(new RescanRun(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetString(2), Int(reader, 3), Int(reader, 4), Int(reader, 5)));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The advisory hits in current snapshots that rescans recorded, newest found first: every one, those found at or
+    /// after <paramref name="since"/>, or those of one deployment.
+    /// </summary>
+    public HitsPage Hits(DateTimeOffset? since = null, string? deployment = null, Paging paging = default)
+    {
+        var filter = new StringBuilder("1 = 1");
+        var parameters = new List<(string, object?)>();
+        if (since is { } from)
+        {
+            filter.Append(" AND r.found_at >= @since");
+            parameters.Add(("since", from.ToUnixTimeMilliseconds()));
+        }
+        if (deployment is not null)
+        {
+            filter.Append(" AND d.name = @dep");
+            parameters.Add(("dep", deployment));
+        }
+        const string From = "FROM rescan_matches r JOIN deployments d ON d.current_snapshot = r.snapshot_id";
+        int total;
+        using (var count = Command($"SELECT count(*) {From} WHERE {filter}", null, [.. parameters]))
+        {
+            total = Convert.ToInt32(count.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (total <= paging.Offset || paging.Limit == 0)
+        {
+            return new HitsPage([], total, paging.Offset);
+        }
+        parameters.Add(("limit", paging.Limit is { } limit ? (long)limit : long.MaxValue));
+        parameters.Add(("offset", (long)paging.Offset));
+        var page = $"""
+            page AS (
+                SELECT d.name AS deployment, r.snapshot_id, r.component_id, r.advisory_id, r.found_at, r.severity, r.malicious, r.fixed, r.summary,
+                    sc.direct, sc.scopes, sc.parent_id
+                {From} JOIN snapshot_components sc ON sc.snapshot_id = r.snapshot_id AND sc.component_id = r.component_id
+                WHERE {filter}
+                ORDER BY r.found_at DESC, d.name, r.component_id, r.advisory_id LIMIT @limit OFFSET @offset)
+            """;
+        var rows = new List<(string Deployment, string? Environment, string? Version, long Snapshot, InventoryComponent Component, long ComponentId, HitFinding Finding, long FoundAt)>();
+        using (var cmd = Command($"""
+            WITH {page}
+            SELECT page.deployment, s.environment, s.version, page.snapshot_id, c.ecosystem, c.name, c.version, c.purl, page.direct, page.scopes,
+                page.component_id, page.advisory_id, page.found_at, page.severity, page.malicious, page.fixed, page.summary
+            FROM page JOIN snapshots s ON s.id = page.snapshot_id JOIN components c ON c.id = page.component_id
+            ORDER BY page.found_at DESC, page.deployment, page.component_id, page.advisory_id
+            """, null, [.. parameters]))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var finding = new HitFinding(reader.GetString(11), reader.IsDBNull(13) ? Severity.None : (Severity)Int(reader, 13),
+                    !reader.IsDBNull(14) && Int(reader, 14) != 0, reader.IsDBNull(15) ? null : reader.GetString(15), reader.IsDBNull(16) ? "" : reader.GetString(16));
+                rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.GetInt64(3), ReadComponent(reader, 4), reader.GetInt64(10), finding, reader.IsDBNull(12) ? 0 : reader.GetInt64(12)));
+            }
+        }
+        var ancestors = Ancestors(page, parameters, null);
+        return new HitsPage([.. rows.Select(r => new FoundHit(
+            new AffectedDeployment(r.Deployment, r.Environment, r.Version, r.Snapshot, r.Component, PathOf(ancestors, r.Snapshot, r.ComponentId, r.Component)),
+            r.Finding, DateTimeOffset.FromUnixTimeMilliseconds(r.FoundAt)))], total, paging.Offset);
+    }
+
+    /// <summary>Per deployment with hits in its current snapshot: how many are malicious, critical and high (the others are not counted by level).</summary>
+    public IReadOnlyDictionary<string, HitCounts> HitCountsByDeployment()
+    {
+        using var cmd = Command($"""
+            SELECT d.name, count(*),
+                sum(CASE WHEN r.malicious = 1 THEN 1 ELSE 0 END),
+                sum(CASE WHEN COALESCE(r.malicious, 0) = 0 AND r.severity = {(int)Severity.Critical} THEN 1 ELSE 0 END),
+                sum(CASE WHEN COALESCE(r.malicious, 0) = 0 AND r.severity = {(int)Severity.High} THEN 1 ELSE 0 END),
+                max(r.found_at)
+            FROM rescan_matches r JOIN deployments d ON d.current_snapshot = r.snapshot_id GROUP BY d.name
+            """, null);
+        using var reader = cmd.ExecuteReader();
+        var result = new Dictionary<string, HitCounts>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            result[reader.GetString(0)] = new HitCounts(Int(reader, 1), Int(reader, 2), Int(reader, 3), Int(reader, 4),
+                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)));
+        }
+        return result;
+    }
+
+    /// <summary>The deployments whose current snapshot no rescan has matched yet: their hits are not known.</summary>
+    public IReadOnlySet<string> UncheckedDeployments()
+    {
+        using var cmd = Command("SELECT d.name FROM deployments d JOIN snapshots s ON s.id = d.current_snapshot WHERE s.checked_at IS NULL", null);
+        using var reader = cmd.ExecuteReader();
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            result.Add(reader.GetString(0));
+        }
+        return result;
+    }
+
+    private static int Int(DbDataReader reader, int ordinal) => Convert.ToInt32(reader.GetValue(ordinal), System.Globalization.CultureInfo.InvariantCulture);
 
     private DbTransaction BeginWrite()
     {

@@ -44,9 +44,39 @@ public static class InventoryJson
         {
             PackagesMatched = result.PackagesMatched,
             AffectedPackages = result.AffectedPackages,
-            NewlyAffected = [.. result.NewlyAffected.Select(a => new RescanHit { AdvisoryId = a.AdvisoryId, Hit = AffectedDto.From(a.Deployment) })],
+            NewlyAffected = [.. result.NewlyAffected.Select(RescanHit.From)],
             Resolved = [.. result.Resolved.Select(r => new ResolvedHit { Deployment = r.Deployment, Purl = r.Purl, AdvisoryId = r.AdvisoryId })],
         }, InventoryJsonContext.Default.RescanResult);
+
+    /// <summary>A page of recorded hits, newest found first (<c>tollgate inventory hits --format json</c>, <c>GET /api/v1/hits</c>).</summary>
+    public static string Hits(DateTimeOffset? since, string? deployment, HitsPage page, RescanRun? lastRescan) =>
+        JsonSerializer.Serialize(new HitList
+        {
+            Since = since,
+            Deployment = deployment,
+            Total = page.Total,
+            Offset = page.Offset,
+            NextOffset = page.NextOffset,
+            LastRescan = lastRescan is null ? null : RescanRunDto.From(lastRescan),
+            Hits = [.. page.Hits.Select(RescanHit.From)],
+        }, InventoryJsonContext.Default.HitList);
+
+    /// <summary>Reads a <see cref="Hits"/> document (a server's answer); null when it is not one.</summary>
+    public static HitList? ReadHits(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, InventoryJsonContext.Default.HitList);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The recorded rescans, newest first (<c>GET /api/v1/rescan</c>).</summary>
+    public static string Rescans(IEnumerable<RescanRun> runs) =>
+        JsonSerializer.Serialize(new RescanRunList { Rescans = [.. runs.Select(RescanRunDto.From)] }, InventoryJsonContext.Default.RescanRunList);
 
     /// <summary>The <c>tollgate sbom diff --format json</c> document.</summary>
     public static string Diff(string oldFile, string newFile, SbomDiffResult diff, string? database) =>
@@ -170,7 +200,65 @@ public sealed class AffectedList
 public sealed class RescanHit
 {
     public required string AdvisoryId { get; init; }
+    /// <summary>none, low, medium, high or critical, as the matcher rated the advisory.</summary>
+    public required string Severity { get; init; }
+    public bool Malicious { get; init; }
+    /// <summary>The lowest version that fixes it, when one is known.</summary>
+    public string? FixedIn { get; init; }
+    public string? Summary { get; init; }
+    /// <summary>When a rescan first found this hit in the deployment.</summary>
+    public DateTimeOffset FoundAt { get; init; }
     public required AffectedDto Hit { get; init; }
+
+    public static RescanHit From(FoundHit h) => new()
+    {
+        AdvisoryId = h.AdvisoryId,
+        Severity = h.Finding.Severity.ToName(),
+        Malicious = h.Finding.Malicious,
+        FixedIn = h.Finding.FixedIn,
+        Summary = h.Finding.Summary.Length == 0 ? null : h.Finding.Summary,
+        FoundAt = h.FoundAt,
+        Hit = AffectedDto.From(h.Hit),
+    };
+}
+
+public sealed class HitList
+{
+    /// <summary>The lower bound of the found times asked for; null: every recorded hit.</summary>
+    public DateTimeOffset? Since { get; init; }
+    public string? Deployment { get; init; }
+    public int Total { get; init; }
+    public int Offset { get; init; }
+    public int? NextOffset { get; init; }
+    /// <summary>The newest rescan: hits are as of then; null when none has run (then nothing is known, not "nothing affected").</summary>
+    public RescanRunDto? LastRescan { get; init; }
+    public List<RescanHit> Hits { get; init; } = [];
+}
+
+public sealed class RescanRunDto
+{
+    public DateTimeOffset At { get; init; }
+    /// <summary>The deployment rescanned alone (after an upload); null for every deployment.</summary>
+    public string? Deployment { get; init; }
+    public string? DatabaseVersion { get; init; }
+    public int Packages { get; init; }
+    public int NewHits { get; init; }
+    public int ResolvedHits { get; init; }
+
+    public static RescanRunDto From(RescanRun r) => new()
+    {
+        At = r.At,
+        Deployment = r.Deployment,
+        DatabaseVersion = r.DatabaseVersion,
+        Packages = r.Packages,
+        NewHits = r.NewHits,
+        ResolvedHits = r.ResolvedHits,
+    };
+}
+
+public sealed class RescanRunList
+{
+    public List<RescanRunDto> Rescans { get; init; } = [];
 }
 
 public sealed class ResolvedHit
@@ -265,5 +353,7 @@ public sealed class DiffFindingDto
 [JsonSerializable(typeof(DeploymentDetails))]
 [JsonSerializable(typeof(AffectedList))]
 [JsonSerializable(typeof(RescanResult))]
+[JsonSerializable(typeof(HitList))]
+[JsonSerializable(typeof(RescanRunList))]
 [JsonSerializable(typeof(DiffResult))]
 internal sealed partial class InventoryJsonContext : JsonSerializerContext;

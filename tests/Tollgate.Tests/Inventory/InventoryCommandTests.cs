@@ -173,6 +173,42 @@ public sealed class InventoryCommandTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public void Hits_AfterRescans_ListWhatWasFoundSince(string kind)
+    {
+        var store = Populated(kind);
+        var db = Database();
+        var before = CliRunner.Run("inventory", "hits", "--store", store);
+        var rescan = CliRunner.Run("inventory", "rescan", "--store", store, "--db", db);
+        var lastHour = CliRunner.Run("inventory", "hits", "--store", store, "--since", "1h", "--format", "json");
+        var future = CliRunner.Run("inventory", "hits", "--store", store, "--since", "2099-01-01", "--format", "json");
+        var table = CliRunner.Run("inventory", "hits", "--store", store, "--deployment", "weather");
+        var bad = CliRunner.Run("inventory", "hits", "--store", store, "--since", "yesterday");
+
+        // No rescan yet: nothing is known, which is not "nothing affected".
+        Assert.Equal(2, before.ExitCode);
+        Assert.Contains("no rescan has been recorded", before.Stderr, StringComparison.Ordinal);
+        Assert.True(rescan.ExitCode == 0, rescan.Stderr);
+        Assert.True(lastHour.ExitCode == 0, lastHour.Stderr);
+        using (var doc = JsonDocument.Parse(lastHour.Stdout))
+        {
+            var hits = doc.RootElement.GetProperty("hits").EnumerateArray().ToList();
+            Assert.Equal(ExampleHits, hits.Select(h => $"{h.GetProperty("hit").GetProperty("deployment").GetString()} {h.GetProperty("advisoryId").GetString()} "
+                + $"{h.GetProperty("hit").GetProperty("component").GetProperty("name").GetString()}@{h.GetProperty("hit").GetProperty("component").GetProperty("version").GetString()}").Order(StringComparer.Ordinal));
+            Assert.All(hits, h => Assert.True(DateTimeOffset.UtcNow - h.GetProperty("foundAt").GetDateTimeOffset() < TimeSpan.FromHours(1)));
+            // The record's own severity and fix: GHSA-xvch-5gv4-984h (minimist prototype pollution) is critical, fixed in 1.2.6.
+            var minimist = hits.Single(h => h.GetProperty("advisoryId").GetString() == "GHSA-xvch-5gv4-984h");
+            Assert.Equal(("critical", "1.2.6"), (minimist.GetProperty("severity").GetString(), minimist.GetProperty("fixedIn").GetString()));
+            Assert.NotEqual(JsonValueKind.Null, doc.RootElement.GetProperty("lastRescan").ValueKind);
+        }
+        Assert.Equal(0, JsonDocument.Parse(future.Stdout).RootElement.GetProperty("total").GetInt32());
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Contains($"{ExampleHits.Length} hit(s) in weather", table.Stdout, StringComparison.Ordinal);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("'yesterday' is neither a duration nor a time", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public void Affected_LimitAndOffset_PageThroughEveryHitInDeploymentOrder(string kind)
     {
         var store = Populated(kind);

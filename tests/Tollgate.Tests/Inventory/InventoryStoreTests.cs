@@ -140,12 +140,12 @@ public sealed class InventoryStoreTests
         var packages = store.CurrentPackages();
         var zod = packages.First(p => p.Component.Name == "zod");
 
-        var first = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] });
-        var again = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] });
-        var cleared = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>>());
+        var first = store.RecordRescan(Hit(zod, "GHSA-test-0001"), Day(0));
+        var again = store.RecordRescan(Hit(zod, "GHSA-test-0001"), Day(0));
+        var cleared = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<HitFinding>>(), Day(0));
 
         var hit = Assert.Single(first.New);
-        Assert.Equal(("weather", "GHSA-test-0001"), (hit.Deployment.Deployment, hit.AdvisoryId));
+        Assert.Equal(("weather", "GHSA-test-0001"), (hit.Hit.Deployment, hit.AdvisoryId));
         Assert.Empty(first.Resolved);
         Assert.Empty(again.New);
         Assert.Empty(again.Resolved);
@@ -159,20 +159,126 @@ public sealed class InventoryStoreTests
         using var store = InventoryStore.Open(StoreTargets.NewStore(kind));
         store.Add(RealGraph(), "weather", "1", "prod", null, DateTimeOffset.UnixEpoch);
         var zod = store.CurrentPackages().First(p => p.Component.Name == "zod");
-        Assert.Single(store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] }).New);
+        Assert.Single(store.RecordRescan(Hit(zod, "GHSA-test-0001"), Day(0)).New);
 
         // Version 2 of the deployment: a new snapshot with the same zod.
         store.Add(RealGraph(), "weather", "2", "prod", null, DateTimeOffset.UnixEpoch.AddDays(1));
         zod = store.CurrentPackages().First(p => p.Component.Name == "zod");
-        var after = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] });
+        var after = store.RecordRescan(Hit(zod, "GHSA-test-0001"), Day(0));
         Assert.Empty(after.New);
         Assert.Empty(after.Resolved);
 
         // A second deployment with the same package is a new hit of its own.
         store.Add(RealGraph(), "weather-staging", "2", "staging", null, DateTimeOffset.UnixEpoch.AddDays(1));
         zod = store.CurrentPackages().First(p => p.Component.Name == "zod");
-        var other = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<string>> { [zod] = ["GHSA-test-0001"] });
-        Assert.Equal("weather-staging", Assert.Single(other.New).Deployment.Deployment);
+        var other = store.RecordRescan(Hit(zod, "GHSA-test-0001"), Day(0));
+        Assert.Equal("weather-staging", Assert.Single(other.New).Hit.Deployment);
         Assert.Empty(other.Resolved);
+    }
+
+    private static Dictionary<InventoryPackage, IReadOnlyList<HitFinding>> Hit(InventoryPackage package, string id, Severity severity = Severity.High, bool malicious = false) =>
+        new() { [package] = [new HitFinding(id, severity, malicious, malicious ? null : "9.9.9", $"summary of {id}")] };
+
+    private static DateTimeOffset Day(int day) => DateTimeOffset.UnixEpoch.AddDays(20_000 + day);
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Hits_KeepTheTimeFirstFound_AcrossRescansAndRedeploys_AndAnswerSince(string kind)
+    {
+        using var store = InventoryStore.Open(StoreTargets.NewStore(kind));
+        store.Add(RealGraph(), "weather", "1", "prod", null, Day(0));
+        store.Add(RealGraph(), "billing", "1", "prod", null, Day(0));
+        Assert.Equal(["billing", "weather"], store.UncheckedDeployments().Order(StringComparer.Ordinal));
+        var zod = store.CurrentPackages().First(p => p.Component.Name == "zod");
+        store.RecordRescan(Hit(zod, "GHSA-test-0001"), Day(1));
+        Assert.Empty(store.UncheckedDeployments());
+
+        // Day 2: weather redeploys with the same zod; day 3 a malicious record for zod appears.
+        store.Add(RealGraph(), "weather", "2", "prod", null, Day(2));
+        Assert.Equal(["weather"], store.UncheckedDeployments());
+        zod = store.CurrentPackages().First(p => p.Component.Name == "zod");
+        var matches = new Dictionary<InventoryPackage, IReadOnlyList<HitFinding>>
+        {
+            [zod] = [new("GHSA-test-0001", Severity.High, false, "9.9.9", "s"), new("MAL-test-0002", Severity.Critical, true, null, "malware")],
+        };
+        var third = store.RecordRescan(matches, Day(3), databaseVersion: "v2");
+
+        Assert.Equal([("billing", "MAL-test-0002"), ("weather", "MAL-test-0002")], third.New.Select(h => (h.Hit.Deployment, h.AdvisoryId)));
+        var all = store.Hits();
+        Assert.Equal(4, all.Total);
+        Assert.Equal([Day(3), Day(3), Day(1), Day(1)], all.Hits.Select(h => h.FoundAt));
+        Assert.All(all.Hits.Where(h => h.AdvisoryId == "GHSA-test-0001"), h => Assert.Equal(("9.9.9", Severity.High, false), (h.Finding.FixedIn, h.Finding.Severity, h.Finding.Malicious)));
+        Assert.All(all.Hits, h => Assert.Equal("zod", h.Hit.Path[^1].Split('@')[0]));
+        var since = store.Hits(Day(2));
+        Assert.Equal(2, since.Total);
+        Assert.All(since.Hits, h => Assert.True(h.Finding.Malicious));
+        Assert.Equal(["GHSA-test-0001", "MAL-test-0002"], store.Hits(deployment: "billing").Hits.Select(h => h.AdvisoryId).Order(StringComparer.Ordinal));
+        var page = store.Hits(paging: new Paging(1, 2));
+        Assert.Equal((4, 2, 3), (page.Total, page.Hits.Count, page.NextOffset));
+
+        var counts = store.HitCountsByDeployment();
+        Assert.Equal(new HitCounts(2, 1, 0, 1, Day(3)), counts["weather"]);
+        var run = store.Rescans().First();
+        Assert.Equal((Day(3), "v2", (string?)null, 2, 0), (run.At, run.DatabaseVersion, run.Deployment, run.NewHits, run.ResolvedHits));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void RecordRescan_OfOneDeployment_LeavesTheOthersAlone(string kind)
+    {
+        using var store = InventoryStore.Open(StoreTargets.NewStore(kind));
+        store.Add(RealGraph(), "weather", "1", "prod", null, Day(0));
+        store.Add(RealGraph(), "billing", "1", "prod", null, Day(0));
+        var zod = store.CurrentPackages().First(p => p.Component.Name == "zod");
+        store.RecordRescan(Hit(zod, "GHSA-test-0001"), Day(1));
+
+        // billing uploads again; only its packages are matched, with nothing found now.
+        store.Add(RealGraph(), "billing", "2", "prod", null, Day(2));
+        var billingPackages = store.CurrentPackages(deployment: "billing");
+        Assert.Equal(RealGraph().Components.Length, billingPackages.Count);
+        var scoped = store.RecordRescan(new Dictionary<InventoryPackage, IReadOnlyList<HitFinding>>(), Day(2), deployment: "billing");
+
+        Assert.Equal(("billing", "GHSA-test-0001"), (Assert.Single(scoped.Resolved).Deployment, scoped.Resolved[0].AdvisoryId));
+        Assert.Equal("weather", Assert.Single(store.Hits().Hits).Hit.Deployment);
+        Assert.Empty(store.UncheckedDeployments());
+        Assert.Equal("billing", store.Rescans().First().Deployment);
+    }
+
+    [Fact]
+    public void Open_UpgradesAVersion2Store_HitsRecordedBeforeCountAsFoundAtTheUpgrade()
+    {
+        var path = StoreTargets.NewStore("sqlite");
+        using (var store = InventoryStore.Open(path))
+        {
+            store.Add(RealGraph(), "weather", "1", "prod", null, Day(0));
+        }
+        // The store as version 2 wrote it: rescan rows without what or when, no rescans table, no checked time.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = """
+                DROP INDEX rescan_matches_found; DROP TABLE rescans;
+                ALTER TABLE rescan_matches DROP COLUMN found_at; ALTER TABLE rescan_matches DROP COLUMN severity; ALTER TABLE rescan_matches DROP COLUMN malicious;
+                ALTER TABLE rescan_matches DROP COLUMN fixed; ALTER TABLE rescan_matches DROP COLUMN summary; ALTER TABLE snapshots DROP COLUMN checked_at;
+                UPDATE inventory_meta SET value = '2' WHERE key = 'schema_version';
+                INSERT INTO rescan_matches (snapshot_id, component_id, advisory_id)
+                    SELECT sc.snapshot_id, sc.component_id, 'GHSA-test-0001' FROM snapshot_components sc JOIN components c ON c.id = sc.component_id WHERE c.name = 'zod';
+                """;
+            cmd.ExecuteNonQuery();
+        }
+        var upgradeStarted = DateTimeOffset.UtcNow.AddSeconds(-1);
+
+        using var upgraded = InventoryStore.Open(path, mustExist: true);
+        var hit = Assert.Single(upgraded.Hits().Hits);
+        Assert.Equal("GHSA-test-0001", hit.AdvisoryId);
+        Assert.InRange(hit.FoundAt, upgradeStarted, DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.Equal(Severity.None, hit.Finding.Severity);
+        Assert.Empty(upgraded.UncheckedDeployments());
+        Assert.Empty(upgraded.Rescans());
+        // The next rescan keeps the time the hit was first recorded.
+        var zod = upgraded.CurrentPackages().First(p => p.Component.Name == "zod");
+        Assert.Empty(upgraded.RecordRescan(Hit(zod, "GHSA-test-0001"), Day(5)).New);
+        Assert.Equal(hit.FoundAt, Assert.Single(upgraded.Hits().Hits).FoundAt);
     }
 }
