@@ -16,9 +16,12 @@ namespace Tollgate.Bench;
 /// The inventory server at fleet size, over real HTTP: the server (<see cref="InventoryHost"/>, as <c>tollgate serve</c>
 /// starts it) runs in this process on 127.0.0.1 over a store made by the <c>inventory</c> verb, and an
 /// <see cref="HttpClient"/> asks it for the dashboard's fleet page, its "affected by" search for the query kinds the
-/// inventory benchmark uses, a deployment page, and uploads 1,500-component CycloneDX SBOMs through the API. A time is
-/// from sending the request to having read the whole body. CPU is this process's (server and client); on PostgreSQL
-/// the CPU of the database server's backends for this database is shown separately, per request.
+/// inventory benchmark uses, a deployment page, and uploads 1,500-component CycloneDX SBOMs through the API (with an
+/// advisory database, as the server then matches the new snapshot at once, and without). A time is from sending the
+/// request to having read the whole body. CPU is this process's (server and client); on PostgreSQL the CPU of the
+/// database server's backends for this database is shown separately, per request. The server's scheduled rescan is
+/// off; when the store has never been rescanned, one rescan of every deployment runs first (over the API) so the
+/// pages show hits as they do in use.
 /// </summary>
 internal static class DashboardBench
 {
@@ -41,9 +44,13 @@ internal static class DashboardBench
         var postgres = InventoryStore.IsPostgres(store);
         Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
         int count;
+        bool rescanned;
+        var open = Stopwatch.StartNew();
         using (var inventory = InventoryStore.Open(store, mustExist: true))
         {
+            Console.WriteLine($"first open of the store (a schema upgrade included, when one was due): {open.Elapsed.TotalSeconds:F1} s");
             count = inventory.List().Count;
+            rescanned = inventory.Rescans(1).Count > 0;
         }
         if (count == 0)
         {
@@ -51,14 +58,14 @@ internal static class DashboardBench
             return 2;
         }
         Console.WriteLine($"store: {(postgres ? "PostgreSQL" : "SQLite")}; {count:N0} current deployments; size {InventoryBench.StoreSize(store):N0} MB");
+        var names = InventoryBench.Pool(new Random(42));
 
-        var pool = InventoryBench.Pool(new Random(42));
         var queries = new List<(string Query, string Kind)>();
         foreach (var rank in new[] { 0, 50, 15_000 })
         {
-            queries.Add(($"{pool[rank].Name}@<={pool[rank].Versions[^1]}", $"name@range, rank {rank + 1}"));
+            queries.Add(($"{names[rank].Name}@<={names[rank].Versions[^1]}", $"name@range, rank {rank + 1}"));
         }
-        queries.Add((PackageUrl.For(Ecosystem.Npm, pool[3].Name, pool[3].Versions[0]).ToString(), "purl, rank 4"));
+        queries.Add((PackageUrl.For(Ecosystem.Npm, names[3].Name, names[3].Versions[0]).ToString(), "purl, rank 4"));
         if (advisoryDb is not null)
         {
             using var advisories = AdvisoryStore.Open(advisoryDb);
@@ -76,57 +83,51 @@ internal static class DashboardBench
             {
                 throw new InvalidOperationException(error);
             }
-            var (host, problems) = InventoryHost.Create(new InventoryServerOptions(new Uri("http://127.0.0.1:0"), store, tokens, AllowAnonymousRead: false, AdvisoryDatabase: advisoryDb));
-            if (host is null)
-            {
-                Console.Error.WriteLine(string.Join(Environment.NewLine, problems));
-                return 2;
-            }
-            await using (host)
+            var pool = InventoryBench.Pool(new Random(42));
+            // No advisory database: a path where there is none (the server then stores uploads without matching them).
+            var noAdvisories = Path.Combine(dir.FullName, "no-advisories.db");
+            await using (var host = Start(store, tokens, advisoryDb ?? noAdvisories))
             {
                 await host.StartAsync();
-                using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AutomaticDecompression = DecompressionMethods.None })
-                {
-                    BaseAddress = host.Address,
-                    Timeout = TimeSpan.FromMinutes(5),
-                };
-                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                using var http = Client(host, token);
                 Console.WriteLine($"server: {host.Address}; load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+                if (!rescanned && advisoryDb is not null)
+                {
+                    var rescan = Stopwatch.StartNew();
+                    using var process = Process.GetCurrentProcess();
+                    var cpuBefore = process.TotalProcessorTime;
+                    using var response = await http.PostAsync("/api/v1/rescan", null);
+                    var answer = await response.Content.ReadAsStringAsync();
+                    process.Refresh();
+                    Console.WriteLine($"first rescan of every deployment (`POST /api/v1/rescan`): {(int)response.StatusCode}, {rescan.Elapsed.TotalSeconds:F1} s wall, "
+                        + $"{(process.TotalProcessorTime - cpuBefore).TotalSeconds:F1} s CPU; {answer[..Math.Min(200, answer.Length)]}");
+                }
                 Console.WriteLine();
                 Console.WriteLine("| request | body KB (upload: request body) | median ms | p95 ms | min ms | max ms | median CPU ms | DB server CPU ms/request | runs |");
-                Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+                Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
                 await Page(http, store, "`GET /` (fleet)", "/", null);
                 foreach (var (query, kind) in queries)
                 {
                     await Page(http, store, $"`GET /?q={query}` (affected by, {kind})", "/?q=" + Uri.EscapeDataString(query), null);
                 }
                 await Page(http, store, $"`GET /deployments/{deployment}`", "/deployments/" + deployment, null);
+                await Page(http, store, "`GET /hits?since=7d` (hits found in the last 7 days, first 200)", "/hits?since=7d", null);
                 foreach (var (query, kind) in queries.Take(1))
                 {
                     await Page(http, store, $"`GET /api/v1/affected?q={query}` (API, {kind})", "/api/v1/affected?q=" + Uri.EscapeDataString(query), null);
                 }
 
-                // Uploads: a new deployment each time, a different generated SBOM each time (not part of the warm-up).
-                var random = new Random(11);
-                var zipf = new InventoryBench.Zipf(InventoryBench.PoolSize, 1.1, random);
-                var stamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-                var bodies = Enumerable.Range(0, UploadRuns + 1).Select(_ => System.Text.Encoding.UTF8.GetBytes(CycloneDxWriter.Write(
-                    InventoryBench.Deployment(pool, zipf, random, perDeployment), new SbomOptions("1.6", DateTimeOffset.UnixEpoch, true, "bench", "service")))).ToList();
-                var upload = 0;
-                await Measure(store, $"`POST /api/v1/deployments/NAME/sboms` ({perDeployment:N0}-component CycloneDX 1.6, a new deployment each time)", UploadRuns, 1, async () =>
-                {
-                    var body = bodies[upload];
-                    using var content = new ByteArrayContent(body);
-                    content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                    using var response = await http.PostAsync($"/api/v1/deployments/dashboard-upload-{stamp}-{upload++}/sboms?environment=prod&version=2.0.0&commit=0123abc", content);
-                    var answer = await response.Content.ReadAsByteArrayAsync();
-                    if (response.StatusCode != HttpStatusCode.Created)
-                    {
-                        throw new InvalidOperationException($"upload: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(answer)}");
-                    }
-                    return body.Length;
-                });
+                await Uploads(http, store, pool, perDeployment, advisoryDb is null ? "no advisory database" : "the server matches the new snapshot against the advisory database");
                 await host.StopAsync();
+            }
+            if (advisoryDb is not null)
+            {
+                // The same uploads to a server without an advisory database: the store's part alone.
+                await using var bare = Start(store, tokens, noAdvisories);
+                await bare.StartAsync();
+                using var http = Client(bare, token);
+                await Uploads(http, store, pool, perDeployment, "server without an advisory database: stored, not matched");
+                await bare.StopAsync();
             }
 
             // The store calls the pages make, timed without HTTP and HTML, to tell the store's share from the rest.
@@ -162,12 +163,42 @@ internal static class DashboardBench
                     advisories?.Dispose();
                 }
             }
+            await Measure(store, "`HitCountsByDeployment()` (fleet page)", PageRuns, WarmUps, () =>
+            {
+                using var s = InventoryStore.Open(store, mustExist: true);
+                return Task.FromResult(s.HitCountsByDeployment().Count);
+            }, storeCall: true);
+            await Measure(store, "`UncheckedDeployments()` (fleet and deployment pages)", PageRuns, WarmUps, () =>
+            {
+                using var s = InventoryStore.Open(store, mustExist: true);
+                return Task.FromResult(s.UncheckedDeployments().Count);
+            }, storeCall: true);
+            await Measure(store, "`Rescans(1)` + `Hits(newest 10)` (fleet page)", PageRuns, WarmUps, () =>
+            {
+                using var s = InventoryStore.Open(store, mustExist: true);
+                s.Rescans(1);
+                return Task.FromResult(s.Hits(null, null, new Paging(0, 10)).Hits.Count);
+            }, storeCall: true);
             await Measure(store, $"`Open` + `History` + `Components` ({deployment})", PageRuns, WarmUps, () =>
             {
                 using var s = InventoryStore.Open(store, mustExist: true);
                 var current = s.History(deployment).First(h => h.Current);
                 return Task.FromResult(s.Components(current.Id).Count);
             }, storeCall: true);
+            await Measure(store, $"`Hits(deployment)` ({deployment}, every hit)", PageRuns, WarmUps, () =>
+            {
+                using var s = InventoryStore.Open(store, mustExist: true);
+                return Task.FromResult(s.Hits(null, deployment, Paging.All).Total);
+            }, storeCall: true);
+            if (advisoryDb is not null)
+            {
+                using var advisories = AdvisoryStore.Open(advisoryDb);
+                await Measure(store, $"`InventoryAdvisories.Rescan` of one deployment ({deployment}; what an upload adds)", PageRuns, WarmUps, () =>
+                {
+                    using var s = InventoryStore.Open(store, mustExist: true);
+                    return Task.FromResult(InventoryAdvisories.Rescan(s, advisories, null, deployment).PackagesMatched);
+                }, storeCall: true);
+            }
             var sbom = Path.Combine(dir.FullName, "sbom.cdx.json");
             await File.WriteAllTextAsync(sbom, CycloneDxWriter.Write(InventoryBench.Deployment(pool, new InventoryBench.Zipf(InventoryBench.PoolSize, 1.1, new Random(5)), new Random(5), perDeployment),
                 new SbomOptions("1.6", DateTimeOffset.UnixEpoch, true, "bench", "service")));
@@ -186,6 +217,50 @@ internal static class DashboardBench
         using var self = Process.GetCurrentProcess();
         Console.WriteLine($"process CPU: {self.UserProcessorTime.TotalSeconds:F1} s user + {self.PrivilegedProcessorTime.TotalSeconds:F1} s system");
         return 0;
+    }
+
+    private static InventoryHost Start(string store, ApiTokens tokens, string advisoryDb)
+    {
+        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(new Uri("http://127.0.0.1:0"), store, tokens, AllowAnonymousRead: false, AdvisoryDatabase: advisoryDb)
+        {
+            RescanInterval = TimeSpan.Zero,
+        });
+        return host ?? throw new InvalidOperationException(string.Join(Environment.NewLine, problems));
+    }
+
+    private static HttpClient Client(InventoryHost host, string token)
+    {
+        var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, AutomaticDecompression = DecompressionMethods.None })
+        {
+            BaseAddress = host.Address,
+            Timeout = TimeSpan.FromMinutes(5),
+        };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    /// <summary>Uploads: a new deployment and a different generated SBOM each time (one untimed warm-up upload first).</summary>
+    private static Task Uploads(HttpClient http, string store, InventoryBench.PoolEntry[] pool, int perDeployment, string what)
+    {
+        var random = new Random(11);
+        var zipf = new InventoryBench.Zipf(InventoryBench.PoolSize, 1.1, random);
+        var stamp = Guid.NewGuid().ToString("N")[..8];
+        var bodies = Enumerable.Range(0, UploadRuns + 1).Select(_ => System.Text.Encoding.UTF8.GetBytes(CycloneDxWriter.Write(
+            InventoryBench.Deployment(pool, zipf, random, perDeployment), new SbomOptions("1.6", DateTimeOffset.UnixEpoch, true, "bench", "service")))).ToList();
+        var upload = 0;
+        return Measure(store, $"`POST /api/v1/deployments/NAME/sboms` ({perDeployment:N0}-component CycloneDX 1.6, a new deployment each time; {what})", UploadRuns, 1, async () =>
+        {
+            var body = bodies[upload];
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await http.PostAsync($"/api/v1/deployments/dashboard-upload-{stamp}-{upload++}/sboms?environment=prod&version=2.0.0&commit=0123abc", content);
+            var answer = await response.Content.ReadAsByteArrayAsync();
+            if (response.StatusCode != HttpStatusCode.Created)
+            {
+                throw new InvalidOperationException($"upload: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(answer)}");
+            }
+            return body.Length;
+        });
     }
 
     private static Task Page(HttpClient http, string store, string label, string url, string? what) =>
