@@ -167,6 +167,35 @@ internal static class FeedCommand
         {
             return ExitCodes.InputError;
         }
+        if (CreateHost(terminal, options) is not { } host)
+        {
+            return ExitCodes.InputError;
+        }
+        await using (host.ConfigureAwait(false))
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            if (!await StartAsync(terminal, host, stop.Token).ConfigureAwait(false))
+            {
+                return ExitCodes.InputError;
+            }
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            terminal.Message("tollgate feed: stopping; requests in flight finish first");
+            await host.StopAsync().ConfigureAwait(false);
+        }
+        return ExitCodes.Pass;
+    }
+
+    /// <summary>Builds the feed's host, printing its problems and policy diagnostics; null when it cannot start.</summary>
+    internal static FeedHost? CreateHost(Terminal terminal, FeedOptions options)
+    {
         var start = FeedHost.Create(options, logging: FeedLogging.Console);
         terminal.Diagnostics(start.PolicyDiagnostics);
         foreach (var problem in start.Problems)
@@ -184,53 +213,41 @@ internal static class FeedCommand
                 terminal.Message("  hint: " + problem.Hint);
             }
         }
-        if (start.Host is not { } host)
+        return start.Host;
+    }
+
+    /// <summary>Starts the feed and prints its routes with the client setting for each; false when it cannot listen.</summary>
+    internal static async Task<bool> StartAsync(Terminal terminal, FeedHost host, CancellationToken cancellationToken)
+    {
+        var options = host.Options;
+        try
         {
-            return ExitCodes.InputError;
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        await using (host.ConfigureAwait(false))
+        catch (IOException e)
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            try
-            {
-                await host.StartAsync(stop.Token).ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                terminal.Fail($"cannot listen on {options.Listen}: {e.Message}");
-                terminal.Message("  hint: another program listens there; stop it, or choose another address with --listen");
-                return ExitCodes.InputError;
-            }
-            terminal.Message($"tollgate feed: serving {host.Address}{(options.DryRun ? " (dry-run: nothing is refused)" : "")}");
-            terminal.Message($"  policy: {options.Policy ?? "built-in default"}; advisories: {(options.NoAdvisories ? "none (--no-advisories)" : Advisories.TollgateHome.DatabasePath(options.Database))}; storage: {options.StorageFolder}");
-            if (host.Upstream is { } npmUpstream)
-            {
-                terminal.Message($"  npm   {host.Address.AbsoluteUri} from {npmUpstream}");
-                terminal.Message($"        npm config set registry {host.Address.AbsoluteUri}");
-            }
-            if (host.PyPIUpstream is { } pypiUpstream)
-            {
-                terminal.Message($"  PyPI  {host.Address.AbsoluteUri}pypi/simple/ from {pypiUpstream}");
-                terminal.Message($"        pip config set global.index-url {host.Address.AbsoluteUri}pypi/simple/");
-            }
-            if (host.NuGetUpstream is { } nugetUpstream)
-            {
-                terminal.Message($"  NuGet {host.Address.AbsoluteUri}nuget/v3/index.json from {nugetUpstream}");
-                terminal.Message($"        nuget.config: <packageSources><clear /><add key=\"tollgate\" value=\"{host.Address.AbsoluteUri}nuget/v3/index.json\" /></packageSources> and a <packageSourceMapping> (docs/feed.md)");
-            }
-            try
-            {
-                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            terminal.Message("tollgate feed: stopping; requests in flight finish first");
-            await host.StopAsync().ConfigureAwait(false);
+            terminal.Fail($"cannot listen on {options.Listen}: {e.Message}");
+            terminal.Message("  hint: another program listens there; stop it, or choose another address with --listen (the feed config's listen)");
+            return false;
         }
-        return ExitCodes.Pass;
+        terminal.Message($"tollgate feed: serving {host.Address}{(options.DryRun ? " (dry-run: nothing is refused)" : "")}");
+        terminal.Message($"  policy: {options.Policy ?? "built-in default"}; advisories: {(options.NoAdvisories ? "none (--no-advisories)" : Advisories.TollgateHome.DatabasePath(options.Database))}; storage: {options.StorageFolder}");
+        if (host.Upstream is { } npmUpstream)
+        {
+            terminal.Message($"  npm   {host.Address.AbsoluteUri} from {npmUpstream}");
+            terminal.Message($"        npm config set registry {host.Address.AbsoluteUri}");
+        }
+        if (host.PyPIUpstream is { } pypiUpstream)
+        {
+            terminal.Message($"  PyPI  {host.Address.AbsoluteUri}pypi/simple/ from {pypiUpstream}");
+            terminal.Message($"        pip config set global.index-url {host.Address.AbsoluteUri}pypi/simple/");
+        }
+        if (host.NuGetUpstream is { } nugetUpstream)
+        {
+            terminal.Message($"  NuGet {host.Address.AbsoluteUri}nuget/v3/index.json from {nugetUpstream}");
+            terminal.Message($"        nuget.config: <packageSources><clear /><add key=\"tollgate\" value=\"{host.Address.AbsoluteUri}nuget/v3/index.json\" /></packageSources> and a <packageSourceMapping> (docs/feed.md)");
+        }
+        return true;
     }
 
     private static Command CreateLog(Terminal terminal)

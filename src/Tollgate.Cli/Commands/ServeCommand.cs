@@ -27,7 +27,7 @@ internal static class ServeCommand
         var db = new Option<string?>("--db") { Description = "Advisory database for advisory-id searches and rescans (default: $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
         var feedConfig = new Option<string?>("--feed-config")
         {
-            Description = "The feed's config file (as for `tollgate feed serve`): adds a Feed page to the dashboard with the decisions in that feed's audit log.",
+            Description = "The feed's config file (as for `tollgate feed serve`): also runs that feed in this process, on the config's listen address, and adds a Feed page with its decisions to the dashboard.",
             HelpName = "FILE",
         };
         var rescanEvery = new Option<string>("--rescan-interval")
@@ -47,6 +47,22 @@ internal static class ServeCommand
             HelpName = "LEVEL",
         };
         webhookSeverity.AcceptOnlyFromAmong("critical", "high", "medium", "low");
+        var entraTenant = new Option<string?>("--entra-tenant")
+        {
+            Description = "Also accept Microsoft Entra ID access tokens issued by this tenant (id or domain), with app role Inventory.Write (upload, rescan) or Inventory.Read.",
+            HelpName = "TENANT",
+        };
+        var entraAudience = new Option<string[]>("--entra-audience")
+        {
+            Description = "The audience Entra ID tokens must be for: the server's app registration (client id or Application ID URI); repeatable.",
+            HelpName = "AUDIENCE",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var entraAuthority = new Option<string?>("--entra-authority")
+        {
+            Description = "The Entra ID authority (a sovereign cloud's); default: the public cloud's.",
+            HelpName = "URL",
+        };
         var command = new Command("serve", """
             Serve the inventory API (/api/v1, described at /openapi/v1.json) and the dashboard (/) over one inventory
             store. CI uploads each deployment's SBOM with a write token; people and scripts read with a read token, or
@@ -62,8 +78,9 @@ internal static class ServeCommand
               tollgate serve --inventory inventory.db --tokens tokens.txt
               tollgate serve --inventory "Host=db;Database=inventory;Username=tollgate" --tokens tokens.txt --allow-anonymous-read
               tollgate serve --inventory inventory.db --tokens tokens.txt --feed-config feed.yaml
+              tollgate serve --inventory "Host=db;Database=inventory" --entra-tenant contoso.onmicrosoft.com --entra-audience api://tollgate-inventory
               TOLLGATE_WEBHOOK=https://hooks.example.com/T000/B000/XXXX tollgate serve --inventory inventory.db --tokens tokens.txt --webhook-severity critical
-            """) { listen, inventory, tokens, anonymous, remote, db, feedConfig, rescanEvery, webhook, webhookSeverity };
+            """) { listen, inventory, tokens, anonymous, remote, db, feedConfig, rescanEvery, webhook, webhookSeverity, entraTenant, entraAudience, entraAuthority };
         command.Subcommands.Add(NewToken(terminal));
         command.SetAction((r, cancellationToken) =>
         {
@@ -80,7 +97,26 @@ internal static class ServeCommand
                 return Task.FromResult(ExitCodes.InputError);
             }
             Tollgate.Graph.Severity? level = Tollgate.Graph.SeverityNames.TryParse(r.GetValue(webhookSeverity), out var parsedLevel) ? parsedLevel : null;
-            var extra = new ServeExtras(interval, hookUri, level);
+            EntraOptions? entra = null;
+            if (r.GetValue(entraTenant) is { Length: > 0 } tenant)
+            {
+                entra = new EntraOptions(tenant, r.GetValue(entraAudience) ?? []);
+                if (r.GetValue(entraAuthority) is { } authorityText)
+                {
+                    if (!Uri.TryCreate(authorityText, UriKind.Absolute, out var authority) || authority.Scheme != Uri.UriSchemeHttps)
+                    {
+                        terminal.Fail($"--entra-authority '{authorityText}' is not an https:// URL");
+                        return Task.FromResult(ExitCodes.InputError);
+                    }
+                    entra = entra with { Authority = authority };
+                }
+            }
+            else if (r.GetValue(entraAudience) is { Length: > 0 } || r.GetValue(entraAuthority) is not null)
+            {
+                terminal.Fail("--entra-audience and --entra-authority need --entra-tenant");
+                return Task.FromResult(ExitCodes.InputError);
+            }
+            var extra = new ServeExtras(interval, hookUri, level, entra);
             return Serve(terminal, r.GetValue(listen)!, InventoryCommand.ResolveStore(r.GetValue(inventory)), r.GetValue(tokens),
                 r.GetValue(anonymous), r.GetValue(remote), r.GetValue(db), r.GetValue(feedConfig), extra, cancellationToken);
         });
@@ -133,7 +169,7 @@ internal static class ServeCommand
     }
 
     /// <summary>The rescan and webhook settings of <c>serve</c>.</summary>
-    private sealed record ServeExtras(TimeSpan RescanInterval, Uri? Webhook, Tollgate.Graph.Severity? WebhookSeverity);
+    private sealed record ServeExtras(TimeSpan RescanInterval, Uri? Webhook, Tollgate.Graph.Severity? WebhookSeverity, EntraOptions? Entra);
 
     private static async Task<int> Serve(Terminal terminal, string listenText, string store, string? tokensPath, bool anonymous, bool remote, string? db, string? feedConfig, ServeExtras extras, CancellationToken cancellationToken)
     {
@@ -157,24 +193,26 @@ internal static class ServeCommand
             }
         }
         string? feedStorage = null;
+        Server.FeedHost? feed = null;
         if (feedConfig is not null)
         {
-            var loaded = Server.Feeds.Npm.FeedConfigLoader.Load(feedConfig);
-            terminal.Diagnostics(loaded.Diagnostics);
-            if (loaded.HasErrors || loaded.Options is null)
+            // The feed runs in this process on its own address (the config's listen), and its decisions show on the Feed page.
+            if (FeedCommand.Resolve(terminal, feedConfig, null) is not { } feedOptions || FeedCommand.CreateHost(terminal, feedOptions) is not { } feedHost)
             {
                 terminal.Fail($"the feed config {feedConfig} has errors (see above); the server was not started");
                 return ExitCodes.InputError;
             }
-            feedStorage = loaded.Options.StorageFolder;
-            terminal.Progress("feed", $"decisions from {Path.Combine(feedStorage, Server.Feeds.Npm.FeedAuditLog.FileName)} on the dashboard's Feed page");
+            feed = feedHost;
+            feedStorage = feedOptions.StorageFolder;
         }
+        await using var feedLifetime = feed is null ? null : new FeedLifetime(feed);
         var (host, problems) = InventoryHost.Create(new InventoryServerOptions(listen, store, tokens, anonymous, remote, db)
         {
             FeedStorage = feedStorage,
             RescanInterval = extras.RescanInterval,
             Webhook = extras.Webhook,
             WebhookSeverity = extras.WebhookSeverity,
+            Entra = extras.Entra,
         }, logging: Server.FeedLogging.Console);
         foreach (var problem in problems)
         {
@@ -199,8 +237,17 @@ internal static class ServeCommand
                 terminal.Message("  hint: another program listens there; stop it, or choose another address with --listen");
                 return ExitCodes.InputError;
             }
+            if (feed is not null && !await FeedCommand.StartAsync(terminal, feed, stop.Token).ConfigureAwait(false))
+            {
+                await host.StopAsync().ConfigureAwait(false);
+                return ExitCodes.InputError;
+            }
             terminal.Message($"tollgate serve: dashboard {host.Address.AbsoluteUri}, API {host.Address.AbsoluteUri}api/v1 (OpenAPI: {host.Address.AbsoluteUri}openapi/v1.json)");
             terminal.Message($"  inventory: {(Tollgate.Inventory.InventoryStore.IsPostgres(store) ? "PostgreSQL" : store)}; {tokens.Count} API token(s){(anonymous ? "; anonymous reads allowed" : "")}");
+            if (extras.Entra is { } entraSettings)
+            {
+                terminal.Message($"  Entra ID tokens of tenant {entraSettings.Tenant} for {string.Join(" or ", entraSettings.Audiences)}: app role {entraSettings.WriteRole} writes, {entraSettings.ReadRole} reads");
+            }
             terminal.Message($"  rescans: {(extras.RescanInterval > TimeSpan.Zero ? $"when the advisory database changes (checked every {Tollgate.Policy.PolicyDuration.Format(extras.RescanInterval)})" : "on request only")}"
                 + (extras.Webhook is { } hookUrl ? $"; new {(extras.WebhookSeverity is { } l ? $"malicious and {l.ToName()}+" : "malicious")} hits posted to {hookUrl.Scheme}://{hookUrl.Host}/…" : ""));
             try
@@ -210,9 +257,19 @@ internal static class ServeCommand
             catch (OperationCanceledException)
             {
             }
-            terminal.Message("tollgate serve: stopping");
+            terminal.Message("tollgate serve: stopping; requests in flight finish first");
+            if (feed is not null)
+            {
+                await feed.StopAsync().ConfigureAwait(false);
+            }
             await host.StopAsync().ConfigureAwait(false);
         }
         return ExitCodes.Pass;
+    }
+
+    /// <summary>Disposes the feed host at the end of <c>serve</c>, whichever way it ends.</summary>
+    private sealed class FeedLifetime(Server.FeedHost feed) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => feed.DisposeAsync();
     }
 }

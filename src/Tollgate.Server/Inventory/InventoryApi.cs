@@ -21,6 +21,7 @@ internal sealed record AffectedAnswer(AffectedPage? Page, IReadOnlyList<string>?
 internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider time, Rescanner rescanner)
 {
     private const string Json = "application/json";
+    private readonly EntraTokens? _entra = options.Entra is { } entra ? new EntraTokens(entra) : null;
 
     internal static string ToolVersion { get; } =
         (typeof(InventoryApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0").Split('+')[0];
@@ -39,10 +40,21 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
         var header = context.Request.Headers.Authorization.ToString();
         if (header.Length > 0)
         {
-            scope = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && options.Tokens.Find(header[7..].Trim()) is { } token ? token.Scope : null;
+            var bearer = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+            scope = bearer is not null && options.Tokens.Find(bearer) is { } token ? token.Scope : null;
+            if (scope is null && bearer is not null && _entra is not null && _entra.LooksLikeJwt(bearer))
+            {
+                var (entraScope, status, error) = await _entra.ValidateAsync(bearer, context.RequestAborted).ConfigureAwait(false);
+                if (entraScope is null)
+                {
+                    await Refuse(context, status, error!).ConfigureAwait(false);
+                    return;
+                }
+                scope = entraScope;
+            }
             if (scope is null)
             {
-                await Refuse(context, StatusCodes.Status401Unauthorized, "the bearer token is not a known API token").ConfigureAwait(false);
+                await Refuse(context, StatusCodes.Status401Unauthorized, "the bearer token is not a known API token" + (_entra is null ? "" : " nor an Entra ID access token")).ConfigureAwait(false);
                 return;
             }
         }

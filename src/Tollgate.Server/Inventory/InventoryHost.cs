@@ -27,6 +27,9 @@ public sealed record InventoryServerOptions(Uri Listen, string Store, ApiTokens 
     /// <summary>The largest SBOM accepted in an upload.</summary>
     public long MaxSbomBytes { get; init; } = 256L * 1024 * 1024;
 
+    /// <summary>Entra ID bearer tokens accepted besides the API tokens; null: API tokens only.</summary>
+    public EntraOptions? Entra { get; init; }
+
     /// <summary>How often the server checks whether the advisory database changed, and rescans when it did; zero: never.</summary>
     public TimeSpan RescanInterval { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -76,9 +79,13 @@ public sealed class InventoryHost : IAsyncDisposable
         {
             problems.Add($"--webhook: expected an https:// URL (http:// only to a loopback address), not {webhook.Scheme}://{webhook.Host}/...");
         }
-        if (options.Tokens.Count == 0 && !options.AllowAnonymousRead)
+        if (options.Entra is { } entra && (entra.Tenant.Length == 0 || entra.Audiences.Count == 0 || entra.Audiences.Any(a => a.Length == 0)))
         {
-            problems.Add("no API tokens and no --allow-anonymous-read: nobody could use the server; create a token with `tollgate serve new-token NAME --scope write --tokens FILE` and pass --tokens FILE");
+            problems.Add("--entra-tenant needs --entra-audience: the server's app registration (its client id or Application ID URI, e.g. api://tollgate-inventory)");
+        }
+        if (options.Tokens.Count == 0 && !options.AllowAnonymousRead && options.Entra is null)
+        {
+            problems.Add("no API tokens, no --entra-tenant and no --allow-anonymous-read: nobody could use the server; create a token with `tollgate serve new-token NAME --scope write --tokens FILE` and pass --tokens FILE");
         }
         try
         {

@@ -79,6 +79,6 @@ public sealed record HitCounts(int All, int Malicious, int Critical, int High, D
 
 /// <summary>
 /// One recorded rescan: when, against which version of the advisory database (<see cref="Advisories.AdvisoryStore.DataVersion"/>),
-/// of one deployment or (null) all, and what it found.
+/// of one deployment or (null) all, and what it found (package versions with a hit, new and resolved hits).
 /// </summary>
-public sealed record RescanRun(DateTimeOffset At, string? DatabaseVersion, string? Deployment, int Packages, int NewHits, int ResolvedHits);
+public sealed record RescanRun(DateTimeOffset At, string? DatabaseVersion, string? Deployment, int AffectedPackages, int NewHits, int ResolvedHits);

@@ -241,7 +241,8 @@ public sealed class RescanRunDto
     /// <summary>The deployment rescanned alone (after an upload); null for every deployment.</summary>
     public string? Deployment { get; init; }
     public string? DatabaseVersion { get; init; }
-    public int Packages { get; init; }
+    /// <summary>Package versions with at least one hit.</summary>
+    public int AffectedPackages { get; init; }
     public int NewHits { get; init; }
     public int ResolvedHits { get; init; }
 
@@ -250,7 +251,7 @@ public sealed class RescanRunDto
         At = r.At,
         Deployment = r.Deployment,
         DatabaseVersion = r.DatabaseVersion,
-        Packages = r.Packages,
+        AffectedPackages = r.AffectedPackages,
         NewHits = r.NewHits,
         ResolvedHits = r.ResolvedHits,
     };

@@ -10,7 +10,7 @@ public sealed class FeedCommandTests
     private sealed record CliResult(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>The <c>tollgate</c> command as its own process, output captured, colour off.</summary>
-    private static ProcessStartInfo TollgateProcess(IDictionary<string, string>? environment, IEnumerable<string> arguments)
+    internal static ProcessStartInfo TollgateProcess(IDictionary<string, string>? environment, IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {

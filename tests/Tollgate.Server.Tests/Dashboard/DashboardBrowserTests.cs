@@ -57,7 +57,16 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         await File.WriteAllTextAsync(tokensFile, ApiTokens.Line(entry) + "\n");
         Assert.True(ApiTokens.TryLoad(tokensFile, out var tokens, out _));
         var feedStorage = SeedFeedLog();
-        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(new Uri("http://127.0.0.1:0"), StoreTargets.NewStore("sqlite"), tokens, AllowAnonymousRead: true) { FeedStorage = feedStorage });
+        // The real GitHub advisories: each upload is matched at once, so the pages show findings.
+        var db = Path.Combine(Directory.CreateTempSubdirectory("tollgate-db-").FullName, "advisories.db");
+        var importDiagnostics = new Tollgate.Inputs.DiagnosticBag();
+        Assert.True(Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(RepoRoot(), "tests", "Tollgate.Tests", "testdata", "reference", "osv", "github")],
+            new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, importDiagnostics).Succeeded, string.Join("\n", importDiagnostics.Items));
+        var (host, problems) = InventoryHost.Create(new InventoryServerOptions(new Uri("http://127.0.0.1:0"), StoreTargets.NewStore("sqlite"), tokens, AllowAnonymousRead: true, AdvisoryDatabase: db)
+        {
+            FeedStorage = feedStorage,
+            RescanInterval = TimeSpan.Zero,
+        });
         Assert.Empty(problems);
         await using (host!)
         {
@@ -102,7 +111,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             var violations = root.GetProperty("violations").EnumerateArray().Select(e => e.GetString()).ToList();
             Assert.True(violations.Count == 0, "axe-core serious/critical violations:\n" + string.Join("\n", violations));
             var screenshots = root.GetProperty("screenshots").EnumerateArray().Select(s => s.GetString()!).ToList();
-            Assert.Equal(10, screenshots.Count);
+            Assert.Equal(12, screenshots.Count);
             Assert.All(screenshots, s => Assert.True(new FileInfo(s).Length > 0, s));
             var texts = root.GetProperty("texts");
             Assert.Contains("2 deployment(s) affected by axios", texts.GetProperty("desktop-search").GetString(), StringComparison.Ordinal);
@@ -111,6 +120,14 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
             var diff = texts.GetProperty("desktop-diff").GetString()!;
             Assert.Contains("1 change(s)", diff, StringComparison.Ordinal);
             Assert.Contains("axios", diff, StringComparison.Ordinal);
+            // Findings: the deployment page lists them with fixes; the Hits page has those found in the last day.
+            var deploymentText = texts.GetProperty("desktop-deployment").GetString()!;
+            Assert.Contains("Findings", deploymentText, StringComparison.Ordinal);
+            Assert.Contains("GHSA-xvch-5gv4-984h", deploymentText, StringComparison.Ordinal);
+            var hits = texts.GetProperty("desktop-hits").GetString()!;
+            Assert.Contains("minimist@1.2.5", hits, StringComparison.Ordinal);
+            Assert.Contains("calendar-mcp", hits, StringComparison.Ordinal);
+            Assert.Contains("critical", hits, StringComparison.Ordinal);
             // The Feed page: the chart has bars, the most refused package and the newest refusal's reason are shown.
             var feed = texts.GetProperty("desktop-feed").GetString()!;
             Assert.Contains("crossenv", feed, StringComparison.Ordinal);

@@ -45,14 +45,16 @@ public sealed class InventoryApiTests
         public required string WriteToken { get; init; }
         public required string ReadToken { get; init; }
 
-        public static async Task<Server> StartAsync(string kind, bool anonymous = false)
+        public static async Task<Server> StartAsync(string kind, bool anonymous = false, Func<InventoryServerOptions, InventoryServerOptions>? configure = null)
         {
             var tokensFile = Path.Combine(Directory.CreateTempSubdirectory("tollgate-tokens-").FullName, "tokens.txt");
             var (write, writeEntry) = ApiTokens.Create("ci", TokenScope.Write);
             var (read, readEntry) = ApiTokens.Create("reader", TokenScope.Read);
             await File.WriteAllTextAsync(tokensFile, ApiTokens.Line(writeEntry) + "\n# a comment\n" + ApiTokens.Line(readEntry) + "\n");
             Assert.True(ApiTokens.TryLoad(tokensFile, out var tokens, out var error), error);
-            var (host, problems) = InventoryHost.Create(new InventoryServerOptions(new Uri("http://127.0.0.1:0"), StoreTargets.NewStore(kind), tokens, anonymous));
+            var options = new InventoryServerOptions(new Uri("http://127.0.0.1:0"), StoreTargets.NewStore(kind), tokens, anonymous,
+                AdvisoryDatabase: Path.Combine(Directory.CreateTempSubdirectory("tollgate-nodb-").FullName, "advisories.db"));
+            var (host, problems) = InventoryHost.Create(configure?.Invoke(options) ?? options);
             Assert.Empty(problems);
             await host!.StartAsync();
             return new Server { Host = host, Http = new HttpClient { BaseAddress = host.Address }, WriteToken = write, ReadToken = read };

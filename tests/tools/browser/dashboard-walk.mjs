@@ -1,5 +1,5 @@
-// Walks the dashboard in the system Chromium: fleet page, a package search, a deployment, an SBOM download and a
-// diff, at desktop and phone widths. Prints one JSON object: screenshots taken, console errors, axe-core's
+// Walks the dashboard in the system Chromium: fleet page, a package search, a deployment, an SBOM download, a
+// diff, the hits found in the last day and the feed page, at desktop and phone widths. Prints one JSON object: screenshots taken, console errors, axe-core's
 // serious and critical violations, and what the downloaded SBOM held. The .NET browser tests judge it.
 // Usage: node dashboard-walk.mjs BASE_URL OUTPUT_FOLDER DEPLOYMENT
 import { chromium } from 'playwright-core';
@@ -49,6 +49,9 @@ try {
     }
     await Promise.all([page.waitForURL(/\/diff\?/), page.getByRole('button', { name: 'Show the differences' }).click()]);
     await check('diff');
+    // The Hits page (found in the last 24 hours), from the main navigation.
+    await Promise.all([page.waitForURL(/\/hits\?since=24h$/), page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Hits', exact: true }).click()]);
+    await check('hits');
     // The Feed page, when the server was given a feed: reached from the main navigation.
     const feedLink = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Feed', exact: true });
     if (await feedLink.count() > 0) {
