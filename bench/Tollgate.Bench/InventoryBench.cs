@@ -17,7 +17,7 @@ namespace Tollgate.Bench;
 /// </summary>
 internal static class InventoryBench
 {
-    private const int PoolSize = 20_000;
+    internal const int PoolSize = 20_000;
     private static readonly string[] RealNames = ["lodash", "axios", "minimist", "express", "body-parser", "cookie"];
     private static readonly string[] RealVulnerable = ["4.17.20", "1.5.1", "1.2.5", "4.18.2", "1.20.1", "0.5.0"];
 
@@ -106,11 +106,7 @@ internal static class InventoryBench
             if (advisories is not null)
             {
                 // affected by advisory id: advisories of the real names in the pool (found by the matcher, as scan does).
-                var real = new DependencyGraph(
-                    [.. RealNames.Select((n, i) => new Component { Ecosystem = Ecosystem.Npm, Name = n, Version = RealVulnerable[i], Purl = PackageUrl.For(Ecosystem.Npm, n, RealVulnerable[i]) })],
-                    [], [], ImmutableArray<Diagnostic>.Empty);
-                var ids = new AdvisoryMatcher(advisories).Match(real).Findings.GroupBy(f => f.Component.Name).Select(g => g.First().Id).Take(3).ToList();
-                foreach (var id in ids)
+                foreach (var id in RealAdvisoryIds(advisories, 3))
                 {
                     foreach (var (label, paging) in pages)
                     {
@@ -174,7 +170,16 @@ internal static class InventoryBench
         return 0;
     }
 
-    private static double StoreSize(string store)
+    /// <summary>Advisory ids that hit the real names in the pool (found by the matcher, as scan does), one per name.</summary>
+    internal static List<string> RealAdvisoryIds(AdvisoryStore advisories, int count)
+    {
+        var real = new DependencyGraph(
+            [.. RealNames.Select((n, i) => new Component { Ecosystem = Ecosystem.Npm, Name = n, Version = RealVulnerable[i], Purl = PackageUrl.For(Ecosystem.Npm, n, RealVulnerable[i]) })],
+            [], [], ImmutableArray<Diagnostic>.Empty);
+        return new AdvisoryMatcher(advisories).Match(real).Findings.GroupBy(f => f.Component.Name).Select(g => g.First().Id).Take(count).ToList();
+    }
+
+    internal static double StoreSize(string store)
     {
         if (InventoryStore.IsPostgres(store))
         {
@@ -216,7 +221,8 @@ internal static class InventoryBench
 
     internal sealed record PoolEntry(string Name, string[] Versions);
 
-    private static PoolEntry[] Pool(Random random)
+    /// <summary>The generated package pool, the same for every verb (seed 42) so names and ranks match the generated stores.</summary>
+    internal static PoolEntry[] Pool(Random random)
     {
         var pool = new PoolEntry[PoolSize];
         for (var i = 0; i < PoolSize; i++)

@@ -8,6 +8,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "import" => AdvisoryImportBench.Run(args[1..]),
     "scan" => ScanBench.Run(args[1..]),
     "inventory" => InventoryBench.Run(args),
+    "dashboard" => DashboardBench.Run(args),
     _ => Usage(),
 };
 
@@ -18,6 +19,7 @@ static int Usage()
                Tollgate.Bench import [--records N] [--keep DIR]     generate a synthetic OSV corpus and import it
                Tollgate.Bench scan --db DB LOCKFILE                  match a lockfile's graph against an advisory database
                Tollgate.Bench inventory STORE [DEPLOYMENTS] [COMPONENTS] [SECONDS] [ADVISORY_DB] [--generate-only]   generated inventory: add, affected, rescan
+               Tollgate.Bench dashboard STORE [ADVISORY_DB] [COMPONENTS]   the inventory server over HTTP on a store the inventory verb made: pages, uploads
         """);
     return 2;
 }
