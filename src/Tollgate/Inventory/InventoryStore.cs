@@ -509,7 +509,7 @@ public sealed class InventoryStore : IDisposable
     /// <paramref name="exact"/> (a component from one registry URL; null: none recorded), ordered by deployment name.
     /// Counting and ordering read only the indexes; the rows of the page alone are read in full and given paths.
     /// </summary>
-    private AffectedPage AffectedPage(IReadOnlyList<long> components, IReadOnlyList<(long Component, long? Source)> exact, Paging paging, DbTransaction? tx = null)
+    private AffectedPage AffectedPage(IReadOnlyList<long> components, IReadOnlyList<(long Component, long? Source)> exact, Paging paging, DbTransaction? tx = null, string? deployment = null)
     {
         if (components.Count == 0 && exact.Count == 0)
         {
@@ -530,6 +530,12 @@ public sealed class InventoryStore : IDisposable
             {
                 parameters.Add(($"y{i}", source));
             }
+        }
+        if (deployment is not null)
+        {
+            // One deployment's rows only (a rescan after its upload), not the package's rows in every deployment.
+            filter.Insert(0, '(').Append(") AND d.name = @dep");
+            parameters.Add(("dep", deployment));
         }
         int total, deployments;
         using (var count = Command($"""
@@ -649,13 +655,9 @@ public sealed class InventoryStore : IDisposable
         var newOnes = new List<FoundHit>();
         foreach (var (package, findings) in matches)
         {
-            var hits = package.AnySource ? AffectedPage([package.ComponentId], [], Paging.All, tx) : AffectedPage([], [(package.ComponentId, package.SourceId)], Paging.All, tx);
+            var hits = package.AnySource ? AffectedPage([package.ComponentId], [], Paging.All, tx, deployment) : AffectedPage([], [(package.ComponentId, package.SourceId)], Paging.All, tx, deployment);
             foreach (var hit in hits.Hits)
             {
-                if (deployment is not null && hit.Deployment != deployment)
-                {
-                    continue;
-                }
                 foreach (var finding in findings)
                 {
                     var key = (hit.Deployment, package.ComponentId, finding.AdvisoryId);
