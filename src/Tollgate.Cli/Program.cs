@@ -99,6 +99,9 @@ namespace Tollgate.Cli
                 return parse.Invoke(new InvocationConfiguration
                 {
                     EnableDefaultExceptionHandler = false,
+                    // The servers handle SIGINT/SIGTERM themselves and drain requests in flight (up to 30 s); the
+                    // parser's own handler would end the process with 130/143 two seconds after the signal.
+                    ProcessTerminationTimeout = null,
                     Output = terminal.OutWriter,
                     Error = terminal.ErrorWriter,
                 });

@@ -183,11 +183,15 @@ public sealed partial class FeedHost : IAsyncDisposable
         try
         {
             storage = new FeedStorage(options.StorageFolder);
-            audit = FeedAuditLog.Open(options.StorageFolder);
+            audit = FeedAuditLog.Open(options.StorageFolder, state: options.State);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the storage folder {options.StorageFolder} cannot be used: {e.Message}", "pass --storage DIR with a writable folder"));
+        }
+        catch (Exception e) when (options.State is not null && e is System.Data.Common.DbException or ArgumentException or InvalidOperationException)
+        {
+            problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the feed's PostgreSQL state cannot be used: {e.Message}", "check --state (or TOLLGATE_FEED_STATE): a connection string such as Host=db;Database=tollgate;Username=feed"));
         }
         if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || (upstream is null && pypiUpstream is null && options.NuGetUpstream is null) || audit is null || storage is null)
         {
@@ -202,6 +206,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         builder.WebHost.UseUrls(options.Listen.AbsoluteUri.TrimEnd('/'));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxPublishBytes);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, CommandLineLifetime>();
         var app = builder.Build();
         var host = new FeedHost(app, advisories, audit, options, upstream, pypiUpstream) { SharedArtifacts = shared?.Description };
         var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })

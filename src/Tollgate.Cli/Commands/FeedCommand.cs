@@ -10,7 +10,7 @@ using Tollgate.Server.Feeds.Npm;
 
 namespace Tollgate.Cli.Commands;
 
-internal sealed record FeedServeOptions(string? Config, string? Listen, string[]? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false, string? SharedArtifacts = null);
+internal sealed record FeedServeOptions(string? Config, string? Listen, string[]? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false, string? SharedArtifacts = null, string? State = null);
 
 internal sealed record FeedLogOptions(string? Config, string? Storage, bool BlockedOnly, string? Package, string? Since, string Format, int Limit, string? Prune = null);
 
@@ -65,6 +65,11 @@ internal static class FeedCommand
                 + "or a container name with the connection string in TOLLGATE_BLOB_CONNECTION_STRING.",
             HelpName = "CONTAINER",
         };
+        var state = new Option<string?>("--state")
+        {
+            Description = "A PostgreSQL connection string for the state several instances share (the audit log). Default: TOLLGATE_FEED_STATE, else the SQLite file in --storage.",
+            HelpName = "CONNECTION",
+        };
         var dryRun = new Option<bool>("--dry-run") { Description = "Log what would be refused, but serve everything." };
         var noAdvisories = new Option<bool>("--no-advisories") { Description = "Serve without an advisory database (other policy checks only). Without it, a missing database stops the feed from starting." };
         var command = new Command("serve", """
@@ -74,7 +79,7 @@ internal static class FeedCommand
             Examples:
               tollgate feed serve --listen http://127.0.0.1:4873
               tollgate feed serve --config feed.yaml --dry-run
-            """) { config, listen, upstream, storage, shared, policy, database, dryRun, noAdvisories };
+            """) { config, listen, upstream, storage, shared, state, policy, database, dryRun, noAdvisories };
         command.Validators.Add(r =>
         {
             if (r.GetValue(noAdvisories) && r.GetValue(database) is not null)
@@ -83,7 +88,7 @@ internal static class FeedCommand
             }
         });
         command.SetAction((r, cancellationToken) => Serve(terminal, new FeedServeOptions(r.GetValue(config), r.GetValue(listen), r.GetValue(upstream),
-            r.GetValue(storage), r.GetValue(policy), r.GetValue(database), r.GetValue(dryRun), r.GetValue(noAdvisories), r.GetValue(shared)), cancellationToken));
+            r.GetValue(storage), r.GetValue(policy), r.GetValue(database), r.GetValue(dryRun), r.GetValue(noAdvisories), r.GetValue(shared), r.GetValue(state)), cancellationToken));
         return command;
     }
 
@@ -102,6 +107,12 @@ internal static class FeedCommand
             }
             options = loaded.Options;
         }
+        // Secrets come from the environment, never from the config file's neighbours on disk.
+        options = options with
+        {
+            SharedArtifactsConnectionString = Environment.GetEnvironmentVariable("TOLLGATE_BLOB_CONNECTION_STRING"),
+            State = Environment.GetEnvironmentVariable("TOLLGATE_FEED_STATE") is { Length: > 0 } envState ? envState : options.State,
+        };
         if (flags is null)
         {
             return options;
@@ -139,7 +150,7 @@ internal static class FeedCommand
             NuGetUpstream = Url(Upstream(flags.Upstream, "nuget"), "--upstream nuget=") ?? options.NuGetUpstream,
             Storage = flags.Storage is null ? options.Storage : Path.GetFullPath(flags.Storage),
             SharedArtifacts = flags.SharedArtifacts ?? options.SharedArtifacts,
-            SharedArtifactsConnectionString = Environment.GetEnvironmentVariable("TOLLGATE_BLOB_CONNECTION_STRING"),
+            State = flags.State ?? options.State,
             Policy = flags.Policy is null ? options.Policy : Path.GetFullPath(flags.Policy),
             Database = flags.Database is null ? options.Database : Path.GetFullPath(flags.Database),
             DryRun = flags.DryRun || options.DryRun,
@@ -341,7 +352,8 @@ internal static class FeedCommand
                 return ExitCodes.InputError;
             }
         }
-        if (!File.Exists(Path.Combine(folder, FeedAuditLog.FileName)))
+        var state = options.State;
+        if (state is null && !File.Exists(Path.Combine(folder, FeedAuditLog.FileName)))
         {
             terminal.Fail($"no audit log in {folder}: has the feed run with this storage folder?");
             return ExitCodes.InputError;
@@ -349,12 +361,12 @@ internal static class FeedCommand
         if (pruneBefore is { } before)
         {
             // A running feed may hold the log open: SQLite's locking lets both write, one after the other.
-            using var writable = FeedAuditLog.Open(folder);
+            using var writable = FeedAuditLog.Open(folder, state: state);
             var removed = writable.Prune(before);
             terminal.Message($"removed {removed} entries last seen before {before.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)}Z from {Path.Combine(folder, FeedAuditLog.FileName)}");
             return ExitCodes.Pass;
         }
-        using var log = FeedAuditLog.Open(folder, readOnly: true);
+        using var log = FeedAuditLog.Open(folder, readOnly: true, state: state);
         var entries = log.Query(new AuditQuery { BlockedOnly = o.BlockedOnly, Package = o.Package, Since = since, Limit = Math.Max(1, o.Limit) });
         if (o.Format == "json")
         {

@@ -193,6 +193,7 @@ internal static class ServeCommand
             }
         }
         string? feedStorage = null;
+        string? feedState = null;
         Server.FeedHost? feed = null;
         if (feedConfig is not null)
         {
@@ -204,11 +205,13 @@ internal static class ServeCommand
             }
             feed = feedHost;
             feedStorage = feedOptions.StorageFolder;
+            feedState = feedOptions.State;
         }
         await using var feedLifetime = feed is null ? null : new FeedLifetime(feed);
         var (host, problems) = InventoryHost.Create(new InventoryServerOptions(listen, store, tokens, anonymous, remote, db)
         {
             FeedStorage = feedStorage,
+            FeedState = feedState,
             RescanInterval = extras.RescanInterval,
             Webhook = extras.Webhook,
             WebhookSeverity = extras.WebhookSeverity,

@@ -257,11 +257,11 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             return Page("Feed", "<h1>Feed</h1><p>This server was started without a feed: give <code>--feed-config</code> (the file <code>tollgate feed serve</code> reads) to see its decisions here.</p>", StatusCodes.Status404NotFound);
         }
         var path = Path.Combine(options.FeedStorage, Feeds.Npm.FeedAuditLog.FileName);
-        if (!File.Exists(path))
+        if (options.FeedState is null && !File.Exists(path))
         {
             return Page("Feed", $"<h1>Feed</h1><p>No audit log yet at {HtmlEncode(path)}: the feed has not decided anything.</p>");
         }
-        using var log = Feeds.Npm.FeedAuditLog.Open(options.FeedStorage, readOnly: true);
+        using var log = Feeds.Npm.FeedAuditLog.Open(options.FeedStorage, readOnly: true, state: options.FeedState);
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         var first = today.AddDays(-(FeedDays - 1));
         var counts = log.DailyCounts(new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero), ecosystem);

@@ -24,6 +24,9 @@ public sealed record InventoryServerOptions(Uri Listen, string Store, ApiTokens 
     /// <summary>The storage folder of a feed (from its config file) whose audit log the dashboard's Feed page reads; null: no Feed page.</summary>
     public string? FeedStorage { get; init; }
 
+    /// <summary>The feed's PostgreSQL state (its shared audit log), when it has one; null: the SQLite log in <see cref="FeedStorage"/>.</summary>
+    public string? FeedState { get; init; }
+
     /// <summary>The largest SBOM accepted in an upload.</summary>
     public long MaxSbomBytes { get; init; } = 256L * 1024 * 1024;
 
@@ -106,6 +109,7 @@ public sealed class InventoryHost : IAsyncDisposable
         logging?.Invoke(builder.Logging);
         builder.WebHost.UseUrls(options.Listen.AbsoluteUri.TrimEnd('/'));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxSbomBytes);
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, CommandLineLifetime>();
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Tollgate inventory API";

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Tollgate.Server.Feeds.Npm;
 
@@ -70,19 +72,29 @@ public sealed class FeedAuditLog : IDisposable
 
     private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
-    private readonly SqliteConnection _connection;
+    private readonly DbConnection _connection;
     private readonly Lock _gate = new();
     private readonly bool _legacy;
+    private readonly bool _postgres;
 
-    private FeedAuditLog(SqliteConnection connection, bool legacy)
+    private FeedAuditLog(DbConnection connection, bool legacy, bool postgres = false)
     {
         _connection = connection;
         _legacy = legacy;
+        _postgres = postgres;
     }
 
-    /// <summary>Opens (creating or migrating if needed) the audit log of a storage folder.</summary>
-    public static FeedAuditLog Open(string storageFolder, bool readOnly = false)
+    /// <summary>
+    /// Opens (creating or migrating if needed) the audit log: the storage folder's SQLite file, or, when
+    /// <paramref name="state"/> is a PostgreSQL connection string, the tables in that database, which several feed
+    /// instances share (one row per decision, whichever instance made it).
+    /// </summary>
+    public static FeedAuditLog Open(string storageFolder, bool readOnly = false, string? state = null)
     {
+        if (!string.IsNullOrEmpty(state))
+        {
+            return OpenPostgres(state);
+        }
         var path = Path.Combine(storageFolder, FileName);
         if (!readOnly)
         {
@@ -117,7 +129,52 @@ public sealed class FeedAuditLog : IDisposable
         }
     }
 
-    private static object? Scalar(SqliteConnection connection, string sql)
+    /// <summary>The PostgreSQL log: the same two tables (created when missing, by one process at a time).</summary>
+    private static FeedAuditLog OpenPostgres(string connectionString)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        try
+        {
+            using var transaction = connection.BeginTransaction();
+            Exec(connection, transaction, "SELECT pg_advisory_xact_lock(74012)");
+            Exec(connection, transaction, """
+                CREATE TABLE IF NOT EXISTS feed_decisions (
+                  package TEXT NOT NULL, version TEXT NOT NULL, verdict TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL,
+                  client TEXT, request TEXT NOT NULL, dry_run BIGINT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count BIGINT NOT NULL,
+                  PRIMARY KEY (package, version, verdict, rule));
+                CREATE INDEX IF NOT EXISTS feed_decisions_last_seen ON feed_decisions(last_seen);
+                CREATE TABLE IF NOT EXISTS feed_requests (
+                  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, time TEXT NOT NULL, package TEXT NOT NULL, version TEXT,
+                  verdict TEXT NOT NULL, rule TEXT, message TEXT NOT NULL, client TEXT, request TEXT NOT NULL, dry_run BIGINT NOT NULL);
+                CREATE INDEX IF NOT EXISTS feed_requests_package ON feed_requests(package, time);
+                CREATE INDEX IF NOT EXISTS feed_requests_time ON feed_requests(time);
+                """);
+            transaction.Commit();
+            return new FeedAuditLog(connection, legacy: false, postgres: true);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The table of counted decisions and the table of request-level rows, by store.</summary>
+    private string Decisions => _postgres ? "feed_decisions" : "decisions";
+
+    private string Requests => _postgres ? "feed_requests" : "requests";
+
+    private DbParameter Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+
+    private static object? Scalar(DbConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -182,7 +239,7 @@ public sealed class FeedAuditLog : IDisposable
         transaction.Commit();
     }
 
-    private static void Exec(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    private static void Exec(DbConnection connection, DbTransaction? transaction, string sql)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -209,29 +266,32 @@ public sealed class FeedAuditLog : IDisposable
             using var transaction = _connection.BeginTransaction();
             using var insert = _connection.CreateCommand();
             insert.Transaction = transaction;
-            insert.CommandText = """
-                INSERT INTO requests (time, package, version, verdict, rule, message, client, request, dry_run)
-                VALUES ($time, $package, $version, $verdict, $rule, $message, $client, $request, $dry)
+            insert.CommandText = $"""
+                INSERT INTO {Requests} (time, package, version, verdict, rule, message, client, request, dry_run)
+                VALUES (@time, @package, @version, @verdict, @rule, @message, @client, @request, @dry)
                 """;
             using var upsert = _connection.CreateCommand();
             upsert.Transaction = transaction;
             // NULL never equals NULL in a key, so a missing version or rule is stored as '' there.
-            upsert.CommandText = """
-                INSERT INTO decisions (package, version, verdict, rule, message, client, request, dry_run, first_seen, last_seen, count)
-                VALUES ($package, COALESCE($version, ''), $verdict, COALESCE($rule, ''), $message, $client, $request, $dry, $time, $last, $count)
+            upsert.CommandText = $"""
+                INSERT INTO {Decisions} (package, version, verdict, rule, message, client, request, dry_run, first_seen, last_seen, count)
+                VALUES (@package, COALESCE(@version, ''), @verdict, COALESCE(@rule, ''), @message, @client, @request, @dry, @time, @last, @count)
                 ON CONFLICT (package, version, verdict, rule) DO UPDATE SET
-                  count = count + excluded.count,
-                  last_seen = MAX(last_seen, excluded.last_seen),
+                  count = {Decisions}.count + excluded.count,
+                  last_seen = CASE WHEN excluded.last_seen > {Decisions}.last_seen THEN excluded.last_seen ELSE {Decisions}.last_seen END,
                   message = excluded.message,
                   client = excluded.client,
                   request = excluded.request,
                   dry_run = excluded.dry_run
                 """;
-            var names = new[] { "$time", "$package", "$version", "$verdict", "$rule", "$message", "$client", "$request", "$dry" };
-            var insertParameters = names.Select(n => insert.Parameters.Add(n, SqliteType.Text)).ToArray();
-            var upsertParameters = names.Select(n => upsert.Parameters.Add(n, SqliteType.Text)).ToArray();
-            var last = upsert.Parameters.Add("$last", SqliteType.Text);
-            var count = upsert.Parameters.Add("$count", SqliteType.Integer);
+            var names = new[] { "time", "package", "version", "verdict", "rule", "message", "client", "request", "dry" };
+            var insertParameters = names.Select(n => Text(insert, n)).ToArray();
+            var upsertParameters = names.Select(n => Text(upsert, n)).ToArray();
+            insertParameters[8].DbType = System.Data.DbType.Int64;
+            upsertParameters[8].DbType = System.Data.DbType.Int64;
+            var last = Text(upsert, "last");
+            var count = Add(upsert, "count", 0L);
+            count.DbType = System.Data.DbType.Int64;
             foreach (var e in entries)
             {
                 var (command, p) = e.IsRequestLevel ? (insert, insertParameters) : (upsert, upsertParameters);
@@ -243,13 +303,21 @@ public sealed class FeedAuditLog : IDisposable
                 p[5].Value = e.Message;
                 p[6].Value = (object?)e.Client ?? DBNull.Value;
                 p[7].Value = e.Request;
-                p[8].Value = e.DryRun ? 1 : 0;
+                p[8].Value = e.DryRun ? 1L : 0L;
                 last.Value = Text(e.LastSeen);
                 count.Value = e.Count;
                 command.ExecuteNonQuery();
             }
             transaction.Commit();
         }
+    }
+
+    /// <summary>A text parameter (typed, so a NULL value still has a type for PostgreSQL).</summary>
+    private DbParameter Text(DbCommand command, string name)
+    {
+        var parameter = Add(command, name, null);
+        parameter.DbType = System.Data.DbType.String;
+        return parameter;
     }
 
     /// <summary>Deletes every entry last seen before <paramref name="before"/>; returns how many.</summary>
@@ -260,10 +328,10 @@ public sealed class FeedAuditLog : IDisposable
             using var transaction = _connection.BeginTransaction();
             using var command = _connection.CreateCommand();
             command.Transaction = transaction;
-            command.Parameters.AddWithValue("$before", Text(before));
-            command.CommandText = "DELETE FROM decisions WHERE last_seen < $before";
+            Add(command, "before", Text(before));
+            command.CommandText = $"DELETE FROM {Decisions} WHERE last_seen < @before";
             var removed = command.ExecuteNonQuery();
-            command.CommandText = "DELETE FROM requests WHERE time < $before";
+            command.CommandText = $"DELETE FROM {Requests} WHERE time < @before";
             removed += command.ExecuteNonQuery();
             transaction.Commit();
             return removed;
@@ -284,32 +352,32 @@ public sealed class FeedAuditLog : IDisposable
             }
             if (query.Package is not null)
             {
-                where.Add("package = $package");
-                command.Parameters.AddWithValue("$package", query.Package);
+                where.Add("package = @package");
+                Add(command, "package", query.Package);
             }
             if (query.Since is { } since)
             {
-                where.Add("last_seen >= $since");
-                command.Parameters.AddWithValue("$since", Text(since));
+                where.Add("last_seen >= @since");
+                Add(command, "since", Text(since));
             }
             if (query.Ecosystem is { } ecosystem)
             {
-                where.Add($"lower({EcosystemSql}) = lower($ecosystem)");
-                command.Parameters.AddWithValue("$ecosystem", ecosystem);
+                where.Add($"lower({EcosystemSql}) = lower(@ecosystem)");
+                Add(command, "ecosystem", ecosystem);
             }
-            command.Parameters.AddWithValue("$limit", query.Limit);
+            Add(command, "limit", (long)query.Limit);
             var source = _legacy
                 ? "SELECT time, package, version, verdict, rule, message, client, request, dry_run, 1 AS count, time AS last_seen, id AS seq FROM decisions"
-                : """
+                : $"""
                   SELECT first_seen AS time, package, NULLIF(version, '') AS version, verdict, NULLIF(rule, '') AS rule, message, client, request, dry_run,
-                         count, last_seen, 0 AS seq FROM decisions
+                         count, last_seen, 0 AS seq FROM {Decisions}
                   UNION ALL
-                  SELECT time, package, version, verdict, rule, message, client, request, dry_run, 1 AS count, time AS last_seen, id AS seq FROM requests
+                  SELECT time, package, version, verdict, rule, message, client, request, dry_run, 1 AS count, time AS last_seen, id AS seq FROM {Requests}
                   """;
             command.CommandText = $"""
                 SELECT time, package, version, verdict, rule, message, client, request, dry_run, count, last_seen FROM
-                (SELECT * FROM ({source}) {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
-                 ORDER BY last_seen DESC, seq DESC LIMIT $limit)
+                (SELECT * FROM ({source}) AS entries {(where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where))}
+                 ORDER BY last_seen DESC, seq DESC LIMIT @limit) AS newest
                 ORDER BY last_seen, seq
                 """;
             var result = ImmutableArray.CreateBuilder<AuditEntry>();
@@ -325,9 +393,9 @@ public sealed class FeedAuditLog : IDisposable
                     reader.GetString(5),
                     reader.IsDBNull(6) ? null : reader.GetString(6),
                     reader.GetString(7),
-                    reader.GetInt64(8) != 0)
+                    Convert.ToInt64(reader.GetValue(8), CultureInfo.InvariantCulture) != 0)
                 {
-                    Count = reader.GetInt64(9),
+                    Count = Convert.ToInt64(reader.GetValue(9), CultureInfo.InvariantCulture),
                     LastSeen = ParseTime(reader.GetString(10)),
                 });
             }
@@ -344,21 +412,27 @@ public sealed class FeedAuditLog : IDisposable
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
-            command.Parameters.AddWithValue("$since", Text(since));
-            command.Parameters.AddWithValue("$ecosystem", (object?)ecosystem ?? DBNull.Value);
+            Add(command, "since", Text(since));
+            var filter = "";
+            if (ecosystem is not null)
+            {
+                filter = $" AND lower({EcosystemSql}) = lower(@ecosystem)";
+                Add(command, "ecosystem", ecosystem);
+            }
             var source = _legacy
                 ? "SELECT time AS at, package, verdict FROM decisions"
-                : "SELECT first_seen AS at, package, verdict FROM decisions UNION ALL SELECT time AS at, package, verdict FROM requests";
+                : $"SELECT first_seen AS at, package, verdict FROM {Decisions} UNION ALL SELECT time AS at, package, verdict FROM {Requests}";
             command.CommandText = $"""
                 SELECT substr(at, 1, 10) AS day, {EcosystemSql} AS ecosystem, verdict, COUNT(*)
-                FROM ({source}) WHERE at >= $since AND ($ecosystem IS NULL OR lower({EcosystemSql}) = lower($ecosystem))
-                GROUP BY day, ecosystem, verdict ORDER BY day, ecosystem, verdict
+                FROM ({source}) AS entries WHERE at >= @since{filter}
+                GROUP BY substr(at, 1, 10), {EcosystemSql}, verdict ORDER BY 1, 2, 3
                 """;
             var result = ImmutableArray.CreateBuilder<AuditDayCount>();
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                result.Add(new AuditDayCount(DateOnly.ParseExact(reader.GetString(0), "yyyy-MM-dd", CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+                result.Add(new AuditDayCount(DateOnly.ParseExact(reader.GetString(0), "yyyy-MM-dd", CultureInfo.InvariantCulture), reader.GetString(1), reader.GetString(2),
+                    Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture)));
             }
             return result.ToImmutable();
         }
@@ -373,24 +447,30 @@ public sealed class FeedAuditLog : IDisposable
         lock (_gate)
         {
             using var command = _connection.CreateCommand();
-            command.Parameters.AddWithValue("$limit", limit);
-            command.Parameters.AddWithValue("$ecosystem", (object?)ecosystem ?? DBNull.Value);
+            Add(command, "limit", (long)limit);
+            var filter = "";
+            if (ecosystem is not null)
+            {
+                filter = $"WHERE lower({EcosystemSql}) = lower(@ecosystem)";
+                Add(command, "ecosystem", ecosystem);
+            }
             var source = _legacy
                 ? "SELECT package, rule, 1 AS count FROM decisions WHERE verdict IN ('blocked', 'hidden', 'refused')"
-                : """
-                  SELECT package, NULLIF(rule, '') AS rule, count FROM decisions WHERE verdict IN ('blocked', 'hidden', 'refused')
-                  UNION ALL SELECT package, rule, 1 AS count FROM requests WHERE verdict IN ('blocked', 'hidden', 'refused')
+                : $"""
+                  SELECT package, NULLIF(rule, '') AS rule, count FROM {Decisions} WHERE verdict IN ('blocked', 'hidden', 'refused')
+                  UNION ALL SELECT package, rule, 1 AS count FROM {Requests} WHERE verdict IN ('blocked', 'hidden', 'refused')
                   """;
+            var rules = _postgres ? "string_agg(DISTINCT rule, ',')" : "group_concat(DISTINCT rule)";
             command.CommandText = $"""
-                SELECT package, {EcosystemSql} AS ecosystem, SUM(count) AS total, group_concat(DISTINCT rule) FROM ({source})
-                WHERE $ecosystem IS NULL OR lower({EcosystemSql}) = lower($ecosystem)
-                GROUP BY package ORDER BY total DESC, package LIMIT $limit
+                SELECT package, {EcosystemSql} AS ecosystem, SUM(count) AS total, {rules} FROM ({source}) AS refused
+                {filter}
+                GROUP BY package ORDER BY total DESC, package LIMIT @limit
                 """;
             var result = ImmutableArray.CreateBuilder<AuditPackageCount>();
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                result.Add(new AuditPackageCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
+                result.Add(new AuditPackageCount(reader.GetString(0), reader.GetString(1), Convert.ToInt64(reader.GetValue(2), CultureInfo.InvariantCulture),
                     reader.IsDBNull(3) ? [] : [.. reader.GetString(3).Split(',', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)]));
             }
             return result.ToImmutable();

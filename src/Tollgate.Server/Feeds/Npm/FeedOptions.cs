@@ -75,6 +75,12 @@ public sealed record FeedOptions
     /// </summary>
     public string? SharedArtifacts { get; init; }
 
+    /// <summary>
+    /// A PostgreSQL connection string for the feed's shared state (today: the audit log), so several instances keep one
+    /// log; null: the SQLite file in the storage folder. From <c>state:</c>, <c>--state</c> or TOLLGATE_FEED_STATE.
+    /// </summary>
+    public string? State { get; init; }
+
     /// <summary>The connection string for a container named in <see cref="SharedArtifacts"/>: from TOLLGATE_BLOB_CONNECTION_STRING, never from the config file.</summary>
     public string? SharedArtifactsConnectionString { get; init; }
 
