@@ -50,6 +50,9 @@ public sealed partial class FeedHost : IAsyncDisposable
 
     public FeedOptions Options { get; }
 
+    /// <summary>Where verified tarballs are shared with other instances, for the banner; null when they are not.</summary>
+    public string? SharedArtifacts { get; private init; }
+
     /// <summary>The registry the feed takes public npm packages from; null when npm is not served.</summary>
     public Uri? Upstream { get; }
 
@@ -162,6 +165,19 @@ public sealed partial class FeedHost : IAsyncDisposable
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Error, "no ecosystem left to serve", "give an upstream whose ecosystem the advisory database covers"));
         }
+        Storage.ISharedArtifacts? shared = null;
+        if (options.SharedArtifacts is { } sharedSetting)
+        {
+            try
+            {
+                shared = Storage.AzureBlobArtifacts.Create(sharedSetting, options.SharedArtifactsConnectionString);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                problems.Add(new FeedProblem(DiagnosticSeverity.Error, e.Message,
+                    "give the Blob container's https:// URL (the feed authenticates with its managed identity), or a container name and TOLLGATE_BLOB_CONNECTION_STRING"));
+            }
+        }
         FeedAuditLog? audit = null;
         FeedStorage? storage = null;
         try
@@ -187,7 +203,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxPublishBytes);
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
         var app = builder.Build();
-        var host = new FeedHost(app, advisories, audit, options, upstream, pypiUpstream);
+        var host = new FeedHost(app, advisories, audit, options, upstream, pypiUpstream) { SharedArtifacts = shared?.Description };
         var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -206,16 +222,16 @@ public sealed partial class FeedHost : IAsyncDisposable
         if (pypiUpstream is not null)
         {
             app.MapPyPIFeed(new PyPIFeed(options, new PyPIUpstream(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
-                storage, judge, audit, time, logger, host._stopping.Token));
+                storage, judge, host._auditQueue, time, logger, host._stopping.Token));
         }
         if (options.NuGetUpstream is { } nugetUpstream)
         {
-            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, audit, time, logger, host._stopping.Token));
+            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, host._auditQueue, time, logger, host._stopping.Token));
         }
         if (upstream is not null)
         {
-            host._feed = new NpmFeed(options, new NpmUpstream(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge),
-                host._auditQueue, responses, JudgementVersion(options, advisories, time), time, logger, host._stopping.Token);
+            host._feed = new NpmFeed(options, NpmUpstream.Create(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge),
+                host._auditQueue, responses, shared, JudgementVersion(options, advisories, time), time, logger, host._stopping.Token);
             app.MapNpmFeed(host._feed);
         }
         else

@@ -10,7 +10,7 @@ using Tollgate.Server.Feeds.Npm;
 
 namespace Tollgate.Cli.Commands;
 
-internal sealed record FeedServeOptions(string? Config, string? Listen, string[]? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false);
+internal sealed record FeedServeOptions(string? Config, string? Listen, string[]? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false, string? SharedArtifacts = null);
 
 internal sealed record FeedLogOptions(string? Config, string? Storage, bool BlockedOnly, string? Package, string? Since, string Format, int Limit, string? Prune = null);
 
@@ -59,6 +59,12 @@ internal static class FeedCommand
         var storage = new Option<string?>("--storage") { Description = "Cache, private packages and audit log (default $TOLLGATE_HOME/feed).", HelpName = "DIR" };
         var policy = new Option<string?>("--policy") { Description = "The policy file (tollgate.yaml); default: the built-in policy.", HelpName = "FILE" };
         var database = new Option<string?>("--db") { Description = "The advisory database (default $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
+        var shared = new Option<string?>("--shared-artifacts")
+        {
+            Description = "Share verified tarballs with other feed instances through Azure Blob Storage: the container's https:// URL (managed identity), "
+                + "or a container name with the connection string in TOLLGATE_BLOB_CONNECTION_STRING.",
+            HelpName = "CONTAINER",
+        };
         var dryRun = new Option<bool>("--dry-run") { Description = "Log what would be refused, but serve everything." };
         var noAdvisories = new Option<bool>("--no-advisories") { Description = "Serve without an advisory database (other policy checks only). Without it, a missing database stops the feed from starting." };
         var command = new Command("serve", """
@@ -68,7 +74,7 @@ internal static class FeedCommand
             Examples:
               tollgate feed serve --listen http://127.0.0.1:4873
               tollgate feed serve --config feed.yaml --dry-run
-            """) { config, listen, upstream, storage, policy, database, dryRun, noAdvisories };
+            """) { config, listen, upstream, storage, shared, policy, database, dryRun, noAdvisories };
         command.Validators.Add(r =>
         {
             if (r.GetValue(noAdvisories) && r.GetValue(database) is not null)
@@ -77,7 +83,7 @@ internal static class FeedCommand
             }
         });
         command.SetAction((r, cancellationToken) => Serve(terminal, new FeedServeOptions(r.GetValue(config), r.GetValue(listen), r.GetValue(upstream),
-            r.GetValue(storage), r.GetValue(policy), r.GetValue(database), r.GetValue(dryRun), r.GetValue(noAdvisories)), cancellationToken));
+            r.GetValue(storage), r.GetValue(policy), r.GetValue(database), r.GetValue(dryRun), r.GetValue(noAdvisories), r.GetValue(shared)), cancellationToken));
         return command;
     }
 
@@ -132,6 +138,8 @@ internal static class FeedCommand
             PyPIUpstream = Url(Upstream(flags.Upstream, "pypi"), "--upstream pypi=") ?? options.PyPIUpstream,
             NuGetUpstream = Url(Upstream(flags.Upstream, "nuget"), "--upstream nuget=") ?? options.NuGetUpstream,
             Storage = flags.Storage is null ? options.Storage : Path.GetFullPath(flags.Storage),
+            SharedArtifacts = flags.SharedArtifacts ?? options.SharedArtifacts,
+            SharedArtifactsConnectionString = Environment.GetEnvironmentVariable("TOLLGATE_BLOB_CONNECTION_STRING"),
             Policy = flags.Policy is null ? options.Policy : Path.GetFullPath(flags.Policy),
             Database = flags.Database is null ? options.Database : Path.GetFullPath(flags.Database),
             DryRun = flags.DryRun || options.DryRun,
@@ -231,6 +239,10 @@ internal static class FeedCommand
             return false;
         }
         terminal.Message($"tollgate feed: serving {host.Address}{(options.DryRun ? " (dry-run: nothing is refused)" : "")}");
+        if (host.SharedArtifacts is { } sharedStore)
+        {
+            terminal.Message($"  shared tarballs: {sharedStore}");
+        }
         terminal.Message($"  policy: {options.Policy ?? "built-in default"}; advisories: {(options.NoAdvisories ? "none (--no-advisories)" : Advisories.TollgateHome.DatabasePath(options.Database))}; storage: {options.StorageFolder}");
         if (host.Upstream is { } npmUpstream)
         {

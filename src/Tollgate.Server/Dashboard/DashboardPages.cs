@@ -20,7 +20,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
 
     public void Map(WebApplication app)
     {
-        app.MapGet("/", (string? q, int? offset) => InventoryApi.Guard(() => Fleet(q, offset ?? 0))).ExcludeFromDescription();
+        app.MapGet("/", (string? q, int? offset, int? from) => InventoryApi.Guard(() => Fleet(q, offset ?? 0, from ?? 0))).ExcludeFromDescription();
         app.MapGet("/deployments/{deployment}", (string deployment, string? filter, long? snapshot) => InventoryApi.Guard(() => Deployment(deployment, filter, snapshot))).ExcludeFromDescription();
         app.MapGet("/deployments/{deployment}/diff", (string deployment, long old, long @new) => InventoryApi.Guard(() => Diff(deployment, old, @new))).ExcludeFromDescription();
         app.MapGet("/hits", (string? since, int? offset) => InventoryApi.Guard(() => HitsPage(since, offset ?? 0))).ExcludeFromDescription();
@@ -28,7 +28,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         app.MapGet("/deployments/{deployment}/sbom", (string deployment, long? snapshot, string? format) => InventoryApi.Guard(() => Sbom(deployment, snapshot, format))).ExcludeFromDescription();
     }
 
-    private IResult Fleet(string? query, int offset)
+    private IResult Fleet(string? query, int offset, int from)
     {
         var body = new StringBuilder();
         body.Append("<h1>Fleet</h1>");
@@ -79,12 +79,17 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             body.Append("<p>Last rescan ").Append(Time(lastRescan.At)).Append(" UTC. Found in the last <a href=\"/hits?since=24h\">24 hours</a> · <a href=\"/hits?since=7d\">7 days</a> · <a href=\"/hits\">all ").Append(newest.Total).Append(" hits</a>.</p>");
             body.Append(HitsTable(newest.Hits, "The 10 hits found most recently", withDeployment: true));
         }
+        from = Math.Clamp(from, 0, Math.Max(0, deployments.Count - 1));
         body.Append("<h2>Deployments (").Append(deployments.Count).Append(")</h2>");
+        if (deployments.Count > PageSize)
+        {
+            body.Append("<p>Shown: ").Append(from + 1).Append('–').Append(Math.Min(deployments.Count, from + PageSize)).Append(" of ").Append(deployments.Count).Append(", most affected first.</p>");
+        }
         body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Every deployment with its current SBOM and its hits as of the last rescan, most malicious, critical and high first</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Version</th><th scope=\"col\">Components</th><th scope=\"col\">Malicious</th><th scope=\"col\">Critical</th><th scope=\"col\">High</th><th scope=\"col\">Last SBOM (UTC)</th></tr></thead><tbody>");
         var none = new HitCounts(0, 0, 0, 0, null);
         foreach (var d in deployments.OrderByDescending(d => counts.GetValueOrDefault(d.Deployment, none).Malicious)
             .ThenByDescending(d => counts.GetValueOrDefault(d.Deployment, none).Critical).ThenByDescending(d => counts.GetValueOrDefault(d.Deployment, none).High)
-            .ThenByDescending(d => d.AddedAt))
+            .ThenByDescending(d => d.AddedAt).ThenBy(d => d.Deployment, StringComparer.Ordinal).Skip(from).Take(PageSize))
         {
             body.Append("<tr><td>").Append(DeploymentLink(d.Deployment)).Append("</td><td>").Append(HtmlEncode(d.Environment ?? "")).Append("</td><td>")
                 .Append(HtmlEncode(d.Version ?? "")).Append("</td><td class=\"num\">").Append(d.ComponentCount.ToString(CultureInfo.InvariantCulture)).Append("</td>");
@@ -100,6 +105,19 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             body.Append("<td>").Append(Time(d.AddedAt)).Append("</td></tr>");
         }
         body.Append("</tbody></table></div>");
+        var pages = new StringBuilder();
+        if (from > 0)
+        {
+            pages.Append("<a href=\"/?from=").Append(Math.Max(0, from - PageSize)).Append("\">Previous ").Append(PageSize).Append("</a> ");
+        }
+        if (from + PageSize < deployments.Count)
+        {
+            pages.Append("<a href=\"/?from=").Append(from + PageSize).Append("\">Next ").Append(PageSize).Append(" deployments</a>");
+        }
+        if (pages.Length > 0)
+        {
+            body.Append("<p>").Append(pages).Append("</p>");
+        }
         if (deployments.Count == 0)
         {
             body.Append("<p>No SBOM has been uploaded yet. Upload one with <code>tollgate inventory add sbom.cdx.json --deployment NAME --server URL --token-file FILE</code>.</p>");

@@ -57,6 +57,19 @@ internal sealed partial class AuditQueue : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Queues entries from code that does not wait: at once unless the queue is full, then in the background (the
+    /// entries are still stored, in order after those already queued).
+    /// </summary>
+    public void Enqueue(IReadOnlyList<AuditEntry> entries)
+    {
+        var pending = AddAsync(entries);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            _ = pending.AsTask();
+        }
+    }
+
     private async ValueTask AddSlowly(IReadOnlyList<AuditEntry> entries, int from)
     {
         for (var i = from; i < entries.Count; i++)

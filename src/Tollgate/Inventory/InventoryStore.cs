@@ -509,7 +509,7 @@ public sealed class InventoryStore : IDisposable
     /// <paramref name="exact"/> (a component from one registry URL; null: none recorded), ordered by deployment name.
     /// Counting and ordering read only the indexes; the rows of the page alone are read in full and given paths.
     /// </summary>
-    private AffectedPage AffectedPage(IReadOnlyList<long> components, IReadOnlyList<(long Component, long? Source)> exact, Paging paging, DbTransaction? tx = null)
+    private AffectedPage AffectedPage(IReadOnlyList<long> components, IReadOnlyList<(long Component, long? Source)> exact, Paging paging, DbTransaction? tx = null, string? deployment = null)
     {
         if (components.Count == 0 && exact.Count == 0)
         {
@@ -530,6 +530,12 @@ public sealed class InventoryStore : IDisposable
             {
                 parameters.Add(($"y{i}", source));
             }
+        }
+        if (deployment is not null)
+        {
+            // One deployment's rows only (a rescan after its upload), not the package's rows in every deployment.
+            filter.Insert(0, '(').Append(") AND d.name = @dep");
+            parameters.Add(("dep", deployment));
         }
         int total, deployments;
         using (var count = Command($"""
@@ -649,13 +655,9 @@ public sealed class InventoryStore : IDisposable
         var newOnes = new List<FoundHit>();
         foreach (var (package, findings) in matches)
         {
-            var hits = package.AnySource ? AffectedPage([package.ComponentId], [], Paging.All, tx) : AffectedPage([], [(package.ComponentId, package.SourceId)], Paging.All, tx);
+            var hits = package.AnySource ? AffectedPage([package.ComponentId], [], Paging.All, tx, deployment) : AffectedPage([], [(package.ComponentId, package.SourceId)], Paging.All, tx, deployment);
             foreach (var hit in hits.Hits)
             {
-                if (deployment is not null && hit.Deployment != deployment)
-                {
-                    continue;
-                }
                 foreach (var finding in findings)
                 {
                     var key = (hit.Deployment, package.ComponentId, finding.AdvisoryId);
@@ -749,13 +751,17 @@ public sealed class InventoryStore : IDisposable
         }
         parameters.Add(("limit", paging.Limit is { } limit ? (long)limit : long.MaxValue));
         parameters.Add(("offset", (long)paging.Offset));
+        // The page is cut from the hits alone (newest first, through the found_at index); only its rows are joined to
+        // their snapshot rows, for the dependency path.
         var page = $"""
-            page AS (
-                SELECT d.name AS deployment, r.snapshot_id, r.component_id, r.advisory_id, r.found_at, r.severity, r.malicious, r.fixed, r.summary,
-                    sc.direct, sc.scopes, sc.parent_id
-                {From} JOIN snapshot_components sc ON sc.snapshot_id = r.snapshot_id AND sc.component_id = r.component_id
+            picked AS (
+                SELECT d.name AS deployment, r.snapshot_id, r.component_id, r.advisory_id, r.found_at, r.severity, r.malicious, r.fixed, r.summary
+                {From}
                 WHERE {filter}
-                ORDER BY r.found_at DESC, d.name, r.component_id, r.advisory_id LIMIT @limit OFFSET @offset)
+                ORDER BY r.found_at DESC, d.name, r.component_id, r.advisory_id LIMIT @limit OFFSET @offset),
+            page AS (
+                SELECT picked.*, sc.direct, sc.scopes, sc.parent_id
+                FROM picked JOIN snapshot_components sc ON sc.snapshot_id = picked.snapshot_id AND sc.component_id = picked.component_id)
             """;
         var rows = new List<(string Deployment, string? Environment, string? Version, long Snapshot, InventoryComponent Component, long ComponentId, HitFinding Finding, long FoundAt)>();
         using (var cmd = Command($"""

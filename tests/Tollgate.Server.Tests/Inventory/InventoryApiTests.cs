@@ -131,6 +131,34 @@ public sealed class InventoryApiTests
         Assert.False(diagnostics.HasErrors);
     }
 
+    [Fact]
+    public async Task Fleet_ManyDeployments_ShownAPageAtATimeWithNextAndPrevious()
+    {
+        await using var server = await Server.StartAsync("sqlite", anonymous: true);
+        using (var store = Tollgate.Inventory.InventoryStore.Open(server.Host.Options.Store))
+        {
+            var zod = new Component { Ecosystem = Ecosystem.Npm, Name = "zod", Version = "3.23.8", Purl = PackageUrl.For(Ecosystem.Npm, "zod", "3.23.8"), Direct = true };
+            var graph = new DependencyGraph([zod], [], [], ImmutableArray<Diagnostic>.Empty);
+            for (var i = 0; i < 205; i++)
+            {
+                store.Add(graph, $"mcp-{i:D3}", "1", "prod", null, DateTimeOffset.UnixEpoch.AddMinutes(i));
+            }
+        }
+
+        var first = await (await server.Http.GetAsync("/")).Content.ReadAsStringAsync();
+        var second = await (await server.Http.GetAsync("/?from=200")).Content.ReadAsStringAsync();
+
+        // Newest SBOM first (no hits anywhere): mcp-204 … mcp-005 on the first page, the five oldest on the second.
+        Assert.Contains("Shown: 1–200 of 205", first, StringComparison.Ordinal);
+        Assert.Contains("href=\"/deployments/mcp-204\"", first, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"/deployments/mcp-004\"", first, StringComparison.Ordinal);
+        Assert.Contains("href=\"/?from=200\"", first, StringComparison.Ordinal);
+        Assert.Contains("Shown: 201–205 of 205", second, StringComparison.Ordinal);
+        Assert.Contains("href=\"/deployments/mcp-000\"", second, StringComparison.Ordinal);
+        Assert.Contains("href=\"/?from=0\"", second, StringComparison.Ordinal);
+        Assert.DoesNotContain("Next 200 deployments", second, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Kinds))]
     public async Task Auth_NoTokenUnknownTokenOrReadTokenWriting_IsRefusedAndStoresNothing(string kind)

@@ -25,6 +25,18 @@ public sealed class DeployAuditTests
     }
 
     [Fact]
+    public void FeedOnAzureExample_PassesTollgatesOwnDeploymentChecks()
+    {
+        // examples/feed-azure/main.bicep, the deployment docs/feed.md describes: compiled by the real Bicep CLI.
+        var result = DeployAudit.Run([Path.Combine(TestData.RepositoryRoot, "examples", "feed-azure")], new DeployAuditOptions { BicepPath = Bicep() }, new DiagnosticBag());
+
+        Assert.Empty(result.Incomplete);
+        Assert.Empty(result.Diagnostics.Where(d => d.Severity == Graph.DiagnosticSeverity.Error));
+        Assert.Equal([("main.bicep", (string?)null)], result.Files.Select(f => (Path.GetFileName(f.Path), f.Skipped)));
+        Assert.Empty(result.Findings);
+    }
+
+    [Fact]
     public void RealFetchDockerfile_FindingsReviewedByHand()
     {
         Assert.Equal(

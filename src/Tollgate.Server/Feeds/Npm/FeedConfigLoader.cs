@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "responseCacheBytes", "npm", "pypi", "nuget"];
+        ["listen", "upstream", "storage", "sharedArtifacts", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "responseCacheBytes", "npm", "pypi", "nuget"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -84,6 +84,12 @@ public static class FeedConfigLoader
                     break;
                 case "policy":
                     options = options with { Policy = PathValue(bag, displayPath, value, key, baseFolder) };
+                    break;
+                case "sharedArtifacts":
+                    if (Scalar(bag, displayPath, value, key) is { Length: > 0 } shared)
+                    {
+                        options = options with { SharedArtifacts = shared };
+                    }
                     break;
                 case "db":
                     options = options with { Database = PathValue(bag, displayPath, value, key, baseFolder) };

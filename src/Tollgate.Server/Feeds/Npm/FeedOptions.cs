@@ -69,6 +69,15 @@ public sealed record FeedOptions
     /// <summary>Cache, private packages and the audit log; null means <c>$TOLLGATE_HOME/feed</c>.</summary>
     public string? Storage { get; init; }
 
+    /// <summary>
+    /// Verified tarballs shared by several feed instances: an Azure Blob container's https:// URL (managed identity), or
+    /// a container name with the connection string in TOLLGATE_BLOB_CONNECTION_STRING; null: none (this instance only).
+    /// </summary>
+    public string? SharedArtifacts { get; init; }
+
+    /// <summary>The connection string for a container named in <see cref="SharedArtifacts"/>: from TOLLGATE_BLOB_CONNECTION_STRING, never from the config file.</summary>
+    public string? SharedArtifactsConnectionString { get; init; }
+
     /// <summary>The policy file; null means the built-in default policy.</summary>
     public string? Policy { get; init; }
 

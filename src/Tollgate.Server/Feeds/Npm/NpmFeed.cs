@@ -49,7 +49,7 @@ internal sealed record JudgedPackument(
 /// hold, and lets through only the versions the policy allows. Decide first, then serve or refuse.
 /// </summary>
 internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream, FeedStorage storage, VersionJudge judge,
-    Storage.AuditQueue audit, Storage.ResponseCache responses, Func<string> judgementVersion, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, Storage.ResponseCache responses, Storage.ISharedArtifacts? shared, Func<string> judgementVersion, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, JudgedPackument> _judged = new(StringComparer.Ordinal);
@@ -62,6 +62,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     public int UpstreamTarballDownloads => _upstreamTarballDownloads;
 
     private int _upstreamTarballDownloads;
+    private int _sharedTarballHits;
+
+    /// <summary>Tarballs taken from the instances' shared store instead of the upstream (tests and logs).</summary>
+    public int SharedTarballHits => _sharedTarballHits;
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -542,9 +546,18 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         return problem is null ? (target, null) : (null, problem);
     }
 
-    /// <summary>Downloads and verifies a tarball into the cache; removes itself from the shared downloads when done.</summary>
+    /// <summary>
+    /// Downloads and verifies a tarball into the cache (from the instances' shared store when another instance put it
+    /// there, else from the upstream, then shares it); removes itself from the shared downloads when done.
+    /// </summary>
     private async Task<string?> Download(Uri url, string target, JsonObject? dist)
     {
+        var key = Path.GetRelativePath(storage.Root, target).Replace(Path.DirectorySeparatorChar, '/');
+        if (shared is not null && await FromShared(key, target, dist).ConfigureAwait(false))
+        {
+            _downloads.TryRemove(target, out _);
+            return null;
+        }
         Interlocked.Increment(ref _upstreamTarballDownloads);
         var temp = storage.NewTempFile();
         try
@@ -556,6 +569,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             {
                 LogTarballRefused(logger, url, problem);
                 return problem;
+            }
+            if (shared is not null)
+            {
+                await ToShared(key, temp).ConfigureAwait(false);
             }
             FeedStorage.MoveIntoPlace(temp, target);
             if (ExpectedDigest(dist) is { } expected)
@@ -573,6 +590,66 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             }
         }
     }
+
+    /// <summary>
+    /// Takes the tarball from the shared store into the local cache when it is there and its bytes match what the
+    /// packument declares; a copy that does not match is left unused (and reported), and the upstream is asked.
+    /// </summary>
+    private async Task<bool> FromShared(string key, string target, JsonObject? dist)
+    {
+        var temp = storage.NewTempFile();
+        try
+        {
+            if (!await shared!.TryDownloadAsync(key, temp, stopping).ConfigureAwait(false))
+            {
+                return false;
+            }
+            var (sha512, sha1) = TarballIntegrity.HashFile(temp);
+            if (TarballIntegrity.Check(dist, sha512, sha1) is { } problem)
+            {
+                LogSharedMismatch(logger, key, problem);
+                return false;
+            }
+            FeedStorage.MoveIntoPlace(temp, target);
+            if (ExpectedDigest(dist) is { } expected)
+            {
+                _verified[target] = expected;
+            }
+            Interlocked.Increment(ref _sharedTarballHits);
+            return true;
+        }
+        catch (Exception e) when (e is Azure.RequestFailedException or AggregateException or IOException or Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException or HttpRequestException)
+        {
+            LogSharedUnavailable(logger, key, e.Message);
+            return false;
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                FeedStorage.TryDelete(temp);
+            }
+        }
+    }
+
+    /// <summary>Shares a verified tarball; a store that cannot take it costs the other instances a download, not this answer.</summary>
+    private async Task ToShared(string key, string file)
+    {
+        try
+        {
+            await shared!.UploadAsync(key, file, stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Azure.RequestFailedException or AggregateException or IOException or Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException or HttpRequestException)
+        {
+            LogSharedUnavailable(logger, key, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the shared copy of {Key} does not match its packument and is not used: {Problem}")]
+    private static partial void LogSharedMismatch(ILogger logger, string key, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the shared artifact store could not be used for {Key}: {Message}")]
+    private static partial void LogSharedUnavailable(ILogger logger, string key, string message);
 
     private FeedToken? Authenticate(HttpContext context)
     {

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Tollgate.Ecosystems;
+using Tollgate.Ecosystems.Npm;
 using Tollgate.Policy;
 
 namespace Tollgate.Server.Feeds.Npm;
@@ -24,14 +26,21 @@ internal sealed record UpstreamPackument(UpstreamStatus Status, byte[]? Body = n
 internal sealed record CacheValidators(string? ETag, string? LastModified);
 
 /// <summary>
-/// The upstream npm registry: packuments with conditional requests, tarballs streamed to a file while hashed. Every
-/// request gets <paramref name="timeout"/>; running out of it is an upstream failure like a 5xx, reported as a value.
-/// Only the caller's own cancellation (the client went away, the feed is stopping) ends a request with an
-/// <see cref="OperationCanceledException"/>.
+/// The upstream npm registry, on the core <see cref="NpmRegistryClient"/> (the same protocol code <c>update</c> and
+/// <c>scan</c> use): packuments with conditional requests, tarballs streamed to a file while hashed. Every request gets
+/// <paramref name="timeout"/>; running out of it is an upstream failure like a 5xx, reported as a value. Only the
+/// caller's own cancellation (the client went away, the feed is stopping) ends a request with an
+/// <see cref="OperationCanceledException"/>. Failures are not retried: a client waiting on the feed gets the cached
+/// copy or a quick 502 instead.
 /// </summary>
-internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout, long maxPackumentBytes, long maxTarballBytes)
+internal sealed class NpmUpstream(NpmRegistryClient client, TimeSpan timeout, long maxPackumentBytes, long maxTarballBytes)
 {
-    public Uri BaseUrl => baseUrl;
+    /// <summary>The HTTP layer for a feed's upstream: no disk cache (the feed keeps its own), no retries, the feed's timeout.</summary>
+    public static NpmUpstream Create(HttpClient http, Uri baseUrl, TimeSpan timeout, long maxPackumentBytes, long maxTarballBytes, string? authorization = null) =>
+        new(new NpmRegistryClient(new RegistryHttp(new RegistryHttpOptions { Timeout = timeout, MaxRetries = 0, MaxParallel = 256, MaxBytes = maxPackumentBytes }, http),
+            baseUrl, authorization: authorization), timeout, maxPackumentBytes, maxTarballBytes);
+
+    public Uri BaseUrl => client.Registry;
 
     /// <summary>
     /// Null when <paramref name="url"/> is on the upstream's own origin (scheme, host and port); else why the feed
@@ -39,78 +48,31 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout
     /// from any host it names (another registry, an internal service).
     /// </summary>
     public string? ForeignOrigin(Uri url) =>
-        string.Equals(url.Scheme, baseUrl.Scheme, StringComparison.OrdinalIgnoreCase)
-        && string.Equals(url.IdnHost, baseUrl.IdnHost, StringComparison.OrdinalIgnoreCase)
-        && url.Port == baseUrl.Port
+        string.Equals(url.Scheme, BaseUrl.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(url.IdnHost, BaseUrl.IdnHost, StringComparison.OrdinalIgnoreCase)
+        && url.Port == BaseUrl.Port
             ? null
             : $"the packument names the tarball at {url.GetLeftPart(UriPartial.Authority)}, which is not the upstream's origin "
-              + $"{baseUrl.GetLeftPart(UriPartial.Authority)}: the feed fetches tarballs from the upstream only";
+              + $"{BaseUrl.GetLeftPart(UriPartial.Authority)}: the feed fetches tarballs from the upstream only";
 
     public async Task<UpstreamPackument> GetPackumentAsync(string name, CacheValidators? validators, CancellationToken cancellationToken)
     {
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
-        var token = timeoutSource.Token;
-        var url = new Uri(baseUrl, name.Replace("/", "%2f", StringComparison.Ordinal));
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (validators?.ETag is { } etag)
+        var answer = await client.GetPackumentBytesAsync(name, validators is null ? null : new RegistryValidators(validators.ETag, validators.LastModified),
+            maxPackumentBytes, cancellationToken).ConfigureAwait(false);
+        return answer.Status switch
         {
-            request.Headers.TryAddWithoutValidation("If-None-Match", etag);
-        }
-        if (validators?.LastModified is { } modified)
-        {
-            request.Headers.TryAddWithoutValidation("If-Modified-Since", modified);
-        }
-        try
-        {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
-            switch (response.StatusCode)
-            {
-                case HttpStatusCode.NotModified:
-                    return new UpstreamPackument(UpstreamStatus.NotModified);
-                case HttpStatusCode.NotFound:
-                    return new UpstreamPackument(UpstreamStatus.NotFound);
-                case HttpStatusCode.OK:
-                    var tooLarge = new UpstreamPackument(UpstreamStatus.Refused,
-                        Problem: $"the upstream packument is larger than maxPackumentBytes ({maxPackumentBytes} bytes)");
-                    if (response.Content.Headers.ContentLength > maxPackumentBytes)
-                    {
-                        return tooLarge;
-                    }
-                    var body = await ReadBounded(response.Content, maxPackumentBytes, token).ConfigureAwait(false);
-                    return body is null
-                        ? tooLarge
-                        : new UpstreamPackument(UpstreamStatus.Ok, body, response.Headers.ETag?.ToString(), response.Content.Headers.LastModified?.ToString("R"));
-                default:
-                    return new UpstreamPackument(UpstreamStatus.Failed, Problem: $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase}");
-            }
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
-        {
-            // The caller gave up: that is not the upstream's failure, and nobody waits for an answer.
-            cancellationToken.ThrowIfCancellationRequested();
-            return new UpstreamPackument(UpstreamStatus.Failed, Problem: Describe(e));
-        }
+            RegistryStatus.Ok => new UpstreamPackument(UpstreamStatus.Ok, answer.Body, answer.ETag, answer.LastModified),
+            RegistryStatus.NotModified => new UpstreamPackument(UpstreamStatus.NotModified),
+            RegistryStatus.NotFound => new UpstreamPackument(UpstreamStatus.NotFound),
+            RegistryStatus.TooLarge => new UpstreamPackument(UpstreamStatus.Refused, Problem: $"the upstream packument is larger than maxPackumentBytes ({maxPackumentBytes} bytes)"),
+            _ => new UpstreamPackument(UpstreamStatus.Failed, Problem: Upstream(answer.Problem)),
+        };
     }
 
-    /// <summary>The whole body, or null as soon as it passes <paramref name="limit"/> bytes (so a huge body is never held).</summary>
-    private static async Task<byte[]?> ReadBounded(HttpContent content, long limit, CancellationToken cancellationToken)
-    {
-        await using var body = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                return null;
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
+    /// <summary>The core client's problem, with the setting that bounds the wait named.</summary>
+    private static string Upstream(string? problem) =>
+        problem is null ? "the upstream registry failed"
+        : "upstream: " + problem + (problem.Contains("did not answer within", StringComparison.Ordinal) ? " (upstreamTimeout)" : "");
 
     /// <summary>
     /// Downloads a tarball into <paramref name="tempFile"/> and returns its SHA-512 and SHA-1, or a problem text.
@@ -127,7 +89,7 @@ internal sealed class NpmUpstream(HttpClient http, Uri baseUrl, TimeSpan timeout
         }
         try
         {
-            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
+            using var response = await client.OpenTarballAsync(url, token).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 return (null, null, $"the upstream registry answered {(int)response.StatusCode} {response.ReasonPhrase} for the tarball");

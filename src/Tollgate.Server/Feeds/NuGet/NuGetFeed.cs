@@ -41,7 +41,7 @@ internal sealed record NuGetListing(string Id, ImmutableArray<NuGetListedVersion
 /// naming the advisory or rule, instead of only "NU1102 unable to find version".
 /// </summary>
 internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationClient upstream, RegistryHttp http, FeedStorage storage, PackageJudge judge,
-    FeedAuditLog audit, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     /// <summary>The path prefix the feed answers under.</summary>
     public const string Prefix = "/nuget";
@@ -64,7 +64,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
     public Uri ServiceIndex => upstream.ServiceIndex;
 
     /// <summary>Builds the feed over the core registration client, with its metadata cache in the feed's storage.</summary>
-    public static NuGetFeed Create(FeedOptions options, Uri serviceIndex, HttpClient client, FeedStorage storage, PackageJudge judge, FeedAuditLog audit,
+    public static NuGetFeed Create(FeedOptions options, Uri serviceIndex, HttpClient client, FeedStorage storage, PackageJudge judge, Storage.AuditQueue audit,
         TimeProvider time, ILogger logger, CancellationToken stopping)
     {
         var http = new RegistryHttp(new RegistryHttpOptions
@@ -744,7 +744,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
         var component = Component(package.Id, package.Version);
         if (!judge.IsPrivate(Ecosystem.NuGet, package.Id))
         {
-            audit.Write([new AuditEntry(time.GetUtcNow(), Purl(package.Id), component.Version, "refused", "private",
+            audit.Enqueue([new AuditEntry(time.GetUtcNow(), Purl(package.Id), component.Version, "refused", "private",
                 $"{token.Name} tried to push {package.Id}, which is not a private name", client, "publish", false)]);
             await Refuse(context, 403, $"{package.Id} is not a private name: only ids listed under 'private' in the policy can be pushed to this feed").ConfigureAwait(false);
             return;
@@ -755,7 +755,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             return;
         }
         var (status, message) = StorePush(package, bytes);
-        audit.Write([new AuditEntry(time.GetUtcNow(), Purl(package.Id), component.Version, status < 300 ? "published" : "refused", null, message, client, "publish", false)]);
+        audit.Enqueue([new AuditEntry(time.GetUtcNow(), Purl(package.Id), component.Version, status < 300 ? "published" : "refused", null, message, client, "publish", false)]);
         if (status < 300)
         {
             LogPublished(logger, token.Name, package.Id, component.Version);
@@ -798,7 +798,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
         {
             LogDecision(logger, id, e.Version, e.Verdict, e.Rule, options.DryRun ? " (dry-run: served)" : "");
         }
-        audit.Write(entries);
+        audit.Enqueue(entries);
     }
 
     /// <summary>

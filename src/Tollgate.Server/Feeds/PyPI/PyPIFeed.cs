@@ -23,7 +23,7 @@ internal sealed record PageFetch(SimplePage? Page, int Status, string? Problem =
 /// and the legacy upload API for private projects. Decide first, then serve or refuse.
 /// </summary>
 internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstream, FeedStorage storage, PackageJudge judge,
-    FeedAuditLog audit, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     /// <summary>The path prefix the feed answers under.</summary>
     public const string Prefix = "/pypi";
@@ -249,7 +249,7 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             {
                 return new PageFetch(local, 200, Private: true);
             }
-            audit.Write([new AuditEntry(time.GetUtcNow(), Purl(name), null, "refused", "private", $"{name} is private and has not been uploaded to this feed", client, "page", options.DryRun)]);
+            audit.Enqueue([new AuditEntry(time.GetUtcNow(), Purl(name), null, "refused", "private", $"{name} is private and has not been uploaded to this feed", client, "page", options.DryRun)]);
             return new PageFetch(null, 404, $"{name} is a private name (policy 'private') and has not been uploaded to this feed");
         }
         var cacheFile = storage.Inside("pypi", "pages", name + ".json");
@@ -475,7 +475,7 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         var normalized = Component.NormalizePyPIName(name);
         if (!judge.IsPrivate(Ecosystem.PyPI, normalized))
         {
-            audit.Write([new AuditEntry(time.GetUtcNow(), Purl(normalized), version, "refused", "private", $"{token.Name} tried to upload {normalized}, which is not a private name", client, "publish", false)]);
+            audit.Enqueue([new AuditEntry(time.GetUtcNow(), Purl(normalized), version, "refused", "private", $"{token.Name} tried to upload {normalized}, which is not a private name", client, "publish", false)]);
             await Refuse(context, 403, $"{normalized} is not a private name: only names listed under 'private' in the policy can be uploaded to this feed").ConfigureAwait(false);
             return;
         }
@@ -504,7 +504,7 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             return;
         }
         var (status, message) = StoreUpload(normalized, fileName, bytes, sha256, distribution.IsWheel, form["requires_python"].ToString());
-        audit.Write([new AuditEntry(time.GetUtcNow(), Purl(normalized), parsedVersion.Normalized, status < 300 ? "published" : "refused", null, message, client, "publish", false)]);
+        audit.Enqueue([new AuditEntry(time.GetUtcNow(), Purl(normalized), parsedVersion.Normalized, status < 300 ? "published" : "refused", null, message, client, "publish", false)]);
         if (status < 300)
         {
             LogPublished(logger, token.Name, normalized, fileName);
@@ -578,7 +578,7 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         {
             LogDecision(logger, name, e.Version, e.Verdict, e.Rule, options.DryRun ? " (dry-run: served)" : "");
         }
-        audit.Write(entries);
+        audit.Enqueue(entries);
     }
 
     /// <summary>

@@ -12,6 +12,7 @@ public sealed class FeedConfigLoaderTests
             listen: http://127.0.0.1:5000
             upstream: http://registry.invalid/npm/
             storage: cache
+            sharedArtifacts: https://account.blob.invalid/tarballs
             policy: tollgate.yaml
             db: advisories.db
             dryRun: true
@@ -30,6 +31,7 @@ public sealed class FeedConfigLoaderTests
         var o = result.Options!;
         Assert.Equal(new Uri("http://127.0.0.1:5000"), o.Listen);
         Assert.Equal(Path.GetFullPath("/srv/feed/cache"), o.Storage);
+        Assert.Equal("https://account.blob.invalid/tarballs", o.SharedArtifacts);
         Assert.Equal(Path.GetFullPath("/srv/feed/tollgate.yaml"), o.Policy);
         Assert.True(o.DryRun);
         Assert.Equal(TimeSpan.FromMinutes(10), o.PackumentTtl);

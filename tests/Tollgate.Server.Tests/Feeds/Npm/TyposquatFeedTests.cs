@@ -23,6 +23,8 @@ public sealed class TyposquatFeedTests
         var tarball = await env.Http.GetAsync("crossenv/-/crossenv-0.0.2-security.tgz");
         Assert.Equal(HttpStatusCode.OK, tarball.StatusCode);
 
+        // Decisions reach the log through the background queue.
+        await env.Feed.FlushAuditAsync();
         using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
         var entry = Assert.Single(log.Query(new AuditQuery { Package = "crossenv" }), e => e.Request == "tarball");
         Assert.Equal("warned", entry.Verdict);

@@ -50,6 +50,12 @@ internal sealed class UpstreamFixture : IAsyncDisposable
     /// </summary>
     public ConcurrentDictionary<string, TimeSpan> Delays { get; } = new();
 
+    /// <summary>
+    /// When set, decides a fault for each request by its path (unescaped, without the leading '/'): the fault-injecting
+    /// upstream of the load and fault tests.
+    /// </summary>
+    public Func<string, UpstreamFault>? Fault { get; set; }
+
     /// <summary>When set, packuments name tarballs on this base URL instead of the fixture's own.</summary>
     public Uri? TarballOrigin { get; set; }
 
@@ -78,6 +84,22 @@ internal sealed class UpstreamFixture : IAsyncDisposable
             return;
         }
         var path = Uri.UnescapeDataString(target.TrimStart('/'));
+        var fault = Fault?.Invoke(path) ?? UpstreamFault.None;
+        if (fault == UpstreamFault.ServerError)
+        {
+            context.Response.StatusCode = 503;
+            return;
+        }
+        if (fault == UpstreamFault.Reset)
+        {
+            context.Abort();
+            return;
+        }
+        if (fault != UpstreamFault.None)
+        {
+            await WriteFaulty(context, path, fault);
+            return;
+        }
         if (Delays.TryGetValue(path, out var delay))
         {
             try
@@ -144,9 +166,72 @@ internal sealed class UpstreamFixture : IAsyncDisposable
         await context.Response.Body.WriteAsync(bytes);
     }
 
+    /// <summary>
+    /// A body that goes wrong: cut short after half of the declared length, one byte flipped (tarballs), or sent a byte
+    /// every 100 ms (slower than any upstream timeout of the tests). Packuments are the fixture's file as it is.
+    /// </summary>
+    private async Task WriteFaulty(HttpContext context, string path, UpstreamFault fault)
+    {
+        var dash = path.IndexOf("/-/", StringComparison.Ordinal);
+        var file = dash < 0
+            ? Path.Combine(DataFolder, "packuments", path.TrimStart('@').Replace("/", "__", StringComparison.Ordinal) + ".json")
+            : Path.Combine(DataFolder, "tarballs", path[(dash + 3)..]);
+        if (!File.Exists(file))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+        var bytes = await File.ReadAllBytesAsync(file);
+        context.Response.ContentType = dash < 0 ? "application/json" : "application/octet-stream";
+        context.Response.ContentLength = bytes.Length;
+        try
+        {
+            switch (fault)
+            {
+                case UpstreamFault.Truncate:
+                    await context.Response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2), context.RequestAborted);
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                    context.Abort();
+                    break;
+                case UpstreamFault.Tamper:
+                    bytes[^1] ^= 0xFF;
+                    await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+                    break;
+                case UpstreamFault.SlowDrip:
+                    foreach (var b in bytes)
+                    {
+                        await context.Response.Body.WriteAsync(new[] { b }, context.RequestAborted);
+                        await context.Response.Body.FlushAsync(context.RequestAborted);
+                        await Task.Delay(100, context.RequestAborted);
+                    }
+                    break;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The feed gave up on the drip or the reset body: that is the point.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
+}
+
+/// <summary>What the fault-injecting upstream does with a request.</summary>
+internal enum UpstreamFault
+{
+    None,
+    /// <summary>503.</summary>
+    ServerError,
+    /// <summary>The connection is dropped before any answer.</summary>
+    Reset,
+    /// <summary>Half of the declared body, then the connection is dropped.</summary>
+    Truncate,
+    /// <summary>A tarball with one byte changed (its hash no longer matches the packument).</summary>
+    Tamper,
+    /// <summary>A byte every 100 ms.</summary>
+    SlowDrip,
 }

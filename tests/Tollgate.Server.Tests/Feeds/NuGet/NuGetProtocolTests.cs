@@ -186,5 +186,9 @@ public sealed class NuGetProtocolTests
         using var response = await env.Http.GetAsync("/nuget/v3/flatcontainer/tollgate.fixture.evil/1.0.1/tollgate.fixture.evil.1.0.1.nupkg");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(env.Logs.Lines, l => l.Contains("nuget Tollgate.Fixture.Evil 1.0.1: blocked by MAL-2099-0201 (dry-run: served)", StringComparison.Ordinal));
+        // The decision reaches the audit log through the feed's queue, marked as a dry run.
+        await env.Feed.FlushAuditAsync();
+        using var log = Tollgate.Server.Feeds.Npm.FeedAuditLog.Open(env.Storage, readOnly: true);
+        Assert.Contains(log.Query(new Tollgate.Server.Feeds.Npm.AuditQuery { BlockedOnly = true }), e => e.Rule == "MAL-2099-0201" && e.DryRun && e.Version == "1.0.1");
     }
 }

@@ -88,6 +88,7 @@ public sealed class SimpleApiTests
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("MAL-2099-0101", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Contains("MAL-2099-0101", response.ReasonPhrase, StringComparison.Ordinal);
+        await env.Feed.FlushAuditAsync();
         using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
         var entry = Assert.Single(log.Query(new AuditQuery { Package = "pkg:pypi/tollgate-fixture-evil", BlockedOnly = true }), e => e.Request == "tarball");
         Assert.Equal("MAL-2099-0101", entry.Rule);
@@ -166,6 +167,7 @@ public sealed class PyPIDryRunTests
         Assert.Contains("tollgate_fixture_evil-1.0.1-py3-none-any.whl", page, StringComparison.Ordinal);
         using var file = await env.Http.GetAsync("/pypi/files/tollgate-fixture-evil/tollgate_fixture_evil-1.0.1-py3-none-any.whl");
         Assert.Equal(System.Net.HttpStatusCode.OK, file.StatusCode);
+        await env.Feed.FlushAuditAsync();
         using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
         Assert.Contains(log.Query(new AuditQuery { Package = "pkg:pypi/tollgate-fixture-evil", BlockedOnly = true }), e => e.Rule == "MAL-2099-0101" && e.DryRun);
     }

@@ -1,0 +1,111 @@
+using Azure;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace Tollgate.Server.Storage;
+
+/// <summary>
+/// Verified artifacts (cached tarballs) shared by several feed instances: what one instance downloaded and verified,
+/// another takes from here instead of asking the upstream. Every instance keeps its own local copy as well (served
+/// with the OS's zero-copy path) and verifies what it takes from here against the package's declared hashes before
+/// it serves it, so the shared store is a cache, never a source of trust.
+/// </summary>
+internal interface ISharedArtifacts
+{
+    /// <summary>Where the artifacts are, for the start-up banner (no secrets).</summary>
+    string Description { get; }
+
+    /// <summary>Copies the artifact <paramref name="key"/> into <paramref name="file"/>; false when there is none.</summary>
+    Task<bool> TryDownloadAsync(string key, string file, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores <paramref name="file"/> as <paramref name="key"/> unless it is there already (another instance stored the
+    /// same verified bytes first). An upload is visible only once it is complete.
+    /// </summary>
+    Task UploadAsync(string key, string file, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// An Azure Blob Storage container: by its URL with <see cref="DefaultAzureCredential"/> (in Azure, the managed
+/// identity; it needs the role Storage Blob Data Contributor on the container), or by a connection string and a
+/// container name (Azurite, or an account key). Blob uploads of one call commit whole, so a reader never sees part of one.
+/// </summary>
+internal sealed class AzureBlobArtifacts : ISharedArtifacts
+{
+    private readonly BlobContainerClient _container;
+    private int _created;
+
+    private AzureBlobArtifacts(BlobContainerClient container, string description)
+    {
+        _container = container;
+        Description = description;
+    }
+
+    public string Description { get; }
+
+    /// <summary>
+    /// From the setting: an https:// container URL (managed identity / DefaultAzureCredential), or a container name used
+    /// with the connection string in <paramref name="connectionString"/> (TOLLGATE_BLOB_CONNECTION_STRING).
+    /// </summary>
+    public static AzureBlobArtifacts Create(string setting, string? connectionString)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(setting);
+        if (Uri.TryCreate(setting, UriKind.Absolute, out var url) && url.Scheme is "https" or "http")
+        {
+            var client = new BlobContainerClient(url, new DefaultAzureCredential(), Options());
+            return new AzureBlobArtifacts(client, $"Azure Blob container {url.GetLeftPart(UriPartial.Path)} (managed identity)");
+        }
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            throw new ArgumentException(
+                $"sharedArtifacts '{setting}' is a container name, which needs a connection string in TOLLGATE_BLOB_CONNECTION_STRING; or give the container's https:// URL to use the managed identity");
+        }
+        var container = new BlobContainerClient(connectionString, setting, Options());
+        return new AzureBlobArtifacts(container, $"Azure Blob container '{setting}' at {container.Uri.GetLeftPart(UriPartial.Authority)}");
+    }
+
+    /// <summary>Two quick retries: a store that does not answer costs a download from the upstream, not a long wait.</summary>
+    private static BlobClientOptions Options()
+    {
+        var options = new BlobClientOptions();
+        options.Retry.MaxRetries = 2;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(30);
+        return options;
+    }
+
+    public async Task<bool> TryDownloadAsync(string key, string file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _container.GetBlobClient(key).DownloadToAsync(file, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    public async Task UploadAsync(string key, string file, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _created, 1) == 0)
+        {
+            await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        try
+        {
+            // If-None-Match: * makes the upload fail rather than replace a blob another instance committed first.
+            await _container.GetBlobClient(key).UploadAsync(file, new BlobUploadOptions
+            {
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            // Already there: the same verified bytes, stored by another instance.
+        }
+    }
+}

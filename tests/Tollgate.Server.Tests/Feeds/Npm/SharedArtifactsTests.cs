@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using Azure.Storage.Blobs;
+using Tollgate.Server.Feeds.Npm;
+
+namespace Tollgate.Server.Tests.Feeds.Npm;
+
+/// <summary>
+/// Two feed instances over one Azure Blob container (Azurite, Microsoft's storage emulator, from tests/tools/azurite on
+/// 127.0.0.1) and one upstream: what one downloaded and verified, the other serves without asking the upstream; a
+/// shared copy that does not match the packument is never served.
+/// </summary>
+public sealed class SharedArtifactsTests
+{
+    /// <summary>Azurite's documented development account (the emulator's public, well-known key).</summary>
+    private const string DevAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private sealed class Azurite : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private Azurite(Process process, int port)
+        {
+            _process = process;
+            ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        }
+
+        public string ConnectionString { get; }
+
+        public static async Task<Azurite> StartAsync()
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Tollgate.slnx")))
+            {
+                root = root.Parent;
+            }
+            var bin = Path.Combine(root!.FullName, "tests", "tools", "azurite", "node_modules", ".bin", "azurite-blob");
+            Assert.True(File.Exists(bin), $"{bin} is missing: run `npm ci --ignore-scripts --prefix tests/tools/azurite` (.ci/run does)");
+            int port;
+            using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+            var start = new ProcessStartInfo(bin) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--location", Directory.CreateTempSubdirectory("tollgate-azurite-").FullName, "--skipApiVersionCheck", "--silent" })
+            {
+                start.ArgumentList.Add(a);
+            }
+            var process = Process.Start(start)!;
+            _ = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            for (var i = 0; i < 200 && !process.HasExited; i++)
+            {
+                try
+                {
+                    await http.GetAsync($"http://127.0.0.1:{port}/devstoreaccount1?comp=list");
+                    return new Azurite(process, port);
+                }
+                catch (HttpRequestException)
+                {
+                    await Task.Delay(100);
+                }
+            }
+            throw new InvalidOperationException("Azurite did not start");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+            _process.Dispose();
+        }
+    }
+
+    private static string Sha512Of(string file) => Convert.ToHexString(SHA512.HashData(File.ReadAllBytes(Path.Combine(UpstreamFixture.DataFolder, "tarballs", file))));
+
+    [Fact]
+    public async Task TwoInstances_OneDownloadsAndShares_TheOtherServesWithoutUpstream_AndATamperedSharedCopyIsNotServed()
+    {
+        await using var azurite = await Azurite.StartAsync();
+        await using var upstream = await UpstreamFixture.StartAsync();
+        var container = "tarballs-" + Guid.NewGuid().ToString("N")[..8];
+        FeedOptions Shared(FeedOptions o) => o with { Upstream = upstream.BaseUrl, SharedArtifacts = container, SharedArtifactsConnectionString = azurite.ConnectionString };
+        await using var first = await FeedEnvironment.StartAsync(configure: Shared);
+        await using var second = await FeedEnvironment.StartAsync(configure: Shared);
+
+        // The first instance downloads from the upstream, verifies, and shares.
+        using (var a = await first.Http.GetAsync("ms/-/ms-2.1.3.tgz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        }
+        Assert.Equal(1, first.Feed.UpstreamTarballDownloads);
+        var blobs = new BlobContainerClient(azurite.ConnectionString, container);
+        var names = new List<string>();
+        await foreach (var blob in blobs.GetBlobsAsync())
+        {
+            names.Add(blob.Name);
+        }
+        Assert.Equal(["tarballs/ms/ms-2.1.3.tgz"], names);
+
+        // The second instance has it from the container: the same bytes, no upstream tarball request.
+        var tarballRequestsBefore = upstream.Requests.Count(r => r.EndsWith(".tgz", StringComparison.Ordinal));
+        using (var b = await second.Http.GetAsync("ms/-/ms-2.1.3.tgz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+            Assert.Equal(Sha512Of("ms-2.1.3.tgz"), Convert.ToHexString(SHA512.HashData(await b.Content.ReadAsByteArrayAsync())));
+        }
+        Assert.Equal(0, second.Feed.UpstreamTarballDownloads);
+        Assert.Equal(tarballRequestsBefore, upstream.Requests.Count(r => r.EndsWith(".tgz", StringComparison.Ordinal)));
+
+        // Someone with write access to the container plants other bytes under another tarball's name: the instance
+        // that finds them checks them against the packument, does not serve them, and downloads the real tarball.
+        var planted = await File.ReadAllBytesAsync(Path.Combine(UpstreamFixture.DataFolder, "tarballs", "ms-2.1.3.tgz"));
+        await blobs.GetBlobClient("tarballs/ms/ms-2.1.2.tgz").UploadAsync(new BinaryData(planted));
+        using (var c = await second.Http.GetAsync("ms/-/ms-2.1.2.tgz"))
+        {
+            Assert.Equal(HttpStatusCode.OK, c.StatusCode);
+            Assert.Equal(Sha512Of("ms-2.1.2.tgz"), Convert.ToHexString(SHA512.HashData(await c.Content.ReadAsByteArrayAsync())));
+        }
+        Assert.Equal(1, second.Feed.UpstreamTarballDownloads);
+        Assert.Contains(second.Logs.Lines, l => l.Contains("the shared copy of tarballs/ms/ms-2.1.2.tgz does not match its packument", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SharedStoreUnreachable_TheInstanceStillServesFromTheUpstream()
+    {
+        await using var upstream = await UpstreamFixture.StartAsync();
+        // Nothing listens on port 9 of the loopback address.
+        const string Nowhere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;";
+        await using var feed = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = upstream.BaseUrl, SharedArtifacts = "tarballs", SharedArtifactsConnectionString = Nowhere });
+
+        using var response = await feed.Http.GetAsync("ms/-/ms-2.1.3.tgz");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, string.Join("\n", feed.Logs.Lines));
+        Assert.Equal(Sha512Of("ms-2.1.3.tgz"), Convert.ToHexString(SHA512.HashData(await response.Content.ReadAsByteArrayAsync())));
+        Assert.Contains(feed.Logs.Lines, l => l.Contains("the shared artifact store could not be used", StringComparison.Ordinal));
+    }
+}
