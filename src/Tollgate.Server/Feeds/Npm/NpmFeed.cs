@@ -618,7 +618,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             Interlocked.Increment(ref _sharedTarballHits);
             return true;
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or AggregateException or IOException or Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException or HttpRequestException)
+        catch (Exception e) when (SharedUnavailable(e))
         {
             LogSharedUnavailable(logger, key, e.Message);
             return false;
@@ -639,11 +639,16 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             await shared!.UploadAsync(key, file, stopping).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is Azure.RequestFailedException or AggregateException or IOException or Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException or HttpRequestException)
+        catch (Exception e) when (SharedUnavailable(e))
         {
             LogSharedUnavailable(logger, key, e.Message);
         }
     }
+
+    /// <summary>What a shared store that cannot be used throws (unreachable, refused, no credential; retries exhausted).</summary>
+    private static bool SharedUnavailable(Exception e) =>
+        e is Azure.RequestFailedException or AggregateException or IOException or Azure.Identity.AuthenticationFailedException
+            or Azure.Identity.CredentialUnavailableException or HttpRequestException;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the shared copy of {Key} does not match its packument and is not used: {Problem}")]
     private static partial void LogSharedMismatch(ILogger logger, string key, string problem);
