@@ -447,8 +447,8 @@ internal static class InventoryCommand
                 return InventoryRemote.Hits(terminal, url, r.GetValue(token), r.GetValue(since), r.GetValue(deployment), paging, json);
             }
             using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
-            var last = inventory.Rescans(1).FirstOrDefault();
-            var document = InventoryJson.Hits(from, r.GetValue(deployment), last is null ? new HitsPage([], 0, 0) : inventory.Hits(from, r.GetValue(deployment), paging), last);
+            var (page, last) = inventory.HitsAsOfLastRescan(from, r.GetValue(deployment), paging);
+            var document = InventoryJson.Hits(from, r.GetValue(deployment), page, last);
             return RenderHits(terminal, document, json);
         }));
         return command;

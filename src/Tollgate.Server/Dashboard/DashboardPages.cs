@@ -67,7 +67,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         var deployments = store.List();
         var counts = store.HitCountsByDeployment();
         var unchecked_ = store.UncheckedDeployments();
-        var lastRescan = store.Rescans(1).FirstOrDefault();
+        var (newest, lastRescan) = store.HitsAsOfLastRescan(paging: new Paging(0, 10));
         body.Append("<h2>Newest hits</h2>");
         if (lastRescan is null)
         {
@@ -75,7 +75,6 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         }
         else
         {
-            var newest = store.Hits(null, null, new Paging(0, 10));
             body.Append("<p>Last rescan ").Append(Time(lastRescan.At)).Append(" UTC. Found in the last <a href=\"/hits?since=24h\">24 hours</a> · <a href=\"/hits?since=7d\">7 days</a> · <a href=\"/hits\">all ").Append(newest.Total).Append(" hits</a>.</p>");
             body.Append(HitsTable(newest.Hits, "The 10 hits found most recently", withDeployment: true));
         }
@@ -87,9 +86,10 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         }
         body.Append("<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Table, scrolls sideways\"><table><caption>Every deployment with its current SBOM and its hits as of the last rescan, most malicious, critical and high first</caption><thead><tr><th scope=\"col\">Deployment</th><th scope=\"col\">Environment</th><th scope=\"col\">Version</th><th scope=\"col\">Components</th><th scope=\"col\">Malicious</th><th scope=\"col\">Critical</th><th scope=\"col\">High</th><th scope=\"col\">Last SBOM (UTC)</th></tr></thead><tbody>");
         var none = new HitCounts(0, 0, 0, 0, null);
-        foreach (var d in deployments.OrderByDescending(d => counts.GetValueOrDefault(d.Deployment, none).Malicious)
-            .ThenByDescending(d => counts.GetValueOrDefault(d.Deployment, none).Critical).ThenByDescending(d => counts.GetValueOrDefault(d.Deployment, none).High)
-            .ThenByDescending(d => d.AddedAt).ThenBy(d => d.Deployment, StringComparer.Ordinal).Skip(from).Take(PageSize))
+        var rows = deployments.Select(d => (d, Counts: counts.GetValueOrDefault(d.Deployment, none)))
+            .OrderByDescending(x => x.Counts.Malicious).ThenByDescending(x => x.Counts.Critical).ThenByDescending(x => x.Counts.High)
+            .ThenByDescending(x => x.d.AddedAt).ThenBy(x => x.d.Deployment, StringComparer.Ordinal).Skip(from).Take(PageSize);
+        foreach (var (d, c) in rows)
         {
             body.Append("<tr><td>").Append(DeploymentLink(d.Deployment)).Append("</td><td>").Append(HtmlEncode(d.Environment ?? "")).Append("</td><td>")
                 .Append(HtmlEncode(d.Version ?? "")).Append("</td><td class=\"num\">").Append(d.ComponentCount.ToString(CultureInfo.InvariantCulture)).Append("</td>");
@@ -99,7 +99,6 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             }
             else
             {
-                var c = counts.GetValueOrDefault(d.Deployment, none);
                 body.Append(CountCell(c.Malicious, "bad")).Append(CountCell(c.Critical, "bad")).Append(CountCell(c.High, "warn"));
             }
             body.Append("<td>").Append(Time(d.AddedAt)).Append("</td></tr>");
@@ -393,13 +392,12 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
             }
             from = parsed;
         }
-        var last = store.Rescans(1).FirstOrDefault();
+        var (page, last) = store.HitsAsOfLastRescan(from, null, new Paging(Math.Max(0, offset), PageSize));
         if (last is null)
         {
             body.Append("<p class=\"error\">No rescan has run yet, so no hits are known.</p>");
             return Page("Hits", body.ToString());
         }
-        var page = store.Hits(from, null, new Paging(Math.Max(0, offset), PageSize));
         body.Append("<p>").Append(page.Total).Append(" hit(s)").Append(from is { } f ? $" found since {Time(f)} UTC" : "").Append("; last rescan ").Append(Time(last.At)).Append(" UTC.</p>");
         body.Append(HitsTable(page.Hits, "Advisory hits in current deployments, newest found first", withDeployment: true));
         if (page.NextOffset is { } next)

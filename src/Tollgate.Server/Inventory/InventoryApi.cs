@@ -119,9 +119,9 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
                     ? Results.Json(new ApiError(error), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status503ServiceUnavailable)
                     : Ok(InventoryJson.Rescan(outcome.Result!));
             }
-            catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (IsStoreFailure(e))
             {
-                return Results.Json(new ApiError($"inventory store: {e.Message}"), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status503ServiceUnavailable);
+                return StoreUnavailable(e);
             }
         }).WithSummary("Match every current deployment against the advisory database again and return what became affected or resolved since the last rescan. "
             + "The server also does this by itself when the advisory database changes (`tollgate db update`).");
@@ -139,8 +139,7 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
                 from = parsed;
             }
             using var s = Open();
-            var last = s.Rescans(1).FirstOrDefault();
-            var page = last is null ? new HitsPage([], 0, 0) : s.Hits(from, deployment, new Paging(Math.Max(0, offset ?? 0), limit is > 0 ? limit : 100));
+            var (page, last) = s.HitsAsOfLastRescan(from, deployment, new Paging(Math.Max(0, offset ?? 0), limit is > 0 ? limit : 100));
             return Ok(InventoryJson.Hits(from, deployment, page, last));
         })).WithSummary("Advisory hits in current deployments that rescans recorded, newest found first, each with the time it was first found; "
             + "since: a duration back from now (24h, 7d) or a time (2026-12-04T09:00:00Z). lastRescan is null when no rescan has run (then nothing is known).");
@@ -181,10 +180,7 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
             }
             // The new snapshot's hits, found now rather than at the next rescan; without an advisory database it stays
             // "not checked" on the dashboard until one is there.
-            if (File.Exists(TollgateHome.DatabasePath(options.AdvisoryDatabase)))
-            {
-                await rescanner.RescanDeploymentAsync(deployment, context.RequestAborted).ConfigureAwait(false);
-            }
+            await rescanner.RescanDeploymentAsync(deployment, context.RequestAborted).ConfigureAwait(false);
             return Results.Text(InventoryJson.Snapshots([added]), Json, statusCode: StatusCodes.Status201Created);
         }
         finally
@@ -270,12 +266,19 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
             value = handler();
             return null;
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
             value = null;
-            return Results.Json(new ApiError($"inventory store: {e.Message}"), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status503ServiceUnavailable);
+            return StoreUnavailable(e);
         }
     }
+
+    /// <summary>What a failing store (a PostgreSQL server down, an unreadable file) throws, as opposed to a bug.</summary>
+    private static bool IsStoreFailure(Exception e) =>
+        e is System.Data.Common.DbException or InvalidOperationException or IOException or UnauthorizedAccessException;
+
+    private static IResult StoreUnavailable(Exception e) =>
+        Results.Json(new ApiError($"inventory store: {e.Message}"), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status503ServiceUnavailable);
 
     /// <summary>A store that fails (a PostgreSQL server down) is a 503 with its message, not a stack trace.</summary>
     internal static IResult Guard(Func<IResult> handler)
@@ -284,9 +287,9 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
         {
             return handler();
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
-            return Results.Json(new ApiError($"inventory store: {e.Message}"), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status503ServiceUnavailable);
+            return StoreUnavailable(e);
         }
     }
 }

@@ -29,7 +29,7 @@ internal sealed class Rescanner(InventoryServerOptions options, TimeProvider tim
     /// <summary>Rescans every current deployment now.</summary>
     public Task<Outcome> RescanAllAsync(CancellationToken cancellationToken = default) => RunAsync(null, onlyWhenChanged: false, cancellationToken);
 
-    /// <summary>Rescans one deployment (after its SBOM upload).</summary>
+    /// <summary>Rescans one deployment (after its SBOM upload); without an advisory database it does nothing (the snapshot stays unchecked).</summary>
     public Task<Outcome> RescanDeploymentAsync(string deployment, CancellationToken cancellationToken = default) => RunAsync(deployment, onlyWhenChanged: false, cancellationToken);
 
     /// <summary>Starts the check for a changed advisory database (none when the interval is zero).</summary>
@@ -81,7 +81,8 @@ internal sealed class Rescanner(InventoryServerOptions options, TimeProvider tim
         try
         {
             var path = TollgateHome.DatabasePath(options.AdvisoryDatabase);
-            if (onlyWhenChanged && !File.Exists(path))
+            // Only a requested rescan of every deployment reports a missing database; the others wait for one.
+            if ((onlyWhenChanged || deployment is not null) && !File.Exists(path))
             {
                 return new Outcome(null, null);
             }
@@ -94,7 +95,7 @@ internal sealed class Rescanner(InventoryServerOptions options, TimeProvider tim
             {
                 if (onlyWhenChanged)
                 {
-                    var last = store.Rescans(50).FirstOrDefault(r => r.Deployment is null);
+                    var last = store.Rescans(1, everyDeploymentOnly: true).FirstOrDefault();
                     if (last is not null && last.DatabaseVersion == advisories.DataVersion())
                     {
                         return new Outcome(null, null);

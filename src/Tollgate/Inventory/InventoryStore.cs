@@ -159,8 +159,9 @@ public sealed class InventoryStore : IDisposable
                     id {id}, at BIGINT NOT NULL, database_version TEXT, deployment TEXT, packages INTEGER NOT NULL,
                     new_hits INTEGER NOT NULL, resolved_hits INTEGER NOT NULL);
                 """, tx);
-            Execute("UPDATE rescan_matches SET found_at = @now", tx, ("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-            Execute("UPDATE snapshots SET checked_at = @now WHERE id IN (SELECT snapshot_id FROM rescan_matches)", tx, ("now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            var upgradedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            Execute("UPDATE rescan_matches SET found_at = @now", tx, ("now", upgradedAt));
+            Execute("UPDATE snapshots SET checked_at = @now WHERE id IN (SELECT snapshot_id FROM rescan_matches)", tx, ("now", upgradedAt));
             Execute("INSERT INTO inventory_meta (key, value) VALUES ('schema_version', '3') ON CONFLICT (key) DO UPDATE SET value = excluded.value", tx);
         }
         tx.Commit();
@@ -433,28 +434,17 @@ public sealed class InventoryStore : IDisposable
     /// what a rescan must match. Once per registry URL it came from when <paramref name="bySource"/> (a scan of every
     /// row), else once each (an index probe per package version).
     /// </summary>
-    public IReadOnlyList<InventoryPackage> CurrentPackages(bool bySource = true, string? deployment = null)
-    {
-        if (deployment is not null)
-        {
-            return ReadPackages($"""
-                SELECT DISTINCT sc.component_id, {(bySource ? "sc.source_id" : "NULL")}, c.ckey, c.ecosystem, c.name, c.version, c.purl, {(bySource ? "rs.url" : "NULL")}
-                FROM deployments d JOIN snapshot_components sc ON sc.snapshot_id = d.current_snapshot
-                JOIN components c ON c.id = sc.component_id LEFT JOIN registry_sources rs ON rs.id = sc.source_id
-                WHERE d.name = @dep
-                """, [("dep", deployment)], anySource: !bySource);
-        }
-        return bySource
-            ? ReadPackages("""
-                SELECT DISTINCT sc.component_id, sc.source_id, c.ckey, c.ecosystem, c.name, c.version, c.purl, rs.url
-                FROM deployments d JOIN snapshot_components sc ON sc.snapshot_id = d.current_snapshot
-                JOIN components c ON c.id = sc.component_id LEFT JOIN registry_sources rs ON rs.id = sc.source_id
-                """, [], anySource: false)
-            : ReadPackages("""
-                SELECT c.id, NULL, c.ckey, c.ecosystem, c.name, c.version, c.purl, NULL FROM components c
-                WHERE EXISTS (SELECT 1 FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id WHERE sc.component_id = c.id)
-                """, [], anySource: true);
-    }
+    public IReadOnlyList<InventoryPackage> CurrentPackages(bool bySource = true, string? deployment = null) => bySource || deployment is not null
+        ? ReadPackages($"""
+            SELECT DISTINCT sc.component_id, {(bySource ? "sc.source_id" : "NULL")}, c.ckey, c.ecosystem, c.name, c.version, c.purl, {(bySource ? "rs.url" : "NULL")}
+            FROM deployments d JOIN snapshot_components sc ON sc.snapshot_id = d.current_snapshot
+            JOIN components c ON c.id = sc.component_id LEFT JOIN registry_sources rs ON rs.id = sc.source_id
+            {(deployment is null ? "" : "WHERE d.name = @dep")}
+            """, deployment is null ? [] : [("dep", deployment)], anySource: !bySource)
+        : ReadPackages("""
+            SELECT c.id, NULL, c.ckey, c.ecosystem, c.name, c.version, c.purl, NULL FROM components c
+            WHERE EXISTS (SELECT 1 FROM snapshot_components sc JOIN deployments d ON d.current_snapshot = sc.snapshot_id WHERE sc.component_id = c.id)
+            """, [], anySource: true);
 
     private List<InventoryPackage> ReadPackages(string sql, (string, object?)[] parameters, bool anySource)
     {
@@ -545,8 +535,8 @@ public sealed class InventoryStore : IDisposable
         using (var reader = count.ExecuteReader())
         {
             reader.Read();
-            total = Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
-            deployments = Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+            total = Int(reader, 0);
+            deployments = Int(reader, 1);
         }
         if (total <= paging.Offset || paging.Limit == 0)
         {
@@ -707,10 +697,13 @@ public sealed class InventoryStore : IDisposable
         return ([.. newOnes.OrderBy(n => n.Hit.Deployment, StringComparer.Ordinal)], [.. resolved.OrderBy(r => r.Item1, StringComparer.Ordinal)]);
     }
 
-    /// <summary>The newest rescans, newest first.</summary>
-    public IReadOnlyList<RescanRun> Rescans(int limit = 10)
+    /// <summary>The newest rescans, newest first; with <paramref name="everyDeploymentOnly"/>, only those of every deployment (not one after its upload).</summary>
+    public IReadOnlyList<RescanRun> Rescans(int limit = 10, bool everyDeploymentOnly = false)
     {
-        using var cmd = Command("SELECT at, database_version, deployment, packages, new_hits, resolved_hits FROM rescans ORDER BY id DESC LIMIT @limit", null, ("limit", (long)limit));
+        using var cmd = Command($"""
+            SELECT at, database_version, deployment, packages, new_hits, resolved_hits FROM rescans
+            {(everyDeploymentOnly ? "WHERE deployment IS NULL" : "")} ORDER BY id DESC LIMIT @limit
+            """, null, ("limit", (long)limit));
         using var reader = cmd.ExecuteReader();
         var result = new List<RescanRun>();
         while (reader.Read())
@@ -787,6 +780,13 @@ public sealed class InventoryStore : IDisposable
             r.Finding, DateTimeOffset.FromUnixTimeMilliseconds(r.FoundAt)))], total, paging.Offset);
     }
 
+    /// <summary>
+    /// The hits (as <see cref="Hits"/>) as of the last rescan, with that rescan; before any rescan, an empty page and a
+    /// null rescan: nothing is known, which is not "nothing affected".
+    /// </summary>
+    public (HitsPage Page, RescanRun? LastRescan) HitsAsOfLastRescan(DateTimeOffset? since = null, string? deployment = null, Paging paging = default) =>
+        Rescans(1).FirstOrDefault() is { } last ? (Hits(since, deployment, paging), last) : (new HitsPage([], 0, paging.Offset), null);
+
     /// <summary>Per deployment with hits in its current snapshot: how many are malicious, critical and high (the others are not counted by level).</summary>
     public IReadOnlyDictionary<string, HitCounts> HitCountsByDeployment()
     {
@@ -837,8 +837,8 @@ public sealed class InventoryStore : IDisposable
     {
         EcosystemNames.TryParse(reader.GetString(offset), out var eco);
         return new InventoryComponent(eco, reader.GetString(offset + 1), reader.GetString(offset + 2), reader.GetString(offset + 3),
-            Convert.ToInt32(reader.GetValue(offset + 4), System.Globalization.CultureInfo.InvariantCulture) != 0,
-            (DependencyScopes)Convert.ToInt32(reader.GetValue(offset + 5), System.Globalization.CultureInfo.InvariantCulture));
+            Int(reader, offset + 4) != 0,
+            (DependencyScopes)Int(reader, offset + 5));
     }
 
     private static List<DeploymentSnapshot> ReadSnapshots(DbCommand cmd, bool? current)
@@ -853,7 +853,7 @@ public sealed class InventoryStore : IDisposable
                 reader.IsDBNull(3) ? null : reader.GetString(3),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
                 reader.GetInt32(5),
-                current ?? Convert.ToInt32(reader.GetValue(6), System.Globalization.CultureInfo.InvariantCulture) != 0));
+                current ?? Int(reader, 6) != 0));
         }
         return result;
     }
