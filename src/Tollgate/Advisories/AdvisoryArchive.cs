@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Tollgate.Graph;
 using Tollgate.Inputs;
 
@@ -25,13 +24,25 @@ public sealed record ArchiveLimits
     public static ArchiveLimits Default { get; } = new();
 }
 
-/// <summary>Receives one JSON document: its name for diagnostics and its bytes (valid only during the call).</summary>
-internal delegate void AdvisoryDocumentHandler(string source, ReadOnlySpan<byte> json);
+/// <summary>
+/// A document read from an input: a JSON file's bytes, or a zip entry's bytes as the archive stores them (deflate or
+/// stored), still to be checked against the entry's length and CRC-32 by <see cref="AdvisoryArchive.Decode"/>.
+/// </summary>
+/// <param name="Source">The name for diagnostics: the file, or <c>archive!entry</c>.</param>
+/// <param name="Archive">The archive it came from, or null for a file.</param>
+/// <param name="Data">The JSON, or the entry's deflate data when <paramref name="Deflated"/>.</param>
+/// <param name="Deflated">Whether <paramref name="Data"/> is deflate data (a deflated zip entry).</param>
+/// <param name="Length">The uncompressed length the archive declares (a file: the length of <paramref name="Data"/>).</param>
+/// <param name="Crc32">The CRC-32 the archive declares, or null for a file.</param>
+internal readonly record struct ArchiveDocument(string Source, string? Archive, byte[] Data, bool Deflated, long Length, uint? Crc32);
+
+/// <summary>Receives one document of an input.</summary>
+internal delegate void AdvisoryDocumentHandler(in ArchiveDocument document);
 
 /// <summary>
 /// Reads OSV JSON documents from an input: an archive (<c>all.zip</c> as OSV publishes per ecosystem),
-/// a folder of <c>.json</c> files (searched recursively) or one <c>.json</c> file. Entries are read one at
-/// a time into a reused buffer; nothing is extracted to disk.
+/// a folder of <c>.json</c> files (searched recursively) or one <c>.json</c> file. Zip entries are handed on still
+/// compressed (an import inflates them on several threads, see <see cref="Decode"/>); nothing is extracted to disk.
 /// </summary>
 internal static class AdvisoryArchive
 {
@@ -105,7 +116,7 @@ internal static class AdvisoryArchive
             diagnostics.Warning(DiagnosticIds.FileUnreadable, $"skipped: {e.Message}", new SourceLocation(source));
             return true;
         }
-        handler(source, bytes);
+        handler(new ArchiveDocument(source, null, bytes, Deflated: false, bytes.Length, null));
         return true;
     }
 
@@ -113,19 +124,17 @@ internal static class AdvisoryArchive
     {
         try
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            using var zip = new ZipArchive(new FixedLengthStream(file), ZipArchiveMode.Read, leaveOpen: false);
-            var buffer = new byte[64 * 1024];
+            using var zip = ZipReader.Open(path);
             long total = 0;
-            foreach (var entry in zip.Entries)
+            foreach (var entry in zip.ReadEntries())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var name = entry.FullName;
-                var source = $"{path}!{name}";
+                var name = entry.Name;
                 if (name.EndsWith('/') || name.EndsWith('\\'))
                 {
                     continue;
                 }
+                var source = $"{path}!{name}";
                 if (!IsSafeEntryName(name))
                 {
                     diagnostics.Warning(DiagnosticIds.InvalidEntry, "archive entry skipped: its path leaves the archive (absolute, or with '..')",
@@ -158,23 +167,14 @@ internal static class AdvisoryArchive
                         new SourceLocation(path), "this looks like a decompression bomb; use the archive OSV publishes");
                     return false;
                 }
-                var length = ReadEntry(entry, ref buffer, limits.MaxEntryBytes);
-                if (length < 0)
-                {
-                    // The header understated the size: the real data is larger than allowed.
-                    diagnostics.Warning(DiagnosticIds.FileTooLarge,
-                        $"archive entry skipped: it expands beyond its declared size and the {limits.MaxEntryBytes}-byte limit",
-                        new SourceLocation(source), "this looks like a decompression bomb");
-                    continue;
-                }
-                handler(source, buffer.AsSpan(0, length));
+                var data = zip.ReadData(entry).ToArray();
+                handler(new ArchiveDocument(source, path, data, entry.Method == ZipEntry.Deflated, entry.Length, entry.Crc32));
             }
             return true;
         }
         catch (InvalidDataException e)
         {
-            diagnostics.Error(DiagnosticIds.FileUnreadable, $"not a readable zip archive ({e.Message}); nothing was imported",
-                new SourceLocation(path), "the file may be truncated or damaged: download it again");
+            ReportDamaged(diagnostics, path, e.Message);
             return false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -184,37 +184,51 @@ internal static class AdvisoryArchive
         }
     }
 
-    /// <summary>Reads an entry whole into <paramref name="buffer"/>; -1 when it holds more than <paramref name="max"/> bytes.</summary>
-    private static int ReadEntry(ZipArchiveEntry entry, ref byte[] buffer, long max)
+    /// <summary>The error of an archive that cannot be read: the import stops and changes nothing.</summary>
+    internal static void ReportDamaged(DiagnosticBag diagnostics, string archive, string problem) =>
+        diagnostics.Error(DiagnosticIds.FileUnreadable, $"not a readable zip archive ({problem}); nothing was imported",
+            new SourceLocation(archive), "the file may be truncated or damaged: download it again");
+
+    /// <summary>
+    /// The JSON of a document: a file's bytes, or a zip entry inflated into <paramref name="buffer"/> and checked against
+    /// the length and CRC-32 the archive declares. False (with a warning) when an entry expands beyond the limit for one
+    /// record; a damaged entry throws <see cref="InvalidDataException"/> (the whole archive is then refused).
+    /// </summary>
+    internal static bool Decode(scoped in ArchiveDocument document, ArchiveLimits limits, scoped ref byte[] buffer, DiagnosticBag diagnostics, out ReadOnlySpan<byte> json)
     {
-        var expected = (int)Math.Min(entry.Length, max);
-        if (buffer.Length < expected + 1)
+        int length;
+        if (document.Deflated)
         {
-            buffer = new byte[Math.Max(expected + 1, buffer.Length * 2)];
+            length = RecordCompression.Inflate(document.Data, ref buffer, document.Length, limits.MaxEntryBytes);
+            if (length < 0)
+            {
+                // The header understated the size: the real data is larger than allowed.
+                diagnostics.Warning(DiagnosticIds.FileTooLarge,
+                    $"archive entry skipped: it expands beyond its declared size and the {limits.MaxEntryBytes}-byte limit",
+                    new SourceLocation(document.Source), "this looks like a decompression bomb");
+                json = default;
+                return false;
+            }
+            json = buffer.AsSpan(0, length);
         }
-        using var stream = entry.Open();
-        var length = 0;
-        while (true)
+        else
         {
-            if (length == buffer.Length)
+            json = document.Data;
+            length = json.Length;
+        }
+        if (document.Crc32 is { } crc)
+        {
+            var name = document.Source[(document.Archive!.Length + 1)..];
+            if (length != document.Length)
             {
-                if (buffer.Length > max)
-                {
-                    return -1;
-                }
-                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, max + 1));
+                throw new InvalidDataException($"the entry {name} holds {length} bytes, its header says {document.Length}");
             }
-            var read = stream.Read(buffer, length, buffer.Length - length);
-            if (read == 0)
+            if (System.IO.Hashing.Crc32.HashToUInt32(json) != crc)
             {
-                return length;
-            }
-            length += read;
-            if (length > max)
-            {
-                return -1;
+                throw new InvalidDataException($"the entry {name} fails its CRC-32 check");
             }
         }
+        return true;
     }
 
     /// <summary>False for names that would leave a destination folder: absolute paths, drive letters, '..' segments.</summary>
@@ -232,48 +246,5 @@ internal static class AdvisoryArchive
             }
         }
         return true;
-    }
-
-    /// <summary>
-    /// A read-only view of a file that nobody may write while we read it (opened with <see cref="FileShare.Read"/>),
-    /// whose length is asked once: <see cref="ZipArchive"/> asks for it at every entry, a system call each time.
-    /// </summary>
-    private sealed class FixedLengthStream(FileStream inner) : Stream
-    {
-        private readonly long _length = inner.Length;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => true;
-        public override bool CanWrite => false;
-        public override long Length => _length;
-
-        public override long Position
-        {
-            get => inner.Position;
-            set => inner.Position = value;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
-
-        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
-
-        public override void Flush()
-        {
-        }
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-            base.Dispose(disposing);
-        }
     }
 }

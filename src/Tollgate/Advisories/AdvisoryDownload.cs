@@ -176,6 +176,11 @@ public sealed class AdvisoryUpdater(HttpClient http)
         }
         if (!AdvisoryStore.TryOpen(target, out var store, out var error))
         {
+            if (error.Problem == AdvisoryStoreProblem.WrongVersion && AdvisoryImporter.OlderSchema(target))
+            {
+                // Written by an older release: download every archive (no validators) and let the import upgrade it.
+                return true;
+            }
             // Merging into a file we cannot read would fail after a long download; say so now.
             diagnostics.Error(DiagnosticIds.FileUnreadable, error.Message, new SourceLocation(target),
                 "delete the file (or pass --db to use another one) and run `tollgate db update` again");

@@ -149,42 +149,45 @@ public static class AdvisoryImporter
         }
     }
 
-    /// <summary>A document read from an input, or a mapped record ready for the database.</summary>
-    private readonly record struct Document(string Source, byte[] Json);
-
-    private readonly record struct Mapped(OsvReadStatus Status, AdvisoryRow? Row);
+    /// <summary>
+    /// What became of one document: a mapped record ready for the database; or nothing to write (<see cref="Skipped"/>:
+    /// too large, with a warning; <c>Damage</c>: the archive is damaged and the import must stop).
+    /// </summary>
+    private readonly record struct Mapped(OsvReadStatus Status, AdvisoryRow? Row, bool Skipped = false, string? Damage = null, string? Archive = null);
 
     /// <summary>Documents mapped together: their rows in input order, and the diagnostics of their records.</summary>
     private sealed record MappedBatch(Mapped[] Items, DiagnosticBag Diagnostics);
 
     private const int BatchSize = 256;
 
-    // Reading archives runs on one thread; parsing, building the stored columns and compressing run on every core,
-    // a batch of documents at a time; writing SQLite runs on the calling thread. The writer takes the batches in the
-    // order they were read, so which of two copies of a record wins stays deterministic.
+    // Reading archives runs on one thread (it only copies each entry's compressed bytes); inflating, parsing and
+    // building the stored columns run on every core, a batch of documents at a time; writing SQLite runs on the calling
+    // thread. The writer takes the batches in the order they were read, so which of two copies of a record wins stays
+    // deterministic.
     private static AdvisoryImportResult ReadInputs(IReadOnlyList<string> inputs, AdvisoryImportOptions options, AdvisoryStoreWriter writer, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Bounded: a few batches per core in flight, so memory stays flat however large the input.
         using var batches = new BlockingCollection<Task<MappedBatch>>(boundedCapacity: 4 * Environment.ProcessorCount);
         var archiveDiagnostics = new DiagnosticBag();
+        var limits = options.Limits;
 
         var reading = Task.Factory.StartNew(() =>
         {
             try
             {
-                var batch = new List<Document>(BatchSize);
+                var batch = new List<ArchiveDocument>(BatchSize);
                 void Flush()
                 {
                     var documents = batch.ToArray();
                     batch.Clear();
-                    batches.Add(Task.Run(() => Map(documents), stop.Token), stop.Token);
+                    batches.Add(Task.Run(() => Map(documents, limits), stop.Token), stop.Token);
                 }
                 foreach (var input in inputs)
                 {
-                    var ok = AdvisoryArchive.Read(input, options.Limits, archiveDiagnostics, (source, json) =>
+                    var ok = AdvisoryArchive.Read(input, limits, archiveDiagnostics, (in ArchiveDocument document) =>
                     {
-                        batch.Add(new Document(source, json.ToArray()));
+                        batch.Add(document);
                         if (batch.Count == BatchSize)
                         {
                             Flush();
@@ -208,6 +211,7 @@ public static class AdvisoryImporter
         }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         int read = 0, inserted = 0, updated = 0, unchanged = 0, other = 0, rejected = 0;
+        Mapped? damaged = null;
         var recordDiagnostics = new List<DiagnosticBag>();
         var pending = new List<Task>();
         try
@@ -219,6 +223,15 @@ public static class AdvisoryImporter
                 recordDiagnostics.Add(batch.Diagnostics);
                 foreach (var item in batch.Items)
                 {
+                    if (item.Damage is not null)
+                    {
+                        damaged = item;
+                        break;
+                    }
+                    if (item.Skipped)
+                    {
+                        continue;
+                    }
                     read++;
                     switch (item.Status)
                     {
@@ -239,6 +252,11 @@ public static class AdvisoryImporter
                     }
                 }
                 pending.Clear();
+                if (damaged is not null)
+                {
+                    stop.Cancel();
+                    break;
+                }
             }
         }
         catch
@@ -270,6 +288,11 @@ public static class AdvisoryImporter
             }
         }
         cancellationToken.ThrowIfCancellationRequested();
+        if (damaged is { } damage)
+        {
+            AdvisoryArchive.ReportDamaged(diagnostics, damage.Archive!, damage.Damage!);
+            return new AdvisoryImportResult { Succeeded = false };
+        }
         // An exception of a stage (a bug, or an I/O failure) surfaces here.
         if (!reading.GetAwaiter().GetResult())
         {
@@ -287,19 +310,32 @@ public static class AdvisoryImporter
         };
     }
 
-    /// <summary>Parses a batch of documents and prepares the stored columns of each record (on a pool thread).</summary>
-    private static MappedBatch Map(Document[] documents)
+    /// <summary>Inflates and parses a batch of documents and prepares the stored columns of each record (on a pool thread).</summary>
+    private static MappedBatch Map(ArchiveDocument[] documents, ArchiveLimits limits)
     {
         var diagnostics = new DiagnosticBag();
         var items = new Mapped[documents.Length];
-        byte[]? buffer = null;
-        using var columns = new AdvisoryColumns();
+        var buffer = new byte[64 * 1024];
         for (var i = 0; i < documents.Length; i++)
         {
             var document = documents[i];
-            var result = OsvReader.Read(document.Json, document.Source, diagnostics);
+            ReadOnlySpan<byte> json;
+            try
+            {
+                if (!AdvisoryArchive.Decode(document, limits, ref buffer, diagnostics, out json))
+                {
+                    items[i] = new Mapped(OsvReadStatus.Rejected, null, Skipped: true);
+                    continue;
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                items[i] = new Mapped(OsvReadStatus.Rejected, null, Damage: e.Message, Archive: document.Archive);
+                break;
+            }
+            var result = OsvReader.Read(json, document.Source, diagnostics);
             items[i] = result.Status == OsvReadStatus.Read
-                ? new Mapped(result.Status, AdvisoryRow.Create(result.Advisory!, AdvisoryStoreWriter.Compress(document.Json, ref buffer), columns))
+                ? new Mapped(result.Status, AdvisoryRow.Create(result.Advisory!, document.Deflated ? document.Data : RecordCompression.Compress(json)))
                 : new Mapped(result.Status, null);
         }
         return new MappedBatch(items, diagnostics);
@@ -322,7 +358,8 @@ public static class AdvisoryImporter
         return false;
     }
 
-    private static bool OlderSchema(string path)
+    /// <summary>True when the file is an advisory database of an older schema version (an import upgrades it).</summary>
+    internal static bool OlderSchema(string path)
     {
         try
         {

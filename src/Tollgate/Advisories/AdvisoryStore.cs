@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.IO.Compression;
 using Microsoft.Data.Sqlite;
 using Tollgate.Graph;
 using Tollgate.Inputs;
@@ -399,40 +398,29 @@ public sealed class AdvisoryStore : IDisposable
     /// </summary>
     private Advisory? ReadRecord(string id, byte[] compressed, DiagnosticBag diagnostics)
     {
-        // Decompressed into a pooled buffer and parsed from there: a scan reads hundreds of records at once, and a new
+        // Inflated into a pooled buffer and parsed from there: a scan reads hundreds of records at once, and a new
         // array for each (grown by a stream, then copied) made garbage collection most of what reading them cost.
-        var size = Math.Max(compressed.Length * 8, 16 * 1024);
-        while (true)
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(compressed.Length * 8, 16 * 1024));
+        var buffer = rented;
+        try
         {
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
-            try
-            {
-                if (BrotliDecoder.TryDecompress(compressed, buffer, out var written))
-                {
-                    return OsvReader.Read(buffer.AsSpan(0, written), $"{Path}:{id}", diagnostics).Advisory;
-                }
-                if (buffer.Length >= 64 * 1024 * 1024)
-                {
-                    // Not a size problem: the stored bytes are not Brotli data.
-                    return OsvReader.Read(Decompress(compressed), $"{Path}:{id}", diagnostics).Advisory;
-                }
-                size = buffer.Length * 4;
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            }
+            var length = RecordCompression.Inflate(compressed, ref buffer, buffer.Length - 1, MaxStoredRecordBytes);
+            return length < 0 ? null : OsvReader.Read(buffer.AsSpan(0, length), $"{Path}:{id}", diagnostics).Advisory;
+        }
+        catch (InvalidDataException)
+        {
+            // Not deflate data: a damaged file, or a newer writer's data.
+            return null;
+        }
+        finally
+        {
+            // A record larger than the rented buffer grew a buffer of its own, left to the garbage collector.
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
-    internal static byte[] Decompress(byte[] compressed)
-    {
-        using var input = new MemoryStream(compressed, writable: false);
-        using var brotli = new BrotliStream(input, CompressionMode.Decompress);
-        using var output = new MemoryStream(compressed.Length * 6);
-        brotli.CopyTo(output);
-        return output.ToArray();
-    }
+    /// <summary>The largest record an import stores (<see cref="ArchiveLimits.MaxEntryBytes"/> can be raised, so with room).</summary>
+    private const long MaxStoredRecordBytes = 1L << 30;
 
     internal static string SqliteMessage(Exception e) => e is SqliteException s
         ? s.SqliteErrorCode switch

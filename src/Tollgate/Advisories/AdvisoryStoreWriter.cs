@@ -1,8 +1,4 @@
-using System.Buffers;
-using System.Globalization;
-using System.IO.Compression;
 using System.Text;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using Tollgate.Graph;
@@ -22,52 +18,68 @@ internal enum UpsertOutcome
 
 /// <summary>
 /// Writes advisories into a database file that nobody else reads yet (the temporary file of an import):
-/// one transaction, prepared commands, no journal; the rename afterwards is what makes it safe.
+/// one transaction, prepared statements, no journal; the rename afterwards is what makes it safe.
 /// </summary>
+/// <remarks>
+/// Into an empty database (every full import), rows are only appended: the indexes are dropped at the start and built
+/// once at the end, and a record that comes again (an advisory can be in several ecosystems' archives) is found in
+/// memory and its older copy deleted by row id. Into a database with data (a merge), the indexes stay and serve the
+/// lookups of existing ids.
+/// </remarks>
 internal sealed class AdvisoryStoreWriter : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteTransaction _transaction;
-    private readonly Statement _selectModified;
-    private readonly Statement _deleteAffected;
-    private readonly Statement _deleteAliases;
     private readonly Statement _insertAdvisory;
     private readonly Statement _insertAffected;
     private readonly Statement _insertAlias;
     private readonly Statement _setMeta;
-    private readonly HashSet<string> _written = new(StringComparer.Ordinal);
+    // A merge: by id, through the indexes.
+    private readonly Statement? _selectModified;
+    private readonly Statement? _deleteAdvisory;
+    private readonly Statement? _deleteAffected;
+    private readonly Statement? _deleteAliases;
+    // An empty database: by row id, from what this import wrote.
+    private readonly Statement? _deleteAdvisoryRow;
+    private readonly Statement? _deleteAffectedRows;
+    private readonly Statement? _deleteAliasRows;
+    private readonly Dictionary<string, Written> _written = new(StringComparer.Ordinal);
     private readonly bool _startedEmpty;
     private bool _committed;
+
+    /// <summary>Where the rows of an advisory written by this import are: its row, and the ranges of its affected and alias rows.</summary>
+    private readonly record struct Written(string Modified, long Row, long AffectedFirst, long AffectedLast, long AliasFirst, long AliasLast);
 
     private AdvisoryStoreWriter(SqliteConnection connection)
     {
         _connection = connection;
-        Execute("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA locking_mode = EXCLUSIVE;");
+        // threads: the sorts that build the indexes at the end may use helper threads.
+        Execute($"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA locking_mode = EXCLUSIVE; PRAGMA threads = {Math.Min(Environment.ProcessorCount, 4)};");
         using (var count = connection.CreateCommand())
         {
             count.CommandText = "SELECT NOT EXISTS (SELECT 1 FROM advisories)";
-            _startedEmpty = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture) == 1;
+            _startedEmpty = Convert.ToInt64(count.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
         }
         _transaction = connection.BeginTransaction();
         if (_startedEmpty)
         {
-            // Filling an index row by row costs more than building it once at the end. Only the index of
-            // lookups by package goes: the others serve this import's own deletes of repeated ids.
-            Execute("DROP INDEX IF EXISTS affected_by_package;");
+            // Filling an index row by row, in random key order, costs more than building it once at the end.
+            Execute(string.Concat(AdvisoryStoreSchema.IndexNames.Select(name => $"DROP INDEX IF EXISTS {name};")));
+            _deleteAdvisoryRow = Prepare("DELETE FROM advisories WHERE rowid = ?1");
+            _deleteAffectedRows = Prepare("DELETE FROM affected WHERE rowid BETWEEN ?1 AND ?2");
+            _deleteAliasRows = Prepare("DELETE FROM aliases WHERE rowid BETWEEN ?1 AND ?2");
         }
-        _selectModified = Prepare("SELECT modified FROM advisories WHERE id = $id");
-        _deleteAffected = Prepare("DELETE FROM affected WHERE advisory_id = $id");
-        _deleteAliases = Prepare("DELETE FROM aliases WHERE advisory_id = $id");
-        _insertAdvisory = Prepare("""
-            INSERT OR REPLACE INTO advisories (id, modified, published, withdrawn, kind, summary, details, aliases, severity, database_severity, raw)
-            VALUES ($id, $modified, $published, $withdrawn, $kind, $summary, $details, $aliases, $severity, $database_severity, $raw)
-            """);
-        _insertAffected = Prepare("""
-            INSERT INTO affected (advisory_id, ecosystem, normalized_name, name, purl, ranges, versions)
-            VALUES ($id, $ecosystem, $normalized_name, $name, $purl, $ranges, $versions)
-            """);
-        _insertAlias = Prepare("INSERT OR IGNORE INTO aliases (alias, advisory_id) VALUES ($alias, $id)");
-        _setMeta = Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ($key, $value)");
+        else
+        {
+            _selectModified = Prepare("SELECT modified FROM advisories WHERE id = ?1");
+            _deleteAdvisory = Prepare("DELETE FROM advisories WHERE id = ?1");
+            _deleteAffected = Prepare("DELETE FROM affected WHERE advisory_id = ?1");
+            _deleteAliases = Prepare("DELETE FROM aliases WHERE advisory_id = ?1");
+        }
+        _insertAdvisory = Prepare("INSERT INTO advisories (id, modified, withdrawn, kind, raw) VALUES (?1, ?2, ?3, ?4, ?5)");
+        _insertAffected = Prepare("INSERT INTO affected (advisory_id, ecosystem, normalized_name) VALUES (?1, ?2, ?3)");
+        _insertAlias = Prepare("INSERT OR IGNORE INTO aliases (alias, advisory_id) VALUES (?1, ?2)");
+        _setMeta = Prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     }
 
     /// <summary>Opens (creating or upgrading the schema) a database file for writing.</summary>
@@ -86,29 +98,37 @@ internal sealed class AdvisoryStoreWriter : IDisposable
             }
             return new AdvisoryStoreWriter(connection);
         }
-        catch (SqliteException e)
+        catch (Exception e) when (e is SqliteException or InvalidDataException)
         {
+            // InvalidDataException: a record of an older schema that no longer decompresses, while upgrading.
             connection.Dispose();
             error = AdvisoryStore.SqliteMessage(e);
             return null;
         }
     }
 
-    /// <summary>Writes an advisory unless the database has the same or a newer version of it.</summary>
-    /// <param name="advisory">The mapped record.</param>
-    /// <param name="compressedRaw">The record as read, compressed with <see cref="Compress"/>.</param>
-    public UpsertOutcome Upsert(Advisory advisory, byte[] compressedRaw) => Upsert(AdvisoryRow.Create(advisory, compressedRaw, new AdvisoryColumns()));
-
     /// <summary>Writes an advisory's prepared row unless the database has the same or a newer version of it.</summary>
     public UpsertOutcome Upsert(AdvisoryRow row)
     {
-        var advisory = row.Advisory;
         var existed = false;
-        // A fresh database cannot hold the id unless this import wrote it already (an advisory can
-        // appear in several ecosystems' archives), so the lookup is skipped for most records.
-        if (!_startedEmpty || _written.Contains(advisory.Id))
+        if (_startedEmpty)
         {
-            _selectModified.BindText(1, row.Id);
+            if (_written.TryGetValue(row.Id, out var previous))
+            {
+                if (string.CompareOrdinal(previous.Modified, row.Modified) >= 0)
+                {
+                    return UpsertOutcome.Unchanged;
+                }
+                existed = true;
+                _deleteAdvisoryRow!.Bind(1, previous.Row);
+                _deleteAdvisoryRow.Execute();
+                DeleteRows(_deleteAffectedRows!, previous.AffectedFirst, previous.AffectedLast);
+                DeleteRows(_deleteAliasRows!, previous.AliasFirst, previous.AliasLast);
+            }
+        }
+        else
+        {
+            _selectModified!.BindText(1, row.IdUtf8);
             if (_selectModified.QueryText() is { } existing)
             {
                 if (string.CompareOrdinal(existing, row.Modified) >= 0)
@@ -116,48 +136,67 @@ internal sealed class AdvisoryStoreWriter : IDisposable
                     return UpsertOutcome.Unchanged;
                 }
                 existed = true;
-                _deleteAffected.BindText(1, row.Id);
-                _deleteAffected.Execute();
-                _deleteAliases.BindText(1, row.Id);
-                _deleteAliases.Execute();
+                foreach (var delete in new[] { _deleteAdvisory!, _deleteAffected!, _deleteAliases! })
+                {
+                    delete.BindText(1, row.IdUtf8);
+                    delete.Execute();
+                }
             }
         }
-        _written.Add(advisory.Id);
 
         var p = _insertAdvisory;
-        p.BindText(1, row.Id);
-        p.Bind(2, row.Modified);
-        p.Bind(3, row.Published);
-        p.Bind(4, row.Withdrawn);
-        p.Bind(5, AdvisoryStoreSchema.KindName(advisory.Kind));
-        p.BindText(6, row.Summary);
-        p.BindText(7, row.Details);
-        p.BindText(8, row.Aliases);
-        p.BindText(9, row.Severity);
-        p.Bind(10, advisory.DatabaseSeverity);
-        p.Bind(11, row.Raw);
+        p.BindText(1, row.IdUtf8);
+        p.BindText(2, row.ModifiedUtf8);
+        p.BindText(3, row.WithdrawnUtf8);
+        p.BindText(4, row.KindUtf8);
+        p.Bind(5, row.Raw);
         p.Execute();
+        var advisoryRow = LastRow();
 
-        foreach (var affected in row.Affected)
+        long affectedFirst = 0, affectedLast = -1;
+        foreach (var (ecosystem, name) in row.Affected)
         {
             var a = _insertAffected;
-            a.BindText(1, row.Id);
-            a.Bind(2, affected.Ecosystem);
-            a.Bind(3, affected.NormalizedName);
-            a.Bind(4, affected.Name);
-            a.Bind(5, affected.Purl);
-            a.BindText(6, affected.Ranges);
-            a.BindText(7, affected.Versions);
+            a.BindText(1, row.IdUtf8);
+            a.BindText(2, ecosystem);
+            a.BindText(3, name);
             a.Execute();
+            affectedLast = LastRow();
+            if (affectedFirst == 0)
+            {
+                affectedFirst = affectedLast;
+            }
         }
-        foreach (var alias in advisory.Aliases)
+        long aliasFirst = 0, aliasLast = -1;
+        foreach (var alias in row.Aliases)
         {
-            _insertAlias.Bind(1, alias);
-            _insertAlias.BindText(2, row.Id);
+            _insertAlias.BindText(1, alias);
+            _insertAlias.BindText(2, row.IdUtf8);
             _insertAlias.Execute();
+            aliasLast = LastRow();
+            if (aliasFirst == 0)
+            {
+                aliasFirst = aliasLast;
+            }
+        }
+        if (_startedEmpty)
+        {
+            _written[row.Id] = new Written(row.Modified, advisoryRow, affectedFirst, affectedLast, aliasFirst, aliasLast);
         }
         return existed ? UpsertOutcome.Updated : UpsertOutcome.Inserted;
     }
+
+    private static void DeleteRows(Statement delete, long first, long last)
+    {
+        if (first <= last)
+        {
+            delete.Bind(1, first);
+            delete.Bind(2, last);
+            delete.Execute();
+        }
+    }
+
+    private long LastRow() => raw.sqlite3_last_insert_rowid(_connection.Handle!);
 
     public void SetMeta(string key, string value)
     {
@@ -194,7 +233,7 @@ internal sealed class AdvisoryStoreWriter : IDisposable
     {
         if (_startedEmpty)
         {
-            Execute(AdvisoryStoreSchema.AffectedByPackageIndex);
+            Execute(string.Concat(AdvisoryStoreSchema.Indexes));
         }
         // Every scan reports its coverage per ecosystem: counted once here instead of on each scan (a second on a full database).
         SetMeta(AdvisoryMetaKeys.RecordsByEcosystem, AdvisoryStore.FormatCounts(CountRecordsByEcosystem()));
@@ -205,9 +244,9 @@ internal sealed class AdvisoryStoreWriter : IDisposable
 
     public void Dispose()
     {
-        foreach (var command in new[] { _selectModified, _deleteAffected, _deleteAliases, _insertAdvisory, _insertAffected, _insertAlias, _setMeta })
+        foreach (var command in new[] { _insertAdvisory, _insertAffected, _insertAlias, _setMeta, _selectModified, _deleteAdvisory, _deleteAffected, _deleteAliases, _deleteAdvisoryRow, _deleteAffectedRows, _deleteAliasRows })
         {
-            command.Dispose();
+            command?.Dispose();
         }
         if (!_committed)
         {
@@ -227,23 +266,6 @@ internal sealed class AdvisoryStoreWriter : IDisposable
         _connection.Dispose();
     }
 
-    /// <summary>The stored form of a raw record; <paramref name="buffer"/> is scratch space reused between calls.</summary>
-    public static byte[] Compress(ReadOnlySpan<byte> raw, ref byte[]? buffer)
-    {
-        var max = BrotliEncoder.GetMaxCompressedLength(raw.Length);
-        if (buffer is null || buffer.Length < max)
-        {
-            buffer = new byte[Math.Max(max, 64 * 1024)];
-        }
-        // Quality 0 keeps import fast (a third less time than quality 1); records still shrink about 2:1.
-        // A 64 KiB window covers a whole typical record.
-        if (!BrotliEncoder.TryCompress(raw, buffer, out var written, quality: 0, window: 16))
-        {
-            throw new InvalidOperationException("Brotli compression failed with a buffer of the maximum compressed size.");
-        }
-        return buffer.AsSpan(0, written).ToArray();
-    }
-
     private Statement Prepare(string sql) => new(_connection.Handle!, sql);
 
     private void Execute(string sql)
@@ -256,146 +278,48 @@ internal sealed class AdvisoryStoreWriter : IDisposable
 }
 
 /// <summary>
-/// The stored columns of one advisory, computed on a parsing thread (JSON columns, times, UTF-8 text, the compressed
-/// raw record) so that the single writing thread only binds them.
+/// The stored columns of one advisory, computed on a parsing thread (times and text as UTF-8, the compressed record) so
+/// that the single writing thread only binds them.
 /// </summary>
 internal sealed class AdvisoryRow
 {
-    public required Advisory Advisory { get; init; }
-    public required byte[] Id { get; init; }
+    private static readonly byte[] Malicious = Encoding.UTF8.GetBytes(AdvisoryStoreSchema.KindName(AdvisoryKind.Malicious));
+    private static readonly byte[] Vulnerability = Encoding.UTF8.GetBytes(AdvisoryStoreSchema.KindName(AdvisoryKind.Vulnerability));
+    private static readonly Dictionary<Ecosystem, byte[]> OsvEcosystemNames =
+        EcosystemNames.Registries.ToDictionary(e => e, e => Encoding.UTF8.GetBytes(e.ToOsvName()));
+
+    public required string Id { get; init; }
+    public required byte[] IdUtf8 { get; init; }
     public required string Modified { get; init; }
-    public string? Published { get; init; }
-    public string? Withdrawn { get; init; }
-    public byte[]? Summary { get; init; }
-    public byte[]? Details { get; init; }
-    public required byte[] Aliases { get; init; }
-    public required byte[] Severity { get; init; }
+    public required byte[] ModifiedUtf8 { get; init; }
+    public byte[]? WithdrawnUtf8 { get; init; }
+    public required byte[] KindUtf8 { get; init; }
     public required byte[] Raw { get; init; }
-    public required AffectedRow[] Affected { get; init; }
 
-    public static AdvisoryRow Create(Advisory advisory, byte[] compressedRaw, AdvisoryColumns columns) => new()
+    /// <summary>The packages the advisory names (ecosystem, normalised name), each once.</summary>
+    public required (byte[] Ecosystem, byte[] Name)[] Affected { get; init; }
+
+    /// <summary>The aliases, each once.</summary>
+    public required byte[][] Aliases { get; init; }
+
+    /// <param name="advisory">The mapped record.</param>
+    /// <param name="raw">The record as stored: its JSON as raw deflate (<see cref="RecordCompression"/>).</param>
+    public static AdvisoryRow Create(Advisory advisory, byte[] raw)
     {
-        Advisory = advisory,
-        Id = Encoding.UTF8.GetBytes(advisory.Id),
-        Modified = AdvisoryStoreSchema.FormatTime(advisory.Modified),
-        Published = advisory.Published is { } published ? AdvisoryStoreSchema.FormatTime(published) : null,
-        Withdrawn = advisory.Withdrawn is { } withdrawn ? AdvisoryStoreSchema.FormatTime(withdrawn) : null,
-        Summary = advisory.Summary is { } summary ? Encoding.UTF8.GetBytes(summary) : null,
-        Details = advisory.Details is { } details ? Encoding.UTF8.GetBytes(details) : null,
-        Aliases = columns.JsonStrings(advisory.Aliases),
-        Severity = columns.SeverityJson(advisory),
-        Raw = compressedRaw,
-        Affected = [.. advisory.Affected.Select(a => new AffectedRow(a.Ecosystem.ToOsvName(), a.NormalizedName, a.Name, a.Purl, columns.RangesJson(a), columns.JsonStrings(a.Versions)))],
-    };
-}
-
-/// <summary>One <c>affected</c> row of an <see cref="AdvisoryRow"/>.</summary>
-internal sealed record AffectedRow(string Ecosystem, string NormalizedName, string Name, string? Purl, byte[] Ranges, byte[] Versions);
-
-/// <summary>Writes the JSON columns of advisories as UTF-8, reusing one buffer and writer (one instance per thread).</summary>
-internal sealed class AdvisoryColumns : IDisposable
-{
-    private static readonly byte[] EmptyArray = "[]"u8.ToArray();
-    private readonly ArrayBufferWriter<byte> _json = new(4096);
-    private readonly Utf8JsonWriter _jsonWriter;
-
-    public AdvisoryColumns()
-    {
-        _jsonWriter = new Utf8JsonWriter(_json);
-    }
-
-    public void Dispose() => _jsonWriter.Dispose();
-
-    public byte[] JsonStrings(IReadOnlyList<string> values)
-    {
-        if (values.Count == 0)
+        var modified = AdvisoryStoreSchema.FormatTime(advisory.Modified);
+        return new()
         {
-            return EmptyArray;
-        }
-        var writer = Start();
-        {
-            writer.WriteStartArray();
-            foreach (var value in values)
-            {
-                writer.WriteStringValue(value);
-            }
-            writer.WriteEndArray();
-        }
-        return Finish();
+            Id = advisory.Id,
+            IdUtf8 = Encoding.UTF8.GetBytes(advisory.Id),
+            Modified = modified,
+            ModifiedUtf8 = Encoding.UTF8.GetBytes(modified),
+            WithdrawnUtf8 = advisory.Withdrawn is { } withdrawn ? Encoding.UTF8.GetBytes(AdvisoryStoreSchema.FormatTime(withdrawn)) : null,
+            KindUtf8 = advisory.Kind == AdvisoryKind.Malicious ? Malicious : Vulnerability,
+            Raw = raw,
+            Affected = [.. advisory.Affected.Select(a => (a.Ecosystem, a.NormalizedName)).Distinct().Select(a => (OsvEcosystemNames[a.Ecosystem], Encoding.UTF8.GetBytes(a.NormalizedName)))],
+            Aliases = [.. advisory.Aliases.Distinct(StringComparer.Ordinal).Select(Encoding.UTF8.GetBytes)],
+        };
     }
-
-    public byte[] SeverityJson(Advisory advisory)
-    {
-        if (advisory.Severity.IsEmpty)
-        {
-            return EmptyArray;
-        }
-        var writer = Start();
-        {
-            writer.WriteStartArray();
-            foreach (var s in advisory.Severity)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("type", OsvNames.Severity(s.Type));
-                writer.WriteString("score", s.Score);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-        }
-        return Finish();
-    }
-
-    public byte[] RangesJson(AffectedPackage affected)
-    {
-        if (affected.Ranges.IsEmpty)
-        {
-            return EmptyArray;
-        }
-        var writer = Start();
-        {
-            writer.WriteStartArray();
-            foreach (var range in affected.Ranges)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("type", OsvNames.Range(range.Type));
-                if (range.Repo is not null)
-                {
-                    writer.WriteString("repo", range.Repo);
-                }
-                writer.WriteStartArray("events");
-                foreach (var e in range.Events)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString(OsvNames.Event(e.Kind), e.Version);
-                    writer.WriteEndObject();
-                }
-                writer.WriteEndArray();
-                if (range.DatabaseSpecific is not null)
-                {
-                    writer.WritePropertyName("database_specific");
-                    writer.WriteRawValue(range.DatabaseSpecific, skipInputValidation: true);
-                }
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-        }
-        return Finish();
-    }
-
-    /// <summary>The JSON writer, reset to write a new value into the reused buffer.</summary>
-    private Utf8JsonWriter Start()
-    {
-        _json.ResetWrittenCount();
-        _jsonWriter.Reset(_json);
-        return _jsonWriter;
-    }
-
-    private byte[] Finish()
-    {
-        _jsonWriter.Flush();
-        return _json.WrittenSpan.ToArray();
-    }
-
 }
 
 /// <summary>
@@ -418,6 +342,8 @@ internal sealed class Statement : IDisposable
         Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text(_statement, index, value));
 
     public void Bind(int index, byte[] value) => Check(raw.sqlite3_bind_blob(_statement, index, value));
+
+    public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
 
     /// <summary>Binds UTF-8 text (null binds NULL).</summary>
     public void BindText(int index, byte[]? utf8) =>

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Microsoft.Data.Sqlite;
 using Tollgate.Advisories;
 using Tollgate.Graph;
 using Tollgate.Inputs;
@@ -162,6 +163,99 @@ public sealed class AdvisoryArchiveTests : IDisposable
         Assert.True(result.Succeeded);
         Assert.Equal(1, result.Read);
         Assert.Equal(DiagnosticIds.FileTooLarge, Assert.Single(diagnostics.Items).Id);
+    }
+
+    [Fact]
+    public void Import_ArchiveOfMoreThan65535Entries_ReadsItsZip64Directory()
+    {
+        // Over 65,535 entries the end record cannot hold the count: zip writers add a Zip64 end record, as OSV's npm
+        // archive (over 200,000 records) needs.
+        var zip = _temp.File("many.zip");
+        using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
+        {
+            for (var i = 0; i < 70_000; i++)
+            {
+                archive.CreateEntry($"notes/{i}.txt", CompressionLevel.NoCompression);
+            }
+            Write(archive, "GHSA-xvch-5gv4-984h.json", File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-xvch-5gv4-984h.json")));
+        }
+        var diagnostics = new DiagnosticBag();
+
+        var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions { DatabasePath = Db }, diagnostics);
+
+        Assert.True(result.Succeeded, string.Join("\n", diagnostics.Items));
+        Assert.Equal(1, result.Inserted);
+        using var store = AdvisoryStore.Open(Db);
+        Assert.Single(store.FindByPackage(Ecosystem.Npm, "minimist"));
+    }
+
+    [Fact]
+    public void Import_StoredRecord_IsTheArchiveEntryByteForByte()
+    {
+        var zip = _temp.File("all.zip");
+        var deflated = File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-xvch-5gv4-984h.json"));
+        var stored = File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "malicious"), "MAL-2024-4003.json"));
+        using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
+        {
+            Write(archive, "GHSA-xvch-5gv4-984h.json", deflated);
+            var entry = archive.CreateEntry("MAL-2024-4003.json", CompressionLevel.NoCompression);
+            using var stream = entry.Open();
+            stream.Write(stored);
+        }
+        var diagnostics = new DiagnosticBag();
+
+        var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions { DatabasePath = Db }, diagnostics);
+
+        Assert.True(result.Succeeded, string.Join("\n", diagnostics.Items));
+        Assert.Equal(2, result.Inserted);
+        Assert.Equal(deflated, StoredRecord("GHSA-xvch-5gv4-984h"));
+        Assert.Equal(stored, StoredRecord("MAL-2024-4003"));
+        using var store = AdvisoryStore.Open(Db);
+        Assert.Equal("GHSA-xvch-5gv4-984h", Assert.Single(store.FindById("GHSA-xvch-5gv4-984h")).Id);
+        Assert.Equal("MAL-2024-4003", Assert.Single(store.FindById("MAL-2024-4003")).Id);
+    }
+
+    [Fact]
+    public void Import_EntryFailingItsCrc_FailsAndChangesNothing()
+    {
+        var zip = _temp.File("all.zip");
+        var record = File.ReadAllBytes(Path.Combine(TestData.Reference("osv", "github"), "GHSA-xvch-5gv4-984h.json"));
+        using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
+        {
+            var entry = archive.CreateEntry("GHSA-xvch-5gv4-984h.json", CompressionLevel.NoCompression);
+            using var stream = entry.Open();
+            stream.Write(record);
+        }
+        // Change one letter of the stored record: still valid JSON, but not what the archive's CRC-32 says.
+        var bytes = File.ReadAllBytes(zip);
+        var at = bytes.AsSpan().IndexOf("minimist"u8);
+        Assert.True(at > 0);
+        bytes[at] = (byte)'n';
+        File.WriteAllBytes(zip, bytes);
+        var diagnostics = new DiagnosticBag();
+
+        var result = AdvisoryImporter.Import([zip], new AdvisoryImportOptions { DatabasePath = Db }, diagnostics);
+
+        Assert.False(result.Succeeded);
+        var error = Assert.Single(diagnostics.Items);
+        Assert.Equal(DiagnosticSeverity.Error, error.Severity);
+        Assert.Contains("CRC-32", error.Message, StringComparison.Ordinal);
+        Assert.Equal(zip, error.Location!.File);
+        Assert.Equal(["all.zip"], _temp.Files());
+    }
+
+    /// <summary>The record of an advisory as the database stores it, inflated.</summary>
+    private byte[] StoredRecord(string id)
+    {
+        using var connection = new SqliteConnection($"Data Source={Db};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT raw FROM advisories WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using var deflate = new DeflateStream(new MemoryStream((byte[])command.ExecuteScalar()!), CompressionMode.Decompress);
+        using var json = new MemoryStream();
+        deflate.CopyTo(json);
+        return json.ToArray();
     }
 
     private static void Write(ZipArchive archive, string name, byte[] content)

@@ -264,6 +264,31 @@ public sealed class AdvisoryImportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Import_IntoADatabaseOfSchemaVersion1_UpgradesItAndKeepsItsRecords()
+    {
+        // Written by the release before schema version 2 (Brotli-compressed records, more columns).
+        File.Copy(TestData.Path("osv", "schema-v1.db"), Db);
+        Assert.False(AdvisoryStore.TryOpen(Db, out _, out var error));
+        Assert.Equal(AdvisoryStoreProblem.WrongVersion, error.Problem);
+        var diagnostics = new DiagnosticBag();
+
+        var result = Import(diagnostics, OsvTestData.PyPIArchive());
+
+        Assert.True(result.Succeeded, string.Join("\n", diagnostics.Items));
+        Assert.Equal(2661, result.Inserted);
+        using var store = AdvisoryStore.Open(Db);
+        Assert.Equal(2, store.SchemaVersion);
+        // The old file's records read as before, by package, id and alias.
+        var minimist = Assert.Single(store.FindByPackage(Ecosystem.Npm, "minimist"));
+        Assert.Equal("GHSA-xvch-5gv4-984h", minimist.Id);
+        Assert.Equal(minimist.Id, Assert.Single(store.FindById(minimist.Aliases[0])).Id);
+        Assert.NotEmpty(store.FindByPackage(Ecosystem.NuGet, "Microsoft.Data.SqlClient"));
+        var status = store.Status();
+        Assert.Equal(2661 + 11, status.Advisories);
+        Assert.Equal(new Dictionary<Ecosystem, int> { [Ecosystem.Npm] = 7, [Ecosystem.PyPI] = 2661, [Ecosystem.NuGet] = 4 }, store.RecordsByEcosystem());
+    }
+
+    [Fact]
     public void Import_Replace_StartsFromAnEmptyDatabase()
     {
         Assert.True(Import(new DiagnosticBag(), TestData.Reference("osv", "github")).Succeeded);

@@ -73,7 +73,7 @@ public sealed class AdvisoryStoreTests : IDisposable
         var result = AdvisoryImporter.Import([TestData.Reference("osv", "malicious")], new AdvisoryImportOptions { DatabasePath = path }, diagnostics);
 
         Assert.False(result.Succeeded);
-        Assert.Contains("schema version 99; this release reads version 1", Assert.Single(diagnostics.Items).Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 99; this release reads version 2", Assert.Single(diagnostics.Items).Message, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(path));
     }
 
@@ -86,7 +86,7 @@ public sealed class AdvisoryStoreTests : IDisposable
 
         using (var store = AdvisoryStore.Open(path))
         {
-            Assert.Equal(1, store.SchemaVersion);
+            Assert.Equal(2, store.SchemaVersion);
             Assert.Equal(2, store.Status().Advisories);
             Assert.NotNull(store.Meta(AdvisoryMetaKeys.ImportedAt));
         }

@@ -91,6 +91,37 @@ public sealed class AdvisoryUpdateTests : IDisposable
     }
 
     [Fact]
+    public void Update_DatabaseOfAnOlderSchema_DownloadsEveryArchiveAndUpgradesIt()
+    {
+        // A database written by the release before schema version 2, which remembers the archives' validators: without
+        // them being ignored, every archive would answer 304 and the database would stay unreadable to this release.
+        Directory.CreateDirectory(Path.GetDirectoryName(Db)!);
+        File.Copy(TestData.Path("osv", "schema-v1.db"), Db);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Db};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "INSERT OR REPLACE INTO meta (key, value) VALUES ($key, $value)";
+            command.Parameters.AddWithValue("$key", AdvisoryMetaKeys.ETag(new Uri(_server.BaseUrl + "PyPI/all.zip")));
+            command.Parameters.AddWithValue("$value", OsvMirrorServer.ETagOf(File.ReadAllBytes(OsvTestData.PyPIArchive())));
+            command.ExecuteNonQuery();
+        }
+        Assert.False(AdvisoryStore.TryOpen(Db, out _, out var error));
+        Assert.Equal(AdvisoryStoreProblem.WrongVersion, error.Problem);
+        var diagnostics = new DiagnosticBag();
+
+        var result = Update(diagnostics);
+
+        Assert.Equal(AdvisoryUpdateOutcome.Updated, result.Outcome);
+        Assert.Empty(diagnostics.Items);
+        Assert.All(result.Downloads, d => Assert.False(d.NotModified));
+        using var store = AdvisoryStore.Open(Db);
+        Assert.Equal(2, store.SchemaVersion);
+        Assert.Single(store.FindByPackage(Ecosystem.Npm, "minimist"));
+        Assert.Equal(2661, store.RecordsByEcosystem()[Ecosystem.PyPI]);
+    }
+
+    [Fact]
     public void Update_ServerErrorThenSuccess_Retries()
     {
         _server.FailNext("PyPI", 500);

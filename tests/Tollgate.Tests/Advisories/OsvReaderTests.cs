@@ -108,9 +108,37 @@ public sealed class OsvReaderTests
     [InlineData("2024-06-28T02:46:45.046715117Z", 2024, 6, 28, 2, 46, 45, 467151)]
     [InlineData("2024-06-25T13:23:10Z", 2024, 6, 25, 13, 23, 10, 0)]
     [InlineData("2024-06-25T15:23:10+02:00", 2024, 6, 25, 13, 23, 10, 0)]
+    [InlineData("2024-02-29T23:59:59.9999999Z", 2024, 2, 29, 23, 59, 59, 9999999)]
+    [InlineData("2024-06-25T13:23:10.5Z", 2024, 6, 25, 13, 23, 10, 5000000)]
     public void TryParseTimestamp_Rfc3339_ParsesToUtc(string text, int y, int mo, int d, int h, int mi, int s, long fractionTicks)
     {
         Assert.True(OsvReader.TryParseTimestamp(text, out var value));
         Assert.Equal(new DateTimeOffset(y, mo, d, h, mi, s, TimeSpan.Zero).AddTicks(fractionTicks), value);
+    }
+
+    [Theory]
+    [InlineData("2023-02-29T00:00:00Z")]
+    [InlineData("2024-13-01T00:00:00Z")]
+    [InlineData("2024-01-01T24:00:00Z")]
+    [InlineData("2024-01-01T00:60:00Z")]
+    [InlineData("2024-01-01T00:00:00.Z")]
+    [InlineData("2024-01-01T00:00:00z")]
+    [InlineData("2024-01-01 00:00:00Z")]
+    [InlineData("0000-01-01T00:00:00Z")]
+    [InlineData("2024-1-01T00:00:00Z")]
+    [InlineData("+024-01-01T00:00:00Z")]
+    public void TryParseTimestamp_AgreesWithTheGeneralDateParse(string text)
+    {
+        // The direct reading of the common form must accept and refuse exactly what the general parse does.
+        var expected = DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var general);
+
+        var actual = OsvReader.TryParseTimestamp(text, out var value);
+
+        Assert.Equal(expected, actual);
+        if (actual)
+        {
+            Assert.Equal(general, value);
+        }
     }
 }
