@@ -45,6 +45,30 @@ public sealed class UpstreamFailureTests
     }
 
     [Fact]
+    public async Task CachedTarball_PackumentPastItsTtl_ServedWithoutWaitingForTheUpstream_PackumentCheckedInTheBackground()
+    {
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.Zero, UpstreamTimeout = TimeSpan.FromSeconds(30) });
+        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms/-/ms-2.1.2.tgz")).StatusCode);
+        var packumentRequests = env.Upstream.Requests.Count(r => r == "/ms");
+        env.Upstream.Delays["ms"] = TimeSpan.FromSeconds(20);
+
+        // The version's decision stands (same policy, database and release-age boundaries): the cached file is sent
+        // while the packument, past its TTL, is asked of the upstream again behind the answer.
+        using var impatient = new HttpClient { BaseAddress = env.Feed.Address, Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await impatient.GetAsync("ms/-/ms-2.1.2.tgz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(UpstreamFixture.DataFolder, "tarballs", "ms-2.1.2.tgz")), await response.Content.ReadAsByteArrayAsync());
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (env.Upstream.Requests.Count(r => r == "/ms") == packumentRequests && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.Equal(packumentRequests + 1, env.Upstream.Requests.Count(r => r == "/ms"));
+    }
+
+    [Fact]
     public async Task Tarball_UpstreamSlowerThanTimeout_502WithReasonAndNothingCached()
     {
         await using var env = await FeedEnvironment.StartAsync(configure: o => o with { UpstreamTimeout = ShortTimeout });
