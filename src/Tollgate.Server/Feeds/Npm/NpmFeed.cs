@@ -198,9 +198,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// The decisions for a packument: from memory while the copy is within <c>packumentTtl</c>, no boundary has passed
     /// and the policy and database are unchanged; otherwise through <see cref="GetPackument"/> (the cache, then the
     /// upstream), once however many requests ask at the same time. The document is returned when it was read.
-    /// <paramref name="forTarball"/>: the decisions are for a tarball, whose version's verdict an older copy of the
-    /// packument decides as well as a newer one while the policy, the database and the release-age boundaries are
-    /// unchanged; past <c>packumentTtl</c> they are used at once and the packument is checked again in the background.
+    /// <paramref name="forTarball"/>: the decisions are for a tarball. A published version's manifest does not change
+    /// (npm never lets it), so an older copy of the packument decides its verdict as well as a newer one while the
+    /// policy, the database and the release-age boundaries are unchanged: past <c>packumentTtl</c> the decisions are
+    /// still used, and the packument is checked again when a client next asks for it.
     /// </summary>
     private async Task<(JudgedPackument? Judged, PackumentFetch? Failure, JsonObject? Document)> Judged(string name, string? client, CancellationToken requestAborted, bool forTarball = false)
     {
@@ -211,14 +212,11 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             return (known, null, null);
         }
-        var flight = _judging.GetOrAdd(name, n => new Lazy<Task<(JudgedPackument?, PackumentFetch?, JsonObject?)>>(() => Judge(n, client, known, version)));
         if (unchanged && forTarball && !known!.Private)
         {
-            _ = flight.Value.ContinueWith(
-                _ => _judging.TryRemove(new KeyValuePair<string, Lazy<Task<(JudgedPackument?, PackumentFetch?, JsonObject?)>>>(name, flight)),
-                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return (known, null, null);
         }
+        var flight = _judging.GetOrAdd(name, n => new Lazy<Task<(JudgedPackument?, PackumentFetch?, JsonObject?)>>(() => Judge(n, client, known, version)));
         try
         {
             return await flight.Value.WaitAsync(requestAborted).ConfigureAwait(false);
@@ -651,64 +649,23 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// </summary>
     private async Task<bool> FromShared(string key, string target, JsonObject? dist)
     {
-        var temp = storage.NewTempFile();
-        try
+        var taken = await Storage.SharedCopies.TryTakeAsync(shared!, key, storage.NewTempFile(), target, file =>
         {
-            if (!await shared!.TryDownloadAsync(key, temp, stopping).ConfigureAwait(false))
-            {
-                return false;
-            }
-            var (sha512, sha1) = TarballIntegrity.HashFile(temp);
-            if (TarballIntegrity.Check(dist, sha512, sha1) is { } problem)
-            {
-                LogSharedMismatch(logger, key, problem);
-                return false;
-            }
-            FeedStorage.MoveIntoPlace(temp, target);
+            var (sha512, sha1) = TarballIntegrity.HashFile(file);
+            return TarballIntegrity.Check(dist, sha512, sha1);
+        }, logger, stopping).ConfigureAwait(false);
+        if (taken)
+        {
             if (ExpectedDigest(dist) is { } expected)
             {
                 _verified[target] = expected;
             }
             Interlocked.Increment(ref _sharedTarballHits);
-            return true;
         }
-        catch (Exception e) when (SharedUnavailable(e))
-        {
-            LogSharedUnavailable(logger, key, e.Message);
-            return false;
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                FeedStorage.TryDelete(temp);
-            }
-        }
+        return taken;
     }
 
-    /// <summary>Shares a verified tarball; a store that cannot take it costs the other instances a download, not this answer.</summary>
-    private async Task ToShared(string key, string file)
-    {
-        try
-        {
-            await shared!.UploadAsync(key, file, stopping).ConfigureAwait(false);
-        }
-        catch (Exception e) when (SharedUnavailable(e))
-        {
-            LogSharedUnavailable(logger, key, e.Message);
-        }
-    }
-
-    /// <summary>What a shared store that cannot be used throws (unreachable, refused, no credential; retries exhausted).</summary>
-    private static bool SharedUnavailable(Exception e) =>
-        e is Azure.RequestFailedException or AggregateException or IOException or Azure.Identity.AuthenticationFailedException
-            or Azure.Identity.CredentialUnavailableException or HttpRequestException;
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "the shared copy of {Key} does not match its packument and is not used: {Problem}")]
-    private static partial void LogSharedMismatch(ILogger logger, string key, string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "the shared artifact store could not be used for {Key}: {Message}")]
-    private static partial void LogSharedUnavailable(ILogger logger, string key, string message);
+    private Task ToShared(string key, string file) => Storage.SharedCopies.ShareAsync(shared!, key, file, logger, stopping);
 
     private FeedToken? Authenticate(HttpContext context)
     {

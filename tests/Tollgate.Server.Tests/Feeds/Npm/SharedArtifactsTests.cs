@@ -58,7 +58,35 @@ public sealed class SharedArtifactsTests
             Assert.Equal(Sha512Of("ms-2.1.2.tgz"), Convert.ToHexString(SHA512.HashData(await c.Content.ReadAsByteArrayAsync())));
         }
         Assert.Equal(1, second.Feed.UpstreamTarballDownloads);
-        Assert.Contains(second.Logs.Lines, l => l.Contains("the shared copy of tarballs/ms/ms-2.1.2.tgz does not match its packument", StringComparison.Ordinal));
+        Assert.Contains(second.Logs.Lines, l => l.Contains("the shared copy of tarballs/ms/ms-2.1.2.tgz does not match its package's declared hashes", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task NuGet_TwoInstances_OneDownloadsAndShares_TheOtherServesWithoutUpstream_AndATamperedSharedCopyIsNotServed()
+    {
+        await using var azurite = await AzuriteServer.StartAsync();
+        await using var source = await NuGet.NuGetSourceFixture.StartAsync();
+        source.DeclareHashes = true;
+        var container = "packages-" + Guid.NewGuid().ToString("N")[..8];
+        FeedOptions Shared(FeedOptions o) => o with { NuGetUpstream = source.ServiceIndex, SharedArtifacts = container, SharedArtifactsConnectionString = azurite.ConnectionString };
+        await using var first = await NuGet.NuGetFeedEnvironment.StartAsync(configure: Shared);
+        await using var second = await NuGet.NuGetFeedEnvironment.StartAsync(configure: Shared);
+        const string Path100 = "/nuget/v3/flatcontainer/tollgate.fixture.ok/1.0.0/tollgate.fixture.ok.1.0.0.nupkg";
+        int Downloads(string file) => source.Requests.Count(r => r.EndsWith(file, StringComparison.Ordinal));
+        var expected = await File.ReadAllBytesAsync(Path.Combine(NuGet.NuGetSourceFixture.Packages, "Tollgate.Fixture.Ok.1.0.0.nupkg"));
+
+        Assert.Equal(expected, await first.Http.GetByteArrayAsync(Path100));
+        Assert.Equal(1, Downloads("tollgate.fixture.ok.1.0.0.nupkg"));
+        Assert.Equal(expected, await second.Http.GetByteArrayAsync(Path100));
+        Assert.Equal(1, Downloads("tollgate.fixture.ok.1.0.0.nupkg"));
+
+        // Other bytes planted under another version's name are checked against its declared SHA512 and not served.
+        var blobs = new BlobContainerClient(azurite.ConnectionString, container);
+        await blobs.GetBlobClient("nuget/packages/tollgate.fixture.ok/1.1.0/tollgate.fixture.ok.1.1.0.nupkg").UploadAsync(new BinaryData(expected));
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(NuGet.NuGetSourceFixture.Packages, "Tollgate.Fixture.Ok.1.1.0.nupkg")),
+            await second.Http.GetByteArrayAsync("/nuget/v3/flatcontainer/tollgate.fixture.ok/1.1.0/tollgate.fixture.ok.1.1.0.nupkg"));
+        Assert.Equal(1, Downloads("tollgate.fixture.ok.1.1.0.nupkg"));
+        Assert.Contains(second.Logs.Lines, l => l.Contains("the shared copy of nuget/packages/tollgate.fixture.ok/1.1.0/tollgate.fixture.ok.1.1.0.nupkg does not match", StringComparison.Ordinal));
     }
 
     [Fact]
