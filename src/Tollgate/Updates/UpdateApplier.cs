@@ -500,7 +500,7 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return (null, $"{program} could not be started ({e.Message}); nothing was changed");
+            return (null, $"{program} could not be started ({e.Message}): is it installed and on PATH? Nothing was changed");
         }
     }
 }
