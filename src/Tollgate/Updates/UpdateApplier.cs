@@ -119,7 +119,7 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         switch (lockfile)
         {
             case null:
-                return $"{folder} has no lockfile (package-lock.json, pnpm-lock.yaml or yarn.lock): --apply writes the manifest and the lockfile "
+                return $"{folder} has no lockfile (package-lock.json, pnpm-lock.yaml, yarn.lock or bun.lock): --apply writes the manifest and the lockfile "
                     + "together through the package manager. Create the lockfile first (npm install --package-lock-only --ignore-scripts), then apply; nothing was changed";
             case "yarn.lock":
                 return ApplyYarn(updates, folder);
@@ -280,7 +280,7 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         {
             return $"{Path.Combine(folder, "bun.lockb")} is bun's binary lockfile, which --apply does not write (a change to it cannot be reviewed); nothing was changed. "
                 + $"Convert it to the text lockfile first: run bun install --save-text-lockfile --lockfile-only --ignore-scripts in {folder}, "
-                + "commit bun.lock and delete bun.lockb, then apply again";
+                + "which writes bun.lock in its place, commit that, then apply again";
         }
         Backup(Path.Combine(folder, "package.json"));
         Backup(Path.Combine(folder, "bun.lock"));

@@ -23,20 +23,25 @@ public sealed class BunApplyTests
     private static JsonNode Manifest(string project) => JsonNode.Parse(File.ReadAllText(Path.Combine(project, "package.json")))!;
 
     /// <summary>A bun project whose registry and cache are set in its own bunfig.toml, locked by bun itself.</summary>
-    private static string BunProject(FixtureRegistry registry, string manifest)
+    private static string BunProject(FixtureRegistry registry, string manifest, bool binaryLockfile = false)
     {
         var project = NewFolder("bun");
         File.WriteAllText(Path.Combine(project, "package.json"), manifest);
+        WriteBunfig(project, registry, binaryLockfile ? "saveTextLockfile = false\n" : "");
+        Run(project, Bun, "install", "--lockfile-only", "--ignore-scripts", "--no-progress");
+        return project;
+    }
+
+    /// <summary>The project's bun settings: the fixture registry, a cache of its own, and <paramref name="install"/> lines.</summary>
+    private static void WriteBunfig(string project, FixtureRegistry registry, string install = "") =>
         File.WriteAllText(Path.Combine(project, "bunfig.toml"), $"""
             [install]
             registry = "{registry.NpmUrl}"
+            {install}
 
             [install.cache]
             dir = "{Path.Combine(project, ".bun-cache").Replace("\\", "/", StringComparison.Ordinal)}"
             """);
-        Run(project, Bun, "install", "--lockfile-only", "--ignore-scripts", "--no-progress");
-        return project;
-    }
 
     /// <summary>bun's own check: an install that fails when bun.lock does not match package.json.</summary>
     private static void FrozenInstall(string project) =>
@@ -121,27 +126,37 @@ public sealed class BunApplyTests
     }
 
     [Fact]
-    public void Apply_BinaryBunLockb_RefusedNamingTheConversion()
+    public void Apply_BinaryBunLockb_RefusedNamingTheConversionWhichThenWorks()
     {
-        var project = NewFolder("bun-lockb");
-        var manifestText = """{ "name": "fixture-app", "version": "1.0.0", "private": true, "dependencies": { "ms": "^2.1.2" } }""";
-        File.WriteAllText(Path.Combine(project, "package.json"), manifestText);
-        byte[] binary = [.. "#!/usr/bin/env bun\nbun-lockfile-format-v0\n"u8, 0, 1, 2, 3];
-        File.WriteAllBytes(Path.Combine(project, "bun.lockb"), binary);
+        using var registry = new FixtureRegistry();
+        var project = BunProject(registry, """{ "name": "fixture-app", "version": "1.0.0", "private": true, "dependencies": { "ms": "^2.1.2" } }""", binaryLockfile: true);
+        var manifest = File.ReadAllBytes(Path.Combine(project, "package.json"));
+        var binary = File.ReadAllBytes(Path.Combine(project, "bun.lockb"));
+        Assert.False(File.Exists(Path.Combine(project, "bun.lock")));
         var update = new DependencyUpdate
         {
             Ecosystem = Graph.Ecosystem.Npm, Name = "ms", Current = "2.1.2", Range = "^2.1.2", Proposed = "2.1.3", Project = Path.Combine(project, "bun.lockb"),
         };
 
-        // bun is never started: the refusal comes first.
-        var applied = new UpdateApplier((_, _) => null, new ApplySettings(Bun: ["tollgate-no-such-bun"])).Apply([update], out var failure);
+        var applied = new UpdateApplier((_, _) => null, new ApplySettings(Bun: [Bun])).Apply([update], out var failure);
 
         Assert.Empty(applied);
         Assert.NotNull(failure);
-        Assert.Contains("bun install --save-text-lockfile", failure, StringComparison.Ordinal);
+        const string conversion = "bun install --save-text-lockfile --lockfile-only --ignore-scripts";
+        Assert.Contains(conversion, failure, StringComparison.Ordinal);
         Assert.Contains("nothing was changed", failure, StringComparison.Ordinal);
-        Assert.Equal(manifestText, File.ReadAllText(Path.Combine(project, "package.json")));
+        Assert.Equal(manifest, File.ReadAllBytes(Path.Combine(project, "package.json")));
         Assert.Equal(binary, File.ReadAllBytes(Path.Combine(project, "bun.lockb")));
         Assert.False(File.Exists(Path.Combine(project, "bun.lock")));
+
+        // A project from before bun wrote text lockfiles by default; the command the message names does what it says: bun.lock replaces bun.lockb, and the update then applies.
+        WriteBunfig(project, registry);
+        Run(project, Bun, [.. conversion.Split(' ').Skip(1)]);
+        Assert.False(File.Exists(Path.Combine(project, "bun.lockb")));
+        applied = new UpdateApplier((_, _) => null, new ApplySettings(Bun: [Bun])).Apply([update with { Project = Path.Combine(project, "bun.lock") }], out failure);
+        Assert.True(failure is null, failure);
+        Assert.Single(applied);
+        Assert.Equal("^2.1.3", Manifest(project)["dependencies"]!["ms"]!.GetValue<string>());
+        FrozenInstall(project);
     }
 }
