@@ -60,10 +60,10 @@ for port in $TG_PORT $VD_PORT; do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/${TGZ[$p]}"
   done
 done
-bench() { # server pid port label url-path [header]
+bench() { # server pid port label url-path [header [header]]
   local out before after requests
   before=$(cpu_ms "$2")
-  out=$(flock "$LOCK" wrk $WRK --latency ${6:+-H "$6"} "http://127.0.0.1:$3/$5")
+  out=$(flock "$LOCK" wrk $WRK --latency ${6:+-H "$6"} ${7:+-H "$7"} "http://127.0.0.1:$3/$5")
   after=$(cpu_ms "$2")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   local rps p50 p99 non2xx errors
@@ -77,8 +77,10 @@ for p in $PKGS; do
     for s in tollgate verdaccio; do
       if [ $s = tollgate ]; then pid=$TG_PID; port=$TG_PORT; else pid=$VD_PID; port=$VD_PORT; fi
       case $ep in
+        # The encodings npm, pnpm and yarn send (npm asks "gzip,deflate"); an uncompressed 5 MB packument would
+        # measure the loopback's copy speed, not the server.
         full) bench $s "$pid" "$port" "$p packument (full)" "$p" 'Accept-Encoding: gzip' ;;
-        abbrev) bench $s "$pid" "$port" "$p packument (abbreviated)" "$p" 'Accept: application/vnd.npm.install-v1+json' ;;
+        abbrev) bench $s "$pid" "$port" "$p packument (abbreviated)" "$p" 'Accept: application/vnd.npm.install-v1+json' 'Accept-Encoding: gzip' ;;
         tarball) bench $s "$pid" "$port" "$p tarball" "${TGZ[$p]}" ;;
       esac
     done
@@ -98,7 +100,8 @@ PROJ="$WORK/project"; mkdir -p "$PROJ"; cp "$LARGE/package.json" "$LARGE/package
 npmci() { # label registry-port-or-"offline" -> seconds
   local d="$WORK/ci-$1-$RANDOM" cache="$WORK/npm-cache-$1-$RANDOM" extra=()
   mkdir -p "$d"; cp "$PROJ/package.json" "$PROJ/package-lock.json" "$d/"
-  if [ "$2" = offline ]; then cache="$WORK/npm-cache-warm"; extra=(--offline); else extra=(--registry "http://127.0.0.1:$2/"); fi
+  # The floor names the same registry as the run that filled its cache: npm keys cached packuments by URL.
+  if [ "$2" = offline ]; then cache="$WORK/npm-cache-warm"; extra=(--offline --registry "http://127.0.0.1:$TG2_PORT/"); else extra=(--registry "http://127.0.0.1:$2/"); fi
   # The clock starts inside the lock, so time spent waiting for other benchmarks is not counted.
   (cd "$d" && flock "$LOCK" bash -c 'dir=$1; shift; t0=$(date +%s.%N); npm ci --ignore-scripts --no-audit --no-fund \
      --cache "$0" "$@" >"$dir/npm.log" 2>&1 || exit 1; echo "$(date +%s.%N) - $t0" | bc >"$dir/seconds"' "$cache" "$d" "${extra[@]}") \

@@ -1,7 +1,10 @@
-// Tollgate's package feed on Azure Container Apps, several instances sharing verified tarballs in one Blob container.
+// Tollgate's package feed on Azure Container Apps, several instances sharing verified tarballs in one Blob container
+// and their state (audit log, private packages) in one PostgreSQL flexible server.
 // The feed's managed identity has one role, Storage Blob Data Contributor, on that container only; the storage account
-// accepts no account keys and no public traffic; the Container Apps environment sits in a VNet whose outbound traffic
-// leaves through a NAT gateway (so it can be allowed or audited in one place). See docs/feed.md, "Several instances".
+// accepts no account keys and no public traffic; the PostgreSQL server accepts Microsoft Entra sign-in only (no
+// passwords) on a private subnet, administered by an Entra group, and the feed signs in as its managed identity; the
+// Container Apps environment sits in a VNet whose outbound traffic leaves through a NAT gateway (so it can be allowed
+// or audited in one place). See docs/feed.md, "Several instances".
 // Check it with: tollgate deploy audit examples/feed-azure
 
 @description('Where everything is deployed.')
@@ -12,6 +15,12 @@ param image string
 
 @description('The npm registry the feed takes public packages from (your Azure Artifacts upstream feed, for example).')
 param npmUpstream string
+
+@description('Object id of the Microsoft Entra group that administers the PostgreSQL server (it creates the feed\'s role once).')
+param postgresAdminGroupId string
+
+@description('Display name of that group.')
+param postgresAdminGroupName string
 
 @description('How many feed instances run behind the environment\'s load balancer.')
 @minValue(1)
@@ -92,8 +101,56 @@ resource vnet 'Microsoft.Network/virtualNetworks@2023-11-01' = {
           serviceEndpoints: [ { service: 'Microsoft.Storage' } ]
         }
       }
+      {
+        name: 'postgres'
+        properties: {
+          addressPrefix: '10.40.2.0/24'
+          delegations: [ { name: 'postgres', properties: { serviceName: 'Microsoft.DBforPostgreSQL/flexibleServers' } } ]
+        }
+      }
     ]
   }
+}
+
+resource postgresDns 'Microsoft.Network/privateDnsZones@2020-06-01' = {
+  name: 'tollgate-feed.private.postgres.database.azure.com'
+  location: 'global'
+}
+
+resource postgresDnsLink 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-06-01' = {
+  parent: postgresDns
+  name: 'tollgate-feed'
+  location: 'global'
+  properties: { virtualNetwork: { id: vnet.id }, registrationEnabled: false }
+}
+
+// Entra sign-in only: no administrator password exists, and no traffic from outside the VNet.
+resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
+  name: 'tgfeed-${uniqueString(resourceGroup().id)}'
+  location: location
+  sku: { name: 'Standard_B1ms', tier: 'Burstable' }
+  properties: {
+    version: '16'
+    storage: { storageSizeGB: 32 }
+    authConfig: { activeDirectoryAuth: 'Enabled', passwordAuth: 'Disabled', tenantId: subscription().tenantId }
+    network: {
+      delegatedSubnetResourceId: vnet.properties.subnets[1].id
+      privateDnsZoneArmResourceId: postgresDns.id
+      publicNetworkAccess: 'Disabled'
+    }
+  }
+  dependsOn: [ postgresDnsLink ]
+}
+
+resource postgresAdmin 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2024-08-01' = {
+  parent: postgres
+  name: postgresAdminGroupId
+  properties: { principalType: 'Group', principalName: postgresAdminGroupName, tenantId: subscription().tenantId }
+}
+
+resource stateDatabase 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
+  parent: postgres
+  name: 'tollgate'
 }
 
 resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
@@ -141,11 +198,17 @@ resource feed 'Microsoft.App/containerApps@2024-03-01' = {
           args: [
             'feed', 'serve', '--listen', 'http://0.0.0.0:4873', '--upstream', npmUpstream, '--db', '/data/advisories.db'
             '--storage', '/data/feed', '--shared-artifacts', '${storage.properties.primaryEndpoints.blob}${containerName}'
+            '--forwarded-headers'
           ]
           volumeMounts: [ { volumeName: 'data', mountPath: '/data' } ]
           env: [
             // DefaultAzureCredential picks the user-assigned identity by its client id.
             { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
+            // No password: the feed signs in to the server as its managed identity (a role of the same name).
+            {
+              name: 'TOLLGATE_FEED_STATE'
+              value: 'Host=${postgres.properties.fullyQualifiedDomainName};Database=${stateDatabase.name};Username=${identity.name};Ssl Mode=Require'
+            }
           ]
           resources: { cpu: json('1.0'), memory: '2Gi' }
         }

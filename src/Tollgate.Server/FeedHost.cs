@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,6 +38,7 @@ public sealed partial class FeedHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private NpmFeed? _feed;
     private Storage.AuditQueue? _auditQueue;
+    private IPrivatePackages? _privates;
 
     private FeedHost(WebApplication app, AdvisoryLookup? advisories, FeedAuditLog audit, FeedOptions options, Uri? upstream, Uri? pypiUpstream)
     {
@@ -180,10 +182,12 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
         FeedAuditLog? audit = null;
         FeedStorage? storage = null;
+        IPrivatePackages? privates = null;
         try
         {
             storage = new FeedStorage(options.StorageFolder);
             audit = FeedAuditLog.Open(options.StorageFolder, state: options.State);
+            privates = IPrivatePackages.Open(options, storage);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -193,10 +197,11 @@ public sealed partial class FeedHost : IAsyncDisposable
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the feed's PostgreSQL state cannot be used: {e.Message}", "check --state (or TOLLGATE_FEED_STATE): a connection string such as Host=db;Database=tollgate;Username=feed"));
         }
-        if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || (upstream is null && pypiUpstream is null && options.NuGetUpstream is null) || audit is null || storage is null)
+        if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || (upstream is null && pypiUpstream is null && options.NuGetUpstream is null) || audit is null || storage is null || privates is null)
         {
             advisories?.Dispose();
             audit?.Dispose();
+            privates?.Dispose();
             return new FeedStart(null, problems.ToImmutable(), policyDiagnostics);
         }
 
@@ -208,7 +213,15 @@ public sealed partial class FeedHost : IAsyncDisposable
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, CommandLineLifetime>();
         var app = builder.Build();
-        var host = new FeedHost(app, advisories, audit, options, upstream, pypiUpstream) { SharedArtifacts = shared?.Description };
+        if (options.ForwardedHeaders)
+        {
+            // The proxy in front is the only way in, wherever it runs (an ingress is not on loopback): trust its headers.
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost | ForwardedHeaders.XForwardedFor };
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            app.UseForwardedHeaders(forwarded);
+        }
+        var host = new FeedHost(app, advisories, audit, options, upstream, pypiUpstream) { SharedArtifacts = shared?.Description, _privates = privates };
         var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -231,12 +244,12 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
         if (options.NuGetUpstream is { } nugetUpstream)
         {
-            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, host._auditQueue, time, logger, host._stopping.Token));
+            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, host._auditQueue, shared, time, logger, host._stopping.Token));
         }
         if (upstream is not null)
         {
             host._feed = new NpmFeed(options, NpmUpstream.Create(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge),
-                host._auditQueue, responses, shared, JudgementVersion(options, advisories, time), time, logger, host._stopping.Token);
+                host._auditQueue, responses, shared, privates, JudgementVersion(options, advisories, time), time, logger, host._stopping.Token);
             app.MapNpmFeed(host._feed);
         }
         else
@@ -322,6 +335,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
         _advisories?.Dispose();
         _audit.Dispose();
+        _privates?.Dispose();
         _stopping.Dispose();
     }
 }

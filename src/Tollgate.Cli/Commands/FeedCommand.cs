@@ -10,7 +10,7 @@ using Tollgate.Server.Feeds.Npm;
 
 namespace Tollgate.Cli.Commands;
 
-internal sealed record FeedServeOptions(string? Config, string? Listen, string[]? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false, string? SharedArtifacts = null, string? State = null);
+internal sealed record FeedServeOptions(string? Config, string? Listen, string[]? Upstream, string? Storage, string? Policy, string? Database, bool DryRun, bool NoAdvisories = false, string? SharedArtifacts = null, string? State = null, bool ForwardedHeaders = false);
 
 internal sealed record FeedLogOptions(string? Config, string? Storage, bool BlockedOnly, string? Package, string? Since, string Format, int Limit, string? Prune = null);
 
@@ -67,10 +67,16 @@ internal static class FeedCommand
         };
         var state = new Option<string?>("--state")
         {
-            Description = "A PostgreSQL connection string for the state several instances share (the audit log). Default: TOLLGATE_FEED_STATE, else the SQLite file in --storage.",
+            Description = "A PostgreSQL connection string for the state several instances share (the audit log, private npm packages). "
+                + "Default: TOLLGATE_FEED_STATE, else the files in --storage. Without a password for an Azure Database for PostgreSQL host, the feed signs in with its managed identity.",
             HelpName = "CONNECTION",
         };
         var dryRun = new Option<bool>("--dry-run") { Description = "Log what would be refused, but serve everything." };
+        var forwarded = new Option<bool>("--forwarded-headers")
+        {
+            Description = "Behind a reverse proxy or ingress (Azure Container Apps, nginx): build the URLs in answers from its X-Forwarded-Proto and X-Forwarded-Host. "
+                + "Only when clients can reach the feed through that proxy alone.",
+        };
         var noAdvisories = new Option<bool>("--no-advisories") { Description = "Serve without an advisory database (other policy checks only). Without it, a missing database stops the feed from starting." };
         var command = new Command("serve", """
             Serve the npm registry protocol, applying the policy to every packument and tarball. Stops on Ctrl+C,
@@ -79,7 +85,7 @@ internal static class FeedCommand
             Examples:
               tollgate feed serve --listen http://127.0.0.1:4873
               tollgate feed serve --config feed.yaml --dry-run
-            """) { config, listen, upstream, storage, shared, state, policy, database, dryRun, noAdvisories };
+            """) { config, listen, upstream, storage, shared, state, policy, database, dryRun, noAdvisories, forwarded };
         command.Validators.Add(r =>
         {
             if (r.GetValue(noAdvisories) && r.GetValue(database) is not null)
@@ -88,7 +94,7 @@ internal static class FeedCommand
             }
         });
         command.SetAction((r, cancellationToken) => Serve(terminal, new FeedServeOptions(r.GetValue(config), r.GetValue(listen), r.GetValue(upstream),
-            r.GetValue(storage), r.GetValue(policy), r.GetValue(database), r.GetValue(dryRun), r.GetValue(noAdvisories), r.GetValue(shared), r.GetValue(state)), cancellationToken));
+            r.GetValue(storage), r.GetValue(policy), r.GetValue(database), r.GetValue(dryRun), r.GetValue(noAdvisories), r.GetValue(shared), r.GetValue(state), r.GetValue(forwarded)), cancellationToken));
         return command;
     }
 
@@ -155,6 +161,7 @@ internal static class FeedCommand
             Database = flags.Database is null ? options.Database : Path.GetFullPath(flags.Database),
             DryRun = flags.DryRun || options.DryRun,
             NoAdvisories = flags.NoAdvisories || options.NoAdvisories,
+            ForwardedHeaders = flags.ForwardedHeaders || options.ForwardedHeaders,
         };
         return ok ? options : null;
     }

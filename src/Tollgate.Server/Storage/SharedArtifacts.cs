@@ -2,6 +2,7 @@ using Azure;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
 
 namespace Tollgate.Server.Storage;
 
@@ -108,4 +109,71 @@ internal sealed class AzureBlobArtifacts : ISharedArtifacts
             // Already there: the same verified bytes, stored by another instance.
         }
     }
+}
+
+/// <summary>
+/// Taking a verified copy from the shared store and putting one there, the same way for every ecosystem: a copy is
+/// checked by the caller's <c>verify</c> (the package's declared hashes) before it is moved into the local cache, and
+/// a store that cannot be used costs a download from the upstream and a warning, never a failed request.
+/// </summary>
+internal static partial class SharedCopies
+{
+    /// <summary>
+    /// Downloads <paramref name="key"/> into <paramref name="temp"/> and moves it to <paramref name="target"/> when
+    /// <paramref name="verify"/> (given the downloaded file) returns no problem; true when it did.
+    /// </summary>
+    public static async Task<bool> TryTakeAsync(ISharedArtifacts shared, string key, string temp, string target, Func<string, string?> verify,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!await shared.TryDownloadAsync(key, temp, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+            if (verify(temp) is { } problem)
+            {
+                LogSharedMismatch(logger, key, problem);
+                return false;
+            }
+            Feeds.Npm.FeedStorage.MoveIntoPlace(temp, target);
+            return true;
+        }
+        catch (Exception e) when (Unavailable(e))
+        {
+            LogSharedUnavailable(logger, key, e.Message);
+            return false;
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                Feeds.Npm.FeedStorage.TryDelete(temp);
+            }
+        }
+    }
+
+    /// <summary>Shares a verified file; a store that cannot take it costs the other instances a download, not this answer.</summary>
+    public static async Task ShareAsync(ISharedArtifacts shared, string key, string file, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await shared.UploadAsync(key, file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Unavailable(e))
+        {
+            LogSharedUnavailable(logger, key, e.Message);
+        }
+    }
+
+    /// <summary>What a shared store that cannot be used throws (unreachable, refused, no credential; retries exhausted).</summary>
+    private static bool Unavailable(Exception e) =>
+        e is RequestFailedException or AggregateException or IOException or AuthenticationFailedException
+            or CredentialUnavailableException or HttpRequestException;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the shared copy of {Key} does not match its package's declared hashes and is not used: {Problem}")]
+    private static partial void LogSharedMismatch(ILogger logger, string key, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the shared artifact store could not be used for {Key}: {Message}")]
+    private static partial void LogSharedUnavailable(ILogger logger, string key, string message);
 }

@@ -73,15 +73,17 @@ public sealed class FeedAuditLog : IDisposable
     private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
     private readonly DbConnection _connection;
+    private readonly NpgsqlDataSource? _source;
     private readonly Lock _gate = new();
     private readonly bool _legacy;
     private readonly bool _postgres;
 
-    private FeedAuditLog(DbConnection connection, bool legacy, bool postgres = false)
+    private FeedAuditLog(DbConnection connection, bool legacy, NpgsqlDataSource? source = null)
     {
         _connection = connection;
+        _source = source;
         _legacy = legacy;
-        _postgres = postgres;
+        _postgres = source is not null;
     }
 
     /// <summary>
@@ -132,10 +134,11 @@ public sealed class FeedAuditLog : IDisposable
     /// <summary>The PostgreSQL log: the same two tables (created when missing, by one process at a time).</summary>
     private static FeedAuditLog OpenPostgres(string connectionString)
     {
-        var connection = new NpgsqlConnection(connectionString);
-        connection.Open();
+        var source = Storage.FeedStateDatabase.Create(connectionString);
+        NpgsqlConnection? connection = null;
         try
         {
+            connection = source.OpenConnection();
             using var transaction = connection.BeginTransaction();
             Exec(connection, transaction, "SELECT pg_advisory_xact_lock(74012)");
             Exec(connection, transaction, """
@@ -151,11 +154,12 @@ public sealed class FeedAuditLog : IDisposable
                 CREATE INDEX IF NOT EXISTS feed_requests_time ON feed_requests(time);
                 """);
             transaction.Commit();
-            return new FeedAuditLog(connection, legacy: false, postgres: true);
+            return new FeedAuditLog(connection, legacy: false, source);
         }
         catch
         {
-            connection.Dispose();
+            connection?.Dispose();
+            source.Dispose();
             throw;
         }
     }
@@ -483,5 +487,9 @@ public sealed class FeedAuditLog : IDisposable
     private static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _source?.Dispose();
+    }
 }

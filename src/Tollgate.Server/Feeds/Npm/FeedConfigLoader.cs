@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "sharedArtifacts", "state", "policy", "db", "dryRun", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "responseCacheBytes", "npm", "pypi", "nuget"];
+        ["listen", "upstream", "storage", "sharedArtifacts", "state", "policy", "db", "dryRun", "forwardedHeaders", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "responseCacheBytes", "tarballMemoryBytes", "npm", "pypi", "nuget"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -100,16 +100,16 @@ public static class FeedConfigLoader
                 case "db":
                     options = options with { Database = PathValue(bag, displayPath, value, key, baseFolder) };
                     break;
-                case "dryRun":
-                    if (Scalar(bag, displayPath, value, key) is { } dry)
+                case "dryRun" or "forwardedHeaders":
+                    if (Scalar(bag, displayPath, value, key) is { } flag)
                     {
-                        if (bool.TryParse(dry, out var b))
+                        if (bool.TryParse(flag, out var b))
                         {
-                            options = options with { DryRun = b };
+                            options = key == "dryRun" ? options with { DryRun = b } : options with { ForwardedHeaders = b };
                         }
                         else
                         {
-                            Error(bag, displayPath, value, $"'dryRun' is '{dry}'; expected true or false", null);
+                            Error(bag, displayPath, value, $"'{key}' is '{flag}'; expected true or false", null);
                         }
                     }
                     break;
@@ -147,16 +147,17 @@ public static class FeedConfigLoader
                         case { } other: Error(bag, displayPath, value, $"'vulnerabilities' is '{other}'; expected block or warn", null); break;
                     }
                     break;
-                case "maxPublishBytes" or "maxPackumentBytes" or "maxTarballBytes" or "responseCacheBytes":
+                case "maxPublishBytes" or "maxPackumentBytes" or "maxTarballBytes" or "responseCacheBytes" or "tarballMemoryBytes":
                     if (Scalar(bag, displayPath, value, key) is { } size)
                     {
-                        if (long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes > 0)
+                        if (long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && (bytes > 0 || (bytes == 0 && key == "tarballMemoryBytes")))
                         {
                             options = key switch
                             {
                                 "maxPublishBytes" => options with { MaxPublishBytes = bytes },
                                 "maxPackumentBytes" => options with { MaxPackumentBytes = bytes },
                                 "responseCacheBytes" => options with { ResponseCacheBytes = bytes },
+                                "tarballMemoryBytes" => options with { TarballMemoryBytes = bytes },
                                 _ => options with { MaxTarballBytes = bytes },
                             };
                         }

@@ -99,6 +99,12 @@ public sealed record FeedOptions
     /// <summary>Log decisions but serve everything.</summary>
     public bool DryRun { get; init; }
 
+    /// <summary>
+    /// True behind a reverse proxy or ingress: the scheme and host of the URLs the feed writes into its answers come
+    /// from <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c>, so clients are sent back through the proxy.
+    /// </summary>
+    public bool ForwardedHeaders { get; init; }
+
     /// <summary>How long a cached packument is served without asking upstream whether it changed.</summary>
     public TimeSpan PackumentTtl { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -133,6 +139,12 @@ public sealed record FeedOptions
     /// used beyond it are kept on disk under the storage folder's <c>responses/</c>.
     /// </summary>
     public long ResponseCacheBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Memory for the bytes of the most asked-for verified tarballs (each up to 4 MiB), in bytes; 0 sends every file
+    /// from disk.
+    /// </summary>
+    public long TarballMemoryBytes { get; init; } = 128L * 1024 * 1024;
 
     /// <summary>The storage folder with the default applied.</summary>
     public string StorageFolder => Path.GetFullPath(Storage ?? Path.Combine(Advisories.TollgateHome.Resolve(), "feed"));

@@ -148,20 +148,8 @@ internal static class TarballIntegrity
         return (sha512, sha1);
     }
 
-    /// <summary>Hashes a stream from where it stands to its end.</summary>
-    public static async Task<(byte[] Sha512, byte[] Sha1)> HashStreamAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
-        using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-        var buffer = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            sha512.AppendData(buffer, 0, read);
-            sha1.AppendData(buffer, 0, read);
-        }
-        return (sha512.GetHashAndReset(), sha1.GetHashAndReset());
-    }
+    /// <summary>Hashes bytes in memory.</summary>
+    public static (byte[] Sha512, byte[] Sha1) Hash(byte[] data) => (SHA512.HashData(data), SHA1.HashData(data));
 
     /// <summary>SRI sha512 and hex sha1 of bytes, as a publish stores them.</summary>
     public static (string Integrity, string Shasum) Describe(byte[] data) =>

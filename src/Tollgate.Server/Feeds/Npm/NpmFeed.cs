@@ -49,14 +49,14 @@ internal sealed record JudgedPackument(
 /// hold, and lets through only the versions the policy allows. Decide first, then serve or refuse.
 /// </summary>
 internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream, FeedStorage storage, VersionJudge judge,
-    Storage.AuditQueue audit, Storage.ResponseCache responses, Storage.ISharedArtifacts? shared, Func<string> judgementVersion, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, Storage.ResponseCache responses, Storage.ISharedArtifacts? shared, IPrivatePackages privates, Func<string> judgementVersion, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, JudgedPackument> _judged = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<(JudgedPackument? Judged, PackumentFetch? Failure, JsonObject? Document)>>> _judging = new(StringComparer.Ordinal);
     // Cached tarballs whose bytes were checked (when written, or once after a restart), with the digest checked.
     private readonly ConcurrentDictionary<string, string> _verified = new(StringComparer.Ordinal);
-    private readonly Lock _publishGate = new();
+    private readonly Storage.HotFiles _hot = new(options.TarballMemoryBytes, 4L * 1024 * 1024);
 
     /// <summary>How many tarballs were fetched from upstream (tests assert that concurrent requests share one).</summary>
     public int UpstreamTarballDownloads => _upstreamTarballDownloads;
@@ -198,13 +198,21 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// The decisions for a packument: from memory while the copy is within <c>packumentTtl</c>, no boundary has passed
     /// and the policy and database are unchanged; otherwise through <see cref="GetPackument"/> (the cache, then the
     /// upstream), once however many requests ask at the same time. The document is returned when it was read.
+    /// <paramref name="forTarball"/>: the decisions are for a tarball. A published version's manifest does not change
+    /// (npm never lets it), so an older copy of the packument decides its verdict as well as a newer one while the
+    /// policy, the database and the release-age boundaries are unchanged: past <c>packumentTtl</c> the decisions are
+    /// still used, and the packument is checked again when a client next asks for it.
     /// </summary>
-    private async Task<(JudgedPackument? Judged, PackumentFetch? Failure, JsonObject? Document)> Judged(string name, string? client, CancellationToken requestAborted)
+    private async Task<(JudgedPackument? Judged, PackumentFetch? Failure, JsonObject? Document)> Judged(string name, string? client, CancellationToken requestAborted, bool forTarball = false)
     {
         var now = time.GetUtcNow();
         var version = judgementVersion();
-        if (_judged.TryGetValue(name, out var known) && known.JudgementVersion == version && !known.Stale
-            && (known.Private || now - known.CheckedAt < options.PackumentTtl) && (known.Expires is null || now < known.Expires))
+        var unchanged = _judged.TryGetValue(name, out var known) && known.JudgementVersion == version && !known.Stale && (known.Expires is null || now < known.Expires);
+        if (unchanged && (known!.Private ? PrivateStillCurrent(name, known.Digest) : now - known.CheckedAt < options.PackumentTtl))
+        {
+            return (known, null, null);
+        }
+        if (unchanged && forTarball && !known!.Private)
         {
             return (known, null, null);
         }
@@ -258,13 +266,28 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     }
 
     /// <summary>Reads the stored copy a decision was made on; null when it is no longer that copy.</summary>
-    private async Task<JsonObject?> ReadPackument(string name, JudgedPackument judged)
+    /// <summary>
+    /// True while the decisions about a private package were made on the packument stored now (another instance
+    /// sharing the state may have published since); an unreachable store means decide again.
+    /// </summary>
+    private bool PrivateStillCurrent(string name, string digest)
     {
-        var file = judged.Private ? storage.PrivatePackumentFile(name) : storage.PackumentFile(name);
         try
         {
-            var bytes = await File.ReadAllBytesAsync(file).ConfigureAwait(false);
-            return Digest(bytes) == judged.Digest ? JsonNode.Parse(bytes) as JsonObject : null;
+            return privates.IsCurrent(name, digest);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<JsonObject?> ReadPackument(string name, JudgedPackument judged)
+    {
+        try
+        {
+            var bytes = judged.Private ? privates.ReadPackument(name) : await File.ReadAllBytesAsync(storage.PackumentFile(name)).ConfigureAwait(false);
+            return bytes is not null && Digest(bytes) == judged.Digest ? JsonNode.Parse(bytes) as JsonObject : null;
         }
         catch (Exception e) when (e is JsonException or IOException)
         {
@@ -285,14 +308,23 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         if (IsPrivate(name))
         {
             // The dependency-confusion defence: a private name is never asked of the upstream registry.
-            var file = storage.PrivatePackumentFile(name);
-            if (File.Exists(file))
+            byte[]? stored;
+            try
             {
-                if (ReadDocument(file) is { } local)
+                stored = privates.ReadPackument(name);
+            }
+            catch (IOException e)
+            {
+                LogPrivatePackumentUnreadable(logger, name, e.Message);
+                return new PackumentFetch(null, 503, $"the feed's record of {name} cannot be read now; try again");
+            }
+            if (stored is not null)
+            {
+                if (Parse(stored) is { } local)
                 {
-                    return new PackumentFetch(local.Document, 200, Private: true, Digest: local.Digest);
+                    return new PackumentFetch(local, 200, Private: true, Digest: Digest(stored));
                 }
-                LogPrivatePackumentUnreadable(logger, name, file);
+                LogPrivatePackumentUnreadable(logger, name, "it is not a JSON object");
                 return new PackumentFetch(null, 500, $"the feed's record of {name} cannot be read");
             }
             await audit.AddAsync([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{name} is private and has not been published to this feed", client, "packument", options.DryRun)]).ConfigureAwait(false);
@@ -387,6 +419,18 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
+    private static JsonObject? Parse(byte[] bytes)
+    {
+        try
+        {
+            return JsonNode.Parse(bytes) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     private static JsonObject? ReadObject(string file)
     {
         try
@@ -401,7 +445,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     private async Task ServeTarball(HttpContext context, string name, string file)
     {
-        var (judged, failure, _) = await Judged(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
+        var (judged, failure, _) = await Judged(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted, forTarball: true).ConfigureAwait(false);
         if (judged is null)
         {
             await WriteError(context, failure!.Status, failure.Problem ?? "not found").ConfigureAwait(false);
@@ -435,10 +479,14 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return;
         }
         // A verified file is immutable under its name: its digest is a strong entity tag, and ranges are safe to serve.
-        var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{ExpectedDigest(dist)}\"");
+        var digest = ExpectedDigest(dist);
+        var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{digest}\"");
         context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
-        await TypedResults.PhysicalFile(stored, "application/octet-stream", entityTag: etag, enableRangeProcessing: true)
-            .ExecuteAsync(context).ConfigureAwait(false);
+        // The most asked-for small files are answered from memory (the same checks of ETag and ranges as from disk).
+        var result = digest is not null && _hot.Get(stored, digest) is { } bytes
+            ? (IResult)TypedResults.File(bytes, "application/octet-stream", entityTag: etag, enableRangeProcessing: true)
+            : TypedResults.PhysicalFile(stored, "application/octet-stream", entityTag: etag, enableRangeProcessing: true);
+        await result.ExecuteAsync(context).ConfigureAwait(false);
     }
 
     /// <summary>The digest a tarball must have: the sha512 in <c>dist.integrity</c> (hex), else <c>dist.shasum</c>.</summary>
@@ -475,35 +523,38 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             await WriteError(context, 500, $"{name}@{version} is not served: the feed's record of it has no valid version or integrity").ConfigureAwait(false);
             return;
         }
-        FileStream stream;
+        byte[]? bytes;
         try
         {
-            stream = new FileStream(storage.PrivateTarballFile(name, parsed), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+            bytes = privates.ReadTarball(name, parsed);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (IOException e)
+        {
+            LogPrivateTarballRefused(logger, name, version, e.Message);
+            await WriteError(context, 503, $"{name}@{version} cannot be read from the feed's storage now; try again").ConfigureAwait(false);
+            return;
+        }
+        if (bytes is null)
         {
             LogPrivateTarballRefused(logger, name, version, "the stored tarball is missing");
             await WriteError(context, 500, $"{name}@{version} is published but its tarball is missing from the feed's storage").ConfigureAwait(false);
             return;
         }
-        await using (stream.ConfigureAwait(false))
+        // The bytes that are checked are the bytes that are sent.
+        var (sha512, sha1) = TarballIntegrity.Hash(bytes);
+        if (TarballIntegrity.Check(dist, sha512, sha1) is { } mismatch)
         {
-            var (sha512, sha1) = await TarballIntegrity.HashStreamAsync(stream, context.RequestAborted).ConfigureAwait(false);
-            if (TarballIntegrity.Check(dist, sha512, sha1) is { } mismatch)
-            {
-                LogPrivateTarballRefused(logger, name, version, mismatch);
-                await WriteError(context, 500, $"{name}@{version} is not served: the stored tarball does not match the integrity recorded at publish ({mismatch})")
-                    .ConfigureAwait(false);
-                return;
-            }
-            stream.Position = 0;
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/octet-stream";
-            context.Response.ContentLength = stream.Length;
-            if (!HttpMethods.IsHead(context.Request.Method))
-            {
-                await stream.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-            }
+            LogPrivateTarballRefused(logger, name, version, mismatch);
+            await WriteError(context, 500, $"{name}@{version} is not served: the stored tarball does not match the integrity recorded at publish ({mismatch})")
+                .ConfigureAwait(false);
+            return;
+        }
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = bytes.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
         }
     }
 
@@ -527,6 +578,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             }
             // A cached file that no longer matches the packument is not served; fetch it again.
             _verified.TryRemove(target, out _);
+            _hot.Forget(target);
             FeedStorage.TryDelete(target);
         }
         var url = dist?["tarball"] is JsonValue u && u.TryGetValue<string>(out var text) && Uri.TryCreate(text, UriKind.Absolute, out var parsed)
@@ -597,64 +649,23 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// </summary>
     private async Task<bool> FromShared(string key, string target, JsonObject? dist)
     {
-        var temp = storage.NewTempFile();
-        try
+        var taken = await Storage.SharedCopies.TryTakeAsync(shared!, key, storage.NewTempFile(), target, file =>
         {
-            if (!await shared!.TryDownloadAsync(key, temp, stopping).ConfigureAwait(false))
-            {
-                return false;
-            }
-            var (sha512, sha1) = TarballIntegrity.HashFile(temp);
-            if (TarballIntegrity.Check(dist, sha512, sha1) is { } problem)
-            {
-                LogSharedMismatch(logger, key, problem);
-                return false;
-            }
-            FeedStorage.MoveIntoPlace(temp, target);
+            var (sha512, sha1) = TarballIntegrity.HashFile(file);
+            return TarballIntegrity.Check(dist, sha512, sha1);
+        }, logger, stopping).ConfigureAwait(false);
+        if (taken)
+        {
             if (ExpectedDigest(dist) is { } expected)
             {
                 _verified[target] = expected;
             }
             Interlocked.Increment(ref _sharedTarballHits);
-            return true;
         }
-        catch (Exception e) when (SharedUnavailable(e))
-        {
-            LogSharedUnavailable(logger, key, e.Message);
-            return false;
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                FeedStorage.TryDelete(temp);
-            }
-        }
+        return taken;
     }
 
-    /// <summary>Shares a verified tarball; a store that cannot take it costs the other instances a download, not this answer.</summary>
-    private async Task ToShared(string key, string file)
-    {
-        try
-        {
-            await shared!.UploadAsync(key, file, stopping).ConfigureAwait(false);
-        }
-        catch (Exception e) when (SharedUnavailable(e))
-        {
-            LogSharedUnavailable(logger, key, e.Message);
-        }
-    }
-
-    /// <summary>What a shared store that cannot be used throws (unreachable, refused, no credential; retries exhausted).</summary>
-    private static bool SharedUnavailable(Exception e) =>
-        e is Azure.RequestFailedException or AggregateException or IOException or Azure.Identity.AuthenticationFailedException
-            or Azure.Identity.CredentialUnavailableException or HttpRequestException;
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "the shared copy of {Key} does not match its packument and is not used: {Problem}")]
-    private static partial void LogSharedMismatch(ILogger logger, string key, string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "the shared artifact store could not be used for {Key}: {Message}")]
-    private static partial void LogSharedUnavailable(ILogger logger, string key, string message);
+    private Task ToShared(string key, string file) => Storage.SharedCopies.ShareAsync(shared!, key, file, logger, stopping);
 
     private FeedToken? Authenticate(HttpContext context)
     {
@@ -759,125 +770,134 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             return (400, $"the publish body names another package than {name}");
         }
-        lock (_publishGate)
+        try
         {
-            var file = storage.PrivatePackumentFile(name);
-            var existing = ReadObject(file);
-            if (existing is null && File.Exists(file))
-            {
-                // Starting afresh would forget which versions exist and let them be published again.
-                LogPrivatePackumentUnreadable(logger, name, file);
-                return (500, $"the feed's record of {name} cannot be read: nothing is published until it is repaired");
-            }
-            var packument = existing ?? new JsonObject
-            {
-                ["_id"] = name,
-                ["name"] = name,
-                ["dist-tags"] = new JsonObject(),
-                ["versions"] = new JsonObject(),
-                ["time"] = new JsonObject { ["created"] = time.GetUtcNow().ToString("O") },
-            };
-            var storedVersions = (JsonObject)packument["versions"]!;
-            var checkedVersions = new List<PublishedVersion>();
-            var claimed = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (key, node) in versions)
-            {
-                // The key becomes part of a file name: only the canonical form node-semver prints is accepted, which
-                // has no '/', '\', '..', white space or build metadata.
-                if (!NpmVersion.TryParse(key, out var version) || !string.Equals(version.Normalized, key, StringComparison.Ordinal))
-                {
-                    return (400, $"'{key}' is not a valid version: a published version is SemVer as npm writes it, such as 1.2.3 or 2.0.0-rc.1");
-                }
-                // Compared by precedence too: no second spelling of a published version is ever accepted.
-                if (storedVersions.ContainsKey(key) || storedVersions.Any(v => NpmVersion.TryParse(v.Key, out var old) && old == version))
-                {
-                    return (409, $"{name}@{key} is already published: a version is never replaced");
-                }
-                if (node is not JsonObject manifest || manifest["dist"] is not JsonObject dist)
-                {
-                    return (400, $"version {key} has no 'dist'");
-                }
-                var declared = manifest["version"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
-                if (!string.Equals(declared, key, StringComparison.Ordinal))
-                {
-                    return (400, $"the manifest under versions['{key}'] says version '{declared}': the two must be the same");
-                }
-                if (manifest["name"] is { } manifestName && (manifestName.GetValueKind() != JsonValueKind.String || manifestName.GetValue<string>() != name))
-                {
-                    return (400, $"the manifest of version {key} names another package than {name}");
-                }
-                if (!token.MayPublish(Component(name, key)))
-                {
-                    return (403, TokenRefusal(token, $"{name}@{key}"));
-                }
-                var attachmentName = $"{name}-{key}.tgz";
-                if (attachments[attachmentName] is not JsonObject attachment || attachment["data"] is not JsonValue data || !data.TryGetValue<string>(out var base64))
-                {
-                    return (400, $"no tarball attached for {key}: the publish body needs the attachment '{attachmentName}'");
-                }
-                claimed.Add(attachmentName);
-                byte[] bytes;
-                try
-                {
-                    bytes = Convert.FromBase64String(base64);
-                }
-                catch (FormatException)
-                {
-                    return (400, $"the tarball attached for {key} is not base64");
-                }
-                var (integrity, shasum) = TarballIntegrity.Describe(bytes);
-                if (dist["integrity"] is JsonValue sriValue && sriValue.TryGetValue<string>(out var sri) && !string.Equals(sri, integrity, StringComparison.Ordinal))
-                {
-                    return (400, $"the tarball attached for {key} does not match its dist.integrity");
-                }
-                // A stored file is never replaced either: only a retry of an interrupted publish with the same bytes passes.
-                var target = storage.PrivateTarballFile(name, version);
-                if (File.Exists(target) && !string.Equals(TarballIntegrity.Describe(File.ReadAllBytes(target)).Integrity, integrity, StringComparison.Ordinal))
-                {
-                    return (409, $"a different tarball of {name}@{key} is already stored: a version is never replaced");
-                }
-                checkedVersions.Add(new PublishedVersion(version, manifest, bytes, integrity, shasum));
-            }
-            if (attachments.Select(a => a.Key).FirstOrDefault(a => !claimed.Contains(a)) is { } stray)
-            {
-                return (400, $"the attachment '{stray}' belongs to no version of the publish");
-            }
-            var tagged = body["dist-tags"] as JsonObject ?? [];
-            foreach (var (tag, target) in tagged)
-            {
-                var text = target is JsonValue t && t.TryGetValue<string>(out var targetText) ? targetText : null;
-                if (text is null || !(storedVersions.ContainsKey(text) || checkedVersions.Any(p => p.Version.Normalized == text)))
-                {
-                    return (400, $"the dist-tag '{tag}' names '{text}', which is neither published nor part of this publish");
-                }
-            }
-            foreach (var published in checkedVersions)
-            {
-                var key = published.Version.Normalized;
-                storage.WriteAtomically(storage.PrivateTarballFile(name, published.Version), published.Tarball);
-                var copy = (JsonObject)published.Manifest.DeepClone();
-                // What the feed serves later is checked against this integrity, computed here from the bytes it stored.
-                copy["dist"] = new JsonObject
-                {
-                    ["integrity"] = published.Integrity,
-                    ["shasum"] = published.Shasum,
-                    ["tarball"] = $"http://feed.invalid/{PackumentView.TarballPath(name, FeedStorage.PrivateTarballName(name, published.Version))}",
-                };
-                copy["_npmUser"] = new JsonObject { ["name"] = token.Name };
-                storedVersions[key] = copy;
-                ((JsonObject)packument["time"]!)[key] = time.GetUtcNow().ToString("O");
-            }
-            var tags = (JsonObject)packument["dist-tags"]!;
-            foreach (var (tag, target) in tagged)
-            {
-                tags[tag] = target?.DeepClone();
-            }
-            ((JsonObject)packument["time"]!)["modified"] = time.GetUtcNow().ToString("O");
-            storage.WriteAtomically(file, Encoding.UTF8.GetBytes(packument.ToJsonString()));
-            var added = string.Join(", ", checkedVersions.Select(p => p.Version.Normalized));
-            LogPublished(logger, name, added, token.Name);
-            return (201, $"published {name}@{added}");
+            return privates.Publish(name, stored => StorePublish(name, versions, attachments, body, token, stored));
         }
+        catch (IOException e)
+        {
+            LogPrivatePackumentUnreadable(logger, name, e.Message);
+            return (503, $"the feed's storage of {name} cannot be reached now: nothing was published; try again");
+        }
+    }
+
+    /// <summary>The checks and the write of a publish, holding the name's publish lock in every instance.</summary>
+    private (int Status, string Message) StorePublish(string name, JsonObject versions, JsonObject attachments, JsonObject body, FeedToken token, IPrivatePublish stored)
+    {
+        var storedBytes = stored.Packument;
+        var existing = storedBytes is null ? null : Parse(storedBytes);
+        if (existing is null && storedBytes is not null)
+        {
+            // Starting afresh would forget which versions exist and let them be published again.
+            LogPrivatePackumentUnreadable(logger, name, "it is not a JSON object");
+            return (500, $"the feed's record of {name} cannot be read: nothing is published until it is repaired");
+        }
+        var packument = existing ?? new JsonObject
+        {
+            ["_id"] = name,
+            ["name"] = name,
+            ["dist-tags"] = new JsonObject(),
+            ["versions"] = new JsonObject(),
+            ["time"] = new JsonObject { ["created"] = time.GetUtcNow().ToString("O") },
+        };
+        var storedVersions = (JsonObject)packument["versions"]!;
+        var checkedVersions = new List<PublishedVersion>();
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, node) in versions)
+        {
+            // The key becomes part of a file name: only the canonical form node-semver prints is accepted, which
+            // has no '/', '\', '..', white space or build metadata.
+            if (!NpmVersion.TryParse(key, out var version) || !string.Equals(version.Normalized, key, StringComparison.Ordinal))
+            {
+                return (400, $"'{key}' is not a valid version: a published version is SemVer as npm writes it, such as 1.2.3 or 2.0.0-rc.1");
+            }
+            // Compared by precedence too: no second spelling of a published version is ever accepted.
+            if (storedVersions.ContainsKey(key) || storedVersions.Any(v => NpmVersion.TryParse(v.Key, out var old) && old == version))
+            {
+                return (409, $"{name}@{key} is already published: a version is never replaced");
+            }
+            if (node is not JsonObject manifest || manifest["dist"] is not JsonObject dist)
+            {
+                return (400, $"version {key} has no 'dist'");
+            }
+            var declared = manifest["version"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+            if (!string.Equals(declared, key, StringComparison.Ordinal))
+            {
+                return (400, $"the manifest under versions['{key}'] says version '{declared}': the two must be the same");
+            }
+            if (manifest["name"] is { } manifestName && (manifestName.GetValueKind() != JsonValueKind.String || manifestName.GetValue<string>() != name))
+            {
+                return (400, $"the manifest of version {key} names another package than {name}");
+            }
+            if (!token.MayPublish(Component(name, key)))
+            {
+                return (403, TokenRefusal(token, $"{name}@{key}"));
+            }
+            var attachmentName = $"{name}-{key}.tgz";
+            if (attachments[attachmentName] is not JsonObject attachment || attachment["data"] is not JsonValue data || !data.TryGetValue<string>(out var base64))
+            {
+                return (400, $"no tarball attached for {key}: the publish body needs the attachment '{attachmentName}'");
+            }
+            claimed.Add(attachmentName);
+            byte[] bytes;
+            try
+            {
+                bytes = Convert.FromBase64String(base64);
+            }
+            catch (FormatException)
+            {
+                return (400, $"the tarball attached for {key} is not base64");
+            }
+            var (integrity, shasum) = TarballIntegrity.Describe(bytes);
+            if (dist["integrity"] is JsonValue sriValue && sriValue.TryGetValue<string>(out var sri) && !string.Equals(sri, integrity, StringComparison.Ordinal))
+            {
+                return (400, $"the tarball attached for {key} does not match its dist.integrity");
+            }
+            // A stored file is never replaced either: only a retry of an interrupted publish with the same bytes passes.
+            if (stored.Tarball(version) is { } earlier && !string.Equals(TarballIntegrity.Describe(earlier).Integrity, integrity, StringComparison.Ordinal))
+            {
+                return (409, $"a different tarball of {name}@{key} is already stored: a version is never replaced");
+            }
+            checkedVersions.Add(new PublishedVersion(version, manifest, bytes, integrity, shasum));
+        }
+        if (attachments.Select(a => a.Key).FirstOrDefault(a => !claimed.Contains(a)) is { } stray)
+        {
+            return (400, $"the attachment '{stray}' belongs to no version of the publish");
+        }
+        var tagged = body["dist-tags"] as JsonObject ?? [];
+        foreach (var (tag, target) in tagged)
+        {
+            var text = target is JsonValue t && t.TryGetValue<string>(out var targetText) ? targetText : null;
+            if (text is null || !(storedVersions.ContainsKey(text) || checkedVersions.Any(p => p.Version.Normalized == text)))
+            {
+                return (400, $"the dist-tag '{tag}' names '{text}', which is neither published nor part of this publish");
+            }
+        }
+        foreach (var published in checkedVersions)
+        {
+            var key = published.Version.Normalized;
+            var copy = (JsonObject)published.Manifest.DeepClone();
+            // What the feed serves later is checked against this integrity, computed here from the bytes it stored.
+            copy["dist"] = new JsonObject
+            {
+                ["integrity"] = published.Integrity,
+                ["shasum"] = published.Shasum,
+                ["tarball"] = $"http://feed.invalid/{PackumentView.TarballPath(name, FeedStorage.PrivateTarballName(name, published.Version))}",
+            };
+            copy["_npmUser"] = new JsonObject { ["name"] = token.Name };
+            storedVersions[key] = copy;
+            ((JsonObject)packument["time"]!)[key] = time.GetUtcNow().ToString("O");
+        }
+        var tags = (JsonObject)packument["dist-tags"]!;
+        foreach (var (tag, target) in tagged)
+        {
+            tags[tag] = target?.DeepClone();
+        }
+        ((JsonObject)packument["time"]!)["modified"] = time.GetUtcNow().ToString("O");
+        stored.Write(Encoding.UTF8.GetBytes(packument.ToJsonString()), [.. checkedVersions.Select(p => (p.Version, p.Tarball))]);
+        var added = string.Join(", ", checkedVersions.Select(p => p.Version.Normalized));
+        LogPublished(logger, name, added, token.Name);
+        return (201, $"published {name}@{added}");
     }
 
     private ValueTask Audit(HttpContext context, string name, IReadOnlyCollection<VersionDecision> decisions, string request)
@@ -957,8 +977,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     [LoggerMessage(Level = LogLevel.Error, Message = "{Target}: refused a storage path: {Problem}")]
     private static partial void LogStoragePathRefused(ILogger logger, string target, string problem);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Package}: its stored packument {File} cannot be read")]
-    private static partial void LogPrivatePackumentUnreadable(ILogger logger, string package, string file);
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Package}: its stored packument cannot be read: {Problem}")]
+    private static partial void LogPrivatePackumentUnreadable(ILogger logger, string package, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{User} published {Package}@{Versions}")]
     private static partial void LogPublished(ILogger logger, string package, string versions, string user);

@@ -41,7 +41,7 @@ internal sealed record NuGetListing(string Id, ImmutableArray<NuGetListedVersion
 /// naming the advisory or rule, instead of only "NU1102 unable to find version".
 /// </summary>
 internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationClient upstream, RegistryHttp http, FeedStorage storage, PackageJudge judge,
-    Storage.AuditQueue audit, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     /// <summary>The path prefix the feed answers under.</summary>
     public const string Prefix = "/nuget";
@@ -65,7 +65,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
 
     /// <summary>Builds the feed over the core registration client, with its metadata cache in the feed's storage.</summary>
     public static NuGetFeed Create(FeedOptions options, Uri serviceIndex, HttpClient client, FeedStorage storage, PackageJudge judge, Storage.AuditQueue audit,
-        TimeProvider time, ILogger logger, CancellationToken stopping)
+        Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger, CancellationToken stopping)
     {
         var http = new RegistryHttp(new RegistryHttpOptions
         {
@@ -76,7 +76,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             MaxRetries = 1,
             Time = time,
         }, client);
-        return new NuGetFeed(options, new NuGetRegistrationClient(http, serviceIndex), http, storage, judge, audit, time, logger, stopping);
+        return new NuGetFeed(options, new NuGetRegistrationClient(http, serviceIndex), http, storage, judge, audit, shared, time, logger, stopping);
     }
 
     /// <summary>True for an id NuGet accepts: letters, digits, '.', '_' and '-', up to 100 characters, not starting with '.'.</summary>
@@ -380,43 +380,31 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
         try
         {
             var lowerId = id.ToLowerInvariant();
+            // Only a package whose registration declares its SHA512 is shared: that hash is what vouches for a shared copy.
+            var declaredHash = DeclaredSha512(entry);
+            var key = Path.GetRelativePath(storage.Root, target).Replace(Path.DirectorySeparatorChar, '/');
+            if (shared is not null && declaredHash is { Length: > 0 }
+                && await Storage.SharedCopies.TryTakeAsync(shared, key, temp, target, file => CheckFile(file, id, entry, declaredHash), logger, stopping).ConfigureAwait(false))
+            {
+                return null;
+            }
             var (flat, _) = await upstream.FindResourceAsync(["PackageBaseAddress/3.0.0"], stopping).ConfigureAwait(false);
             var url = flat is not null ? new Uri(flat, $"{lowerId}/{entry.Lower}/{lowerId}.{entry.Lower}.nupkg") : entry.Content;
             if (url is null || url.Scheme is not ("http" or "https"))
             {
                 return $"the upstream source gives no http(s) address for {id} {entry.Lower}";
             }
-            var problem = await DownloadTo(url, temp).ConfigureAwait(false);
-            if (problem is null && DeclaredSha512(entry) is { } declared)
-            {
-                byte[] actual;
-                using (var stream = File.OpenRead(temp))
-                {
-                    actual = await SHA512.HashDataAsync(stream, stopping).ConfigureAwait(false);
-                }
-                if (!CryptographicOperations.FixedTimeEquals(actual, declared))
-                {
-                    problem = $"the upstream's {lowerId}.{entry.Lower}.nupkg does not match the SHA512 its registration declares";
-                }
-            }
-            if (problem is null)
-            {
-                var (package, readProblem) = NuGetPackageFile.Read(temp);
-                if (package is null)
-                {
-                    problem = $"the upstream's {lowerId}.{entry.Lower}.nupkg is refused: {readProblem}";
-                }
-                else if (!string.Equals(package.Id, id, StringComparison.OrdinalIgnoreCase) || !VersionComparer.Default.Equals(package.Version, entry.Version))
-                {
-                    problem = $"the upstream's {lowerId}.{entry.Lower}.nupkg is refused: its .nuspec says {package.Id} {package.Version.ToNormalizedString()}";
-                }
-            }
+            var problem = await DownloadTo(url, temp).ConfigureAwait(false) ?? CheckFile(temp, id, entry, declaredHash);
             if (problem is not null)
             {
                 LogFileRefused(logger, url, problem);
                 return problem;
             }
             FeedStorage.MoveIntoPlace(temp, target);
+            if (shared is not null && declaredHash is { Length: > 0 })
+            {
+                await Storage.SharedCopies.ShareAsync(shared, key, target, logger, stopping).ConfigureAwait(false);
+            }
             return null;
         }
         finally
@@ -427,6 +415,35 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
                 FeedStorage.TryDelete(temp);
             }
         }
+    }
+
+    /// <summary>
+    /// Null when a downloaded <c>.nupkg</c> (from the upstream or the shared store) matches the SHA512 the registration
+    /// declares (where it declares one) and its .nuspec names this id and version; else why not.
+    /// </summary>
+    private static string? CheckFile(string file, string id, NuGetListedVersion entry, byte[]? declared)
+    {
+        var name = $"{id.ToLowerInvariant()}.{entry.Lower}.nupkg";
+        if (declared is not null)
+        {
+            byte[] actual;
+            using (var stream = File.OpenRead(file))
+            {
+                actual = SHA512.HashData(stream);
+            }
+            if (!CryptographicOperations.FixedTimeEquals(actual, declared))
+            {
+                return $"the upstream's {name} does not match the SHA512 its registration declares";
+            }
+        }
+        var (package, readProblem) = NuGetPackageFile.Read(file);
+        if (package is null)
+        {
+            return $"the upstream's {name} is refused: {readProblem}";
+        }
+        return !string.Equals(package.Id, id, StringComparison.OrdinalIgnoreCase) || !VersionComparer.Default.Equals(package.Version, entry.Version)
+            ? $"the upstream's {name} is refused: its .nuspec says {package.Id} {package.Version.ToNormalizedString()}"
+            : null;
     }
 
     /// <summary>The package hash the registration's catalog entry declares (<c>packageHash</c>, SHA512, base64), where it offers one.</summary>

@@ -96,7 +96,10 @@ internal sealed class FeedEnvironment : IAsyncDisposable
         return await RunNpm(project, arguments);
     }
 
-    public async Task<NpmRun> RunNpm(string workingDirectory, params string[] arguments)
+    public Task<NpmRun> RunNpm(string workingDirectory, params string[] arguments) => RunNpmAt(Registry, workingDirectory, arguments);
+
+    /// <summary>Runs npm as <see cref="RunNpm"/> does, against another registry URL (a proxy in front of the feed).</summary>
+    public async Task<NpmRun> RunNpmAt(string registry, string workingDirectory, params string[] arguments)
     {
         var userConfig = Path.Combine(Folder, "npmrc");
         if (!File.Exists(userConfig))
@@ -114,7 +117,7 @@ internal sealed class FeedEnvironment : IAsyncDisposable
         {
             start.ArgumentList.Add(a);
         }
-        foreach (var a in new[] { "--registry", Registry, "--cache", Path.Combine(Folder, "npm-cache"), "--no-audit", "--no-fund", "--ignore-scripts", "--fetch-retries", "0", "--loglevel", "notice" })
+        foreach (var a in new[] { "--registry", registry, "--cache", Path.Combine(Folder, "npm-cache"), "--no-audit", "--no-fund", "--ignore-scripts", "--fetch-retries", "0", "--loglevel", "notice" })
         {
             start.ArgumentList.Add(a);
         }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Azure.Storage.Blobs;
@@ -13,78 +12,12 @@ namespace Tollgate.Server.Tests.Feeds.Npm;
 /// </summary>
 public sealed class SharedArtifactsTests
 {
-    /// <summary>Azurite's documented development account (the emulator's public, well-known key).</summary>
-    private const string DevAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
-    private sealed class Azurite : IAsyncDisposable
-    {
-        private readonly Process _process;
-
-        private Azurite(Process process, int port)
-        {
-            _process = process;
-            ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-        }
-
-        public string ConnectionString { get; }
-
-        public static async Task<Azurite> StartAsync()
-        {
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Tollgate.slnx")))
-            {
-                root = root.Parent;
-            }
-            var bin = Path.Combine(root!.FullName, "tests", "tools", "azurite", "node_modules", ".bin", "azurite-blob");
-            Assert.True(File.Exists(bin), $"{bin} is missing: run `npm ci --ignore-scripts --prefix tests/tools/azurite` (.ci/run does)");
-            int port;
-            using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            }
-            var start = new ProcessStartInfo(bin) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--location", Directory.CreateTempSubdirectory("tollgate-azurite-").FullName, "--skipApiVersionCheck", "--silent" })
-            {
-                start.ArgumentList.Add(a);
-            }
-            var process = Process.Start(start)!;
-            _ = process.StandardOutput.ReadToEndAsync();
-            _ = process.StandardError.ReadToEndAsync();
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            for (var i = 0; i < 200 && !process.HasExited; i++)
-            {
-                try
-                {
-                    await http.GetAsync($"http://127.0.0.1:{port}/devstoreaccount1?comp=list");
-                    return new Azurite(process, port);
-                }
-                catch (HttpRequestException)
-                {
-                    await Task.Delay(100);
-                }
-            }
-            throw new InvalidOperationException("Azurite did not start");
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-            _process.Dispose();
-        }
-    }
-
     private static string Sha512Of(string file) => Convert.ToHexString(SHA512.HashData(File.ReadAllBytes(Path.Combine(UpstreamFixture.DataFolder, "tarballs", file))));
 
     [Fact]
     public async Task TwoInstances_OneDownloadsAndShares_TheOtherServesWithoutUpstream_AndATamperedSharedCopyIsNotServed()
     {
-        await using var azurite = await Azurite.StartAsync();
+        await using var azurite = await AzuriteServer.StartAsync();
         await using var upstream = await UpstreamFixture.StartAsync();
         var container = "tarballs-" + Guid.NewGuid().ToString("N")[..8];
         FeedOptions Shared(FeedOptions o) => o with { Upstream = upstream.BaseUrl, SharedArtifacts = container, SharedArtifactsConnectionString = azurite.ConnectionString };
@@ -125,7 +58,35 @@ public sealed class SharedArtifactsTests
             Assert.Equal(Sha512Of("ms-2.1.2.tgz"), Convert.ToHexString(SHA512.HashData(await c.Content.ReadAsByteArrayAsync())));
         }
         Assert.Equal(1, second.Feed.UpstreamTarballDownloads);
-        Assert.Contains(second.Logs.Lines, l => l.Contains("the shared copy of tarballs/ms/ms-2.1.2.tgz does not match its packument", StringComparison.Ordinal));
+        Assert.Contains(second.Logs.Lines, l => l.Contains("the shared copy of tarballs/ms/ms-2.1.2.tgz does not match its package's declared hashes", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task NuGet_TwoInstances_OneDownloadsAndShares_TheOtherServesWithoutUpstream_AndATamperedSharedCopyIsNotServed()
+    {
+        await using var azurite = await AzuriteServer.StartAsync();
+        await using var source = await NuGet.NuGetSourceFixture.StartAsync();
+        source.DeclareHashes = true;
+        var container = "packages-" + Guid.NewGuid().ToString("N")[..8];
+        FeedOptions Shared(FeedOptions o) => o with { NuGetUpstream = source.ServiceIndex, SharedArtifacts = container, SharedArtifactsConnectionString = azurite.ConnectionString };
+        await using var first = await NuGet.NuGetFeedEnvironment.StartAsync(configure: Shared);
+        await using var second = await NuGet.NuGetFeedEnvironment.StartAsync(configure: Shared);
+        const string Path100 = "/nuget/v3/flatcontainer/tollgate.fixture.ok/1.0.0/tollgate.fixture.ok.1.0.0.nupkg";
+        int Downloads(string file) => source.Requests.Count(r => r.EndsWith(file, StringComparison.Ordinal));
+        var expected = await File.ReadAllBytesAsync(Path.Combine(NuGet.NuGetSourceFixture.Packages, "Tollgate.Fixture.Ok.1.0.0.nupkg"));
+
+        Assert.Equal(expected, await first.Http.GetByteArrayAsync(Path100));
+        Assert.Equal(1, Downloads("tollgate.fixture.ok.1.0.0.nupkg"));
+        Assert.Equal(expected, await second.Http.GetByteArrayAsync(Path100));
+        Assert.Equal(1, Downloads("tollgate.fixture.ok.1.0.0.nupkg"));
+
+        // Other bytes planted under another version's name are checked against its declared SHA512 and not served.
+        var blobs = new BlobContainerClient(azurite.ConnectionString, container);
+        await blobs.GetBlobClient("nuget/packages/tollgate.fixture.ok/1.1.0/tollgate.fixture.ok.1.1.0.nupkg").UploadAsync(new BinaryData(expected));
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(NuGet.NuGetSourceFixture.Packages, "Tollgate.Fixture.Ok.1.1.0.nupkg")),
+            await second.Http.GetByteArrayAsync("/nuget/v3/flatcontainer/tollgate.fixture.ok/1.1.0/tollgate.fixture.ok.1.1.0.nupkg"));
+        Assert.Equal(1, Downloads("tollgate.fixture.ok.1.1.0.nupkg"));
+        Assert.Contains(second.Logs.Lines, l => l.Contains("the shared copy of nuget/packages/tollgate.fixture.ok/1.1.0/tollgate.fixture.ok.1.1.0.nupkg does not match", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -133,7 +94,7 @@ public sealed class SharedArtifactsTests
     {
         await using var upstream = await UpstreamFixture.StartAsync();
         // Nothing listens on port 9 of the loopback address.
-        const string Nowhere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DevAccountKey};BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;";
+        const string Nowhere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteServer.DevAccountKey};BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;";
         await using var feed = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = upstream.BaseUrl, SharedArtifacts = "tarballs", SharedArtifactsConnectionString = Nowhere });
 
         using var response = await feed.Http.GetAsync("ms/-/ms-2.1.3.tgz");

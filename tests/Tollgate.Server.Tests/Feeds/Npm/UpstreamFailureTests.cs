@@ -45,6 +45,26 @@ public sealed class UpstreamFailureTests
     }
 
     [Fact]
+    public async Task CachedTarball_PackumentPastItsTtl_ServedFromTheDecisionsMade_PackumentCheckedWhenNextAskedFor()
+    {
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.Zero });
+        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms/-/ms-2.1.2.tgz")).StatusCode);
+        var packumentRequests = env.Upstream.Requests.Count(r => r == "/ms");
+
+        // The version's decision stands (same policy, database and release-age boundaries; a published manifest does
+        // not change): the cached file is sent without asking the upstream for the packument again.
+        using var response = await env.Http.GetAsync("ms/-/ms-2.1.2.tgz");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(UpstreamFixture.DataFolder, "tarballs", "ms-2.1.2.tgz")), await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(packumentRequests, env.Upstream.Requests.Count(r => r == "/ms"));
+
+        // A packument request past the TTL asks the upstream again.
+        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
+        Assert.Equal(packumentRequests + 1, env.Upstream.Requests.Count(r => r == "/ms"));
+    }
+
+    [Fact]
     public async Task Tarball_UpstreamSlowerThanTimeout_502WithReasonAndNothingCached()
     {
         await using var env = await FeedEnvironment.StartAsync(configure: o => o with { UpstreamTimeout = ShortTimeout });

@@ -1,0 +1,43 @@
+using Azure.Core;
+using Azure.Identity;
+using Npgsql;
+
+namespace Tollgate.Server.Storage;
+
+/// <summary>
+/// Connections to the PostgreSQL database several feed instances share (<c>state:</c>). A connection string with a
+/// password (or a server that trusts the client) is used as given. Azure Database for PostgreSQL with Microsoft Entra
+/// authentication takes no password: for a host under <see cref="AzureHostSuffix"/> without one, the feed signs in
+/// with its managed identity (<see cref="DefaultAzureCredential"/>), using an access token as the password and
+/// renewing it before it expires.
+/// </summary>
+internal static class FeedStateDatabase
+{
+    /// <summary>The domain of Azure Database for PostgreSQL flexible servers.</summary>
+    public const string AzureHostSuffix = ".postgres.database.azure.com";
+
+    /// <summary>The token audience of Azure Database for PostgreSQL.</summary>
+    private const string Scope = "https://ossrdbms-aad.database.windows.net/.default";
+
+    /// <summary>True when the connection string signs in with an Entra token rather than a password.</summary>
+    public static bool UsesEntra(string connectionString)
+    {
+        var parsed = new NpgsqlConnectionStringBuilder(connectionString);
+        return string.IsNullOrEmpty(parsed.Password) && parsed.Host is { } host
+            && host.Split(',').All(h => h.Trim().EndsWith(AzureHostSuffix, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>A data source for the state database; <paramref name="credential"/> replaces the managed identity (tests).</summary>
+    public static NpgsqlDataSource Create(string connectionString, TokenCredential? credential = null)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (credential is not null || UsesEntra(connectionString))
+        {
+            var signIn = credential ?? new DefaultAzureCredential();
+            builder.UsePeriodicPasswordProvider(
+                async (_, cancellationToken) => (await signIn.GetTokenAsync(new TokenRequestContext([Scope]), cancellationToken).ConfigureAwait(false)).Token,
+                TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(10));
+        }
+        return builder.Build();
+    }
+}
