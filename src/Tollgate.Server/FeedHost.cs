@@ -239,7 +239,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         var responses = new Storage.ResponseCache(options.ResponseCacheBytes, Path.Combine(storage.Root, "responses"), time);
         if (pypiUpstream is not null)
         {
-            app.MapPyPIFeed(new PyPIFeed(options, new PyPIUpstream(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
+            app.MapPyPIFeed(new PyPIFeed(options, Feeds.PyPI.PyPIUpstream.Create(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
                 storage, judge, host._auditQueue, time, logger, host._stopping.Token));
         }
         if (options.NuGetUpstream is { } nugetUpstream)

@@ -29,6 +29,8 @@ public sealed record RegistryValidators(string? ETag, string? LastModified);
 /// A registry answer. <see cref="Body"/> is set for <see cref="RegistryStatus.Ok"/>; <see cref="FromCache"/> says it
 /// came from the local cache (after a 304, within the freshness window, or offline); <see cref="Stale"/> says the
 /// registry could not be asked and the cached copy was used anyway (<see cref="Problem"/> says why).
+/// <see cref="MediaType"/> and <see cref="ResponseUrl"/> (the URL after redirects, without credentials) are known
+/// for an answer fresh from the registry, not for a cached copy.
 /// </summary>
 public sealed record RegistryDocument(
     RegistryStatus Status,
@@ -37,7 +39,9 @@ public sealed record RegistryDocument(
     string? LastModified = null,
     bool FromCache = false,
     bool Stale = false,
-    string? Problem = null);
+    string? Problem = null,
+    string? MediaType = null,
+    Uri? ResponseUrl = null);
 
 /// <summary>Settings of <see cref="RegistryHttp"/>.</summary>
 public sealed record RegistryHttpOptions
@@ -203,7 +207,8 @@ public sealed class RegistryHttp : IDisposable
                         return new RegistryDocument(RegistryStatus.TooLarge, Problem: $"{Display(url)} is larger than the limit of {maxBytes} bytes");
                     }
                     Interlocked.Add(ref _bytes, body.Length);
-                    return new RegistryDocument(RegistryStatus.Ok, body, response.Headers.ETag?.ToString(), response.Content.Headers.LastModified?.ToString("R"));
+                    return new RegistryDocument(RegistryStatus.Ok, body, response.Headers.ETag?.ToString(), response.Content.Headers.LastModified?.ToString("R"),
+                        MediaType: response.Content.Headers.ContentType?.MediaType, ResponseUrl: response.RequestMessage?.RequestUri);
                 }
                 problem = $"{Display(url)} answered {code} {response.ReasonPhrase}"
                     + (code is 401 or 403 ? " (check the credentials for this registry in your package manager's configuration)" : "");

@@ -13,12 +13,16 @@ public sealed record AppliedUpdate(DependencyUpdate Update, bool Applied, string
 /// <param name="NpmRegistry">The npm registry to pass to npm (<c>--registry</c>), when one was given explicitly.</param>
 /// <param name="Timeout">How long each package-manager run may take.</param>
 /// <param name="Pnpm">How to start pnpm (default: <c>pnpm</c> on PATH).</param>
-public sealed record ApplySettings(Uri? NpmRegistry = null, TimeSpan? Timeout = null, IReadOnlyList<string>? Pnpm = null);
+/// <param name="Yarn">How to start yarn, classic or berry (default: <c>yarn</c> on PATH, which follows the project's
+/// <c>yarnPath</c> or corepack's <c>packageManager</c>).</param>
+public sealed record ApplySettings(Uri? NpmRegistry = null, TimeSpan? Timeout = null, IReadOnlyList<string>? Pnpm = null, IReadOnlyList<string>? Yarn = null);
 
 /// <summary>
 /// Writes proposals into manifests and lockfiles through the package managers themselves with scripts off: npm
 /// (<c>npm install PKG@VER --package-lock-only --ignore-scripts</c>), pnpm (<c>pnpm add PKG@VER --lockfile-only
-/// --ignore-scripts</c>), requirements files (<c>==</c> pins with the
+/// --ignore-scripts</c>), yarn 1 (<c>yarn add PKG@VER --ignore-scripts</c>, installing into a temporary modules
+/// folder so the project's node_modules is left alone), yarn 2+ (<c>yarn up PKG@VER --mode=update-lockfile</c> with
+/// scripts off), requirements files (<c>==</c> pins with the
 /// registry's sha256 hashes as <c>--hash</c> lines), NuGet (<c>PackageVersion</c> in Directory.Packages.props or the
 /// project's <c>PackageReference</c>, then <c>dotnet restore --force-evaluate</c> where lock files are used).
 /// Every file a step may touch is copied first and put back when any step fails: nothing is left half-written.
@@ -99,15 +103,30 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>The lockfiles of the npm ecosystem, in the order one is chosen when a folder has several.</summary>
+    private static readonly string[] s_npmLockfiles = ["package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb"];
+
     private string? ApplyNpm(List<DependencyUpdate> updates)
     {
         var project = updates[0].Project;
         var folder = Path.GetDirectoryName(Path.GetFullPath(project ?? updates[0].Declared?.File ?? "."))!;
-        var pnpm = File.Exists(Path.Combine(folder, "pnpm-lock.yaml"));
-        if (!pnpm && !File.Exists(Path.Combine(folder, "package-lock.json")))
+        // The lockfile the plan was read from decides the package manager; else the first one in the folder.
+        var lockfile = project is not null && s_npmLockfiles.Contains(Path.GetFileName(project), StringComparer.Ordinal)
+            ? Path.GetFileName(project)
+            : s_npmLockfiles.FirstOrDefault(f => File.Exists(Path.Combine(folder, f)));
+        switch (lockfile)
         {
-            return $"{folder}: --apply updates npm (package-lock.json) and pnpm (pnpm-lock.yaml) projects; for yarn run 'yarn up NAME@VERSION', for bun 'bun add NAME@VERSION'";
+            case null:
+                return $"{folder} has no lockfile (package-lock.json, pnpm-lock.yaml or yarn.lock): --apply writes the manifest and the lockfile "
+                    + "together through the package manager. Create the lockfile first (npm install --package-lock-only --ignore-scripts), then apply; nothing was changed";
+            case "yarn.lock":
+                return ApplyYarn(updates, folder);
+            case "bun.lock" or "bun.lockb":
+                return $"{folder}: bun projects are not updated by --apply (bun cannot be run here); nothing was changed. Run there: "
+                    + $"bun add --ignore-scripts {string.Join(' ', updates.Select(u => $"{u.Name}@{SpecFor(u)}"))}"
+                    + " (add --dev for devDependencies), then check the result with bun install --frozen-lockfile --ignore-scripts";
         }
+        var pnpm = lockfile == "pnpm-lock.yaml";
         var runs = updates.GroupBy(u => (Dev: IsDev(folder, u.Name), Exact: SpecFor(u) == u.Proposed)).ToList();
         if (runs.Count > 1)
         {
@@ -150,6 +169,122 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         return Run("npm", arguments, folder);
     }
 
+    /// <summary>
+    /// yarn through yarn itself, scripts off. Classic (yarn 1) has no lockfile-only mode: <c>yarn add NAME@SPEC</c>
+    /// (which keeps a dependency in the section it is declared in, and writes an explicit range as given) installs
+    /// into a temporary modules folder that is deleted afterwards. Berry (yarn 2+): <c>yarn up NAME@SPEC
+    /// --mode=update-lockfile</c>, which rewrites the range in every workspace that declares the package and skips the
+    /// link step. The yarn that runs must be the one that wrote yarn.lock: yarn 1 would rewrite a berry lockfile in
+    /// its own format.
+    /// </summary>
+    private string? ApplyYarn(List<DependencyUpdate> updates, string root)
+    {
+        var lockfile = Path.Combine(root, "yarn.lock");
+        string text;
+        try
+        {
+            text = File.ReadAllText(lockfile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"{lockfile} cannot be read ({e.Message}); nothing was changed";
+        }
+        var berry = Ecosystems.Npm.YarnLockReader.IsBerry(text);
+        var command = settings.Yarn ?? ["yarn"];
+        var (versionText, failed) = RunForOutput(command[0], [.. command.Skip(1), "--version"], root);
+        if (failed is not null)
+        {
+            return failed;
+        }
+        var version = versionText!.Trim();
+        var major = int.TryParse(version.Split('.')[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m) ? m : -1;
+        if (major < 1 || berry != (major >= 2))
+        {
+            return $"{lockfile} was written by yarn {(berry ? "2 or later" : "1 (classic)")}, but the yarn that runs in {root} is '{version}'; nothing was changed. "
+                + (berry
+                    ? "Make the project's own yarn run there (packageManager in package.json with corepack enabled, or yarnPath in .yarnrc.yml)"
+                    : "Run yarn 1 there (corepack: packageManager \"yarn@1.22.22\" in package.json)");
+        }
+        var manifests = YarnManifests(root);
+        foreach (var file in manifests.Append(lockfile))
+        {
+            Backup(file);
+        }
+        var specs = updates.Select(u => $"{u.Name}@{SpecFor(u)}").ToList();
+        if (berry)
+        {
+            foreach (var state in new[] { Path.Combine(root, ".yarn", "install-state.gz"), Path.Combine(root, ".pnp.cjs"), Path.Combine(root, ".pnp.loader.mjs") })
+            {
+                Backup(state);
+            }
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["YARN_ENABLE_SCRIPTS"] = "false",
+                // In CI yarn defaults to immutable installs, which would refuse the very change asked for.
+                ["YARN_ENABLE_IMMUTABLE_INSTALLS"] = "false",
+                ["YARN_ENABLE_TELEMETRY"] = "false",
+            };
+            if (settings.NpmRegistry is { } server)
+            {
+                environment["YARN_NPM_REGISTRY_SERVER"] = server.AbsoluteUri.TrimEnd('/');
+            }
+            return Run(command[0], [.. command.Skip(1), "up", .. specs, "--mode=update-lockfile"], root, environment);
+        }
+        // yarn 1 adds to the package.json of the folder it runs in: the workspace that declares the dependencies.
+        foreach (var workspace in updates.GroupBy(u => DeclaringFolder(u, root, manifests)))
+        {
+            var modules = Directory.CreateTempSubdirectory("tollgate-yarn-modules-").FullName;
+            try
+            {
+                var arguments = new List<string> { "add" };
+                arguments.AddRange(workspace.Select(u => $"{u.Name}@{SpecFor(u)}"));
+                arguments.AddRange(["--ignore-scripts", "--non-interactive", "--no-progress", "--modules-folder", modules]);
+                if (workspace.Key == root && manifests.Count > 1)
+                {
+                    // A dependency of the workspace root itself: yarn 1 asks for this flag there.
+                    arguments.Add("--ignore-workspace-root-check");
+                }
+                if (settings.NpmRegistry is { } registry)
+                {
+                    arguments.AddRange(["--registry", registry.AbsoluteUri]);
+                }
+                if (Run(command[0], [.. command.Skip(1), .. arguments], workspace.Key) is { } failure)
+                {
+                    return failure;
+                }
+            }
+            finally
+            {
+                try
+                {
+                    Directory.Delete(modules, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // A temporary folder left behind costs space, not correctness.
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The package.json of the yarn project at <paramref name="root"/> and of its workspaces.</summary>
+    private static List<string> YarnManifests(string root)
+    {
+        var manifest = Path.Combine(root, "package.json");
+        var result = new List<string> { manifest };
+        var patterns = Ecosystems.Npm.PackageJson.Read(manifest, new Inputs.DiagnosticBag())?.Workspaces ?? [];
+        result.AddRange(Ecosystems.Npm.YarnWorkspaces.Expand(root, patterns).Select(w => Path.GetFullPath(Path.Combine(root, w, "package.json"))));
+        return result;
+    }
+
+    /// <summary>The folder of the workspace whose package.json declares the update, else the project root.</summary>
+    private static string DeclaringFolder(DependencyUpdate update, string root, List<string> manifests)
+    {
+        var declared = update.Declared?.File is { } file ? Path.GetFullPath(file) : null;
+        return declared is not null && manifests.Contains(declared, StringComparer.Ordinal) ? Path.GetDirectoryName(declared)! : root;
+    }
+
     /// <summary>The spec written to package.json: the range's own prefix (^, ~) kept, an exact pin stays exact.</summary>
     private static string SpecFor(DependencyUpdate u)
     {
@@ -181,7 +316,7 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         {
             if (file.Key is null || !(file.Key.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) || file.Key.EndsWith(".in", StringComparison.OrdinalIgnoreCase)))
             {
-                return $"{string.Join(", ", file.Select(u => u.Name))}: only requirements files can be updated with --apply (uv: uv lock --upgrade-package NAME)";
+                return PythonLockRefusal([.. file]);
             }
             var lines = File.ReadAllLines(file.Key).ToList();
             foreach (var u in file.OrderByDescending(u => u.Declared!.Line))
@@ -221,6 +356,23 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
             WriteAtomically(Path.GetFullPath(file.Key), Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
         }
         return null;
+    }
+
+    /// <summary>Why a Python project other than a requirements file is not updated, and the command to run instead.</summary>
+    private static string PythonLockRefusal(List<DependencyUpdate> updates)
+    {
+        var first = updates[0];
+        var file = first.Project ?? first.Declared?.File ?? ".";
+        var folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        if (Path.GetFileName(file) == "uv.lock" || File.Exists(Path.Combine(folder, "uv.lock")))
+        {
+            return $"{folder}: uv projects are not updated by --apply (uv cannot be run here); nothing was changed. Run there: uv lock "
+                + string.Join(' ', updates.Select(u => $"--upgrade-package {u.Name}=={u.Proposed}"))
+                + " (a version outside the range in pyproject.toml needs the range changed first: uv add --no-sync 'NAME>=VERSION'), then check with uv lock --locked";
+        }
+        return $"{folder}: only requirements files are updated by --apply, not {Path.GetFileName(file)}; nothing was changed. Update "
+            + string.Join(", ", updates.Select(u => $"{u.Name} to {u.Proposed}"))
+            + " with the tool that wrote it (poetry: poetry update --lock NAME; pdm: pdm update --no-sync NAME; pipenv: pipenv update NAME)";
     }
 
     private string? ApplyNuGet(List<DependencyUpdate> updates)
@@ -298,9 +450,19 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         return changed;
     }
 
-    private string? Run(string program, IReadOnlyList<string> arguments, string folder)
+    private string? Run(string program, IReadOnlyList<string> arguments, string folder, IReadOnlyDictionary<string, string>? environment = null) =>
+        Execute(program, arguments, folder, environment).Failure;
+
+    /// <summary>What the program printed on stdout, or why it could not be had (nothing is changed by such a run).</summary>
+    private (string? Output, string? Failure) RunForOutput(string program, IReadOnlyList<string> arguments, string folder)
     {
-        var start = new ProcessStartInfo(OperatingSystem.IsWindows() && program == "npm" ? "npm.cmd" : program)
+        var (output, failure) = Execute(program, arguments, folder, null);
+        return failure is null ? (output, null) : (null, failure.Replace("; every file was restored", "; nothing was changed", StringComparison.Ordinal));
+    }
+
+    private (string? Output, string? Failure) Execute(string program, IReadOnlyList<string> arguments, string folder, IReadOnlyDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo(OperatingSystem.IsWindows() && program is "npm" or "yarn" or "pnpm" ? program + ".cmd" : program)
         {
             WorkingDirectory = folder,
             RedirectStandardOutput = true,
@@ -312,6 +474,10 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
             start.ArgumentList.Add(a);
         }
         start.Environment["npm_config_ignore_scripts"] = "true";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
         var shown = $"{program} {string.Join(' ', arguments)}";
         try
         {
@@ -321,20 +487,20 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
             if (!process.WaitForExit(settings.Timeout ?? TimeSpan.FromMinutes(10)))
             {
                 process.Kill(entireProcessTree: true);
-                return $"'{shown}' in {folder} did not finish in time; every file was restored";
+                return (null, $"'{shown}' in {folder} did not finish in time; every file was restored");
             }
             process.WaitForExit();
             if (process.ExitCode != 0)
             {
                 var text = (error.Result + "\n" + output.Result).Trim();
                 var lines = text.Split('\n').Where(l => l.Trim().Length > 0).TakeLast(8);
-                return $"'{shown}' in {folder} failed with exit code {process.ExitCode}; every file was restored:\n  {string.Join("\n  ", lines)}";
+                return (null, $"'{shown}' in {folder} failed with exit code {process.ExitCode}; every file was restored:\n  {string.Join("\n  ", lines)}");
             }
-            return null;
+            return (output.Result, null);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return $"{program} could not be started ({e.Message}); nothing was changed";
+            return (null, $"{program} could not be started ({e.Message}): is it installed and on PATH? Nothing was changed");
         }
     }
 }

@@ -11,7 +11,7 @@ namespace Tollgate.Tests.Updates;
 
 /// <summary>
 /// A loopback registry for all three ecosystems, serving the files under testdata/registry (see its README):
-/// npm packuments at <c>/npm/</c>, a NuGet V3 source at <c>/nuget/v3/index.json</c> (registrations and a flat
+/// npm packuments at <c>/npm/</c> (and the tarballs recorded in npm-tarballs/), a NuGet V3 source at <c>/nuget/v3/index.json</c> (registrations and a flat
 /// container), and a PEP 691 index at <c>/pypi/simple/</c>. Conditional requests get 304s; a test can make the next
 /// requests of a path fail with given status codes.
 /// </summary>
@@ -162,6 +162,12 @@ internal sealed class FixtureRegistry : IDisposable
 
     private (byte[]? Body, string Type) Find(HttpListenerRequest request, string path)
     {
+        if (path.StartsWith("/npm/", StringComparison.Ordinal) && path.EndsWith(".tgz", StringComparison.Ordinal))
+        {
+            // NAME/-/FILE.tgz, served from npm-tarballs/ when recorded there.
+            var tarball = Path.Combine(DataFolder, "npm-tarballs", Path.GetFileName(Uri.UnescapeDataString(path)));
+            return (path.Contains("/-/", StringComparison.Ordinal) && File.Exists(tarball) ? File.ReadAllBytes(tarball) : null, "application/octet-stream");
+        }
         if (path.StartsWith("/npm/", StringComparison.Ordinal))
         {
             var name = Uri.UnescapeDataString(path["/npm/".Length..]);

@@ -223,13 +223,16 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         return judge.Judge(releases);
     }
 
-    /// <summary>The page as served: only files of served versions with a sha256, their URLs on the feed.</summary>
+    /// <summary>
+    /// The page as served: only files of served versions with a sha256, their URLs on the feed (and no upstream
+    /// provenance URL: the feed serves nothing from another host).
+    /// </summary>
     private SimplePage View(SimplePage page, ImmutableDictionary<string, VersionDecision> decisions, string baseUrl)
     {
         bool Served(string? version) => version is not null && decisions.TryGetValue(version, out var d) && (d.IsServed || options.DryRun);
         var files = page.Files
             .Where(f => f.Sha256 is not null && Served(VersionOf(f, page.Name)))
-            .Select(f => f with { Url = new Uri($"{baseUrl}files/{page.Name}/{Uri.EscapeDataString(f.Filename)}") })
+            .Select(f => f with { Url = new Uri($"{baseUrl}files/{page.Name}/{Uri.EscapeDataString(f.Filename)}"), Provenance = null })
             .ToImmutableArray();
         var versions = page.Versions.IsEmpty ? decisions.Keys.ToImmutableArray() : page.Versions;
         versions = [.. versions.Where(v => Pep440Version.TryParse(v, out var p) && Served(p.Normalized))

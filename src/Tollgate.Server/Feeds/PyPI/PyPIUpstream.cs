@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
+using Tollgate.Ecosystems;
+using Tollgate.Ecosystems.PyPI;
 using Tollgate.Server.Feeds.Npm;
 
 namespace Tollgate.Server.Feeds.PyPI;
@@ -10,64 +10,38 @@ namespace Tollgate.Server.Feeds.PyPI;
 internal sealed record UpstreamPage(UpstreamStatus Status, SimplePage? Page = null, string? Problem = null);
 
 /// <summary>
-/// The upstream PEP 503/691 index: project pages (JSON preferred, HTML understood) and files streamed to a temporary
-/// file while hashed. Every request gets <paramref name="timeout"/>; running out of it is reported as a value.
+/// The upstream PEP 503/691 index, on the core <see cref="PyPIIndexClient"/> (the same reader <c>update</c> and
+/// <c>scan</c> use): project pages (JSON preferred, HTML understood) and files streamed to a temporary file while
+/// hashed. Every request gets <paramref name="timeout"/>; running out of it is an upstream failure reported as a
+/// value. Only the caller's own cancellation (the client went away, the feed is stopping) ends a request with an
+/// <see cref="OperationCanceledException"/>. Failures are not retried: a client waiting on the feed gets the cached
+/// copy or a quick 502 instead.
 /// </summary>
-internal sealed class PyPIUpstream(HttpClient http, Uri indexUrl, TimeSpan timeout, long maxPageBytes, long maxFileBytes)
+internal sealed class PyPIUpstream(PyPIIndexClient client, TimeSpan timeout, long maxPageBytes, long maxFileBytes)
 {
-    public Uri IndexUrl => indexUrl;
+    /// <summary>The HTTP layer for a feed's upstream: no disk cache (the feed keeps its own), no retries, the feed's timeout.</summary>
+    public static PyPIUpstream Create(HttpClient http, Uri indexUrl, TimeSpan timeout, long maxPageBytes, long maxFileBytes) =>
+        new(new PyPIIndexClient(new RegistryHttp(new RegistryHttpOptions { Timeout = timeout, MaxRetries = 0, MaxParallel = 256, MaxBytes = maxPageBytes }, http),
+            indexUrl), timeout, maxPageBytes, maxFileBytes);
+
+    public Uri IndexUrl => client.Index;
 
     public async Task<UpstreamPage> GetPageAsync(string normalizedName, CancellationToken cancellationToken)
     {
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeoutSource.CancelAfter(timeout);
-        var url = new Uri(indexUrl, Uri.EscapeDataString(normalizedName) + "/");
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.ParseAdd(SimplePage.JsonMediaType);
-        request.Headers.Accept.ParseAdd(SimplePage.HtmlMediaType + "; q=0.2");
-        request.Headers.Accept.ParseAdd("text/html; q=0.1");
-        try
+        var answer = await client.GetPageAsync(normalizedName, maxPageBytes, cancellationToken).ConfigureAwait(false);
+        return answer.Status switch
         {
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-            {
-                return new UpstreamPage(UpstreamStatus.NotFound);
-            }
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return new UpstreamPage(UpstreamStatus.Failed, Problem: $"the upstream index answered {(int)response.StatusCode} for {normalizedName}");
-            }
-            if (response.Content.Headers.ContentLength > maxPageBytes)
-            {
-                return new UpstreamPage(UpstreamStatus.Refused, Problem: $"the upstream page of {normalizedName} is larger than {maxPageBytes} bytes");
-            }
-            var body = await ReadLimited(response.Content, maxPageBytes, timeoutSource.Token).ConfigureAwait(false);
-            if (body is null)
-            {
-                return new UpstreamPage(UpstreamStatus.Refused, Problem: $"the upstream page of {normalizedName} is larger than {maxPageBytes} bytes");
-            }
-            var pageUrl = response.RequestMessage?.RequestUri ?? url;
-            var mediaType = response.Content.Headers.ContentType?.MediaType ?? "";
-            var page = mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase) || mediaType == "application/json"
-                ? SimplePage.ParseJson(body, pageUrl, normalizedName)
-                : SimplePage.ParseHtml(Encoding.UTF8.GetString(body), pageUrl, normalizedName);
-            return page is null
-                ? new UpstreamPage(UpstreamStatus.Failed, Problem: $"the upstream page of {normalizedName} is not a valid simple-API page")
-                : new UpstreamPage(UpstreamStatus.Ok, page);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return new UpstreamPage(UpstreamStatus.Failed, Problem: $"the upstream index did not answer within {timeout.TotalSeconds:0}s");
-        }
-        catch (HttpRequestException e)
-        {
-            return new UpstreamPage(UpstreamStatus.Failed, Problem: $"the upstream index cannot be reached: {e.Message}");
-        }
-        catch (IOException e)
-        {
-            return new UpstreamPage(UpstreamStatus.Failed, Problem: $"the upstream index broke off: {e.Message}");
-        }
+            RegistryStatus.Ok => new UpstreamPage(UpstreamStatus.Ok, answer.Page),
+            RegistryStatus.NotFound => new UpstreamPage(UpstreamStatus.NotFound),
+            RegistryStatus.TooLarge => new UpstreamPage(UpstreamStatus.Refused, Problem: $"the upstream page of {normalizedName} is larger than {maxPageBytes} bytes"),
+            _ => new UpstreamPage(UpstreamStatus.Failed, Problem: Upstream(answer.Problem)),
+        };
     }
+
+    /// <summary>The core client's problem, with the setting that bounds the wait named.</summary>
+    private static string Upstream(string? problem) =>
+        problem is null ? "the upstream index failed"
+        : "upstream: " + problem + (problem.Contains("did not answer within", StringComparison.Ordinal) ? " (upstreamTimeout)" : "");
 
     /// <summary>Downloads <paramref name="url"/> into <paramref name="temp"/>; the lower-case hex sha256, or why it failed.</summary>
     public async Task<(string? Sha256, string? Problem)> DownloadAsync(Uri url, string temp, CancellationToken cancellationToken)
@@ -76,7 +50,7 @@ internal sealed class PyPIUpstream(HttpClient http, Uri indexUrl, TimeSpan timeo
         timeoutSource.CancelAfter(timeout);
         try
         {
-            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, timeoutSource.Token).ConfigureAwait(false);
+            using var response = await client.OpenFileAsync(url, timeoutSource.Token).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 return (null, $"the upstream answered {(int)response.StatusCode} for {url.Segments[^1]}");
@@ -115,7 +89,7 @@ internal sealed class PyPIUpstream(HttpClient http, Uri indexUrl, TimeSpan timeo
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (null, $"the upstream did not send {url.Segments[^1]} within {timeout.TotalSeconds:0}s");
+            return (null, $"the upstream did not send {url.Segments[^1]} within {NpmUpstream.FormatTimeout(timeout)} (upstreamTimeout)");
         }
         catch (HttpRequestException e)
         {
@@ -124,26 +98,6 @@ internal sealed class PyPIUpstream(HttpClient http, Uri indexUrl, TimeSpan timeo
         catch (IOException e)
         {
             return (null, $"the download of {url.Segments[^1]} broke off: {e.Message}");
-        }
-    }
-
-    private static async Task<byte[]?> ReadLimited(HttpContent content, long limit, CancellationToken cancellationToken)
-    {
-        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > limit)
-                {
-                    return null;
-                }
-                buffer.Write(chunk, 0, read);
-            }
-            return buffer.ToArray();
         }
     }
 }

@@ -27,7 +27,7 @@ public static class YarnLockReader
     }
 
     /// <summary>Berry lockfiles are YAML with a <c>__metadata</c> entry; classic ones never have it.</summary>
-    private static bool IsBerry(string text)
+    internal static bool IsBerry(string text)
     {
         foreach (var line in text.AsSpan().EnumerateLines())
         {

@@ -1,21 +1,26 @@
 using System.Collections.Immutable;
-using System.Globalization;
-using System.Text.Json;
 using Tollgate.Graph;
 
 namespace Tollgate.Ecosystems.PyPI;
 
+/// <summary>A project page from the index: the page, or why there is none.</summary>
+/// <param name="Status"><see cref="RegistryStatus.Ok"/> with the page, or NotFound, Failed or TooLarge.</param>
+/// <param name="Page">The page as read.</param>
+/// <param name="Problem">Why there is no page (unreachable, an error status, not a simple-API page).</param>
+public sealed record SimplePageResult(RegistryStatus Status, SimplePage? Page = null, string? Problem = null);
+
 /// <summary>
-/// A Python package index through the PEP 691 JSON form of the simple repository API: every file with its hashes,
-/// PEP 700 <c>upload-time</c>, PEP 592 <c>yanked</c> and PEP 740 <c>provenance</c>, grouped into releases. A release
-/// is as old as its first file, yanked when every file is, and "sdist only" (its build backend runs at install time)
-/// when it has no wheel.
+/// A Python package index through the simple repository API: PEP 691 JSON preferred, PEP 503 HTML understood, every
+/// file with its hashes, PEP 700 <c>upload-time</c>, PEP 592 <c>yanked</c>, PEP 658/714 metadata, PEP 740
+/// <c>provenance</c> and <c>requires-python</c> (read by <see cref="SimplePage"/>). <see cref="GetAsync"/> groups the
+/// files into releases for <c>update</c> and <c>scan</c>: a release is as old as its first file, yanked when every
+/// file is, and "sdist only" (its build backend runs at install time) when it has no wheel. <see cref="GetPageAsync"/>
+/// and <see cref="OpenFileAsync"/> serve callers that keep their own copies, such as the feed's upstream side.
+/// Credentials written into the index URL (<c>https://user:token@host/simple/</c>, pip's way) are sent as basic
+/// authentication to the index's own origin only, and never shown.
 /// </summary>
 public sealed class PyPIIndexClient(RegistryHttp http, Uri index) : IPackageFactsSource
 {
-    /// <summary>PEP 691's media type (the JSON form, version 1).</summary>
-    public const string SimpleJson = "application/vnd.pypi.simple.v1+json";
-
     public Uri Index { get; } = index.AbsoluteUri.EndsWith('/') ? index : new Uri(index.AbsoluteUri + "/");
 
     public Ecosystem Ecosystem => Ecosystem.PyPI;
@@ -23,83 +28,111 @@ public sealed class PyPIIndexClient(RegistryHttp http, Uri index) : IPackageFact
     public string RegistryDisplay => RegistryHttp.Display(Index);
 
     /// <summary>The project page: the index plus the PEP 503 normalised name and a '/'.</summary>
-    public Uri ProjectUrl(string name) => new(Index, Component.NormalizePyPIName(name) + "/");
+    public Uri ProjectUrl(string name) => new(Index, Uri.EscapeDataString(Component.NormalizePyPIName(name)) + "/");
 
     public async Task<FactsResult> GetAsync(string name, CancellationToken cancellationToken = default)
     {
-        var document = await http.GetAsync(ProjectUrl(name), SimpleJson, null, cancellationToken).ConfigureAwait(false);
+        var url = ProjectUrl(name);
+        var document = await http.GetAsync(url, SimplePage.Accept, null, cancellationToken).ConfigureAwait(false);
         if (document.Status == RegistryStatus.NotFound)
         {
             return new FactsResult(null, $"{name} is not on the package index {RegistryDisplay}", NotFound: true);
         }
-        if (document.Status != RegistryStatus.Ok || document.Body is null)
+        var page = Read(document, url, name);
+        if (page.Page is null)
         {
-            return new FactsResult(null, document.Problem ?? $"the package index {RegistryDisplay} gave no page for {name}");
+            return new FactsResult(null, page.Problem);
         }
-        var facts = Parse(document.Body, name, out var error, RegistryDisplay);
-        return facts is null ? new FactsResult(null, error) : new FactsResult(facts, document.Stale ? $"used the cached index page of {name}: {document.Problem}" : null);
+        return new FactsResult(Facts(page.Page, RegistryDisplay), document.Stale ? $"used the cached index page of {name}: {document.Problem}" : null);
     }
 
-    /// <summary>Reads a PEP 691 project page; null with <paramref name="error"/> when it is not one.</summary>
-    public static PackageFacts? Parse(ReadOnlySpan<byte> utf8, string name, out string? error, string? registry = null)
+    /// <summary>
+    /// The project page in one request, without the disk cache and without retrying beyond what the
+    /// <see cref="RegistryHttp"/> allows; an answer larger than <paramref name="maxBytes"/> is
+    /// <see cref="RegistryStatus.TooLarge"/>. Only <paramref name="cancellationToken"/> ends it with an exception.
+    /// </summary>
+    public async Task<SimplePageResult> GetPageAsync(string name, long maxBytes, CancellationToken cancellationToken = default)
     {
-        JsonDocument document;
-        try
+        var url = ProjectUrl(name);
+        var document = await http.GetUncachedAsync(url, SimplePage.Accept, null, null, maxBytes, cancellationToken).ConfigureAwait(false);
+        return Read(document, url, name);
+    }
+
+    /// <summary>
+    /// Starts streaming a distribution file (or its PEP 658 metadata); the caller reads, verifies and disposes the
+    /// response. The index URL's credentials go only to the index's own origin.
+    /// </summary>
+    public Task<HttpResponseMessage> OpenFileAsync(Uri file, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var sameOrigin = string.Equals(file.Scheme, Index.Scheme, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(file.IdnHost, Index.IdnHost, StringComparison.OrdinalIgnoreCase) && file.Port == Index.Port;
+        var authorization = sameOrigin && !string.IsNullOrEmpty(Index.UserInfo)
+            ? "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Uri.UnescapeDataString(Index.UserInfo)))
+            : null;
+        // A file URL never carries credentials of its own: the page was read from a URL without them.
+        return http.OpenAsync(file, authorization, cancellationToken);
+    }
+
+    private SimplePageResult Read(RegistryDocument document, Uri url, string name)
+    {
+        switch (document.Status)
         {
-            document = JsonDocument.Parse(utf8.ToArray());
-        }
-        catch (JsonException e)
-        {
-            error = $"the index page of {name} is not PEP 691 JSON ({e.Message}); does the index support application/vnd.pypi.simple.v1+json?";
-            return null;
-        }
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("files", out var files) || files.ValueKind != JsonValueKind.Array)
-            {
-                error = $"the index page of {name} has no \"files\" list (not PEP 691 JSON)";
-                return null;
-            }
-            var normal = Component.NormalizePyPIName(name);
-            var releases = new Dictionary<string, List<JsonElement>>(StringComparer.Ordinal);
-            var order = new List<string>();
-            if (root.TryGetProperty("versions", out var listed) && listed.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var v in listed.EnumerateArray())
-                {
-                    if (v.ValueKind == JsonValueKind.String && releases.TryAdd(v.GetString()!, []))
-                    {
-                        order.Add(v.GetString()!);
-                    }
-                }
-            }
-            foreach (var file in files.EnumerateArray())
-            {
-                if (file.ValueKind != JsonValueKind.Object || Str(file, "filename") is not { } filename || VersionOf(filename, normal) is not { } version)
-                {
-                    continue;
-                }
-                var key = releases.Keys.FirstOrDefault(k => SameVersion(k, version)) ?? version;
-                if (!releases.TryGetValue(key, out var list))
-                {
-                    releases[key] = list = [];
-                    order.Add(key);
-                }
-                list.Add(file);
-            }
-            error = null;
-            return new PackageFacts
-            {
-                Ecosystem = Ecosystem.PyPI,
-                Name = normal,
-                Versions = [.. order.Select(v => Release(v, releases[v]))],
-                Registry = registry,
-            };
+            case RegistryStatus.Ok when document.Body is not null:
+                // Relative file URLs resolve against the page's own URL after redirects, never one with credentials.
+                var pageUrl = document.ResponseUrl ?? StripUserInfo(url);
+                return SimplePage.Read(document.Body, document.MediaType, pageUrl, Component.NormalizePyPIName(name)) is { } page
+                    ? new SimplePageResult(RegistryStatus.Ok, page)
+                    : new SimplePageResult(RegistryStatus.Failed, Problem: $"the index page of {name} at {RegistryHttp.Display(url)} is not a valid simple-API page (PEP 691 JSON with a \"files\" list, or PEP 503 HTML)");
+            case RegistryStatus.NotFound:
+                return new SimplePageResult(RegistryStatus.NotFound, Problem: document.Problem);
+            case RegistryStatus.TooLarge:
+                return new SimplePageResult(RegistryStatus.TooLarge, Problem: document.Problem);
+            default:
+                return new SimplePageResult(RegistryStatus.Failed, Problem: document.Problem ?? $"the package index {RegistryDisplay} gave no page for {name}");
         }
     }
 
-    private static VersionFacts Release(string version, List<JsonElement> files)
+    private static Uri StripUserInfo(Uri url) => string.IsNullOrEmpty(url.UserInfo) ? url : new UriBuilder(url) { UserName = "", Password = "" }.Uri;
+
+    /// <summary>The page's files grouped into releases, in the order of PEP 700 <c>versions</c> and then of first appearance.</summary>
+    public static PackageFacts Facts(SimplePage page, string? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var normal = Component.NormalizePyPIName(page.Name);
+        var releases = new Dictionary<string, List<SimpleFile>>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var v in page.Versions)
+        {
+            if (releases.TryAdd(v, []))
+            {
+                order.Add(v);
+            }
+        }
+        foreach (var file in page.Files)
+        {
+            if (VersionOf(file.Filename, normal) is not { } version)
+            {
+                continue;
+            }
+            var key = releases.Keys.FirstOrDefault(k => SameVersion(k, version)) ?? version;
+            if (!releases.TryGetValue(key, out var list))
+            {
+                releases[key] = list = [];
+                order.Add(key);
+            }
+            list.Add(file);
+        }
+        return new PackageFacts
+        {
+            Ecosystem = Ecosystem.PyPI,
+            Name = normal,
+            Versions = [.. order.Select(v => Release(v, releases[v]))],
+            Registry = registry,
+        };
+    }
+
+    private static VersionFacts Release(string version, List<SimpleFile> files)
     {
         DateTimeOffset? published = null;
         var yanked = files.Count > 0;
@@ -109,24 +142,20 @@ public sealed class PyPIIndexClient(RegistryHttp http, Uri index) : IPackageFact
         var hashes = ImmutableArray.CreateBuilder<string>();
         foreach (var file in files)
         {
-            if (Str(file, "upload-time") is { } uploaded
-                && DateTimeOffset.TryParse(uploaded, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when)
-                && (published is null || when < published))
+            if (file.UploadTime is { } when && (published is null || when < published))
             {
                 published = when;
             }
-            var y = file.TryGetProperty("yanked", out var ye) ? ye : default;
-            var isYanked = y.ValueKind == JsonValueKind.True || (y.ValueKind == JsonValueKind.String);
-            yanked &= isYanked;
-            if (y.ValueKind == JsonValueKind.String && y.GetString() is { Length: > 0 } why)
+            yanked &= file.Yanked is not null;
+            if (file.Yanked is { Length: > 0 } why)
             {
                 reason = why;
             }
-            wheels |= Str(file, "filename")!.EndsWith(".whl", StringComparison.OrdinalIgnoreCase);
-            provenance &= Str(file, "provenance") is { Length: > 0 };
-            if (file.TryGetProperty("hashes", out var h) && h.ValueKind == JsonValueKind.Object && Str(h, "sha256") is { } sha)
+            wheels |= file.Filename.EndsWith(".whl", StringComparison.OrdinalIgnoreCase);
+            provenance &= file.Provenance is not null;
+            if (file.Sha256 is { } sha)
             {
-                hashes.Add(sha.ToLowerInvariant());
+                hashes.Add(sha);
             }
         }
         return new VersionFacts
@@ -178,7 +207,4 @@ public sealed class PyPIIndexClient(RegistryHttp http, Uri index) : IPackageFact
     private static bool SameVersion(string a, string b) =>
         string.Equals(a, b, StringComparison.Ordinal)
         || (Pep440Version.TryParse(a, out var va) && Pep440Version.TryParse(b, out var vb) && va.CompareTo(vb) == 0);
-
-    private static string? Str(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

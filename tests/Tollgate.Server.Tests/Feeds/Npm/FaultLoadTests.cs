@@ -207,6 +207,22 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
     [Fact]
     public async Task Sigkill_InTheMiddleOfADownload_LeavesNoPartialArtifactVisible()
     {
+        // The instance shares its artifacts with others through a Blob container (Azurite): nothing may appear there either.
+        await using var azurite = await AzuriteServer.StartAsync();
+        var container = "kill-" + Guid.NewGuid().ToString("N")[..8];
+        var blobs = new Azure.Storage.Blobs.BlobContainerClient(azurite.ConnectionString, container);
+        async Task<List<string>> Shared()
+        {
+            var names = new List<string>();
+            if (await blobs.ExistsAsync())
+            {
+                await foreach (var blob in blobs.GetBlobsAsync())
+                {
+                    names.Add(blob.Name);
+                }
+            }
+            return names;
+        }
         await using var upstream = await UpstreamFixture.StartAsync();
         var folder = Directory.CreateTempSubdirectory("tollgate-feed-kill-").FullName;
         var db = Path.Combine(folder, "advisories.db");
@@ -217,7 +233,7 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
         // The upstream drips the tarball a byte every 100 ms: the feed is mid-download for minutes.
         upstream.Fault = path => path.EndsWith(".tgz", StringComparison.Ordinal) ? UpstreamFault.SlowDrip : UpstreamFault.None;
 
-        var (feed, port) = await StartFeed(upstream, db, storage);
+        var (feed, port) = await StartFeed(upstream, db, storage, azurite, container);
         using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) })
         {
             var download = http.GetAsync(Tarballs[1]);
@@ -232,12 +248,13 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
             feed.Dispose();
             await Assert.ThrowsAnyAsync<Exception>(() => download);
         }
-        // Nothing half-written under the name clients are served from.
+        // Nothing half-written under the name clients are served from, here or in the shared container.
         Assert.Empty(Directory.Exists(Path.Combine(storage, "tarballs")) ? Directory.EnumerateFiles(Path.Combine(storage, "tarballs"), "*", SearchOption.AllDirectories) : []);
+        Assert.Empty(await Shared());
 
         // Restarted: the leftover temporary file is removed, and the tarball is fetched whole and verified.
         upstream.Fault = null;
-        var (again, againPort) = await StartFeed(upstream, db, storage);
+        var (again, againPort) = await StartFeed(upstream, db, storage, azurite, container);
         try
         {
             Assert.Empty(Directory.EnumerateFiles(Path.Combine(storage, "tmp")));
@@ -245,6 +262,10 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
             using var response = await http.GetAsync(Tarballs[1]);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(KnownGood()["ms-2.1.2.tgz"], Convert.ToHexString(SHA512.HashData(await response.Content.ReadAsByteArrayAsync())));
+            // Shared only now, whole and verified.
+            Assert.Equal(["tarballs/ms/ms-2.1.2.tgz"], await Shared());
+            var stored = await blobs.GetBlobClient("tarballs/ms/ms-2.1.2.tgz").DownloadContentAsync();
+            Assert.Equal(KnownGood()["ms-2.1.2.tgz"], Convert.ToHexString(SHA512.HashData(stored.Value.Content.ToArray())));
         }
         finally
         {
@@ -255,7 +276,7 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
     }
 
     /// <summary>Starts <c>tollgate feed serve</c> as its own process and waits until it answers <c>/-/ping</c>.</summary>
-    private static async Task<(Process Process, int Port)> StartFeed(UpstreamFixture upstream, string db, string storage)
+    private static async Task<(Process Process, int Port)> StartFeed(UpstreamFixture upstream, string db, string storage, AzuriteServer? shared = null, string? container = null)
     {
         int port;
         using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
@@ -263,8 +284,10 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
             probe.Start();
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
-        var process = Process.Start(Cli.FeedCommandTests.TollgateProcess(null,
-            ["feed", "serve", "--listen", $"http://127.0.0.1:{port}", "--upstream", upstream.BaseUrl.AbsoluteUri, "--db", db, "--storage", storage]))!;
+        string[] arguments = ["feed", "serve", "--listen", $"http://127.0.0.1:{port}", "--upstream", upstream.BaseUrl.AbsoluteUri, "--db", db, "--storage", storage];
+        var process = Process.Start(Cli.FeedCommandTests.TollgateProcess(
+            shared is null ? null : new Dictionary<string, string> { ["TOLLGATE_BLOB_CONNECTION_STRING"] = shared.ConnectionString },
+            shared is null ? arguments : [.. arguments, "--shared-artifacts", container!]))!;
         _ = process.StandardOutput.ReadToEndAsync();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
         for (var i = 0; i < 300 && !process.HasExited; i++)

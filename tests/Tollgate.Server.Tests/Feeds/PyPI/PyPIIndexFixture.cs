@@ -49,6 +49,15 @@ internal sealed class PyPIIndexFixture : IAsyncDisposable
     /// <summary>When set, files are served cut short (the connection closes after half).</summary>
     public bool Truncate { get; set; }
 
+    /// <summary>When set, project pages are PEP 503 HTML whatever the client accepts (an index without PEP 691).</summary>
+    public bool HtmlOnly { get; set; }
+
+    /// <summary>How long every project page waits before it answers.</summary>
+    public TimeSpan PageDelay { get; set; }
+
+    /// <summary>"name==version" to the PEP 592 reason its files are yanked with.</summary>
+    public ConcurrentDictionary<string, string> Yanked { get; } = new();
+
     /// <summary>The index URL (ends in /simple/).</summary>
     public Uri IndexUrl { get; private set; } = null!;
 
@@ -95,7 +104,11 @@ internal sealed class PyPIIndexFixture : IAsyncDisposable
                 context.Response.StatusCode = 404;
                 return;
             }
-            var json = context.Request.Headers.Accept.ToString().Contains("application/vnd.pypi.simple.v1+json", StringComparison.Ordinal);
+            if (PageDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(PageDelay, context.RequestAborted);
+            }
+            var json = !HtmlOnly && context.Request.Headers.Accept.ToString().Contains("application/vnd.pypi.simple.v1+json", StringComparison.Ordinal);
             var array = new JsonArray();
             var html = new StringBuilder($"<!DOCTYPE html><html><body><h1>Links for {name}</h1>\n");
             foreach (var file in files)
@@ -103,7 +116,9 @@ internal sealed class PyPIIndexFixture : IAsyncDisposable
                 var fileName = Path.GetFileName(file);
                 var distribution = PyPIDistribution.Parse(fileName)!;
                 var bytes = await File.ReadAllBytesAsync(file);
-                var uploaded = Ages.TryGetValue($"{Component.NormalizePyPIName(distribution.Project)}=={distribution.Version}", out var age) ? DateTimeOffset.UtcNow - age : UploadTime;
+                var key = $"{Component.NormalizePyPIName(distribution.Project)}=={distribution.Version}";
+                var uploaded = Ages.TryGetValue(key, out var age) ? DateTimeOffset.UtcNow - age : UploadTime;
+                var yanked = Yanked.TryGetValue(key, out var reason) ? reason : null;
                 var entry = new JsonObject
                 {
                     ["filename"] = fileName,
@@ -112,14 +127,14 @@ internal sealed class PyPIIndexFixture : IAsyncDisposable
                     ["requires-python"] = ">=3.8",
                     ["upload-time"] = uploaded.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
                     ["size"] = bytes.Length,
-                    ["yanked"] = false,
+                    ["yanked"] = yanked is null ? (JsonNode)false : yanked,
                 };
-                var metadataAttribute = "";
+                var metadataAttribute = yanked is null ? "" : $" data-yanked=\"{WebUtility.HtmlEncode(yanked)}\"";
                 if (distribution.IsWheel)
                 {
                     var metadataHash = Sha256(Metadata(file));
                     entry["core-metadata"] = new JsonObject { ["sha256"] = metadataHash };
-                    metadataAttribute = $" data-core-metadata=\"sha256={metadataHash}\"";
+                    metadataAttribute += $" data-core-metadata=\"sha256={metadataHash}\"";
                 }
                 array.Add(entry);
                 html.Append(CultureInfo.InvariantCulture, $"<a href=\"../../packages/{fileName}#sha256={Sha256(bytes)}\" data-requires-python=\"{WebUtility.HtmlEncode(">=3.8")}\"{metadataAttribute}>{fileName}</a><br/>\n");

@@ -126,14 +126,32 @@ public sealed class SimpleApiTests
     [Fact]
     public async Task ProjectPage_UpstreamServesHtmlOnly_ReadAndServedAsJson()
     {
-        // The fixture answers HTML unless the request asks for JSON; the feed's page cache is bypassed by a fresh env.
-        await using var env = await PyPIFeedEnvironment.StartAsync();
-        var page = Tollgate.Server.Feeds.PyPI.SimplePage.ParseHtml(
-            await new HttpClient().GetStringAsync(env.Index.IndexUrl + "tollgate-fixture-ok/"), env.Index.IndexUrl, "tollgate-fixture-ok");
-        Assert.Equal(2, page.Files.Length);
-        Assert.All(page.Files, f => Assert.NotNull(f.Sha256));
-        Assert.All(page.Files, f => Assert.NotNull(f.MetadataSha256));
-        Assert.All(page.Files, f => Assert.StartsWith(env.Index.IndexUrl.GetLeftPart(UriPartial.Authority) + "/packages/", f.Url.AbsoluteUri, StringComparison.Ordinal));
+        // An index without PEP 691: the feed reads its PEP 503 page (hash fragments, data- attributes) and serves JSON.
+        await using var env = await PyPIFeedEnvironment.StartAsync(prepare: i =>
+        {
+            i.HtmlOnly = true;
+            i.Yanked["tollgate-fixture-ok==1.1.0"] = "broken build";
+        });
+        using var response = await Get(env, "/pypi/simple/tollgate-fixture-ok/", "application/vnd.pypi.simple.v1+json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/vnd.pypi.simple.v1+json", response.Content.Headers.ContentType!.MediaType);
+        var files = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["files"]!.AsArray().Select(f => f!.AsObject()).ToList();
+        Assert.Equal(["tollgate_fixture_ok-1.0.0-py3-none-any.whl", "tollgate_fixture_ok-1.1.0-py3-none-any.whl"], files.Select(f => f["filename"]!.GetValue<string>()));
+        foreach (var file in files)
+        {
+            var name = file["filename"]!.GetValue<string>();
+            var wheel = Path.Combine(PyPIIndexFixture.Dists, name);
+            Assert.Equal(PyPIIndexFixture.Sha256(await File.ReadAllBytesAsync(wheel)), file["hashes"]!["sha256"]!.GetValue<string>());
+            Assert.Equal(PyPIIndexFixture.Sha256(PyPIIndexFixture.Metadata(wheel)), file["core-metadata"]!["sha256"]!.GetValue<string>());
+            Assert.Equal(">=3.8", file["requires-python"]!.GetValue<string>());
+            Assert.Equal(env.Feed.Address.AbsoluteUri + "pypi/files/tollgate-fixture-ok/" + name, file["url"]!.GetValue<string>());
+        }
+        Assert.False(files[0]["yanked"]!.GetValue<bool>());
+        Assert.Equal("broken build", files[1]["yanked"]!.GetValue<string>());
+        // The relative hrefs (../../packages/…) were resolved against the upstream page: the file comes from there.
+        var metadata = await env.Http.GetByteArrayAsync(files[0]["url"]!.GetValue<string>() + ".metadata");
+        Assert.Equal(files[0]["core-metadata"]!["sha256"]!.GetValue<string>(), PyPIIndexFixture.Sha256(metadata));
+        Assert.Single(env.Index.Requests, r => r == "/packages/tollgate_fixture_ok-1.0.0-py3-none-any.whl.metadata");
     }
 
     [Fact]

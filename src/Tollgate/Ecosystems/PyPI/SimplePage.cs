@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
-namespace Tollgate.Server.Feeds.PyPI;
+namespace Tollgate.Ecosystems.PyPI;
 
 /// <summary>One file of a project as an index lists it.</summary>
 /// <param name="Filename">The distribution's file name.</param>
@@ -17,27 +17,62 @@ namespace Tollgate.Server.Feeds.PyPI;
 /// <param name="MetadataSha256">PEP 658/714: the sha256 of the core metadata file, null when none is offered with a hash.</param>
 /// <param name="UploadTime">PEP 700 <c>upload-time</c>.</param>
 /// <param name="Size">PEP 700 <c>size</c>.</param>
-internal sealed record SimpleFile(string Filename, Uri Url, string? Sha256, string? RequiresPython, string? Yanked, string? MetadataSha256,
-    DateTimeOffset? UploadTime, long? Size);
+/// <param name="Provenance">PEP 740: the URL of the file's provenance document, where the index offers one.</param>
+public sealed record SimpleFile(string Filename, Uri Url, string? Sha256, string? RequiresPython, string? Yanked, string? MetadataSha256,
+    DateTimeOffset? UploadTime, long? Size, string? Provenance = null);
 
-/// <summary>A project page of the simple repository API (PEP 503 HTML or PEP 691 JSON), read or written.</summary>
-internal sealed partial record SimplePage(string Name, ImmutableArray<SimpleFile> Files, ImmutableArray<string> Versions)
+/// <summary>
+/// A project page of the simple repository API (PEP 503 HTML or PEP 691 JSON), read or written: the one reader of
+/// index pages, used by <see cref="PyPIIndexClient"/> (and so by <c>update</c>, <c>scan</c> and the feed's upstream
+/// side) and the one writer of the pages the feed serves.
+/// </summary>
+/// <param name="Name">The project's PEP 503 normalised name.</param>
+/// <param name="Files">Every file the page lists, with absolute URLs and no hash fragments.</param>
+/// <param name="Versions">PEP 700 <c>versions</c> (JSON pages only; empty when the page does not list them).</param>
+public sealed partial record SimplePage(string Name, ImmutableArray<SimpleFile> Files, ImmutableArray<string> Versions)
 {
+    /// <summary>PEP 691's JSON media type (version 1).</summary>
     public const string JsonMediaType = "application/vnd.pypi.simple.v1+json";
+
+    /// <summary>PEP 691's HTML media type (version 1), the PEP 503 page.</summary>
     public const string HtmlMediaType = "application/vnd.pypi.simple.v1+html";
+
+    /// <summary>
+    /// What a client asks for: JSON preferred, HTML understood (an index without PEP 691 answers its PEP 503 page,
+    /// often as plain <c>text/html</c>).
+    /// </summary>
+    public const string Accept = JsonMediaType + ", " + HtmlMediaType + "; q=0.2, text/html; q=0.1";
+
+    /// <summary>
+    /// Reads a page in the form <paramref name="mediaType"/> names (JSON for <c>+json</c> and <c>application/json</c>,
+    /// else HTML); with no media type (a copy from a cache that did not keep it), JSON when the body starts with '{'.
+    /// Null when a JSON page is not one. Relative file URLs resolve against <paramref name="pageUrl"/>.
+    /// </summary>
+    public static SimplePage? Read(byte[] body, string? mediaType, Uri pageUrl, string name)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var json = mediaType is { Length: > 0 }
+            ? mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase) || string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase)
+            : body.AsSpan().TrimStart(" \t\r\n"u8) is [(byte)'{', ..];
+        return json ? ParseJson(body, pageUrl, name) : ParseHtml(Encoding.UTF8.GetString(body), pageUrl, name);
+    }
 
     /// <summary>Reads a PEP 691 JSON page; null when it is not one. Relative file URLs resolve against <paramref name="pageUrl"/>.</summary>
     public static SimplePage? ParseJson(byte[] body, Uri pageUrl, string name)
     {
-        JsonObject? doc;
         try
         {
-            doc = JsonNode.Parse(body) as JsonObject;
+            return ReadJson(JsonNode.Parse(body) as JsonObject, pageUrl, name);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
+            // Not JSON, or JSON of another shape (an array where an object belongs, a repeated key): not a page.
             return null;
         }
+    }
+
+    private static SimplePage? ReadJson(JsonObject? doc, Uri pageUrl, string name)
+    {
         if (doc?["files"] is not JsonArray files)
         {
             return null;
@@ -60,7 +95,7 @@ internal sealed partial record SimplePage(string Name, ImmutableArray<SimpleFile
             DateTimeOffset? uploaded = Text(file["upload-time"]) is { } t && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
             long? size = file["size"] is JsonValue s && s.TryGetValue<long>(out var n) ? n : null;
             result.Add(new SimpleFile(filename, StripFragment(absolute), Sha256(Text(file["hashes"]?["sha256"])), Text(file["requires-python"]), yanked,
-                Sha256(Text((metadata as JsonObject)?["sha256"])), uploaded, size));
+                Sha256(Text((metadata as JsonObject)?["sha256"])), uploaded, size, Text(file["provenance"]) is { Length: > 0 } p ? p : null));
         }
         var versions = doc["versions"] is JsonArray v1 ? v1.Select(Text).OfType<string>().ToImmutableArray() : [];
         return new SimplePage(name, result.ToImmutable(), versions);
@@ -85,7 +120,8 @@ internal sealed partial record SimplePage(string Name, ImmutableArray<SimpleFile
             var metadata = attributes.GetValueOrDefault("data-core-metadata") ?? attributes.GetValueOrDefault("data-dist-info-metadata");
             var metadataHash = metadata is not null && metadata.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase) ? Sha256(metadata[7..]) : null;
             files.Add(new SimpleFile(filename, StripFragment(url), sha256, attributes.GetValueOrDefault("data-requires-python"),
-                attributes.GetValueOrDefault("data-yanked"), metadataHash, null, null));
+                attributes.GetValueOrDefault("data-yanked"), metadataHash, null, null,
+                attributes.GetValueOrDefault("data-provenance") is { Length: > 0 } provenance ? provenance : null));
         }
         return new SimplePage(name, files.ToImmutable(), []);
     }
@@ -120,6 +156,10 @@ internal sealed partial record SimplePage(string Name, ImmutableArray<SimpleFile
             {
                 file["size"] = size;
             }
+            if (f.Provenance is not null)
+            {
+                file["provenance"] = f.Provenance;
+            }
             files.Add((JsonNode)file);
         }
         var doc = new JsonObject
@@ -153,6 +193,10 @@ internal sealed partial record SimplePage(string Name, ImmutableArray<SimpleFile
             if (f.MetadataSha256 is not null)
             {
                 html.Append(" data-dist-info-metadata=\"sha256=").Append(f.MetadataSha256).Append("\" data-core-metadata=\"sha256=").Append(f.MetadataSha256).Append('"');
+            }
+            if (f.Provenance is not null)
+            {
+                html.Append(" data-provenance=\"").Append(WebUtility.HtmlEncode(f.Provenance)).Append('"');
             }
             html.Append('>').Append(WebUtility.HtmlEncode(f.Filename)).Append("</a><br/>\n");
         }
