@@ -5,7 +5,12 @@ using Tollgate.Inputs;
 namespace Tollgate.Deployment;
 
 /// <summary>One resource of an ARM template: its type, its name as written, its JSON and the template scope it is deployed at.</summary>
-public sealed record ArmResource(string Type, string Name, JsonNode Node, string Scope)
+/// <param name="Type">The resource type, child types joined to their parent's.</param>
+/// <param name="Name">The name as written (often an expression).</param>
+/// <param name="Node">The resource's JSON.</param>
+/// <param name="Scope">resourceGroup, subscription, managementGroup or tenant.</param>
+/// <param name="Template">The template that declares it, whose parameters its expressions name.</param>
+public sealed record ArmResource(string Type, string Name, JsonNode Node, string Scope, JsonNode? Template = null)
 {
     /// <summary>The resource path findings name: <c>Microsoft.App/containerApps 'mcp'</c>.</summary>
     public string Label => $"{Type} '{Name}'";
@@ -146,12 +151,17 @@ internal static partial class ArmAudit
             {
                 return;
             }
+            // languageVersion 2.0 lists resources it only refers to ("existing": true); they are not deployed here.
+            if (node.GetBool("existing") == true)
+            {
+                return;
+            }
             var type = node.GetString("type") ?? "(no type)";
             if (parentType is not null && !type.Contains('/', StringComparison.Ordinal))
             {
                 type = parentType + "/" + type;
             }
-            var resource = new ArmResource(type, node.GetString("name") ?? symbol ?? "(unnamed)", node, scope);
+            var resource = new ArmResource(type, node.GetString("name") ?? symbol ?? "(unnamed)", node, scope, template);
             level.Add(resource);
             if (symbol is not null)
             {
@@ -267,7 +277,9 @@ internal static partial class ArmAudit
         {
             var type = parameter.GetString("type") ?? "";
             var secure = type.StartsWith("secure", StringComparison.OrdinalIgnoreCase);
-            if (!secure && type is "string" or "String" && Mcp.SecretDetector.IsSecretName(name) && !IsNotASecretName(name))
+            // A parameter limited to a list of allowed values (authMode: 'NOAUTH' or 'MicrosoftMIBasedAuth') is a choice, not a secret.
+            var choice = parameter["allowedValues"] is { IsArray: true };
+            if (!secure && !choice && type is "string" or "String" && Mcp.SecretDetector.IsSecretName(name) && !IsNotASecretName(name))
             {
                 findings.Add(DeployRules.InsecureSecretParameter, lines.OfParameter(name, parameter), $"parameter '{name}'",
                     $"parameter '{name}' looks like a secret but is not @secure(): its value is kept in the deployment history", null);
@@ -296,7 +308,9 @@ internal static partial class ArmAudit
         {
             var identity = r.Node["identity"];
             var type = identity?.GetString("type");
-            if (identity is null || type is null || type.Equals("None", StringComparison.OrdinalIgnoreCase))
+            // An identity given by an expression (a conditional on a parameter) cannot be judged from the template.
+            var expression = identity is { IsString: true, Text: { } text } && text.StartsWith('[');
+            if (!expression && (identity is null || type is null || type.Equals("None", StringComparison.OrdinalIgnoreCase)))
             {
                 findings.Add(DeployRules.HostWithoutIdentity, lines.Of(r, r.Node), r.Label, "has no managed identity", null);
             }
@@ -430,7 +444,10 @@ internal static partial class ArmAudit
 
     private static void CheckListKeys(ArmResource r, DeployFindings findings, ArmLines lines)
     {
-        foreach (var node in StringNodes(r.Node))
+        // A Container Apps environment keeps its Log Analytics shared key to itself: the apps in it never see it.
+        var platformOnly = r.Is("Microsoft.App/managedEnvironments") && r.Properties?["appLogsConfiguration"] is { } logs
+            ? StringNodes(logs).ToHashSet() : [];
+        foreach (var node in StringNodes(r.Node).Where(n => !platformOnly.Contains(n)))
         {
             if (node.Text!.Contains("listKeys(", StringComparison.OrdinalIgnoreCase) || node.Text.Contains("listConnectionStrings(", StringComparison.OrdinalIgnoreCase))
             {
@@ -491,7 +508,15 @@ internal static partial class ArmAudit
         foreach (var container in Containers(r))
         {
             var image = container.GetString("image") ?? container["properties"]?.GetString("image");
-            if (image is not null && !DeployValues.IsPinnedOrUnknown(image))
+            // An image taken from a parameter is judged by the parameter's default: what a deployment gets unless told otherwise.
+            var parameter = image is null ? null : ParameterReference().Match(image) is { Success: true } m ? m.Groups["name"].Value : null;
+            var fromDefault = parameter is null ? null : r.Template?["parameters"]?[parameter]?["defaultValue"] is { IsString: true, Text: { } d } ? d : null;
+            if (fromDefault is not null && !DeployValues.IsPinnedOrUnknown(fromDefault))
+            {
+                findings.Add(DeployRules.ImageNotPinned, lines.Of(r, container), r.Label,
+                    $"container '{container.GetString("name")}' image {fromDefault} (the default of parameter '{parameter}') is not pinned by digest", null);
+            }
+            else if (image is not null && !DeployValues.IsPinnedOrUnknown(image))
             {
                 findings.Add(DeployRules.ImageNotPinned, lines.Of(r, container), r.Label, $"container '{container.GetString("name")}' image {image} is not pinned by digest", null);
             }
@@ -543,4 +568,7 @@ internal static partial class ArmAudit
 
     [GeneratedRegex(@"resourceId\(\s*'(?<type>[^']+)'\s*,\s*(?<names>.+)\)\]?$")]
     private static partial Regex ResourceIdCall();
+
+    [GeneratedRegex(@"^\[parameters\('(?<name>[^']+)'\)\]$")]
+    private static partial Regex ParameterReference();
 }

@@ -45,7 +45,7 @@ public static class DeployAudit
         var seen = queue.Select(f => f.FullPath).ToHashSet(StringComparer.Ordinal);
         var files = ImmutableArray.CreateBuilder<DeployFile>();
         var sinks = new List<DeployFindings>();
-        var egress = new KubernetesEgressTracker();
+        var kubernetes = new KubernetesManifests();
         string? bicep = null;
         var bicepLooked = false;
         var noBicep = new List<string>();
@@ -114,7 +114,7 @@ public static class DeployAudit
                 default:
                     if (ReadYaml(full, shown, kind, diagnostics) is { } documents)
                     {
-                        CheckYaml(kind, documents, sink, egress, full, Follow);
+                        CheckYaml(kind, documents, sink, kubernetes, full, Follow);
                     }
                     break;
             }
@@ -127,8 +127,9 @@ public static class DeployAudit
             files.Add(new DeployFile(shown, full, kind, skipped));
             sinks.Add(sink);
         }
-        // Namespaces without a default-deny egress policy are known only once every manifest is read.
-        egress.Report();
+        // Namespaces without a default-deny egress policy, and pods whose service account mounts its token, are known
+        // only once every manifest is read.
+        kubernetes.Report();
         var findings = sinks.SelectMany(s => s.Items).ToList();
         var incomplete = new List<string>();
         if (noBicep.Count > 0)
@@ -168,14 +169,14 @@ public static class DeployAudit
         return documents;
     }
 
-    private static void CheckYaml(DeployFileKind kind, IReadOnlyList<YamlDocument> documents, DeployFindings sink, KubernetesEgressTracker egress,
+    private static void CheckYaml(DeployFileKind kind, IReadOnlyList<YamlDocument> documents, DeployFindings sink, KubernetesManifests kubernetes,
         string full, Action<string, DeployFileKind> follow)
     {
         var folder = Path.GetDirectoryName(full) ?? ".";
         switch (kind)
         {
             case DeployFileKind.Kubernetes:
-                KubernetesAudit.Check(documents, sink, egress);
+                KubernetesAudit.Check(documents, sink, kubernetes);
                 break;
             case DeployFileKind.Compose:
                 ComposeAudit.Check((YamlMappingNode)documents[0].RootNode, sink);

@@ -96,12 +96,12 @@ public static class DeployRules
     public static readonly DeployRule ServiceAccountToken = new("TG3026", "ServiceAccountTokenMounted", DeployCategory.Privilege,
         "Kubernetes service-account token mounted without need", RuleLevel.Warn, Severity.Medium,
         "The token mounted by default lets code in the pod call the Kubernetes API with the service account's rights; an MCP server rarely needs it.",
-        "Set automountServiceAccountToken: false on the pod (or its service account).");
+        "Set automountServiceAccountToken: false on the pod (or its service account); a server that calls the Kubernetes API mounts a projected, short-lived serviceAccountToken volume instead.");
 
     public static readonly DeployRule ClusterAdmin = new("TG3027", "ClusterWideRbac", DeployCategory.Privilege,
-        "cluster-admin binding or RBAC rule granting '*'", RuleLevel.Fail, Severity.High,
-        "A binding to cluster-admin, or a role with '*' verbs or resources, gives whoever holds the service account the whole cluster.",
-        "Bind a Role with the specific verbs and resources the workload needs, in its own namespace.");
+        "cluster-admin binding, RBAC rule granting '*', or a ClusterRole that reads every Secret", RuleLevel.Fail, Severity.High,
+        "A binding to cluster-admin, or a role with '*' verbs or resources, gives whoever holds the service account the whole cluster; a ClusterRole that may get, list or watch secrets hands over every credential stored in the cluster.",
+        "Bind a Role with the specific verbs and resources the workload needs, in its own namespace; leave secrets out, or name the few it needs with resourceNames.");
 
     public static readonly DeployRule ContainerAppsEgress = new("TG3030", "ContainerAppsEgressUnrestricted", DeployCategory.Egress,
         "Container Apps environment without VNet egress through a firewall or NAT", RuleLevel.Warn, Severity.Medium,
@@ -174,7 +174,7 @@ public static class DeployRules
         "Install from a hashed lockfile: pip install --require-hashes -r requirements.txt (and --only-binary :all: where possible).");
 
     public static readonly DeployRule WorkflowPermissions = new("TG3070", "WorkflowPermissionsUnset", DeployCategory.CiPermissions,
-        "Workflow without a top-level permissions block, or with write-all", RuleLevel.Warn, Severity.Medium,
+        "Workflow without a permissions block (at the top or on every job), or with write-all", RuleLevel.Warn, Severity.Medium,
         "Without permissions: the GITHUB_TOKEN gets the repository's default rights, often write to contents and packages: a compromised step can push code or publish a release.",
         "Add permissions: { contents: read } at the top and grant more per job only where a job needs it.");
 

@@ -183,7 +183,8 @@ internal static class DockerfileAudit
                     {
                         ignoreScripts = true;
                     }
-                    CheckCommand(findings, instruction, resource, ignoreScripts);
+                    // A build argument's default is what RUN sees unless the build overrides it (npm install -g pkg@${VERSION}).
+                    CheckCommand(findings, instruction with { Arguments = Expand(instruction.Arguments, args) }, resource, ignoreScripts);
                     break;
                 case "CMD" or "ENTRYPOINT":
                     CheckCommand(findings, instruction, resource, ignoreScripts);

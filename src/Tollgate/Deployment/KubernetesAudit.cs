@@ -43,19 +43,23 @@ public sealed record KubernetesObject(string Kind, string Name, string Namespace
 /// <summary>Checks of Kubernetes manifests: pod security, RBAC, service-account tokens, images, env secrets, egress policies.</summary>
 internal static class KubernetesAudit
 {
-    public static void Check(IReadOnlyList<YamlDocument> documents, DeployFindings findings, KubernetesEgressTracker egress)
+    public static void Check(IReadOnlyList<YamlDocument> documents, DeployFindings findings, KubernetesManifests manifests)
     {
         var objects = KubernetesObject.From(documents).ToList();
-        var serviceAccountsWithoutToken = objects.Where(o => o.Kind == "ServiceAccount" && o.Node.GetBool("automountServiceAccountToken") == false)
-            .Select(o => o.Namespace + "/" + o.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var o in objects)
         {
             switch (o.Kind)
             {
+                case "ServiceAccount":
+                    if (o.Node.GetBool("automountServiceAccountToken") == false)
+                    {
+                        manifests.NoToken(o.Namespace, o.Name);
+                    }
+                    break;
                 case "NetworkPolicy":
                     if (IsDefaultDenyEgress(o.Node))
                     {
-                        egress.Denied(o.Namespace);
+                        manifests.Denied(o.Namespace);
                     }
                     break;
                 case "ClusterRoleBinding" or "RoleBinding":
@@ -67,9 +71,17 @@ internal static class KubernetesAudit
                 case "ClusterRole" or "Role":
                     foreach (var rule in o.Node.GetList("rules")?.OfType<YamlMappingNode>() ?? [])
                     {
-                        if (Strings(rule.GetList("verbs")).Contains("*") || Strings(rule.GetList("resources")).Contains("*"))
+                        var verbs = Strings(rule.GetList("verbs")).ToList();
+                        var resources = Strings(rule.GetList("resources")).ToList();
+                        if (verbs.Contains("*") || resources.Contains("*"))
                         {
                             findings.Add(DeployRules.ClusterAdmin, LocatedYaml.LineOf(rule), o.Label, "grants '*' verbs or resources", null);
+                        }
+                        else if (o.Kind == "ClusterRole" && resources.Contains("secrets") && rule.GetList("resourceNames") is null
+                            && Strings(rule.GetList("apiGroups")).Any(g => g is "" or "*") && verbs.Any(v => v is "get" or "list" or "watch"))
+                        {
+                            findings.Add(DeployRules.ClusterAdmin, LocatedYaml.LineOf(rule), o.Label,
+                                $"may {string.Join("/", verbs.Where(v => v is "get" or "list" or "watch"))} secrets in every namespace", null);
                         }
                     }
                     break;
@@ -83,8 +95,8 @@ internal static class KubernetesAudit
             }
             if (PodSpec(o) is { } spec)
             {
-                egress.Workload(o.Namespace, findings, LocatedYaml.LineOf(o.Node), o.Label);
-                CheckPod(o, spec, findings, serviceAccountsWithoutToken);
+                manifests.Workload(o.Namespace, findings, LocatedYaml.LineOf(o.Node), o.Label);
+                CheckPod(o, spec, findings, manifests);
             }
         }
     }
@@ -98,7 +110,7 @@ internal static class KubernetesAudit
         _ => null,
     };
 
-    private static void CheckPod(KubernetesObject o, YamlMappingNode spec, DeployFindings findings, HashSet<string> serviceAccountsWithoutToken)
+    private static void CheckPod(KubernetesObject o, YamlMappingNode spec, DeployFindings findings, KubernetesManifests manifests)
     {
         var line = LocatedYaml.LineOf(spec);
         foreach (var key in (string[])["hostNetwork", "hostPID", "hostIPC"])
@@ -109,9 +121,10 @@ internal static class KubernetesAudit
             }
         }
         var account = spec.GetString("serviceAccountName") ?? spec.GetString("serviceAccount") ?? "default";
-        if (spec.GetBool("automountServiceAccountToken") != false && !serviceAccountsWithoutToken.Contains(o.Namespace + "/" + account))
+        if (spec.GetBool("automountServiceAccountToken") != false)
         {
-            findings.Add(DeployRules.ServiceAccountToken, line, o.Label, $"mounts the token of service account '{account}' (automountServiceAccountToken is not false)", null);
+            // The service account may turn the mount off in another manifest: judged once all are read.
+            manifests.TokenMounted(o.Namespace, account, findings, line, o.Label);
         }
         foreach (var volume in spec.GetList("volumes")?.OfType<YamlMappingNode>() ?? [])
         {
@@ -182,6 +195,18 @@ internal static class KubernetesAudit
             var value = env.GetString("value");
             DeployValues.CheckEnv(findings, LocatedYaml.LineOf(env), resource, name, value, literal: value is not null);
         }
+        // Probe headers are literal values in the manifest: a token there is as readable as one in env.
+        foreach (var probe in (string[])["livenessProbe", "readinessProbe", "startupProbe"])
+        {
+            foreach (var header in container.GetMap(probe)?.GetMap("httpGet")?.GetList("httpHeaders")?.OfType<YamlMappingNode>() ?? [])
+            {
+                if (header.GetString("name") is { } headerName && header.GetString("value") is { } headerValue
+                    && Mcp.SecretDetector.Find(headerName, headerValue) is { } secret)
+                {
+                    findings.Add(DeployRules.PlaintextSecret, LocatedYaml.LineOf(header), resource, $"{probe} header '{headerName}' holds a {secret.Kind} in plain text", secret.Masked);
+                }
+            }
+        }
         var argv = Strings(container.GetList("command")).Concat(Strings(container.GetList("args"))).ToList();
         if (argv.Count > 0)
         {
@@ -210,19 +235,27 @@ internal static class KubernetesAudit
 }
 
 /// <summary>
-/// Namespaces across every manifest of an audit: which have workloads and which a default-deny egress policy, so a
-/// policy in one file covers workloads in another. Reported once per namespace, at its first workload.
+/// What one manifest says about another, across every manifest of an audit: which namespaces have workloads and which a
+/// default-deny egress policy, and which service accounts turn the token mount off, so a policy or a ServiceAccount in
+/// one file covers workloads in another. Reported once every manifest is read.
 /// </summary>
-public sealed class KubernetesEgressTracker
+public sealed class KubernetesManifests
 {
     private readonly HashSet<string> _denied = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DeployFindings Findings, int Line, string Resource)> _first = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _noToken = new(StringComparer.Ordinal);
+    private readonly List<(string Account, DeployFindings Findings, int Line, string Resource)> _tokenMounts = [];
 
     internal void Denied(string ns) => _denied.Add(ns);
 
     internal void Workload(string ns, DeployFindings findings, int line, string resource) => _first.TryAdd(ns, (findings, line, resource));
 
-    /// <summary>Reports every namespace with workloads but no default-deny egress policy.</summary>
+    internal void NoToken(string ns, string account) => _noToken.Add(ns + "/" + account);
+
+    internal void TokenMounted(string ns, string account, DeployFindings findings, int line, string resource) =>
+        _tokenMounts.Add((ns + "/" + account, findings, line, resource));
+
+    /// <summary>Reports every namespace with workloads but no default-deny egress policy, and every pod whose service account token is mounted.</summary>
     internal void Report()
     {
         foreach (var (ns, (findings, line, resource)) in _first)
@@ -230,6 +263,14 @@ public sealed class KubernetesEgressTracker
             if (!_denied.Contains(ns))
             {
                 findings.Add(DeployRules.KubernetesEgress, line, resource, $"namespace '{ns}' has no default-deny egress NetworkPolicy in these manifests", null);
+            }
+        }
+        foreach (var (account, findings, line, resource) in _tokenMounts)
+        {
+            if (!_noToken.Contains(account))
+            {
+                findings.Add(DeployRules.ServiceAccountToken, line, resource,
+                    $"mounts the token of service account '{account[(account.IndexOf('/', StringComparison.Ordinal) + 1)..]}' (automountServiceAccountToken is not false)", null);
             }
         }
     }

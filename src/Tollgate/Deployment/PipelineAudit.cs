@@ -39,7 +39,8 @@ internal static class PipelineAudit
                         case "container" when value is YamlScalarNode { Value: { } image }:
                             CheckImage(image, LocatedYaml.LineOf(value), child, findings);
                             break;
-                        case "image" when value is YamlScalarNode { Value: { } image }:
+                        // pool: { name, image, os } names a hosted agent's VM image (1ES pools), not a container.
+                        case "image" when value is YamlScalarNode { Value: { } image } && !IsPool(path):
                             CheckImage(image, LocatedYaml.LineOf(value), path, findings);
                             break;
                         case "variables":
@@ -114,6 +115,8 @@ internal static class PipelineAudit
                 break;
         }
     }
+
+    private static bool IsPool(string path) => path == "pool" || path.EndsWith(".pool", StringComparison.Ordinal);
 
     private static void CheckImage(string image, int line, string path, DeployFindings findings)
     {

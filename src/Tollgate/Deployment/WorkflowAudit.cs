@@ -12,9 +12,11 @@ internal static partial class WorkflowAudit
         var triggers = Triggers(root.Get("on")).ToHashSet(StringComparer.Ordinal);
         var privileged = triggers.Contains("pull_request_target") || triggers.Contains("workflow_run");
         var permissions = root.Get("permissions");
-        if (permissions is null)
+        // Without a top-level block the token is still limited when every job sets its own permissions (as zizmor judges it).
+        var jobs = root.GetMap("jobs").Entries().Select(p => p.Value).OfType<YamlMappingNode>().ToList();
+        if (permissions is null && (jobs.Count == 0 || jobs.Any(j => j.Get("permissions") is null)))
         {
-            findings.Add(DeployRules.WorkflowPermissions, 1, "workflow", "no top-level permissions: the token gets the repository's default rights", null);
+            findings.Add(DeployRules.WorkflowPermissions, 1, "workflow", "no top-level permissions, and not every job sets its own: the token gets the repository's default rights", null);
         }
         else if (permissions is YamlScalarNode { Value: "write-all" })
         {
@@ -137,6 +139,12 @@ internal static partial class WorkflowAudit
         if (image is not null && node is not null && !DeployValues.IsPinnedOrUnknown(image))
         {
             findings.Add(DeployRules.ImageNotPinned, LocatedYaml.LineOf(node), path, $"image {image} is not pinned by digest", null);
+        }
+        // The registry password of a job container or service, written into the workflow instead of read from secrets.
+        if (node is YamlMappingNode map && map.GetMap("credentials")?.Get("password") is YamlScalarNode { Value: { Length: > 0 } password } at
+            && !password.Contains("${{", StringComparison.Ordinal))
+        {
+            findings.Add(DeployRules.PlaintextSecret, LocatedYaml.LineOf(at), path, "the registry password of the container is written in plain text", Mcp.SecretDetector.Mask(password));
         }
     }
 

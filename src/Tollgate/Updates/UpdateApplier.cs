@@ -15,14 +15,16 @@ public sealed record AppliedUpdate(DependencyUpdate Update, bool Applied, string
 /// <param name="Pnpm">How to start pnpm (default: <c>pnpm</c> on PATH).</param>
 /// <param name="Yarn">How to start yarn, classic or berry (default: <c>yarn</c> on PATH, which follows the project's
 /// <c>yarnPath</c> or corepack's <c>packageManager</c>).</param>
-public sealed record ApplySettings(Uri? NpmRegistry = null, TimeSpan? Timeout = null, IReadOnlyList<string>? Pnpm = null, IReadOnlyList<string>? Yarn = null);
+/// <param name="Bun">How to start bun (default: <c>bun</c> on PATH).</param>
+public sealed record ApplySettings(
+    Uri? NpmRegistry = null, TimeSpan? Timeout = null, IReadOnlyList<string>? Pnpm = null, IReadOnlyList<string>? Yarn = null, IReadOnlyList<string>? Bun = null);
 
 /// <summary>
 /// Writes proposals into manifests and lockfiles through the package managers themselves with scripts off: npm
 /// (<c>npm install PKG@VER --package-lock-only --ignore-scripts</c>), pnpm (<c>pnpm add PKG@VER --lockfile-only
 /// --ignore-scripts</c>), yarn 1 (<c>yarn add PKG@VER --ignore-scripts</c>, installing into a temporary modules
 /// folder so the project's node_modules is left alone), yarn 2+ (<c>yarn up PKG@VER --mode=update-lockfile</c> with
-/// scripts off), requirements files (<c>==</c> pins with the
+/// scripts off), bun (<c>bun add PKG@VER --lockfile-only --ignore-scripts</c> on a text bun.lock), requirements files (<c>==</c> pins with the
 /// registry's sha256 hashes as <c>--hash</c> lines), NuGet (<c>PackageVersion</c> in Directory.Packages.props or the
 /// project's <c>PackageReference</c>, then <c>dotnet restore --force-evaluate</c> where lock files are used).
 /// Every file a step may touch is copied first and put back when any step fails: nothing is left half-written.
@@ -117,14 +119,12 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
         switch (lockfile)
         {
             case null:
-                return $"{folder} has no lockfile (package-lock.json, pnpm-lock.yaml or yarn.lock): --apply writes the manifest and the lockfile "
+                return $"{folder} has no lockfile (package-lock.json, pnpm-lock.yaml, yarn.lock or bun.lock): --apply writes the manifest and the lockfile "
                     + "together through the package manager. Create the lockfile first (npm install --package-lock-only --ignore-scripts), then apply; nothing was changed";
             case "yarn.lock":
                 return ApplyYarn(updates, folder);
             case "bun.lock" or "bun.lockb":
-                return $"{folder}: bun projects are not updated by --apply (bun cannot be run here); nothing was changed. Run there: "
-                    + $"bun add --ignore-scripts {string.Join(' ', updates.Select(u => $"{u.Name}@{SpecFor(u)}"))}"
-                    + " (add --dev for devDependencies), then check the result with bun install --frozen-lockfile --ignore-scripts";
+                return ApplyBun(updates, folder, lockfile);
         }
         var pnpm = lockfile == "pnpm-lock.yaml";
         var runs = updates.GroupBy(u => (Dev: IsDev(folder, u.Name), Exact: SpecFor(u) == u.Proposed)).ToList();
@@ -263,6 +263,49 @@ public sealed class UpdateApplier(Func<Ecosystem, string, PackageFacts?> facts, 
                 {
                     // A temporary folder left behind costs space, not correctness.
                 }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// bun through bun itself, scripts off: <c>bun add NAME@SPEC --lockfile-only --ignore-scripts</c>, one run per
+    /// section and save style (<c>--dev</c> for devDependencies, <c>--exact</c> for an exact pin) so no dependency moves
+    /// section or changes its range style; node_modules is left alone. Only the text lockfile (bun.lock) is written:
+    /// the binary bun.lockb is refused, since it cannot be reviewed in a pull request.
+    /// </summary>
+    private string? ApplyBun(List<DependencyUpdate> updates, string folder, string lockfile)
+    {
+        if (lockfile == "bun.lockb" || (!File.Exists(Path.Combine(folder, "bun.lock")) && File.Exists(Path.Combine(folder, "bun.lockb"))))
+        {
+            return $"{Path.Combine(folder, "bun.lockb")} is bun's binary lockfile, which --apply does not write (a change to it cannot be reviewed); nothing was changed. "
+                + $"Convert it to the text lockfile first: run bun install --save-text-lockfile --lockfile-only --ignore-scripts in {folder}, "
+                + "which writes bun.lock in its place, commit that, then apply again";
+        }
+        Backup(Path.Combine(folder, "package.json"));
+        Backup(Path.Combine(folder, "bun.lock"));
+        var command = settings.Bun ?? ["bun"];
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["DO_NOT_TRACK"] = "1" };
+        foreach (var run in updates.GroupBy(u => (Dev: IsDev(folder, u.Name), Exact: SpecFor(u) == u.Proposed)))
+        {
+            var arguments = new List<string> { "add" };
+            arguments.AddRange(run.Select(u => $"{u.Name}@{SpecFor(u)}"));
+            arguments.AddRange(["--lockfile-only", "--ignore-scripts", "--no-progress", "--no-summary"]);
+            if (run.Key.Dev)
+            {
+                arguments.Add("--dev");
+            }
+            if (run.Key.Exact)
+            {
+                arguments.Add("--exact");
+            }
+            if (settings.NpmRegistry is { } registry)
+            {
+                arguments.Add("--registry=" + registry.AbsoluteUri);
+            }
+            if (Run(command[0], [.. command.Skip(1), .. arguments], folder, environment) is { } failure)
+            {
+                return failure;
             }
         }
         return null;

@@ -8,7 +8,7 @@ namespace Tollgate.Tests.Deployment;
 public sealed class DeployAuditTests
 {
     /// <summary>The Bicep CLI .ci/run downloads (TOLLGATE_TEST_BICEP, else its place under tests/tools/bicep).</summary>
-    private static string Bicep()
+    internal static string Bicep()
     {
         var path = Environment.GetEnvironmentVariable("TOLLGATE_TEST_BICEP") is { Length: > 0 } set ? set
             : Path.Combine(TestData.RepositoryRoot, "tests", "tools", "bicep", "packages", "azure.bicep.commandline.linux-x64", "0.49.2", "tools", "bicep");
@@ -16,11 +16,15 @@ public sealed class DeployAuditTests
         return path;
     }
 
-    private static List<string> Findings(string folder, string? bicep = null)
+    private static List<string> Findings(string folder, string? bicep = null) => FindingsOf([TestData.Path("deploy", folder)], bicep);
+
+    /// <summary>The findings of an audit of <paramref name="paths"/> as "id file:line resource", sorted; the audit must have read every file.</summary>
+    internal static List<string> FindingsOf(IEnumerable<string> paths, string? bicep = null)
     {
-        var result = DeployAudit.Run([TestData.Path("deploy", folder)], new DeployAuditOptions { BicepPath = bicep }, new DiagnosticBag());
+        var result = DeployAudit.Run(paths, new DeployAuditOptions { BicepPath = bicep }, new DiagnosticBag());
         Assert.Empty(result.Diagnostics.Where(d => d.Severity == Graph.DiagnosticSeverity.Error));
         Assert.Empty(result.Incomplete);
+        Assert.All(result.Files, f => Assert.Null(f.Skipped));
         return [.. result.Findings.Select(f => $"{f.Id} {Path.GetFileName(f.Component.Locations[0].File)}:{f.Component.Locations[0].Line} {f.Component.Name}").Order(StringComparer.Ordinal)];
     }
 
@@ -70,7 +74,7 @@ public sealed class DeployAuditTests
     [Fact]
     public void HardenedVariants_GiveNoFinding()
     {
-        Assert.Empty(Findings("hardened"));
+        Assert.Empty(Findings("hardened", Bicep()));
         Assert.Empty(Findings("bicep/hardened", Bicep()));
     }
 

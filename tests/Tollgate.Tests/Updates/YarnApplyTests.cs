@@ -163,28 +163,6 @@ public sealed class YarnApplyTests
         Assert.Equal(lockfile, File.ReadAllText(Path.Combine(project, "yarn.lock")));
     }
 
-    [Theory]
-    [InlineData("bun.lock", "bun add --ignore-scripts ms@^2.1.3")]
-    [InlineData("bun.lockb", "bun add --ignore-scripts ms@^2.1.3")]
-    public void Apply_BunProject_RefusedNamingTheCommandToRun(string lockfileName, string command)
-    {
-        var project = NewFolder("bun");
-        File.WriteAllText(Path.Combine(project, "package.json"), """{ "name": "fixture-app", "version": "1.0.0", "private": true, "dependencies": { "ms": "^2.1.2" } }""");
-        File.WriteAllText(Path.Combine(project, lockfileName), "");
-        var update = new DependencyUpdate
-        {
-            Ecosystem = Graph.Ecosystem.Npm, Name = "ms", Current = "2.1.2", Range = "^2.1.2", Proposed = "2.1.3", Project = Path.Combine(project, lockfileName),
-        };
-
-        var applied = new UpdateApplier((_, _) => null, new ApplySettings()).Apply([update], out var failure);
-
-        Assert.Empty(applied);
-        Assert.NotNull(failure);
-        Assert.Contains(command, failure, StringComparison.Ordinal);
-        Assert.Contains("bun install --frozen-lockfile", failure, StringComparison.Ordinal);
-        Assert.Contains("nothing was changed", failure, StringComparison.Ordinal);
-    }
-
     [Fact]
     public void Apply_UvProject_RefusedNamingTheCommandToRun()
     {
