@@ -38,7 +38,6 @@ public sealed partial class FeedHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private NpmFeed? _feed;
     private Storage.AuditQueue? _auditQueue;
-    private IPrivatePackages? _privates;
 
     private FeedHost(WebApplication app, AdvisoryLookup? advisories, FeedAuditLog audit, FeedOptions options, Uri? upstream, Uri? pypiUpstream)
     {
@@ -201,7 +200,6 @@ public sealed partial class FeedHost : IAsyncDisposable
         {
             advisories?.Dispose();
             audit?.Dispose();
-            privates?.Dispose();
             return new FeedStart(null, problems.ToImmutable(), policyDiagnostics);
         }
 
@@ -221,7 +219,7 @@ public sealed partial class FeedHost : IAsyncDisposable
             forwarded.KnownProxies.Clear();
             app.UseForwardedHeaders(forwarded);
         }
-        var host = new FeedHost(app, advisories, audit, options, upstream, pypiUpstream) { SharedArtifacts = shared?.Description, _privates = privates };
+        var host = new FeedHost(app, advisories, audit, options, upstream, pypiUpstream) { SharedArtifacts = shared?.Description };
         var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -335,7 +333,6 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
         _advisories?.Dispose();
         _audit.Dispose();
-        _privates?.Dispose();
         _stopping.Dispose();
     }
 }

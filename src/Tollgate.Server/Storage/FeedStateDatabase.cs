@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Azure.Core;
 using Azure.Identity;
 using Npgsql;
@@ -27,7 +28,17 @@ internal static class FeedStateDatabase
             && host.Split(',').All(h => h.Trim().EndsWith(AzureHostSuffix, StringComparison.OrdinalIgnoreCase));
     }
 
-    /// <summary>A data source for the state database; <paramref name="credential"/> replaces the managed identity (tests).</summary>
+    private static readonly ConcurrentDictionary<string, Lazy<NpgsqlDataSource>> Sources = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The process's one data source for <paramref name="connectionString"/>, created on first use and kept: every
+    /// audit-log reader (the dashboard opens one per page) and the private package store share its connection pool
+    /// and, with Entra, its token. Not disposed by its users.
+    /// </summary>
+    public static NpgsqlDataSource Shared(string connectionString) =>
+        Sources.GetOrAdd(connectionString, c => new Lazy<NpgsqlDataSource>(() => Create(c))).Value;
+
+    /// <summary>A new data source for the state database; <paramref name="credential"/> replaces the managed identity (tests).</summary>
     public static NpgsqlDataSource Create(string connectionString, TokenCredential? credential = null)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);

@@ -73,17 +73,15 @@ public sealed class FeedAuditLog : IDisposable
     private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
     private readonly DbConnection _connection;
-    private readonly NpgsqlDataSource? _source;
     private readonly Lock _gate = new();
     private readonly bool _legacy;
     private readonly bool _postgres;
 
-    private FeedAuditLog(DbConnection connection, bool legacy, NpgsqlDataSource? source = null)
+    private FeedAuditLog(DbConnection connection, bool legacy, bool postgres = false)
     {
         _connection = connection;
-        _source = source;
         _legacy = legacy;
-        _postgres = source is not null;
+        _postgres = postgres;
     }
 
     /// <summary>
@@ -134,11 +132,9 @@ public sealed class FeedAuditLog : IDisposable
     /// <summary>The PostgreSQL log: the same two tables (created when missing, by one process at a time).</summary>
     private static FeedAuditLog OpenPostgres(string connectionString)
     {
-        var source = Storage.FeedStateDatabase.Create(connectionString);
-        NpgsqlConnection? connection = null;
+        var connection = Storage.FeedStateDatabase.Shared(connectionString).OpenConnection();
         try
         {
-            connection = source.OpenConnection();
             using var transaction = connection.BeginTransaction();
             Exec(connection, transaction, "SELECT pg_advisory_xact_lock(74012)");
             Exec(connection, transaction, """
@@ -154,12 +150,11 @@ public sealed class FeedAuditLog : IDisposable
                 CREATE INDEX IF NOT EXISTS feed_requests_time ON feed_requests(time);
                 """);
             transaction.Commit();
-            return new FeedAuditLog(connection, legacy: false, source);
+            return new FeedAuditLog(connection, legacy: false, postgres: true);
         }
         catch
         {
-            connection?.Dispose();
-            source.Dispose();
+            connection.Dispose();
             throw;
         }
     }
@@ -487,9 +482,5 @@ public sealed class FeedAuditLog : IDisposable
     private static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    public void Dispose()
-    {
-        _connection.Dispose();
-        _source?.Dispose();
-    }
+    public void Dispose() => _connection.Dispose();
 }

@@ -9,7 +9,7 @@ namespace Tollgate.Server.Feeds.Npm;
 /// (<c>state:</c>), which several instances share so that a version published on one is served by every other and
 /// is published exactly once, whichever instance was asked.
 /// </summary>
-internal interface IPrivatePackages : IDisposable
+internal interface IPrivatePackages
 {
     /// <summary>The stored packument's bytes; null when the name was never published. IOException when unreadable.</summary>
     byte[]? ReadPackument(string name);
@@ -81,30 +81,15 @@ internal sealed class FolderPrivatePackages(FeedStorage storage) : IPrivatePacka
     {
         lock (_gate)
         {
-            return publish(new Session(storage, name));
+            return publish(new Session(this, storage, name));
         }
     }
 
-    public void Dispose()
+    private sealed class Session(FolderPrivatePackages store, FeedStorage storage, string name) : IPrivatePublish
     {
-    }
+        public byte[]? Packument => store.ReadPackument(name);
 
-    private sealed class Session(FeedStorage storage, string name) : IPrivatePublish
-    {
-        public byte[]? Packument
-        {
-            get
-            {
-                var file = storage.PrivatePackumentFile(name);
-                return File.Exists(file) ? File.ReadAllBytes(file) : null;
-            }
-        }
-
-        public byte[]? Tarball(NpmVersion version)
-        {
-            var file = storage.PrivateTarballFile(name, version);
-            return File.Exists(file) ? File.ReadAllBytes(file) : null;
-        }
+        public byte[]? Tarball(NpmVersion version) => store.ReadTarball(name, version);
 
         public void Write(byte[] packument, IReadOnlyList<(NpmVersion Version, byte[] Bytes)> tarballs)
         {
@@ -119,7 +104,8 @@ internal sealed class FolderPrivatePackages(FeedStorage storage) : IPrivatePacka
 }
 
 /// <summary>
-/// Private packages in PostgreSQL: <c>feed_npm_private</c> (one packument per name, with its digest) and
+/// Private packages in PostgreSQL (the process's shared data source for the state, see
+/// <see cref="Storage.FeedStateDatabase.Shared"/>): <c>feed_npm_private</c> (one packument per name, with its digest) and
 /// <c>feed_npm_private_tarballs</c> (one row per version, never replaced). A publish runs in one transaction holding
 /// a transaction-level advisory lock on the name, so two instances publishing the same version at once are
 /// serialised: the first commits, the second sees the version and answers 409.
@@ -132,26 +118,18 @@ internal sealed class PostgresPrivatePackages : IPrivatePackages
 
     public static PostgresPrivatePackages Open(string connectionString)
     {
-        var source = Storage.FeedStateDatabase.Create(connectionString);
-        try
-        {
-            using var connection = source.OpenConnection();
-            using var transaction = connection.BeginTransaction();
-            Exec(connection, transaction, "SELECT pg_advisory_xact_lock(74013)");
-            Exec(connection, transaction, """
-                CREATE TABLE IF NOT EXISTS feed_npm_private (
-                  name TEXT PRIMARY KEY, packument BYTEA NOT NULL, digest TEXT NOT NULL, modified TIMESTAMPTZ NOT NULL);
-                CREATE TABLE IF NOT EXISTS feed_npm_private_tarballs (
-                  name TEXT NOT NULL, version TEXT NOT NULL, tarball BYTEA NOT NULL, PRIMARY KEY (name, version));
-                """);
-            transaction.Commit();
-            return new PostgresPrivatePackages(source);
-        }
-        catch
-        {
-            source.Dispose();
-            throw;
-        }
+        var source = Storage.FeedStateDatabase.Shared(connectionString);
+        using var connection = source.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        Exec(connection, transaction, "SELECT pg_advisory_xact_lock(74013)");
+        Exec(connection, transaction, """
+            CREATE TABLE IF NOT EXISTS feed_npm_private (
+              name TEXT PRIMARY KEY, packument BYTEA NOT NULL, digest TEXT NOT NULL, modified TIMESTAMPTZ NOT NULL);
+            CREATE TABLE IF NOT EXISTS feed_npm_private_tarballs (
+              name TEXT NOT NULL, version TEXT NOT NULL, tarball BYTEA NOT NULL, PRIMARY KEY (name, version));
+            """);
+        transaction.Commit();
+        return new PostgresPrivatePackages(source);
     }
 
     public byte[]? ReadPackument(string name)
@@ -191,8 +169,6 @@ internal sealed class PostgresPrivatePackages : IPrivatePackages
         }
         return result;
     }
-
-    public void Dispose() => _source.Dispose();
 
     /// <summary>Opens a connection; a database that cannot be reached is an IOException like an unreadable file.</summary>
     private NpgsqlConnection OpenForRead()

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Tollgate.Server.Feeds.Npm;
@@ -16,43 +14,9 @@ namespace Tollgate.Server.Tests.Feeds.Npm;
 /// </summary>
 public sealed class MultiInstanceTests
 {
-    private static JsonObject PublishBody(string name, string version, byte[] tarball)
-    {
-        var unscoped = name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..];
-        return new JsonObject
-        {
-            ["_id"] = name,
-            ["name"] = name,
-            ["dist-tags"] = new JsonObject { ["latest"] = version },
-            ["versions"] = new JsonObject
-            {
-                [version] = new JsonObject
-                {
-                    ["name"] = name,
-                    ["version"] = version,
-                    ["dist"] = new JsonObject
-                    {
-                        ["integrity"] = "sha512-" + Convert.ToBase64String(SHA512.HashData(tarball)),
-                        ["shasum"] = Convert.ToHexStringLower(SHA1.HashData(tarball)),
-                        ["tarball"] = $"http://feed.invalid/{name}/-/{unscoped}-{version}.tgz",
-                    },
-                },
-            },
-            ["_attachments"] = new JsonObject
-            {
-                [$"{name}-{version}.tgz"] = new JsonObject { ["content_type"] = "application/octet-stream", ["data"] = Convert.ToBase64String(tarball), ["length"] = tarball.Length },
-            },
-        };
-    }
-
     private static async Task<HttpStatusCode> Publish(HttpClient http, string name, JsonObject body)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, name.Replace("/", "%2f", StringComparison.Ordinal))
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", FeedEnvironment.Token);
-        using var response = await http.SendAsync(request);
+        using var response = await PublishTests.Publish(http, name, body);
         return response.StatusCode;
     }
 
@@ -121,8 +85,8 @@ public sealed class MultiInstanceTests
             var bytesA = Encoding.UTF8.GetBytes($"tarball A of @acme/race@{version}");
             var bytesB = Encoding.UTF8.GetBytes($"tarball B of @acme/race@{version}");
             var statuses = await Task.WhenAll(
-                Publish(first.Http, "@acme/race", PublishBody("@acme/race", version, bytesA)),
-                Publish(second.Http, "@acme/race", PublishBody("@acme/race", version, bytesB)));
+                Publish(first.Http, "@acme/race", PublishTests.Body("@acme/race", version, bytesA)),
+                Publish(second.Http, "@acme/race", PublishTests.Body("@acme/race", version, bytesB)));
             Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Conflict], statuses.Order());
             var winner = statuses[0] == HttpStatusCode.Created ? bytesA : bytesB;
             foreach (var instance in new[] { first, second })

@@ -19,7 +19,7 @@ public sealed class PublishTests
     /// An npm publish body as the npm client builds it; each part can be replaced to build the bodies an attacker
     /// would send.
     /// </summary>
-    private static JsonObject Body(string name, string versionKey, byte[] tarball, string? manifestVersion = null, string? attachment = null,
+    internal static JsonObject Body(string name, string versionKey, byte[] tarball, string? manifestVersion = null, string? attachment = null,
         string? distTarball = null)
     {
         var unscoped = name.Contains('/', StringComparison.Ordinal) ? name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..] : name;
@@ -55,14 +55,17 @@ public sealed class PublishTests
         };
     }
 
-    private static async Task<HttpResponseMessage> Publish(FeedEnvironment env, string name, JsonObject body, string token = FeedEnvironment.Token)
+    private static Task<HttpResponseMessage> Publish(FeedEnvironment env, string name, JsonObject body, string token = FeedEnvironment.Token) =>
+        Publish(env.Http, name, body, token);
+
+    internal static async Task<HttpResponseMessage> Publish(HttpClient http, string name, JsonObject body, string token = FeedEnvironment.Token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, name.Replace("/", "%2f", StringComparison.Ordinal))
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return await env.Http.SendAsync(request);
+        return await http.SendAsync(request);
     }
 
     private static async Task<string> Error(HttpResponseMessage response) =>
