@@ -238,7 +238,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         if (pypiUpstream is not null)
         {
             app.MapPyPIFeed(new PyPIFeed(options, Feeds.PyPI.PyPIUpstream.Create(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
-                storage, judge, host._auditQueue, time, logger, host._stopping.Token));
+                storage, judge, host._auditQueue, shared, time, logger, host._stopping.Token));
         }
         if (options.NuGetUpstream is { } nugetUpstream)
         {

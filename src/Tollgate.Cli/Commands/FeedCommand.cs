@@ -61,7 +61,7 @@ internal static class FeedCommand
         var database = new Option<string?>("--db") { Description = "The advisory database (default $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
         var shared = new Option<string?>("--shared-artifacts")
         {
-            Description = "Share verified npm tarballs and NuGet packages with other feed instances through Azure Blob Storage: the container's https:// URL (managed identity), "
+            Description = "Share verified npm tarballs, NuGet packages and PyPI files with other feed instances through Azure Blob Storage: the container's https:// URL (managed identity), "
                 + "or a container name with the connection string in TOLLGATE_BLOB_CONNECTION_STRING.",
             HelpName = "CONTAINER",
         };

@@ -612,68 +612,39 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// </summary>
     private async Task<string?> Download(Uri url, string target, JsonObject? dist)
     {
-        var key = Path.GetRelativePath(storage.Root, target).Replace(Path.DirectorySeparatorChar, '/');
-        if (shared is not null && await FromShared(key, target, dist).ConfigureAwait(false))
-        {
-            _downloads.TryRemove(target, out _);
-            return null;
-        }
-        Interlocked.Increment(ref _upstreamTarballDownloads);
-        var temp = storage.NewTempFile();
         try
         {
-            // Not the request's token: a client that gives up must not abort a download other clients share.
-            var (sha512, sha1, problem) = await upstream.DownloadAsync(url, temp, stopping).ConfigureAwait(false);
-            problem ??= TarballIntegrity.Check(dist, sha512!, sha1!);
-            if (problem is not null)
+            var fetched = await Storage.SharedCopies.FetchAsync(shared, storage, target, file =>
             {
-                LogTarballRefused(logger, url, problem);
+                var (sha512, sha1) = TarballIntegrity.HashFile(file);
+                return TarballIntegrity.Check(dist, sha512, sha1);
+            }, async temp =>
+            {
+                Interlocked.Increment(ref _upstreamTarballDownloads);
+                // Not the request's token: a client that gives up must not abort a download other clients share.
+                var (sha512, sha1, problem) = await upstream.DownloadAsync(url, temp, stopping).ConfigureAwait(false);
+                problem ??= TarballIntegrity.Check(dist, sha512!, sha1!);
+                if (problem is not null)
+                {
+                    LogTarballRefused(logger, url, problem);
+                }
                 return problem;
-            }
-            if (shared is not null)
-            {
-                await ToShared(key, temp).ConfigureAwait(false);
-            }
-            FeedStorage.MoveIntoPlace(temp, target);
-            if (ExpectedDigest(dist) is { } expected)
+            }, logger, stopping).ConfigureAwait(false);
+            if (fetched.Problem is null && ExpectedDigest(dist) is { } expected)
             {
                 _verified[target] = expected;
             }
-            return null;
+            if (fetched.Taken)
+            {
+                Interlocked.Increment(ref _sharedTarballHits);
+            }
+            return fetched.Problem;
         }
         finally
         {
             _downloads.TryRemove(target, out _);
-            if (File.Exists(temp))
-            {
-                FeedStorage.TryDelete(temp);
-            }
         }
     }
-
-    /// <summary>
-    /// Takes the tarball from the shared store into the local cache when it is there and its bytes match what the
-    /// packument declares; a copy that does not match is left unused (and reported), and the upstream is asked.
-    /// </summary>
-    private async Task<bool> FromShared(string key, string target, JsonObject? dist)
-    {
-        var taken = await Storage.SharedCopies.TryTakeAsync(shared!, key, storage.NewTempFile(), target, file =>
-        {
-            var (sha512, sha1) = TarballIntegrity.HashFile(file);
-            return TarballIntegrity.Check(dist, sha512, sha1);
-        }, logger, stopping).ConfigureAwait(false);
-        if (taken)
-        {
-            if (ExpectedDigest(dist) is { } expected)
-            {
-                _verified[target] = expected;
-            }
-            Interlocked.Increment(ref _sharedTarballHits);
-        }
-        return taken;
-    }
-
-    private Task ToShared(string key, string file) => Storage.SharedCopies.ShareAsync(shared!, key, file, logger, stopping);
 
     private FeedToken? Authenticate(HttpContext context)
     {
