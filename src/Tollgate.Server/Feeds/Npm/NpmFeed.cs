@@ -216,7 +216,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             return (known, null, null);
         }
-        var flight = _judging.GetOrAdd(name, n => new Lazy<Task<(JudgedPackument?, PackumentFetch?, JsonObject?)>>(() => Judge(n, client, known, version)));
+        // Only a release-age boundary passed (same policy and database): for a tarball the stored copy decides again,
+        // without asking the upstream, for the same reason as above.
+        var fromStoredCopy = forTarball && known is { Private: false, Stale: false } && known.JudgementVersion == version;
+        var flight = _judging.GetOrAdd(name, n => new Lazy<Task<(JudgedPackument?, PackumentFetch?, JsonObject?)>>(() => Judge(n, client, known, version, fromStoredCopy)));
         try
         {
             return await flight.Value.WaitAsync(requestAborted).ConfigureAwait(false);
@@ -230,12 +233,15 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
-    private async Task<(JudgedPackument?, PackumentFetch?, JsonObject?)> Judge(string name, string? client, JudgedPackument? known, string version)
+    private async Task<(JudgedPackument?, PackumentFetch?, JsonObject?)> Judge(string name, string? client, JudgedPackument? known, string version, bool fromStoredCopy = false)
     {
         // Not the request's token: the decision is shared by every request waiting for it.
         // The decisions in memory may be kept when only the copy's age ran out and the upstream confirms it unchanged.
         var reusable = known is not null && known.JudgementVersion == version && !known.Stale && (known.Expires is null || time.GetUtcNow() < known.Expires);
-        var fetch = await GetPackument(name, client, CancellationToken.None, reusable ? known!.Digest : null).ConfigureAwait(false);
+        var stored = fromStoredCopy && known is not null ? await ReadPackument(name, known).ConfigureAwait(false) : null;
+        var fetch = stored is not null
+            ? new PackumentFetch(stored, 200, Digest: known!.Digest)
+            : await GetPackument(name, client, CancellationToken.None, reusable ? known!.Digest : null).ConfigureAwait(false);
         if (fetch.Unchanged && known is not null)
         {
             var refreshed = known with { CheckedAt = time.GetUtcNow() };
@@ -256,7 +262,9 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             dist[v] = d?.DeepClone() as JsonObject;
             byFile.TryAdd(PackumentView.TarballFile(name, v, d), v);
         }
-        var judged = new JudgedPackument(name, fetch.Digest ?? "", version, time.GetUtcNow(), judge.NextChange(document, decisions), decisions,
+        // Decided again from the stored copy, the copy is as old as before: a packument request still revalidates it.
+        var checkedAt = stored is not null ? known!.CheckedAt : time.GetUtcNow();
+        var judged = new JudgedPackument(name, fetch.Digest ?? "", version, checkedAt, judge.NextChange(document, decisions), decisions,
             byFile.ToFrozenDictionary(StringComparer.Ordinal), dist.ToFrozenDictionary(StringComparer.Ordinal), fetch.Private, fetch.Stale, fetch.Problem);
         if (!fetch.Stale)
         {

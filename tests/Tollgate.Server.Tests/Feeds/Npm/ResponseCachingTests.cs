@@ -93,6 +93,34 @@ public sealed class ResponseCachingTests
     }
 
     [Fact]
+    public async Task Tarball_PastTtlAndAReleaseAgeBoundary_DecidedAgainFromTheStoredCopy_PackumentStillRevalidated()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var env = await FeedEnvironment.StartAsync(
+            configure: o => o with { PackumentTtl = TimeSpan.FromMinutes(30) },
+            prepare: u => u.Ages["ms@2.1.3"] = TimeSpan.FromHours(71),
+            time: clock);
+        Assert.Equal(HttpStatusCode.OK, (await Get(env, "ms")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Get(env, "ms/-/ms-2.1.2.tgz")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Get(env, "ms/-/ms-2.1.3.tgz")).StatusCode);
+        int PackumentRequests() => env.Upstream.Requests.Count(r => r == "/ms");
+        var asked = PackumentRequests();
+
+        // Two hours on: past packumentTtl, and 2.1.3 came of age. A published version's manifest does not change, so
+        // the stored copy decides the tarballs again without asking the upstream.
+        clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(HttpStatusCode.OK, (await Get(env, "ms/-/ms-2.1.2.tgz")).StatusCode);
+        using var cameOfAge = await Get(env, "ms/-/ms-2.1.3.tgz");
+        Assert.Equal(HttpStatusCode.OK, cameOfAge.StatusCode);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(UpstreamFixture.DataFolder, "tarballs", "ms-2.1.3.tgz")), await cameOfAge.Content.ReadAsByteArrayAsync());
+        Assert.Equal(asked, PackumentRequests());
+
+        // The copy is as old as before: the next packument request still revalidates it with the upstream.
+        Assert.Equal(HttpStatusCode.OK, (await Get(env, "ms")).StatusCode);
+        Assert.Equal(asked + 1, PackumentRequests());
+    }
+
+    [Fact]
     public async Task Tarball_RangeAndIfNoneMatch_PartialAnd304()
     {
         await using var env = await FeedEnvironment.StartAsync();
