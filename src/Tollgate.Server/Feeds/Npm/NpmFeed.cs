@@ -149,49 +149,60 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     private async Task ServePackument(HttpContext context, string name)
     {
-        var (judged, failure, document) = await Judged(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
-        if (judged is null)
+        // A second decision only when the stored copy changed after the first: another instance sharing the state
+        // stored a newer one. It is made on the copy stored now.
+        for (var attempt = 1; ; attempt++)
         {
-            await WriteError(context, failure!.Status, failure.Problem ?? "not found").ConfigureAwait(false);
+            var (judged, failure, document) = await Judged(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
+            if (judged is null)
+            {
+                await WriteError(context, failure!.Status, failure.Problem ?? "not found").ConfigureAwait(false);
+                return;
+            }
+            var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
+            var abbreviated = context.Request.Headers.Accept.ToString().Contains(PackumentView.AbbreviatedMediaType, StringComparison.OrdinalIgnoreCase);
+            // Every input of the answer is in the key: a changed document, policy, database, host name or form is a new entry.
+            var key = $"npm\n{name}\n{judged.Digest}\n{judged.JudgementVersion}\n{options.DryRun}\n{baseUrl}\n{(abbreviated ? "abbreviated" : "full")}";
+            if (judged.Stale)
+            {
+                context.Response.Headers["Warning"] = "110 - \"Response is Stale\"";
+                context.Response.Headers["X-Tollgate-Stale"] = judged.Problem ?? "upstream unavailable";
+            }
+            var cached = responses.Get(key);
+            if (cached is null)
+            {
+                document ??= await ReadPackument(name, judged).ConfigureAwait(false);
+                if (document is null)
+                {
+                    // The stored copy changed, vanished or cannot be reached between the decision and now: decide again.
+                    _judged.TryRemove(new KeyValuePair<string, JudgedPackument>(name, judged));
+                    if (attempt == 1)
+                    {
+                        continue;
+                    }
+                    await WriteError(context, 503, $"the feed's copy of {name} changed or could not be read while it was served; try again").ConfigureAwait(false);
+                    return;
+                }
+                var served = PackumentView.Filter(name, document, judged.Decisions, baseUrl, options.DryRun);
+                if (served is null)
+                {
+                    await Audit(context, name, judged.NotAllowed, "packument").ConfigureAwait(false);
+                    var reasons = judged.Decisions.Values.Where(d => !d.IsServed).Select(d => d.Message).Take(3);
+                    await WriteError(context, 404, $"no version of {name} is allowed by the feed's policy: {string.Join("; ", reasons)}").ConfigureAwait(false);
+                    return;
+                }
+                var body = abbreviated ? PackumentView.Abbreviate(served) : served;
+                var mediaType = (abbreviated ? PackumentView.AbbreviatedMediaType : "application/json") + "; charset=utf-8";
+                cached = Storage.CachedResponse.Create(Encoding.UTF8.GetBytes(body.ToJsonString()), mediaType, judged.Expires);
+                if (!judged.Stale)
+                {
+                    responses.Add(key, cached);
+                }
+            }
+            await Audit(context, name, judged.NotAllowed, "packument").ConfigureAwait(false);
+            await cached.WriteAsync(context).ConfigureAwait(false);
             return;
         }
-        await Audit(context, name, judged.NotAllowed, "packument").ConfigureAwait(false);
-        var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
-        var abbreviated = context.Request.Headers.Accept.ToString().Contains(PackumentView.AbbreviatedMediaType, StringComparison.OrdinalIgnoreCase);
-        // Every input of the answer is in the key: a changed document, policy, database, host name or form is a new entry.
-        var key = $"npm\n{name}\n{judged.Digest}\n{judged.JudgementVersion}\n{options.DryRun}\n{baseUrl}\n{(abbreviated ? "abbreviated" : "full")}";
-        if (judged.Stale)
-        {
-            context.Response.Headers["Warning"] = "110 - \"Response is Stale\"";
-            context.Response.Headers["X-Tollgate-Stale"] = judged.Problem ?? "upstream unavailable";
-        }
-        var cached = responses.Get(key);
-        if (cached is null)
-        {
-            document ??= await ReadPackument(name, judged).ConfigureAwait(false);
-            if (document is null)
-            {
-                // The stored copy changed, vanished or cannot be reached between the decision and now: decide again on the next request.
-                _judged.TryRemove(new KeyValuePair<string, JudgedPackument>(name, judged));
-                await WriteError(context, 503, $"the feed's copy of {name} changed or could not be read while it was served; try again").ConfigureAwait(false);
-                return;
-            }
-            var served = PackumentView.Filter(name, document, judged.Decisions, baseUrl, options.DryRun);
-            if (served is null)
-            {
-                var reasons = judged.Decisions.Values.Where(d => !d.IsServed).Select(d => d.Message).Take(3);
-                await WriteError(context, 404, $"no version of {name} is allowed by the feed's policy: {string.Join("; ", reasons)}").ConfigureAwait(false);
-                return;
-            }
-            var body = abbreviated ? PackumentView.Abbreviate(served) : served;
-            var mediaType = (abbreviated ? PackumentView.AbbreviatedMediaType : "application/json") + "; charset=utf-8";
-            cached = Storage.CachedResponse.Create(Encoding.UTF8.GetBytes(body.ToJsonString()), mediaType, judged.Expires);
-            if (!judged.Stale)
-            {
-                responses.Add(key, cached);
-            }
-        }
-        await cached.WriteAsync(context).ConfigureAwait(false);
     }
 
     /// <summary>

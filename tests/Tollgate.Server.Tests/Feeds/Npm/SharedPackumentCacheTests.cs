@@ -93,6 +93,39 @@ public sealed class SharedPackumentCacheTests
     }
 
     [Fact]
+    public async Task TwoInstances_CopyReplacedByTheOtherAfterADecision_DecidedAgainOnTheStoredCopy()
+    {
+        var state = StoreTargets.NewStore("postgres");
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var upstream = await UpstreamFixture.StartAsync();
+        FeedOptions Shared(FeedOptions o) => o with { Upstream = upstream.BaseUrl, State = state, PackumentTtl = Ttl };
+        await using var first = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
+        await using var second = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
+        Assert.Equal(HttpStatusCode.OK, (await first.Http.GetAsync("ms")).StatusCode);
+        clock.Advance(Ttl / 2 + TimeSpan.FromSeconds(1));
+        var before = JsonNode.Parse(await second.Http.GetStringAsync("ms"))!;
+        Assert.True(before["versions"]!.AsObject().ContainsKey("2.1.3"));
+
+        // The upstream's document changes (2.1.3 now published an hour ago, younger than the policy's 72h), and the first
+        // instance, past its TTL, stores the new copy while the second still holds decisions made on the old one.
+        upstream.Ages["ms@2.1.3"] = TimeSpan.FromHours(1);
+        clock.Advance(Ttl / 2 + TimeSpan.FromSeconds(1));
+        var after = JsonNode.Parse(await first.Http.GetStringAsync("ms"))!;
+        Assert.False(after["versions"]!.AsObject().ContainsKey("2.1.3"));
+        Assert.Equal(2, PackumentRequests(upstream));
+
+        // An answer the second instance has not built yet is decided again on the copy stored now: served, not refused,
+        // and without asking the upstream.
+        using var request = new HttpRequestMessage(HttpMethod.Get, "ms");
+        request.Headers.Accept.ParseAdd(PackumentView.AbbreviatedMediaType);
+        using var abbreviated = await second.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, abbreviated.StatusCode);
+        Assert.False(JsonNode.Parse(await abbreviated.Content.ReadAsStringAsync())!["versions"]!.AsObject().ContainsKey("2.1.3"));
+        Assert.Equal(2, PackumentRequests(upstream));
+        Assert.Empty(second.Logs.Errors);
+    }
+
+    [Fact]
     public async Task SharedPackumentCache_StateDatabaseUnreachable_UpstreamAskedAfreshNeverAnUnverifiedCopy()
     {
         var state = StoreTargets.NewStore("postgres");
