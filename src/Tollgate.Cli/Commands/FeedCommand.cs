@@ -67,7 +67,7 @@ internal static class FeedCommand
         };
         var state = new Option<string?>("--state")
         {
-            Description = "A PostgreSQL connection string for the state several instances share (the audit log, private npm packages). "
+            Description = "A PostgreSQL connection string for the state several instances share (the audit log, cached npm packuments, private npm packages). "
                 + "Default: TOLLGATE_FEED_STATE, else the files in --storage. Without a password for an Azure Database for PostgreSQL host, the feed signs in with its managed identity.",
             HelpName = "CONNECTION",
         };
