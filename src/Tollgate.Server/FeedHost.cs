@@ -68,7 +68,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         .Select(a => new Uri(a)).FirstOrDefault() ?? Options.Listen;
 
     /// <summary>Returns once every audit entry of the requests answered so far is stored.</summary>
-    internal Task FlushAuditAsync() => _auditQueue?.FlushAsync() ?? Task.CompletedTask;
+    internal Task FlushAuditAsync(CancellationToken cancellationToken = default) => _auditQueue?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>How many tarballs were downloaded from upstream since start.</summary>
     internal int UpstreamTarballDownloads => _feed?.UpstreamTarballDownloads ?? 0;

@@ -10,22 +10,23 @@ namespace Tollgate.Server.Tests.Feeds.Npm;
 /// </summary>
 internal sealed class TcpRelay : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly ConcurrentBag<TcpClient> _open = [];
-    private readonly CancellationTokenSource _cut = new();
+    private CancellationTokenSource _cut = new();
     private readonly string _host;
     private readonly int _port;
     private Task _accepting = Task.CompletedTask;
 
     private TcpRelay(string host, int port) => (_host, _port) = (host, port);
 
-    /// <summary>The loopback port clients connect to.</summary>
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    /// <summary>The loopback port clients connect to (the same after <see cref="ResumeAsync"/>).</summary>
+    public int Port { get; private set; }
 
     public static TcpRelay Start(string host, int port)
     {
         var relay = new TcpRelay(host, port);
         relay._listener.Start();
+        relay.Port = ((IPEndPoint)relay._listener.LocalEndpoint).Port;
         relay._accepting = relay.Accept();
         return relay;
     }
@@ -78,6 +79,17 @@ internal sealed class TcpRelay : IAsyncDisposable
         {
             connection.Dispose();
         }
+    }
+
+    /// <summary>After <see cref="Cut"/>: listens again on the same port, as a database server that came back.</summary>
+    public async Task ResumeAsync()
+    {
+        await _accepting;
+        _cut.Dispose();
+        _cut = new CancellationTokenSource();
+        _listener = new TcpListener(IPAddress.Loopback, Port);
+        _listener.Start();
+        _accepting = Accept();
     }
 
     public async ValueTask DisposeAsync()
