@@ -163,13 +163,38 @@ internal sealed class PackageJudge(TollgatePolicy policy, AdvisoryLookup? adviso
     }
 }
 
-/// <summary>The advisory database behind a lock: one SQLite connection is not safe for concurrent use.</summary>
-internal sealed class AdvisoryLookup(AdvisoryStore store) : IDisposable
+/// <summary>
+/// The advisory database behind a lock (one SQLite connection is not safe for concurrent use). <c>tollgate db update</c>
+/// writes a new file and renames it over the old one, so a connection opened before keeps reading the old file: when
+/// the file at the path is another one, <see cref="Version"/> opens it and the lookups use it from then on.
+/// </summary>
+internal sealed class AdvisoryLookup : IDisposable
 {
     private readonly Lock _gate = new();
-    private readonly AdvisoryMatcher _matcher = new(store);
+    private AdvisoryStore _store;
+    private AdvisoryMatcher _matcher;
+    private (DateTime Written, long Length)? _file;
 
-    public AdvisoryStore Store => store;
+    public AdvisoryLookup(AdvisoryStore store)
+    {
+        _store = store;
+        _matcher = new AdvisoryMatcher(store);
+        _file = FileOf(store.Path);
+    }
+
+    public AdvisoryStore Store
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _store;
+            }
+        }
+    }
+
+    /// <summary>Why the replaced database could not be opened (the previous one is still used), or null.</summary>
+    public string? ReloadProblem { get; private set; }
 
     public IReadOnlyList<Finding> Match(DependencyGraph graph)
     {
@@ -184,9 +209,40 @@ internal sealed class AdvisoryLookup(AdvisoryStore store) : IDisposable
     {
         lock (_gate)
         {
-            return store.DataVersion();
+            ReopenIfReplaced();
+            return _store.DataVersion();
         }
     }
 
-    public void Dispose() => store.Dispose();
+    private void ReopenIfReplaced()
+    {
+        var now = FileOf(_store.Path);
+        if (now is null || now == _file)
+        {
+            return;
+        }
+        // A file that cannot be opened (yet) leaves the previous database in use: it still answers every lookup.
+        if (!AdvisoryStore.TryOpen(_store.Path, out var fresh, out var error))
+        {
+            ReloadProblem = error.Message;
+            return;
+        }
+        var old = _store;
+        (_store, _matcher, _file, ReloadProblem) = (fresh, new AdvisoryMatcher(fresh), now, null);
+        old.Dispose();
+    }
+
+    private static (DateTime, long)? FileOf(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : null;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _store.Dispose();
+        }
+    }
 }

@@ -121,6 +121,40 @@ public sealed class ResponseCachingTests
     }
 
     [Fact]
+    public async Task AdvisoryDatabaseUpdatedBesideTheRunningFeed_NewlyMaliciousVersionRefused()
+    {
+        await using var env = await FeedEnvironment.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, (await Get(env, "ms/-/ms-2.1.2.tgz")).StatusCode);
+
+        // `tollgate db update` (or `db import`) writes a new database file and renames it over the one the feed opened.
+        var record = Path.Combine(env.Folder, "MAL-2099-0777.json");
+        await File.WriteAllTextAsync(record, """
+            {
+              "schema_version": "1.7.0",
+              "id": "MAL-2099-0777",
+              "modified": "2026-01-01T00:00:00Z",
+              "summary": "Malicious code in ms (npm), crafted test record",
+              "affected": [ { "package": { "ecosystem": "npm", "name": "ms" }, "versions": [ "2.1.2" ] } ]
+            }
+            """);
+        var diagnostics = new Tollgate.Inputs.DiagnosticBag();
+        var import = Tollgate.Advisories.AdvisoryImporter.Import([record], new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = Path.Combine(env.Folder, "advisories.db") }, diagnostics);
+        Assert.True(import.Succeeded, string.Join("\n", diagnostics.Items));
+
+        // The feed reads the database's stamp at most once a second: within a few seconds the version is refused.
+        var refused = false;
+        for (var i = 0; i < 50 && !refused; i++)
+        {
+            await Task.Delay(100);
+            using var response = await Get(env, "ms/-/ms-2.1.2.tgz");
+            refused = response.StatusCode == HttpStatusCode.Forbidden && (await response.Content.ReadAsStringAsync()).Contains("MAL-2099-0777", StringComparison.Ordinal);
+        }
+        Assert.True(refused, "ms@2.1.2 was still served after the database named it malicious");
+        var packument = JsonNode.Parse(await (await Get(env, "ms")).Content.ReadAsStringAsync())!;
+        Assert.Null(packument["versions"]!["2.1.2"]);
+    }
+
+    [Fact]
     public async Task Tarball_RangeAndIfNoneMatch_PartialAnd304()
     {
         await using var env = await FeedEnvironment.StartAsync();
