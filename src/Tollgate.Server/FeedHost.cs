@@ -250,7 +250,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
         if (options.NuGetUpstream is { } nugetUpstream)
         {
-            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, host._auditQueue, shared, time, logger, host._stopping.Token));
+            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, host._auditQueue, responses, judgementVersion, shared, time, logger, host._stopping.Token));
         }
         if (upstream is not null)
         {
