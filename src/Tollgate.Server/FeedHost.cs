@@ -37,6 +37,7 @@ public sealed partial class FeedHost : IAsyncDisposable
     private readonly FeedAuditLog _audit;
     private readonly CancellationTokenSource _stopping = new();
     private NpmFeed? _feed;
+    private PyPIFeed? _pypi;
     private Storage.AuditQueue? _auditQueue;
 
     private FeedHost(WebApplication app, AdvisoryLookup? advisories, FeedAuditLog audit, FeedOptions options, Uri? upstream, Uri? pypiUpstream)
@@ -72,6 +73,9 @@ public sealed partial class FeedHost : IAsyncDisposable
 
     /// <summary>How many tarballs were downloaded from upstream since start.</summary>
     internal int UpstreamTarballDownloads => _feed?.UpstreamTarballDownloads ?? 0;
+
+    /// <summary>How many times the PyPI routes read a stored file through to check its sha256 (for tests).</summary>
+    internal int PyPIFileHashes => _pypi?.FileHashes ?? 0;
 
     /// <summary>Checks the options and builds the host; nothing listens until <see cref="StartAsync"/>.</summary>
     /// <param name="options">The merged config and command-line options.</param>
@@ -237,19 +241,21 @@ public sealed partial class FeedHost : IAsyncDisposable
         var judge = new PackageJudge(policy, advisories, options.Vulnerabilities, time);
         host._auditQueue = new Storage.AuditQueue(audit, logger);
         var responses = new Storage.ResponseCache(options.ResponseCacheBytes, Path.Combine(storage.Root, "responses"), time);
+        var judgementVersion = JudgementVersion(options, advisories, time);
         if (pypiUpstream is not null)
         {
-            app.MapPyPIFeed(new PyPIFeed(options, Feeds.PyPI.PyPIUpstream.Create(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
-                storage, judge, host._auditQueue, shared, time, logger, host._stopping.Token));
+            host._pypi = new PyPIFeed(options, Feeds.PyPI.PyPIUpstream.Create(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
+                storage, judge, host._auditQueue, responses, judgementVersion, shared, time, logger, host._stopping.Token);
+            app.MapPyPIFeed(host._pypi);
         }
         if (options.NuGetUpstream is { } nugetUpstream)
         {
-            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, host._auditQueue, shared, time, logger, host._stopping.Token));
+            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, host._auditQueue, responses, judgementVersion, shared, time, logger, host._stopping.Token));
         }
         if (upstream is not null)
         {
             host._feed = new NpmFeed(options, NpmUpstream.Create(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge),
-                host._auditQueue, responses, shared, privates, packuments, JudgementVersion(options, advisories, time), time, logger, host._stopping.Token);
+                host._auditQueue, responses, shared, privates, packuments, judgementVersion, time, logger, host._stopping.Token);
             app.MapNpmFeed(host._feed);
         }
         else

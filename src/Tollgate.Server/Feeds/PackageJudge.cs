@@ -101,6 +101,32 @@ internal sealed class PackageJudge(TollgatePolicy policy, AdvisoryLookup? adviso
         return result.ToImmutable();
     }
 
+    /// <summary>
+    /// When <paramref name="decisions"/> next change by the clock alone: the moment the next hidden version (with its
+    /// publication time in <paramref name="published"/>) comes of age, or the next UTC midnight when the policy has
+    /// ignore entries (one may expire). Null when only a new input (the package's page, policy, advisories) changes them.
+    /// </summary>
+    public DateTimeOffset? NextChange(IEnumerable<(string Version, DateTimeOffset? Published)> published, ImmutableDictionary<string, VersionDecision> decisions)
+    {
+        ArgumentNullException.ThrowIfNull(published);
+        ArgumentNullException.ThrowIfNull(decisions);
+        DateTimeOffset? next = null;
+        foreach (var (version, at) in published)
+        {
+            if (at is { } publishedAt && decisions.TryGetValue(version, out var decision) && decision.Verdict == FeedVerdict.Hidden)
+            {
+                var ofAge = publishedAt + policy.MinimumReleaseAge;
+                next = next is null || ofAge < next ? ofAge : next;
+            }
+        }
+        if (!policy.Ignore.IsEmpty)
+        {
+            var midnight = new DateTimeOffset(time.GetUtcNow().UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+            next = next is null || midnight < next ? midnight : next;
+        }
+        return next;
+    }
+
     /// <summary>The typosquat rule's name check (TG1010), as scan applies it to a direct dependency: the name is judged once and the finding given to every version.</summary>
     private IEnumerable<Finding> TyposquatFindings(List<Component> components)
     {

@@ -53,24 +53,11 @@ internal sealed class VersionJudge(PackageJudge judge)
     {
         ArgumentNullException.ThrowIfNull(packument);
         ArgumentNullException.ThrowIfNull(decisions);
-        DateTimeOffset? next = null;
         var times = packument["time"] as JsonObject;
-        foreach (var decision in decisions.Values)
-        {
-            if (decision.Verdict == FeedVerdict.Hidden
-                && times?[decision.Version] is JsonValue t && t.TryGetValue<string>(out var text)
-                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var published))
-            {
-                var ofAge = published + judge.Policy.MinimumReleaseAge;
-                next = next is null || ofAge < next ? ofAge : next;
-            }
-        }
-        if (!judge.Policy.Ignore.IsEmpty)
-        {
-            var midnight = new DateTimeOffset(judge.Time.GetUtcNow().UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
-            next = next is null || midnight < next ? midnight : next;
-        }
-        return next;
+        var published = decisions.Values
+            .Select(d => times?[d.Version] is JsonValue t && t.TryGetValue<string>(out var text)
+                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? (d.Version, (DateTimeOffset?)at) : (d.Version, null));
+        return judge.NextChange(published, decisions);
     }
 
     /// <summary>True when the version manifest declares an install-time script (or npm's <c>hasInstallScript</c> flag).</summary>

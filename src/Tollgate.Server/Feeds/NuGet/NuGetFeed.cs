@@ -29,7 +29,38 @@ internal sealed record NuGetListedVersion(NuGetVersion Version, DateTimeOffset? 
 }
 
 /// <summary>A package's versions as the feed found them, or the status and message to answer with.</summary>
-internal sealed record NuGetListing(string Id, ImmutableArray<NuGetListedVersion> Versions, int Status = 200, string? Problem = null, bool Private = false, bool Stale = false);
+internal sealed record NuGetListing(string Id, ImmutableArray<NuGetListedVersion> Versions, int Status = 200, string? Problem = null, bool Private = false, bool Stale = false)
+{
+    /// <summary>The SHA-256 of everything the feed's answers about this listing are made of (ids, versions, times, catalog entries, URLs).</summary>
+    public string Digest()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string? text) => hash.AppendData(Encoding.UTF8.GetBytes((text ?? "\u0001") + "\u0000"));
+        Add(Id);
+        Add(Private ? "private" : "upstream");
+        foreach (var v in Versions)
+        {
+            Add(v.Version.ToFullString());
+            Add(v.Published?.UtcTicks.ToString(CultureInfo.InvariantCulture));
+            Add(v.CatalogEntry?.GetRawText());
+            Add(v.Content?.AbsoluteUri);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}
+
+/// <summary>
+/// The decisions for one listing, made once per change of their inputs (the listing, the policy and advisory database,
+/// the clock passing a release-age boundary) and shared by every request until then.
+/// </summary>
+internal sealed record JudgedListing(string Digest, string JudgementVersion, DateTimeOffset? Expires, ImmutableDictionary<string, VersionDecision> Decisions)
+{
+    /// <summary>The decisions a listing request logs (everything not plainly allowed).</summary>
+    public ImmutableArray<VersionDecision> NotAllowed { get; } = [.. Decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed)];
+
+    /// <summary>How many versions are not served.</summary>
+    public int Refused { get; } = Decisions.Values.Count(d => !d.IsServed);
+}
 
 /// <summary>
 /// The NuGet V3 feed under <c>/nuget/</c>: a service index, the flat container (<c>PackageBaseAddress/3.0.0</c>),
@@ -41,7 +72,8 @@ internal sealed record NuGetListing(string Id, ImmutableArray<NuGetListedVersion
 /// naming the advisory or rule, instead of only "NU1102 unable to find version".
 /// </summary>
 internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationClient upstream, RegistryHttp http, FeedStorage storage, PackageJudge judge,
-    Storage.AuditQueue audit, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, Storage.ResponseCache responses, Func<string> judgementVersion, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger,
+    CancellationToken stopping)
 {
     /// <summary>The path prefix the feed answers under.</summary>
     public const string Prefix = "/nuget";
@@ -60,12 +92,13 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, NuGetPackageFile> _checked = new(StringComparer.Ordinal);
     private readonly Lock _pushGate = new();
+    private readonly ConcurrentDictionary<string, JudgedListing> _judged = new(StringComparer.Ordinal);
 
     public Uri ServiceIndex => upstream.ServiceIndex;
 
     /// <summary>Builds the feed over the core registration client, with its metadata cache in the feed's storage.</summary>
     public static NuGetFeed Create(FeedOptions options, Uri serviceIndex, HttpClient client, FeedStorage storage, PackageJudge judge, Storage.AuditQueue audit,
-        Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger, CancellationToken stopping)
+        Storage.ResponseCache responses, Func<string> judgementVersion, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger, CancellationToken stopping)
     {
         var http = new RegistryHttp(new RegistryHttpOptions
         {
@@ -76,7 +109,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             MaxRetries = 1,
             Time = time,
         }, client);
-        return new NuGetFeed(options, new NuGetRegistrationClient(http, serviceIndex), http, storage, judge, audit, shared, time, logger, stopping);
+        return new NuGetFeed(options, new NuGetRegistrationClient(http, serviceIndex), http, storage, judge, audit, responses, judgementVersion, shared, time, logger, stopping);
     }
 
     /// <summary>True for an id NuGet accepts: letters, digits, '.', '_' and '-', up to 100 characters, not starting with '.'.</summary>
@@ -193,21 +226,65 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             await WriteText(context, listing.Status, listing.Problem ?? "not found").ConfigureAwait(false);
             return;
         }
-        var decisions = Judge(listing);
-        Audit(context, listing.Id, decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed), "versions");
+        var judged = Judged(listing);
+        Audit(context, listing.Id, judged.NotAllowed, "versions");
         MarkStale(context, listing);
-        var refused = decisions.Values.Count(d => !d.IsServed);
-        if (refused > 0)
+        if (judged.Refused > 0)
         {
-            context.Response.Headers["X-Tollgate-Refused"] = refused.ToString(CultureInfo.InvariantCulture);
+            context.Response.Headers["X-Tollgate-Refused"] = judged.Refused.ToString(CultureInfo.InvariantCulture);
         }
-        // Refused versions stay listed: their .nupkg answers 403 with the reason, which dotnet restore prints.
-        var versions = new JsonArray();
-        foreach (var v in listing.Versions)
+        await Answer(context, listing, judged, "versions", () =>
         {
-            versions.Add((JsonNode)JsonValue.Create(v.Lower));
+            // Refused versions stay listed: their .nupkg answers 403 with the reason, which dotnet restore prints.
+            var versions = new JsonArray();
+            foreach (var v in listing.Versions)
+            {
+                versions.Add((JsonNode)JsonValue.Create(v.Lower));
+            }
+            return new JsonObject { ["versions"] = versions };
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The decisions for a listing: from memory while the listing (by its digest), the policy and the advisory database
+    /// are unchanged and no release-age boundary has passed; otherwise judged again. Decisions on a stale listing are not kept.
+    /// </summary>
+    private JudgedListing Judged(NuGetListing listing)
+    {
+        var version = judgementVersion();
+        var digest = listing.Digest();
+        var key = listing.Id.ToLowerInvariant();
+        if (_judged.TryGetValue(key, out var known) && known.Digest == digest && known.JudgementVersion == version
+            && (known.Expires is null || time.GetUtcNow() < known.Expires))
+        {
+            return known;
         }
-        await WriteJson(context, 200, new JsonObject { ["versions"] = versions }).ConfigureAwait(false);
+        var decisions = Judge(listing);
+        var judged = new JudgedListing(digest, version, judge.NextChange(listing.Versions.Select(v => (v.Version.ToNormalizedString(), v.Published)), decisions), decisions);
+        if (!listing.Stale)
+        {
+            _judged[key] = judged;
+        }
+        return judged;
+    }
+
+    /// <summary>
+    /// A finished JSON answer about a listing, built once per change of its inputs (all in the key) and kept as bytes,
+    /// pre-compressed, with a strong ETag; an answer from a stale listing is served but not kept.
+    /// </summary>
+    private Task Answer(HttpContext context, NuGetListing listing, JudgedListing judged, string form, Func<JsonNode> build)
+    {
+        var key = $"nuget\n{listing.Id.ToLowerInvariant()}\n{judged.Digest}\n{judged.JudgementVersion}\n{options.DryRun}\n{Base(context)}\n{form}";
+        var cached = responses.Get(key);
+        if (cached is null)
+        {
+            cached = Storage.CachedResponse.Create(Encoding.UTF8.GetBytes(build().ToJsonString()), "application/json", judged.Expires);
+            if (!listing.Stale)
+            {
+                responses.Add(key, cached);
+            }
+        }
+        return cached.WriteAsync(context);
     }
 
     private async Task<bool> CheckId(HttpContext context, string id)
@@ -262,7 +339,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             return;
         }
         var request = nuspec ? "nuspec" : "package";
-        var decision = Judge(listing, entry)[entry.Version.ToNormalizedString()];
+        var decision = Judged(listing).Decisions[entry.Version.ToNormalizedString()];
         if (!decision.IsServed)
         {
             // Decided before anything is downloaded: a refused package never reaches this machine.
@@ -606,13 +683,13 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             await WriteText(context, listing.Status, listing.Problem ?? "not found").ConfigureAwait(false);
             return;
         }
-        var decisions = Judge(listing);
-        Audit(context, listing.Id, decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed), "registration");
+        var judged = Judged(listing);
+        Audit(context, listing.Id, judged.NotAllowed, "registration");
         MarkStale(context, listing);
-        var view = new RegistrationView(Base(context), listing, decisions, options.DryRun);
+        RegistrationView View() => new(Base(context), listing, judged.Decisions, options.DryRun);
         if (only is null)
         {
-            await WriteJson(context, 200, view.Index()).ConfigureAwait(false);
+            await Answer(context, listing, judged, "index", () => View().Index()).ConfigureAwait(false);
             return;
         }
         var entry = listing.Versions.FirstOrDefault(v => VersionComparer.Default.Equals(v.Version, only));
@@ -621,7 +698,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             await WriteText(context, 404, $"{listing.Id} {only.ToNormalizedString()} is not in {(listing.Private ? "this feed" : "the upstream source")}").ConfigureAwait(false);
             return;
         }
-        await WriteJson(context, 200, view.LeafDocument(entry)).ConfigureAwait(false);
+        await Answer(context, listing, judged, "leaf\n" + entry.Lower, () => View().LeafDocument(entry)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -653,7 +730,7 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
             {
                 continue;
             }
-            var decisions = Judge(listing);
+            var decisions = Judged(listing).Decisions;
             var served = listing.Versions.Where(v => (prerelease || !v.Version.IsPrerelease)
                 && (options.DryRun || decisions[v.Version.ToNormalizedString()].IsServed)).ToList();
             if (served.Count == 0)

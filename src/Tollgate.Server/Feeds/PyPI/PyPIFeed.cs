@@ -15,7 +15,20 @@ using Tollgate.Server.Feeds.Npm;
 namespace Tollgate.Server.Feeds.PyPI;
 
 /// <summary>A project page as the feed found it: the page, or the status and message to answer with.</summary>
-internal sealed record PageFetch(SimplePage? Page, int Status, string? Problem = null, bool Stale = false, bool Private = false);
+internal sealed record PageFetch(SimplePage? Page, int Status, string? Problem = null, bool Stale = false, bool Private = false, string Digest = "");
+
+/// <summary>
+/// The decisions for one project page, made once per change of their inputs (the page, the policy and advisory
+/// database, the clock passing a release-age boundary) and shared by every page and file request until then.
+/// </summary>
+internal sealed record JudgedPage(SimplePage Page, string Digest, string JudgementVersion, DateTimeOffset? Expires, ImmutableDictionary<string, VersionDecision> Decisions)
+{
+    /// <summary>The decisions a page request logs (everything not plainly allowed).</summary>
+    public ImmutableArray<VersionDecision> NotAllowed { get; } = [.. Decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed)];
+
+    /// <summary>How many versions are not served.</summary>
+    public int Refused { get; } = Decisions.Values.Count(d => !d.IsServed);
+}
 
 /// <summary>
 /// The PyPI feed under <c>/pypi/</c>: the simple repository API (PEP 503 HTML, PEP 691 JSON, PEP 592, 658/714, 700),
@@ -24,7 +37,8 @@ internal sealed record PageFetch(SimplePage? Page, int Status, string? Problem =
 /// first, then serve or refuse.
 /// </summary>
 internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstream, FeedStorage storage, PackageJudge judge,
-    Storage.AuditQueue audit, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, Storage.ResponseCache responses, Func<string> judgementVersion, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger,
+    CancellationToken stopping)
 {
     /// <summary>The path prefix the feed answers under.</summary>
     public const string Prefix = "/pypi";
@@ -33,6 +47,14 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
 
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
     private readonly Lock _uploadGate = new();
+    private readonly ConcurrentDictionary<string, JudgedPage> _judged = new(StringComparer.Ordinal);
+    // Stored files whose bytes were checked (when written, or once after a restart): the sha256 checked, and the size and
+    // modification time the file had then; a file whose size or time changed since is checked again.
+    private readonly ConcurrentDictionary<string, (string Sha256, long Length, DateTime Written)> _verified = new(StringComparer.Ordinal);
+    private int _fileHashes;
+
+    /// <summary>How many times a stored file was read through to check its sha256.</summary>
+    public int FileHashes => Volatile.Read(ref _fileHashes);
 
     public Uri IndexUrl => upstream.IndexUrl;
 
@@ -152,22 +174,34 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             await WriteText(context, fetch.Status, fetch.Problem ?? "not found").ConfigureAwait(false);
             return;
         }
-        var decisions = Judge(fetch.Page);
-        Audit(context, normalized, decisions.Values.Where(d => d.Verdict != FeedVerdict.Allowed), "page");
-        var served = View(fetch.Page, decisions, Base(context));
+        var judged = Judged(normalized, fetch);
+        Audit(context, normalized, judged.NotAllowed, "page");
         if (fetch.Stale)
         {
             context.Response.Headers["Warning"] = "110 - \"Response is Stale\"";
             context.Response.Headers["X-Tollgate-Stale"] = fetch.Problem ?? "upstream unavailable";
         }
-        var refused = decisions.Values.Count(d => !d.IsServed);
-        if (refused > 0)
+        if (judged.Refused > 0)
         {
-            context.Response.Headers["X-Tollgate-Refused"] = refused.ToString(CultureInfo.InvariantCulture);
+            context.Response.Headers["X-Tollgate-Refused"] = judged.Refused.ToString(CultureInfo.InvariantCulture);
         }
         var json = WantsJson(context);
-        context.Response.Headers.Vary = "Accept";
-        await WriteBytes(context, 200, json ? served.ToJson() : served.ToHtml(), json ? SimplePage.JsonMediaType : SimplePage.HtmlMediaType).ConfigureAwait(false);
+        var baseUrl = Base(context);
+        // Every input of the answer is in the key: a changed page, policy, database, host name or form is a new entry.
+        var key = $"pypi\n{normalized}\n{judged.Digest}\n{judged.JudgementVersion}\n{options.DryRun}\n{baseUrl}\n{(json ? "json" : "html")}";
+        var cached = responses.Get(key);
+        if (cached is null)
+        {
+            var served = View(judged.Page, judged.Decisions, baseUrl);
+            cached = Storage.CachedResponse.Create(json ? served.ToJson() : served.ToHtml(), json ? SimplePage.JsonMediaType : SimplePage.HtmlMediaType + "; charset=utf-8",
+                judged.Expires);
+            // A stale page is served, never kept as the answer: the next request asks the upstream again.
+            if (!fetch.Stale)
+            {
+                responses.Add(key, cached);
+            }
+        }
+        await cached.WriteAsync(context).ConfigureAwait(false);
     }
 
     /// <summary>PEP 691 content negotiation: JSON when the client prefers it by its q-values, else HTML.</summary>
@@ -204,10 +238,32 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             ? (Pep440Version.TryParse(d.Version, out var v) ? v.Normalized : null)
             : null;
 
-    /// <summary>A decision per version: its files' earliest upload time, and whether it can be installed without building.</summary>
-    internal ImmutableDictionary<string, VersionDecision> Judge(SimplePage page)
+    /// <summary>
+    /// The decisions for a fetched page: from memory while the page (by its digest), the policy and the advisory
+    /// database are unchanged and no release-age boundary has passed; otherwise judged again. Decisions on a stale page
+    /// are not kept.
+    /// </summary>
+    private JudgedPage Judged(string name, PageFetch fetch)
     {
-        var releases = page.Files.Select(f => (File: f, Version: VersionOf(f, page.Name)))
+        var version = judgementVersion();
+        if (_judged.TryGetValue(name, out var known) && known.Digest == fetch.Digest && known.JudgementVersion == version
+            && (known.Expires is null || time.GetUtcNow() < known.Expires))
+        {
+            return known;
+        }
+        var releases = Releases(fetch.Page!);
+        var decisions = judge.Judge(releases);
+        var judged = new JudgedPage(fetch.Page!, fetch.Digest, version, judge.NextChange(releases.Select(r => (r.Component.Version, r.Published)), decisions), decisions);
+        if (!fetch.Stale)
+        {
+            _judged[name] = judged;
+        }
+        return judged;
+    }
+
+    /// <summary>The versions of a page as the judge sees them: each one's earliest upload time, and whether it can be installed without building.</summary>
+    private static List<FeedRelease> Releases(SimplePage page) =>
+        page.Files.Select(f => (File: f, Version: VersionOf(f, page.Name)))
             .Where(f => f.Version is not null)
             .GroupBy(f => f.Version!, StringComparer.Ordinal)
             .Select(g => new FeedRelease(
@@ -221,8 +277,6 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
                 g.Select(f => f.File.UploadTime).Where(t => t is not null).Min(),
                 g.Any(f => PyPIDistribution.Parse(f.File.Filename)!.IsWheel) ? null : InstallCode))
             .ToList();
-        return judge.Judge(releases);
-    }
 
     /// <summary>
     /// The page as served: only files of served versions with a sha256, their URLs on the feed (and no upstream
@@ -249,9 +303,9 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         {
             // The dependency-confusion defence: a private name is never asked of the upstream index.
             var file = storage.Inside("pypi", "private", name, "page.json");
-            if (ReadPage(file, name) is { } local)
+            if (LoadPage(file, name) is { } local)
             {
-                return new PageFetch(local, 200, Private: true);
+                return new PageFetch(local.Page, 200, Private: true, Digest: local.Digest);
             }
             audit.Enqueue([new AuditEntry(time.GetUtcNow(), Purl(name), null, "refused", "private", $"{name} is private and has not been uploaded to this feed", client, "page", options.DryRun)]);
             return new PageFetch(null, 404, $"{name} is a private name (policy 'private') and has not been uploaded to this feed");
@@ -259,32 +313,62 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         var cacheFile = storage.Inside("pypi", "pages", name + ".json");
         var metaFile = storage.Inside("pypi", "pages", name + ".meta");
         if (File.Exists(metaFile) && DateTimeOffset.TryParse(File.ReadAllText(metaFile), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var fetchedAt)
-            && time.GetUtcNow() - fetchedAt < options.PackumentTtl && ReadPage(cacheFile, name) is { } fresh)
+            && time.GetUtcNow() - fetchedAt < options.PackumentTtl && LoadPage(cacheFile, name) is { } fresh)
         {
-            return new PageFetch(fresh, 200);
+            return new PageFetch(fresh.Page, 200, Digest: fresh.Digest);
         }
         var answer = await upstream.GetPageAsync(name, cancellation.Token).ConfigureAwait(false);
         switch (answer.Status)
         {
             case UpstreamStatus.Ok:
-                storage.WriteAtomically(cacheFile, answer.Page!.ToJson());
+                var bytes = answer.Page!.ToJson();
+                storage.WriteAtomically(cacheFile, bytes);
                 storage.WriteAtomically(metaFile, Encoding.UTF8.GetBytes(time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)));
-                return new PageFetch(answer.Page, 200);
+                return new PageFetch(answer.Page, 200, Digest: Digest(bytes));
             case UpstreamStatus.NotFound:
                 return new PageFetch(null, 404, $"{name} is not in the upstream index");
             case UpstreamStatus.Refused:
                 LogUpstreamFailed(logger, name, answer.Problem ?? "refused");
                 return new PageFetch(null, 502, answer.Problem);
             default:
-                if (ReadPage(cacheFile, name) is { } stale)
+                if (LoadPage(cacheFile, name) is { } stale)
                 {
                     LogStale(logger, name, answer.Problem ?? "upstream failed");
-                    return new PageFetch(stale, 200, answer.Problem, Stale: true);
+                    return new PageFetch(stale.Page, 200, answer.Problem, Stale: true, Digest: stale.Digest);
                 }
                 LogUpstreamFailed(logger, name, answer.Problem ?? "upstream failed");
                 return new PageFetch(null, 502, $"{answer.Problem}, and the feed has no cached copy");
         }
     }
+
+    /// <summary>
+    /// A stored page and the digest of its bytes; the page judged last is reused when the bytes are the same, so an
+    /// unchanged page is not parsed again.
+    /// </summary>
+    private (SimplePage Page, string Digest)? LoadPage(string file, string name)
+    {
+        byte[] bytes;
+        try
+        {
+            if (!File.Exists(file))
+            {
+                return null;
+            }
+            bytes = File.ReadAllBytes(file);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        var digest = Digest(bytes);
+        if (_judged.TryGetValue(name, out var known) && known.Digest == digest)
+        {
+            return (known.Page, digest);
+        }
+        return SimplePage.ParseJson(bytes, new Uri("http://feed.invalid/"), name) is { } page ? (page, digest) : null;
+    }
+
+    private static string Digest(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     private static SimplePage? ReadPage(string file, string name)
     {
@@ -323,7 +407,7 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             await WriteText(context, 404, $"{normalized} has no file {distribution}").ConfigureAwait(false);
             return;
         }
-        var decision = Judge(fetch.Page)[version];
+        var decision = Judged(normalized, fetch).Decisions[version];
         Audit(context, normalized, [decision], "tarball");
         if (!decision.IsServed && !options.DryRun)
         {
@@ -340,7 +424,7 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         if (fetch.Private)
         {
             stored = storage.Inside("pypi", "private", normalized, file);
-            if (!File.Exists(stored) || !string.Equals(HashFile(stored), expected, StringComparison.Ordinal))
+            if (!Verified(stored, expected))
             {
                 LogPrivateFileRefused(logger, normalized, file);
                 await WriteText(context, 500, $"{file} is not served: the stored file is missing or does not match the sha256 recorded at upload").ConfigureAwait(false);
@@ -373,7 +457,7 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
     {
         if (File.Exists(target))
         {
-            if (string.Equals(HashFile(target), sha256, StringComparison.Ordinal))
+            if (Verified(target, sha256))
             {
                 return (target, null);
             }
@@ -386,7 +470,52 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         }
         var download = _downloads.GetOrAdd(target, _ => new Lazy<Task<string?>>(() => Download(url, target, sha256)));
         var problem = await download.Value.WaitAsync(requestAborted).ConfigureAwait(false);
-        return problem is null ? (target, null) : (null, problem);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+        // Verified when it was written: remembered as it is now, so the next request does not read it through again.
+        var written = new FileInfo(target);
+        if (written.Exists)
+        {
+            _verified[target] = (sha256, written.Length, written.LastWriteTimeUtc);
+        }
+        return (target, null);
+    }
+
+    /// <summary>
+    /// True when the stored file's bytes have the expected sha256: checked once per process while the file keeps the
+    /// size and modification time it had when checked (and when the file was written by <see cref="Download"/>).
+    /// </summary>
+    private bool Verified(string path, string sha256)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            return false;
+        }
+        // Size and time are taken before the bytes are read: a file changed while it is read is read again next time.
+        var (length, written) = (info.Length, info.LastWriteTimeUtc);
+        if (_verified.TryGetValue(path, out var known) && known.Sha256 == sha256 && known.Length == length && known.Written == written)
+        {
+            return true;
+        }
+        string actual;
+        try
+        {
+            actual = HashFile(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        if (string.Equals(actual, sha256, StringComparison.Ordinal))
+        {
+            _verified[path] = (sha256, length, written);
+            return true;
+        }
+        _verified.TryRemove(path, out _);
+        return false;
     }
 
     /// <summary>
@@ -423,8 +552,9 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             ? null
             : $"{file} does not match the sha256 the upstream index declares ({actual[..12]}… instead of {declared[..12]}…)";
 
-    private static string HashFile(string path)
+    private string HashFile(string path)
     {
+        Interlocked.Increment(ref _fileHashes);
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }

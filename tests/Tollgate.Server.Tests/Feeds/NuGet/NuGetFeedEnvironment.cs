@@ -44,7 +44,7 @@ internal sealed class NuGetFeedEnvironment : IAsyncDisposable
     public string Storage => Path.Combine(Folder, "storage");
 
     public static async Task<NuGetFeedEnvironment> StartAsync(string policy = DefaultPolicy, Func<FeedOptions, FeedOptions>? configure = null,
-        Action<NuGetSourceFixture>? prepare = null)
+        Action<NuGetSourceFixture>? prepare = null, TimeProvider? time = null)
     {
         var folder = Directory.CreateTempSubdirectory("tollgate-nuget-feed-").FullName;
         var db = Path.Combine(folder, "advisories.db");
@@ -66,7 +66,7 @@ internal sealed class NuGetFeedEnvironment : IAsyncDisposable
         };
         options = configure?.Invoke(options) ?? options;
         var logs = new CapturedLogs();
-        var start = FeedHost.Create(options, npmRegistry: () => null, logging: logs.Configure, pipIndex: () => null);
+        var start = FeedHost.Create(options, time, npmRegistry: () => null, logging: logs.Configure, pipIndex: () => null);
         Assert.True(start.Host is not null, string.Join("\n", start.Problems.Select(p => p.Message).Concat(start.PolicyDiagnostics.Select(d => d.ToString()))));
         await start.Host.StartAsync();
         return new NuGetFeedEnvironment(folder, source, start.Host, logs);

@@ -55,8 +55,11 @@ internal sealed class PyPIFeedEnvironment : IAsyncDisposable
 
     public string Storage => Path.Combine(Folder, "storage");
 
+    /// <summary>The advisory database the feed reads (the test may import more records into it while the feed runs).</summary>
+    public string Database => Path.Combine(Folder, "advisories.db");
+
     public static async Task<PyPIFeedEnvironment> StartAsync(string policy = DefaultPolicy, Func<FeedOptions, FeedOptions>? configure = null,
-        Action<PyPIIndexFixture>? prepare = null)
+        Action<PyPIIndexFixture>? prepare = null, TimeProvider? time = null)
     {
         var folder = Directory.CreateTempSubdirectory("tollgate-pypi-feed-").FullName;
         var db = Path.Combine(folder, "advisories.db");
@@ -79,7 +82,7 @@ internal sealed class PyPIFeedEnvironment : IAsyncDisposable
         };
         options = configure?.Invoke(options) ?? options;
         var logs = new CapturedLogs();
-        var start = FeedHost.Create(options, npmRegistry: () => null, logging: logs.Configure, pipIndex: () => throw new InvalidOperationException("the tests always give an index"));
+        var start = FeedHost.Create(options, time, npmRegistry: () => null, logging: logs.Configure, pipIndex: () => throw new InvalidOperationException("the tests always give an index"));
         Assert.True(start.Host is not null, string.Join("\n", start.Problems.Select(p => p.Message).Concat(start.PolicyDiagnostics.Select(d => d.ToString()))));
         await start.Host.StartAsync();
         return new PyPIFeedEnvironment(folder, index, start.Host, logs);
