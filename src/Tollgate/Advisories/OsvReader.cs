@@ -65,7 +65,8 @@ public static class OsvReader
         {
             // The members kept as JSON (database_specific, ecosystem_specific, related) are decoded only here: a string
             // among them that is not valid UTF-8 (or a lone surrogate escape) makes the record malformed, not the import.
-            diagnostics.Warning(DiagnosticIds.InvalidJson, $"OSV record {dto.Id} skipped: {e.Message}", new SourceLocation(source),
+            var which = string.IsNullOrWhiteSpace(dto.Id) ? "OSV record" : $"OSV record {dto.Id}";
+            diagnostics.Warning(DiagnosticIds.InvalidJson, $"{which} skipped: {e.Message}", new SourceLocation(source),
                 "the rest of the input is imported; the record has text that is not valid UTF-8");
             return new OsvReadResult(OsvReadStatus.Rejected, null);
         }
