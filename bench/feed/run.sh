@@ -4,6 +4,7 @@
 # Usage: bench/feed/run.sh   (needs wrk, node/npm, dotnet, curl, flock; run `npm ci --ignore-scripts` here first)
 #   PKGS="express lodash typescript"  packages whose packuments and latest tarball are recorded and measured
 #   WRK="-t2 -c32 -d10s"              wrk settings, the same for both servers
+#   WRK_WARMUP="-t2 -c32 -d3s"        an unmeasured wrk run of each case on each server first
 #   RUNS=3                            timed `npm ci` runs per contender (0 skips the npm ci part)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); ROOT=$(cd "$HERE/../.." && pwd)
@@ -12,6 +13,7 @@ UPSTREAM=${UPSTREAM%/}/
 TG_PORT=${TG_PORT:-48731}; VD_PORT=${VD_PORT:-48732}; FX_PORT=${FX_PORT:-48733}
 TG2_PORT=${TG2_PORT:-48734}; VD2_PORT=${VD2_PORT:-48735}
 WRK=${WRK:-"-t2 -c32 -d10s"}; RUNS=${RUNS:-3}
+WRK_WARMUP=${WRK_WARMUP:-"-t2 -c32 -d3s"}
 PKGS=${PKGS:-"express lodash typescript"}
 LARGE="$ROOT/tests/Tollgate.Tests/testdata/npm/large"
 LOCK=/tmp/tollgate-bench.lock
@@ -72,6 +74,9 @@ quiet() {
 }
 bench() { # server pid port label url-path [header [header]]
   local out before after requests
+  # Warm-up, not measured: the same load for WARMUP, so both runtimes have compiled their hot paths (.NET's tiered
+  # JIT and V8 both recompile hot code after the first requests) before the measured run.
+  flock "$LOCK" wrk $WRK_WARMUP ${6:+-H "$6"} ${7:+-H "$7"} "http://127.0.0.1:$3/$5" >/dev/null
   quiet
   before=$(cpu_ms "$2")
   out=$(flock "$LOCK" wrk $WRK --latency ${6:+-H "$6"} ${7:+-H "$7"} "http://127.0.0.1:$3/$5")

@@ -68,7 +68,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         .Select(a => new Uri(a)).FirstOrDefault() ?? Options.Listen;
 
     /// <summary>Returns once every audit entry of the requests answered so far is stored.</summary>
-    internal Task FlushAuditAsync() => _auditQueue?.FlushAsync() ?? Task.CompletedTask;
+    internal Task FlushAuditAsync(CancellationToken cancellationToken = default) => _auditQueue?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>How many tarballs were downloaded from upstream since start.</summary>
     internal int UpstreamTarballDownloads => _feed?.UpstreamTarballDownloads ?? 0;
@@ -182,11 +182,13 @@ public sealed partial class FeedHost : IAsyncDisposable
         FeedAuditLog? audit = null;
         FeedStorage? storage = null;
         IPrivatePackages? privates = null;
+        IPackumentCache? packuments = null;
         try
         {
             storage = new FeedStorage(options.StorageFolder);
             audit = FeedAuditLog.Open(options.StorageFolder, state: options.State);
             privates = IPrivatePackages.Open(options, storage);
+            packuments = IPackumentCache.Open(options, storage);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -196,7 +198,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         {
             problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the feed's PostgreSQL state cannot be used: {e.Message}", "check --state (or TOLLGATE_FEED_STATE): a connection string such as Host=db;Database=tollgate;Username=feed"));
         }
-        if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || (upstream is null && pypiUpstream is null && options.NuGetUpstream is null) || audit is null || storage is null || privates is null)
+        if (problems.Any(p => p.Severity == DiagnosticSeverity.Error) || (upstream is null && pypiUpstream is null && options.NuGetUpstream is null) || audit is null || storage is null || privates is null || packuments is null)
         {
             advisories?.Dispose();
             audit?.Dispose();
@@ -238,7 +240,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         if (pypiUpstream is not null)
         {
             app.MapPyPIFeed(new PyPIFeed(options, Feeds.PyPI.PyPIUpstream.Create(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
-                storage, judge, host._auditQueue, time, logger, host._stopping.Token));
+                storage, judge, host._auditQueue, shared, time, logger, host._stopping.Token));
         }
         if (options.NuGetUpstream is { } nugetUpstream)
         {
@@ -247,7 +249,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         if (upstream is not null)
         {
             host._feed = new NpmFeed(options, NpmUpstream.Create(http, upstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes), storage, new VersionJudge(judge),
-                host._auditQueue, responses, shared, privates, JudgementVersion(options, advisories, time), time, logger, host._stopping.Token);
+                host._auditQueue, responses, shared, privates, packuments, JudgementVersion(options, advisories, time), time, logger, host._stopping.Token);
             app.MapNpmFeed(host._feed);
         }
         else

@@ -61,13 +61,13 @@ internal static class FeedCommand
         var database = new Option<string?>("--db") { Description = "The advisory database (default $TOLLGATE_HOME/advisories.db).", HelpName = "FILE" };
         var shared = new Option<string?>("--shared-artifacts")
         {
-            Description = "Share verified npm tarballs and NuGet packages with other feed instances through Azure Blob Storage: the container's https:// URL (managed identity), "
+            Description = "Share verified npm tarballs, NuGet packages and PyPI files with other feed instances through Azure Blob Storage: the container's https:// URL (managed identity), "
                 + "or a container name with the connection string in TOLLGATE_BLOB_CONNECTION_STRING.",
             HelpName = "CONTAINER",
         };
         var state = new Option<string?>("--state")
         {
-            Description = "A PostgreSQL connection string for the state several instances share (the audit log, private npm packages). "
+            Description = "A PostgreSQL connection string for the state several instances share (the audit log, cached npm packuments, private npm packages). "
                 + "Default: TOLLGATE_FEED_STATE, else the files in --storage. Without a password for an Azure Database for PostgreSQL host, the feed signs in with its managed identity.",
             HelpName = "CONNECTION",
         };

@@ -128,10 +128,20 @@ internal sealed class PackageJudge(TollgatePolicy policy, AdvisoryLookup? adviso
         {
             return new VersionDecision(version, FeedVerdict.Blocked, blocking.Finding.Id, Describe(blocking));
         }
-        if (published is { } when && now - when < policy.MinimumReleaseAge && !policy.IsExemptFromReleaseAge(component, SchemeVersionMatcher.Instance))
+        if (policy.MinimumReleaseAge > TimeSpan.Zero && !policy.IsExemptFromReleaseAge(component, SchemeVersionMatcher.Instance))
         {
-            return new VersionDecision(version, FeedVerdict.Hidden, MinimumReleaseAgeRule,
-                $"{component.Name}@{version} was published {when.UtcDateTime:yyyy-MM-dd HH:mm}Z, less than minimumReleaseAge {PolicyDuration.Format(policy.MinimumReleaseAge)} ago");
+            if (published is { } when && now - when < policy.MinimumReleaseAge)
+            {
+                return new VersionDecision(version, FeedVerdict.Hidden, MinimumReleaseAgeRule,
+                    $"{component.Name}@{version} was published {when.UtcDateTime:yyyy-MM-dd HH:mm}Z, less than minimumReleaseAge {PolicyDuration.Format(policy.MinimumReleaseAge)} ago");
+            }
+            // Fail closed: a version whose age cannot be known could be minutes old.
+            if (published is null)
+            {
+                return new VersionDecision(version, FeedVerdict.Hidden, MinimumReleaseAgeRule,
+                    $"{component.Name}@{version} has no publish time in the upstream's answer, so minimumReleaseAge {PolicyDuration.Format(policy.MinimumReleaseAge)} "
+                    + "cannot be checked; add the package to minimumReleaseAgeExclude, or use an upstream that records publish times");
+            }
         }
         var warning = findings.FirstOrDefault(f => f.EffectiveLevel is RuleLevel.Warn or RuleLevel.Fail);
         return warning is null

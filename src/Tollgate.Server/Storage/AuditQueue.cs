@@ -30,6 +30,7 @@ internal sealed partial class AuditQueue : IAsyncDisposable
     });
     private readonly Task _writer;
     private long _written;
+    private long _lost;
     private long _queued;
 
     public AuditQueue(FeedAuditLog log, ILogger logger)
@@ -79,11 +80,11 @@ internal sealed partial class AuditQueue : IAsyncDisposable
         }
     }
 
-    /// <summary>Returns once every entry queued before the call is stored (for `feed log` readers and tests).</summary>
+    /// <summary>Returns once every entry queued before the call is stored, or given up as lost (for `feed log` readers and tests).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         var target = Interlocked.Read(ref _queued);
-        while (Interlocked.Read(ref _written) < target && !_writer.IsCompleted)
+        while (Interlocked.Read(ref _written) + Interlocked.Read(ref _lost) < target && !_writer.IsCompleted)
         {
             await Task.Delay(5, cancellationToken).ConfigureAwait(false);
         }
@@ -92,31 +93,36 @@ internal sealed partial class AuditQueue : IAsyncDisposable
     private async Task WriteLoop()
     {
         var batch = new List<AuditEntry>(MaxBatch);
-        var failures = 0;
         while (await _channel.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (batch.Count < MaxBatch && _channel.Reader.TryRead(out var entry))
             {
                 batch.Add(entry);
             }
-            try
+            // The same batch is tried again until it is stored: a retry must not wait for the next entry to arrive.
+            for (var failures = 1; ; failures++)
             {
-                _log.Write(Fold(batch));
-                Interlocked.Add(ref _written, batch.Count);
+                try
+                {
+                    _log.Write(Fold(batch));
+                    Interlocked.Add(ref _written, batch.Count);
+                    break;
+                }
+                catch (System.Data.Common.DbException e) when (failures < MaxFailures)
+                {
+                    // The database is locked or full, or the shared PostgreSQL state cannot be reached: keep the entries
+                    // and try again shortly rather than lose them.
+                    LogWriteFailed(_logger, batch.Count, e.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
+                }
+                catch (System.Data.Common.DbException e)
+                {
+                    // Retrying for ever would stop the feed from ever shutting down; say loudly what is lost.
+                    LogEntriesLost(_logger, batch.Count, e.Message);
+                    Interlocked.Add(ref _lost, batch.Count);
+                    break;
+                }
             }
-            catch (Microsoft.Data.Sqlite.SqliteException e) when (++failures < MaxFailures)
-            {
-                // The database is locked or full: keep the entries and try again shortly rather than lose them.
-                LogWriteFailed(_logger, batch.Count, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
-                continue;
-            }
-            catch (Microsoft.Data.Sqlite.SqliteException e)
-            {
-                // Retrying for ever would stop the feed from ever shutting down; say loudly what is lost.
-                LogEntriesLost(_logger, batch.Count, e.Message);
-            }
-            failures = 0;
             batch.Clear();
         }
     }

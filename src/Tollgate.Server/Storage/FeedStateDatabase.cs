@@ -32,7 +32,7 @@ internal static class FeedStateDatabase
 
     /// <summary>
     /// The process's one data source for <paramref name="connectionString"/>, created on first use and kept: every
-    /// audit-log reader (the dashboard opens one per page) and the private package store share its connection pool
+    /// audit-log reader (the dashboard opens one per page), the private package store and the packument cache share its connection pool
     /// and, with Entra, its token. Not disposed by its users.
     /// </summary>
     public static NpgsqlDataSource Shared(string connectionString) =>

@@ -7,10 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace Tollgate.Server.Storage;
 
 /// <summary>
-/// Verified artifacts (cached tarballs) shared by several feed instances: what one instance downloaded and verified,
-/// another takes from here instead of asking the upstream. Every instance keeps its own local copy as well (served
-/// with the OS's zero-copy path) and verifies what it takes from here against the package's declared hashes before
-/// it serves it, so the shared store is a cache, never a source of trust.
+/// Verified artifacts (cached npm tarballs, NuGet packages, PyPI files) shared by several feed instances: what one
+/// instance downloaded and verified, another takes from here instead of asking the upstream. Every instance keeps its
+/// own local copy as well (served with the OS's zero-copy path) and verifies what it takes from here against the
+/// package's declared hashes before it serves it, so the shared store is a cache, never a source of trust.
 /// </summary>
 internal interface ISharedArtifacts
 {
@@ -119,10 +119,52 @@ internal sealed class AzureBlobArtifacts : ISharedArtifacts
 internal static partial class SharedCopies
 {
     /// <summary>
+    /// Puts a verified artifact at <paramref name="target"/>, a file in the feed's storage whose path below the storage
+    /// root is its key in the shared store: the shared copy when there is one and <paramref name="verify"/> accepts it,
+    /// else what <paramref name="download"/> writes into the temporary file it is given and accepts (it returns the
+    /// problem that refuses it, or null); a verified download is then shared. With no <paramref name="verify"/> (the
+    /// package declares no hash that could vouch for a copy) the shared store is neither read nor written.
+    /// </summary>
+    /// <returns>The download's problem (nothing is put in place), or null; and whether the shared copy was used.</returns>
+    public static async Task<(string? Problem, bool Taken)> FetchAsync(ISharedArtifacts? shared, Feeds.Npm.FeedStorage storage, string target,
+        Func<string, string?>? verify, Func<string, Task<string?>> download, ILogger logger, CancellationToken cancellationToken)
+    {
+        var key = Path.GetRelativePath(storage.Root, target).Replace(Path.DirectorySeparatorChar, '/');
+        if (shared is not null && verify is not null
+            && await TryTakeAsync(shared, key, storage.NewTempFile(), target, verify, logger, cancellationToken).ConfigureAwait(false))
+        {
+            return (null, true);
+        }
+        var temp = storage.NewTempFile();
+        try
+        {
+            if (await download(temp).ConfigureAwait(false) is { } problem)
+            {
+                return (problem, false);
+            }
+            // Shared before it is in place: a local copy then always had its chance to be shared, even if the
+            // process is killed right after.
+            if (shared is not null && verify is not null)
+            {
+                await ShareAsync(shared, key, temp, logger, cancellationToken).ConfigureAwait(false);
+            }
+            Feeds.Npm.FeedStorage.MoveIntoPlace(temp, target);
+            return (null, false);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                Feeds.Npm.FeedStorage.TryDelete(temp);
+            }
+        }
+    }
+
+    /// <summary>
     /// Downloads <paramref name="key"/> into <paramref name="temp"/> and moves it to <paramref name="target"/> when
     /// <paramref name="verify"/> (given the downloaded file) returns no problem; true when it did.
     /// </summary>
-    public static async Task<bool> TryTakeAsync(ISharedArtifacts shared, string key, string temp, string target, Func<string, string?> verify,
+    private static async Task<bool> TryTakeAsync(ISharedArtifacts shared, string key, string temp, string target, Func<string, string?> verify,
         ILogger logger, CancellationToken cancellationToken)
     {
         try
@@ -154,7 +196,7 @@ internal static partial class SharedCopies
     }
 
     /// <summary>Shares a verified file; a store that cannot take it costs the other instances a download, not this answer.</summary>
-    public static async Task ShareAsync(ISharedArtifacts shared, string key, string file, ILogger logger, CancellationToken cancellationToken)
+    private static async Task ShareAsync(ISharedArtifacts shared, string key, string file, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {

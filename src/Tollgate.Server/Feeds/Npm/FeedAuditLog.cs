@@ -262,6 +262,7 @@ public sealed class FeedAuditLog : IDisposable
         }
         lock (_gate)
         {
+            Reconnect();
             using var transaction = _connection.BeginTransaction();
             using var insert = _connection.CreateCommand();
             insert.Transaction = transaction;
@@ -311,6 +312,19 @@ public sealed class FeedAuditLog : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the shared PostgreSQL connection again after the server went away (the connection is then closed or
+    /// broken for good); a server still away throws a <see cref="DbException"/>, which the caller retries.
+    /// </summary>
+    private void Reconnect()
+    {
+        if (_postgres && _connection.State != System.Data.ConnectionState.Open)
+        {
+            _connection.Close();
+            _connection.Open();
+        }
+    }
+
     /// <summary>A text parameter (typed, so a NULL value still has a type for PostgreSQL).</summary>
     private DbParameter Text(DbCommand command, string name)
     {
@@ -324,6 +338,7 @@ public sealed class FeedAuditLog : IDisposable
     {
         lock (_gate)
         {
+            Reconnect();
             using var transaction = _connection.BeginTransaction();
             using var command = _connection.CreateCommand();
             command.Transaction = transaction;

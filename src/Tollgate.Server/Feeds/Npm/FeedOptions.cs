@@ -76,8 +76,8 @@ public sealed record FeedOptions
     public string? SharedArtifacts { get; init; }
 
     /// <summary>
-    /// A PostgreSQL connection string for the feed's shared state (today: the audit log), so several instances keep one
-    /// log; null: the SQLite file in the storage folder. From <c>state:</c>, <c>--state</c> or TOLLGATE_FEED_STATE.
+    /// A PostgreSQL connection string for the feed's shared state (the audit log, cached npm packuments, private npm
+    /// packages), so several instances keep one; null: the files in the storage folder. From <c>state:</c>, <c>--state</c> or TOLLGATE_FEED_STATE.
     /// </summary>
     public string? State { get; init; }
 

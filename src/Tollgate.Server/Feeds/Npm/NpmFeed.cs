@@ -49,7 +49,7 @@ internal sealed record JudgedPackument(
 /// hold, and lets through only the versions the policy allows. Decide first, then serve or refuse.
 /// </summary>
 internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream, FeedStorage storage, VersionJudge judge,
-    Storage.AuditQueue audit, Storage.ResponseCache responses, Storage.ISharedArtifacts? shared, IPrivatePackages privates, Func<string> judgementVersion, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, Storage.ResponseCache responses, Storage.ISharedArtifacts? shared, IPrivatePackages privates, IPackumentCache packuments, Func<string> judgementVersion, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, JudgedPackument> _judged = new(StringComparer.Ordinal);
@@ -149,49 +149,60 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     private async Task ServePackument(HttpContext context, string name)
     {
-        var (judged, failure, document) = await Judged(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
-        if (judged is null)
+        // A second decision only when the stored copy changed after the first: another instance sharing the state
+        // stored a newer one. It is made on the copy stored now.
+        for (var attempt = 1; ; attempt++)
         {
-            await WriteError(context, failure!.Status, failure.Problem ?? "not found").ConfigureAwait(false);
+            var (judged, failure, document) = await Judged(name, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted).ConfigureAwait(false);
+            if (judged is null)
+            {
+                await WriteError(context, failure!.Status, failure.Problem ?? "not found").ConfigureAwait(false);
+                return;
+            }
+            var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
+            var abbreviated = context.Request.Headers.Accept.ToString().Contains(PackumentView.AbbreviatedMediaType, StringComparison.OrdinalIgnoreCase);
+            // Every input of the answer is in the key: a changed document, policy, database, host name or form is a new entry.
+            var key = $"npm\n{name}\n{judged.Digest}\n{judged.JudgementVersion}\n{options.DryRun}\n{baseUrl}\n{(abbreviated ? "abbreviated" : "full")}";
+            if (judged.Stale)
+            {
+                context.Response.Headers["Warning"] = "110 - \"Response is Stale\"";
+                context.Response.Headers["X-Tollgate-Stale"] = judged.Problem ?? "upstream unavailable";
+            }
+            var cached = responses.Get(key);
+            if (cached is null)
+            {
+                document ??= await ReadPackument(name, judged).ConfigureAwait(false);
+                if (document is null)
+                {
+                    // The stored copy changed, vanished or cannot be reached between the decision and now: decide again.
+                    _judged.TryRemove(new KeyValuePair<string, JudgedPackument>(name, judged));
+                    if (attempt == 1)
+                    {
+                        continue;
+                    }
+                    await WriteError(context, 503, $"the feed's copy of {name} changed or could not be read while it was served; try again").ConfigureAwait(false);
+                    return;
+                }
+                var served = PackumentView.Filter(name, document, judged.Decisions, baseUrl, options.DryRun);
+                if (served is null)
+                {
+                    await Audit(context, name, judged.NotAllowed, "packument").ConfigureAwait(false);
+                    var reasons = judged.Decisions.Values.Where(d => !d.IsServed).Select(d => d.Message).Take(3);
+                    await WriteError(context, 404, $"no version of {name} is allowed by the feed's policy: {string.Join("; ", reasons)}").ConfigureAwait(false);
+                    return;
+                }
+                var body = abbreviated ? PackumentView.Abbreviate(served) : served;
+                var mediaType = (abbreviated ? PackumentView.AbbreviatedMediaType : "application/json") + "; charset=utf-8";
+                cached = Storage.CachedResponse.Create(Encoding.UTF8.GetBytes(body.ToJsonString()), mediaType, judged.Expires);
+                if (!judged.Stale)
+                {
+                    responses.Add(key, cached);
+                }
+            }
+            await Audit(context, name, judged.NotAllowed, "packument").ConfigureAwait(false);
+            await cached.WriteAsync(context).ConfigureAwait(false);
             return;
         }
-        await Audit(context, name, judged.NotAllowed, "packument").ConfigureAwait(false);
-        var baseUrl = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
-        var abbreviated = context.Request.Headers.Accept.ToString().Contains(PackumentView.AbbreviatedMediaType, StringComparison.OrdinalIgnoreCase);
-        // Every input of the answer is in the key: a changed document, policy, database, host name or form is a new entry.
-        var key = $"npm\n{name}\n{judged.Digest}\n{judged.JudgementVersion}\n{options.DryRun}\n{baseUrl}\n{(abbreviated ? "abbreviated" : "full")}";
-        if (judged.Stale)
-        {
-            context.Response.Headers["Warning"] = "110 - \"Response is Stale\"";
-            context.Response.Headers["X-Tollgate-Stale"] = judged.Problem ?? "upstream unavailable";
-        }
-        var cached = responses.Get(key);
-        if (cached is null)
-        {
-            document ??= await ReadPackument(name, judged).ConfigureAwait(false);
-            if (document is null)
-            {
-                // The stored copy changed or vanished between the decision and now: decide again on the next request.
-                _judged.TryRemove(new KeyValuePair<string, JudgedPackument>(name, judged));
-                await WriteError(context, 503, $"the feed's copy of {name} changed while it was read; try again").ConfigureAwait(false);
-                return;
-            }
-            var served = PackumentView.Filter(name, document, judged.Decisions, baseUrl, options.DryRun);
-            if (served is null)
-            {
-                var reasons = judged.Decisions.Values.Where(d => !d.IsServed).Select(d => d.Message).Take(3);
-                await WriteError(context, 404, $"no version of {name} is allowed by the feed's policy: {string.Join("; ", reasons)}").ConfigureAwait(false);
-                return;
-            }
-            var body = abbreviated ? PackumentView.Abbreviate(served) : served;
-            var mediaType = (abbreviated ? PackumentView.AbbreviatedMediaType : "application/json") + "; charset=utf-8";
-            cached = Storage.CachedResponse.Create(Encoding.UTF8.GetBytes(body.ToJsonString()), mediaType, judged.Expires);
-            if (!judged.Stale)
-            {
-                responses.Add(key, cached);
-            }
-        }
-        await cached.WriteAsync(context).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -273,7 +284,6 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         return (judged, null, document);
     }
 
-    /// <summary>Reads the stored copy a decision was made on; null when it is no longer that copy.</summary>
     /// <summary>
     /// True while the decisions about a private package were made on the packument stored now (another instance
     /// sharing the state may have published since); an unreachable store means decide again.
@@ -290,11 +300,12 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
+    /// <summary>Reads the stored copy a decision was made on; null when it is no longer that copy or cannot be read.</summary>
     private async Task<JsonObject?> ReadPackument(string name, JudgedPackument judged)
     {
         try
         {
-            var bytes = judged.Private ? privates.ReadPackument(name) : await File.ReadAllBytesAsync(storage.PackumentFile(name)).ConfigureAwait(false);
+            var bytes = judged.Private ? privates.ReadPackument(name) : await packuments.ReadAsync(name, stopping).ConfigureAwait(false);
             return bytes is not null && Digest(bytes) == judged.Digest ? JsonNode.Parse(bytes) as JsonObject : null;
         }
         catch (Exception e) when (e is JsonException or IOException)
@@ -338,23 +349,19 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             await audit.AddAsync([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{name} is private and has not been published to this feed", client, "packument", options.DryRun)]).ConfigureAwait(false);
             return new PackumentFetch(null, 404, $"{name} is a private name (policy 'private') and has not been published to this feed");
         }
-        var cacheFile = storage.PackumentFile(name);
-        var metaFile = storage.PackumentMetaFile(name);
-        JsonObject? meta = File.Exists(metaFile) && File.Exists(cacheFile) ? ReadObject(metaFile) : null;
-        var fetchedAt = meta?["fetchedAt"] is JsonValue f && f.TryGetValue<string>(out var t) && DateTimeOffset.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : (DateTimeOffset?)null;
-        var storedDigest = meta?["sha256"] is JsonValue sd && sd.TryGetValue<string>(out var digestText) ? digestText : null;
-        if (meta is not null && fetchedAt is { } when && time.GetUtcNow() - when < options.PackumentTtl)
+        var cached = await FindCached(name, cancellation.Token).ConfigureAwait(false);
+        if (cached is { FetchedAt: { } when } && time.GetUtcNow() - when < options.PackumentTtl)
         {
-            if (knownDigest is not null && storedDigest == knownDigest)
+            if (knownDigest is not null && cached.Digest == knownDigest)
             {
                 return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
             }
-            if (ReadDocument(cacheFile) is { } fresh)
+            if (await ReadCached(name, cancellation.Token).ConfigureAwait(false) is { } fresh)
             {
                 return new PackumentFetch(fresh.Document, 200, Digest: fresh.Digest);
             }
         }
-        var validators = meta is null ? null : new CacheValidators(meta["etag"]?.GetValue<string>(), meta["lastModified"]?.GetValue<string>());
+        var validators = cached is null ? null : new CacheValidators(cached.ETag, cached.LastModified);
         var answer = await upstream.GetPackumentAsync(name, validators, cancellation.Token).ConfigureAwait(false);
         switch (answer.Status)
         {
@@ -369,18 +376,22 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 }
                 if (doc is null || doc["versions"] is not JsonObject)
                 {
-                    return Stale(name, cacheFile, "the upstream registry sent a packument that is not valid JSON");
+                    return await Stale(name, "the upstream registry sent a packument that is not valid JSON", cancellation.Token).ConfigureAwait(false);
                 }
                 var digest = Digest(answer.Body);
-                storage.WriteAtomically(cacheFile, answer.Body);
-                WriteMeta(metaFile, answer.ETag, answer.LastModified, digest);
+                await WriteCached(name, c => c.StoreAsync(name, answer.Body!, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
+                    .ConfigureAwait(false);
                 return new PackumentFetch(doc, 200, Digest: digest);
-            case UpstreamStatus.NotModified when knownDigest is not null && storedDigest == knownDigest:
-                WriteMeta(metaFile, validators?.ETag, validators?.LastModified, knownDigest);
+            case UpstreamStatus.NotModified when knownDigest is not null && cached is not null && cached.Digest == knownDigest:
+                await WriteCached(name, c => c.ConfirmAsync(name, cached with { FetchedAt = time.GetUtcNow() }, cancellation.Token)).ConfigureAwait(false);
                 return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
-            case UpstreamStatus.NotModified when ReadDocument(cacheFile) is { } same:
-                WriteMeta(metaFile, validators?.ETag, validators?.LastModified, same.Digest);
-                return new PackumentFetch(same.Document, 200, Digest: same.Digest);
+            case UpstreamStatus.NotModified:
+                if (await ReadCached(name, cancellation.Token).ConfigureAwait(false) is { } same)
+                {
+                    await WriteCached(name, c => c.ConfirmAsync(name, (cached ?? new CachedPackument(null, null, null, null)) with { FetchedAt = time.GetUtcNow(), Digest = same.Digest }, cancellation.Token)).ConfigureAwait(false);
+                    return new PackumentFetch(same.Document, 200, Digest: same.Digest);
+                }
+                return await Stale(name, "the upstream registry answered 304 Not Modified for a copy the feed cannot read", cancellation.Token).ConfigureAwait(false);
             case UpstreamStatus.NotFound:
                 return new PackumentFetch(null, 404, $"{name} is not in the upstream registry");
             case UpstreamStatus.Refused:
@@ -388,42 +399,64 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 LogUpstreamRefused(logger, name, answer.Problem ?? "refused");
                 return new PackumentFetch(null, 502, answer.Problem ?? "the upstream answer was refused");
             default:
-                return Stale(name, cacheFile, answer.Problem ?? "the upstream registry failed");
+                return await Stale(name, answer.Problem ?? "the upstream registry failed", cancellation.Token).ConfigureAwait(false);
         }
     }
 
-    private PackumentFetch Stale(string name, string cacheFile, string problem)
+    private async Task<PackumentFetch> Stale(string name, string problem, CancellationToken cancellationToken)
     {
-        if (ReadDocument(cacheFile) is { } stale)
+        if (await ReadCached(name, cancellationToken).ConfigureAwait(false) is { } stale)
         {
             LogStale(logger, name, problem);
             return new PackumentFetch(stale.Document, 200, problem, Stale: true, Digest: stale.Digest);
         }
         LogUpstreamFailed(logger, name, problem);
-        return new PackumentFetch(null, 502, $"{problem}, and the feed has no cached copy");
+        return new PackumentFetch(null, 502, $"{problem}, and the feed has no cached copy it can read");
     }
 
-    private void WriteMeta(string metaFile, string? etag, string? lastModified, string digest)
-    {
-        var meta = new JsonObject { ["etag"] = etag, ["lastModified"] = lastModified, ["fetchedAt"] = time.GetUtcNow().ToString("O"), ["sha256"] = digest };
-        storage.WriteAtomically(metaFile, Encoding.UTF8.GetBytes(meta.ToJsonString()));
-    }
-
-    /// <summary>A stored document with the digest of the bytes it was parsed from, or null when unreadable.</summary>
-    private static (JsonObject Document, string Digest)? ReadDocument(string file)
+    /// <summary>
+    /// The stored copy's validators and age. A cache that cannot be reached (the shared state database is down) is
+    /// treated as empty: the upstream is asked afresh, without validators, and its answer checked as on a first fetch.
+    /// </summary>
+    private async Task<CachedPackument?> FindCached(string name, CancellationToken cancellationToken)
     {
         try
         {
-            if (!File.Exists(file))
-            {
-                return null;
-            }
-            var bytes = File.ReadAllBytes(file);
-            return JsonNode.Parse(bytes) is JsonObject document ? (document, Digest(bytes)) : null;
+            return await packuments.FindAsync(name, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is JsonException or IOException)
+        catch (IOException e)
         {
+            LogPackumentCacheUnavailable(logger, name, e.Message);
             return null;
+        }
+    }
+
+    /// <summary>A stored copy with the digest of the bytes it was parsed from; null when none can be read.</summary>
+    private async Task<(JsonObject Document, string Digest)?> ReadCached(string name, CancellationToken cancellationToken)
+    {
+        byte[]? bytes;
+        try
+        {
+            bytes = await packuments.ReadAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            LogPackumentCacheUnavailable(logger, name, e.Message);
+            return null;
+        }
+        return bytes is not null && Parse(bytes) is { } document ? (document, Digest(bytes)) : null;
+    }
+
+    /// <summary>Stores what the upstream sent or confirmed; a cache that cannot be written costs a later upstream request, not this answer.</summary>
+    private async Task WriteCached(string name, Func<IPackumentCache, Task> write)
+    {
+        try
+        {
+            await write(packuments).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            LogPackumentCacheUnavailable(logger, name, e.Message);
         }
     }
 
@@ -434,18 +467,6 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return JsonNode.Parse(bytes) as JsonObject;
         }
         catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static JsonObject? ReadObject(string file)
-    {
-        try
-        {
-            return File.Exists(file) ? JsonNode.Parse(File.ReadAllBytes(file)) as JsonObject : null;
-        }
-        catch (Exception e) when (e is JsonException or IOException)
         {
             return null;
         }
@@ -612,68 +633,39 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// </summary>
     private async Task<string?> Download(Uri url, string target, JsonObject? dist)
     {
-        var key = Path.GetRelativePath(storage.Root, target).Replace(Path.DirectorySeparatorChar, '/');
-        if (shared is not null && await FromShared(key, target, dist).ConfigureAwait(false))
-        {
-            _downloads.TryRemove(target, out _);
-            return null;
-        }
-        Interlocked.Increment(ref _upstreamTarballDownloads);
-        var temp = storage.NewTempFile();
         try
         {
-            // Not the request's token: a client that gives up must not abort a download other clients share.
-            var (sha512, sha1, problem) = await upstream.DownloadAsync(url, temp, stopping).ConfigureAwait(false);
-            problem ??= TarballIntegrity.Check(dist, sha512!, sha1!);
-            if (problem is not null)
+            var fetched = await Storage.SharedCopies.FetchAsync(shared, storage, target, file =>
             {
-                LogTarballRefused(logger, url, problem);
+                var (sha512, sha1) = TarballIntegrity.HashFile(file);
+                return TarballIntegrity.Check(dist, sha512, sha1);
+            }, async temp =>
+            {
+                Interlocked.Increment(ref _upstreamTarballDownloads);
+                // Not the request's token: a client that gives up must not abort a download other clients share.
+                var (sha512, sha1, problem) = await upstream.DownloadAsync(url, temp, stopping).ConfigureAwait(false);
+                problem ??= TarballIntegrity.Check(dist, sha512!, sha1!);
+                if (problem is not null)
+                {
+                    LogTarballRefused(logger, url, problem);
+                }
                 return problem;
-            }
-            if (shared is not null)
-            {
-                await ToShared(key, temp).ConfigureAwait(false);
-            }
-            FeedStorage.MoveIntoPlace(temp, target);
-            if (ExpectedDigest(dist) is { } expected)
+            }, logger, stopping).ConfigureAwait(false);
+            if (fetched.Problem is null && ExpectedDigest(dist) is { } expected)
             {
                 _verified[target] = expected;
             }
-            return null;
+            if (fetched.Taken)
+            {
+                Interlocked.Increment(ref _sharedTarballHits);
+            }
+            return fetched.Problem;
         }
         finally
         {
             _downloads.TryRemove(target, out _);
-            if (File.Exists(temp))
-            {
-                FeedStorage.TryDelete(temp);
-            }
         }
     }
-
-    /// <summary>
-    /// Takes the tarball from the shared store into the local cache when it is there and its bytes match what the
-    /// packument declares; a copy that does not match is left unused (and reported), and the upstream is asked.
-    /// </summary>
-    private async Task<bool> FromShared(string key, string target, JsonObject? dist)
-    {
-        var taken = await Storage.SharedCopies.TryTakeAsync(shared!, key, storage.NewTempFile(), target, file =>
-        {
-            var (sha512, sha1) = TarballIntegrity.HashFile(file);
-            return TarballIntegrity.Check(dist, sha512, sha1);
-        }, logger, stopping).ConfigureAwait(false);
-        if (taken)
-        {
-            if (ExpectedDigest(dist) is { } expected)
-            {
-                _verified[target] = expected;
-            }
-            Interlocked.Increment(ref _sharedTarballHits);
-        }
-        return taken;
-    }
-
-    private Task ToShared(string key, string file) => Storage.SharedCopies.ShareAsync(shared!, key, file, logger, stopping);
 
     private FeedToken? Authenticate(HttpContext context)
     {
@@ -963,6 +955,9 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: serving a stale packument: {Problem}")]
     private static partial void LogStale(ILogger logger, string package, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: the feed's packument cache cannot be used: {Problem}")]
+    private static partial void LogPackumentCacheUnavailable(ILogger logger, string package, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: upstream failed and nothing is cached, answered 502: {Problem}")]
     private static partial void LogUpstreamFailed(ILogger logger, string package, string problem);

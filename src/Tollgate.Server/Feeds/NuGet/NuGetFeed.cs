@@ -376,44 +376,32 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
 
     private async Task<string?> Download(string id, NuGetListedVersion entry, string target)
     {
-        var temp = storage.NewTempFile();
         try
         {
             var lowerId = id.ToLowerInvariant();
             // Only a package whose registration declares its SHA512 is shared: that hash is what vouches for a shared copy.
             var declaredHash = DeclaredSha512(entry);
-            var key = Path.GetRelativePath(storage.Root, target).Replace(Path.DirectorySeparatorChar, '/');
-            if (shared is not null && declaredHash is { Length: > 0 }
-                && await Storage.SharedCopies.TryTakeAsync(shared, key, temp, target, file => CheckFile(file, id, entry, declaredHash), logger, stopping).ConfigureAwait(false))
+            Func<string, string?>? verify = declaredHash is { Length: > 0 } ? file => CheckFile(file, id, entry, declaredHash) : null;
+            var fetched = await Storage.SharedCopies.FetchAsync(shared, storage, target, verify, async temp =>
             {
-                return null;
-            }
-            var (flat, _) = await upstream.FindResourceAsync(["PackageBaseAddress/3.0.0"], stopping).ConfigureAwait(false);
-            var url = flat is not null ? new Uri(flat, $"{lowerId}/{entry.Lower}/{lowerId}.{entry.Lower}.nupkg") : entry.Content;
-            if (url is null || url.Scheme is not ("http" or "https"))
-            {
-                return $"the upstream source gives no http(s) address for {id} {entry.Lower}";
-            }
-            var problem = await DownloadTo(url, temp).ConfigureAwait(false) ?? CheckFile(temp, id, entry, declaredHash);
-            if (problem is not null)
-            {
-                LogFileRefused(logger, url, problem);
+                var (flat, _) = await upstream.FindResourceAsync(["PackageBaseAddress/3.0.0"], stopping).ConfigureAwait(false);
+                var url = flat is not null ? new Uri(flat, $"{lowerId}/{entry.Lower}/{lowerId}.{entry.Lower}.nupkg") : entry.Content;
+                if (url is null || url.Scheme is not ("http" or "https"))
+                {
+                    return $"the upstream source gives no http(s) address for {id} {entry.Lower}";
+                }
+                var problem = await DownloadTo(url, temp).ConfigureAwait(false) ?? CheckFile(temp, id, entry, declaredHash);
+                if (problem is not null)
+                {
+                    LogFileRefused(logger, url, problem);
+                }
                 return problem;
-            }
-            FeedStorage.MoveIntoPlace(temp, target);
-            if (shared is not null && declaredHash is { Length: > 0 })
-            {
-                await Storage.SharedCopies.ShareAsync(shared, key, target, logger, stopping).ConfigureAwait(false);
-            }
-            return null;
+            }, logger, stopping).ConfigureAwait(false);
+            return fetched.Problem;
         }
         finally
         {
             _downloads.TryRemove(target, out _);
-            if (File.Exists(temp))
-            {
-                FeedStorage.TryDelete(temp);
-            }
         }
     }
 

@@ -19,11 +19,12 @@ internal sealed record PageFetch(SimplePage? Page, int Status, string? Problem =
 
 /// <summary>
 /// The PyPI feed under <c>/pypi/</c>: the simple repository API (PEP 503 HTML, PEP 691 JSON, PEP 592, 658/714, 700),
-/// files fetched from the upstream index on demand and verified against its sha256 before they are stored or served,
-/// and the legacy upload API for private projects. Decide first, then serve or refuse.
+/// files fetched from the upstream index on demand (or taken from the instances' shared store) and verified against the
+/// sha256 the index declares before they are stored or served, and the legacy upload API for private projects. Decide
+/// first, then serve or refuse.
 /// </summary>
 internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstream, FeedStorage storage, PackageJudge judge,
-    Storage.AuditQueue audit, TimeProvider time, ILogger logger, CancellationToken stopping)
+    Storage.AuditQueue audit, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger, CancellationToken stopping)
 {
     /// <summary>The path prefix the feed answers under.</summary>
     public const string Prefix = "/pypi";
@@ -388,33 +389,39 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         return problem is null ? (target, null) : (null, problem);
     }
 
+    /// <summary>
+    /// Puts the file in the cache: a copy another instance shared when its sha256 is the one the index declares, else
+    /// the upstream's (verified the same way, then shared); removes itself from the shared downloads when done.
+    /// </summary>
     private async Task<string?> Download(Uri url, string target, string sha256)
     {
-        var temp = storage.NewTempFile();
         try
         {
-            var (actual, problem) = await upstream.DownloadAsync(url, temp, stopping).ConfigureAwait(false);
-            if (problem is null && !string.Equals(actual, sha256, StringComparison.Ordinal))
+            // The index declares a sha256 for every file that gets here (ServeFile serves nothing else): it vouches for a shared copy.
+            var fetched = await Storage.SharedCopies.FetchAsync(shared, storage, target, file => Mismatch(Path.GetFileName(target), HashFile(file), sha256), async temp =>
             {
-                problem = $"{url.Segments[^1]} does not match the sha256 the upstream index declares ({actual?[..12]}… instead of {sha256[..12]}…)";
-            }
-            if (problem is not null)
-            {
-                LogFileRefused(logger, url, problem);
+                // Not the request's token: a client that gives up must not abort a download other clients share.
+                var (actual, problem) = await upstream.DownloadAsync(url, temp, stopping).ConfigureAwait(false);
+                problem ??= Mismatch(url.Segments[^1], actual!, sha256);
+                if (problem is not null)
+                {
+                    LogFileRefused(logger, url, problem);
+                }
                 return problem;
-            }
-            FeedStorage.MoveIntoPlace(temp, target);
-            return null;
+            }, logger, stopping).ConfigureAwait(false);
+            return fetched.Problem;
         }
         finally
         {
             _downloads.TryRemove(target, out _);
-            if (File.Exists(temp))
-            {
-                FeedStorage.TryDelete(temp);
-            }
         }
     }
+
+    /// <summary>Null when <paramref name="actual"/> is the sha256 the index declares; else why the file is refused.</summary>
+    private static string? Mismatch(string file, string actual, string declared) =>
+        string.Equals(actual, declared, StringComparison.Ordinal)
+            ? null
+            : $"{file} does not match the sha256 the upstream index declares ({actual[..12]}… instead of {declared[..12]}…)";
 
     private static string HashFile(string path)
     {

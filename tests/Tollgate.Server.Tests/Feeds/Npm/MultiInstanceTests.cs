@@ -7,7 +7,7 @@ using Tollgate.Tests.Inventory;
 namespace Tollgate.Server.Tests.Feeds.Npm;
 
 /// <summary>
-/// Two feed instances sharing a real PostgreSQL database (state: audit log and private packages) and an Azure Blob
+/// Two feed instances sharing a real PostgreSQL database (state: audit log, upstream packuments and private packages) and an Azure Blob
 /// container (Azurite: verified tarballs), behind a loopback reverse proxy (YARP) that sends requests to them in turn.
 /// They must behave as one feed: what one stored the other serves, a version is published exactly once whichever
 /// instance is asked, and clients are always sent back through the proxy.
@@ -77,6 +77,15 @@ public sealed class MultiInstanceTests
         }
         Assert.Single(upstream.Requests, r => r.EndsWith("ms-2.1.2.tgz", StringComparison.Ordinal));
 
+        // Its packument, asked of both instances (npm's install asked one of them first): one upstream request, the
+        // other instance serves the copy stored in the shared state.
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await proxy.Http.GetAsync("ms");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.Single(upstream.Requests, r => r == "/ms");
+
         // The same version published on both instances at the same moment, with different bytes: exactly one wins,
         // the other gets 409, and both instances then serve the winner's bytes.
         for (var round = 0; round < 5; round++)
@@ -106,5 +115,7 @@ public sealed class MultiInstanceTests
         Assert.Equal(5, log.Query(new AuditQuery { Package = "@acme/race" }).Count(r => r.Verdict == "refused" && r.Request == "publish"));
         Assert.False(Directory.Exists(Path.Combine(first.Storage, "private")));
         Assert.False(Directory.Exists(Path.Combine(second.Storage, "private")));
+        Assert.False(Directory.Exists(Path.Combine(first.Storage, "packuments")));
+        Assert.False(Directory.Exists(Path.Combine(second.Storage, "packuments")));
     }
 }

@@ -10,16 +10,6 @@ namespace Tollgate.Server.Tests.Feeds.Npm;
 /// <summary>Finished answers served as bytes: entity tags, content codings, ranges, and exactly when they change.</summary>
 public sealed class ResponseCachingTests
 {
-    /// <summary>A clock the test moves by hand.</summary>
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
-
     private static async Task<HttpResponseMessage> Get(FeedEnvironment env, string path, Action<HttpRequestMessage>? configure = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

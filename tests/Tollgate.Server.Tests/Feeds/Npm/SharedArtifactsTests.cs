@@ -7,11 +7,15 @@ namespace Tollgate.Server.Tests.Feeds.Npm;
 
 /// <summary>
 /// Two feed instances over one Azure Blob container (Azurite, Microsoft's storage emulator, from tests/tools/azurite on
-/// 127.0.0.1) and one upstream: what one downloaded and verified, the other serves without asking the upstream; a
-/// shared copy that does not match the packument is never served.
+/// 127.0.0.1): what one downloaded from the upstream and verified, the other serves without asking the upstream; a
+/// shared copy that does not match the hashes the package's metadata declares (packument, registration, index page) is
+/// never served. npm tarballs, NuGet packages and PyPI files.
 /// </summary>
 public sealed class SharedArtifactsTests
 {
+    /// <summary>A Blob endpoint where nothing listens (port 9 of the loopback address).</summary>
+    private const string Nowhere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteServer.DevAccountKey};BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;";
+
     private static string Sha512Of(string file) => Convert.ToHexString(SHA512.HashData(File.ReadAllBytes(Path.Combine(UpstreamFixture.DataFolder, "tarballs", file))));
 
     [Fact]
@@ -90,11 +94,90 @@ public sealed class SharedArtifactsTests
     }
 
     [Fact]
+    public async Task PyPI_TwoInstances_OneDownloadsAndShares_TheOtherServesWithoutUpstream_AndAPlantedSharedCopyIsNotServed()
+    {
+        await using var azurite = await AzuriteServer.StartAsync();
+        var container = "pypi-" + Guid.NewGuid().ToString("N")[..8];
+        FeedOptions Shared(FeedOptions o) => o with { SharedArtifacts = container, SharedArtifactsConnectionString = azurite.ConnectionString };
+        // Each instance has its own loopback index serving the same files: what the second asks its upstream is counted there.
+        await using var first = await PyPI.PyPIFeedEnvironment.StartAsync(configure: Shared);
+        await using var second = await PyPI.PyPIFeedEnvironment.StartAsync(configure: Shared);
+        const string Wheel100 = "tollgate_fixture_ok-1.0.0-py3-none-any.whl";
+        const string Wheel110 = "tollgate_fixture_ok-1.1.0-py3-none-any.whl";
+        static byte[] Dist(string file) => File.ReadAllBytes(Path.Combine(PyPI.PyPIIndexFixture.Dists, file));
+        static int FileDownloads(PyPI.PyPIFeedEnvironment env) => env.Index.Requests.Count(r => r.StartsWith("/packages/", StringComparison.Ordinal));
+
+        // The first instance downloads the wheel and its PEP 658 metadata from its upstream, verifies both, and shares them.
+        Assert.Equal(Dist(Wheel100), await first.Http.GetByteArrayAsync($"/pypi/files/tollgate-fixture-ok/{Wheel100}"));
+        Assert.Equal(PyPI.PyPIIndexFixture.Metadata(Path.Combine(PyPI.PyPIIndexFixture.Dists, Wheel100)),
+            await first.Http.GetByteArrayAsync($"/pypi/files/tollgate-fixture-ok/{Wheel100}.metadata"));
+        Assert.Equal(2, FileDownloads(first));
+        var blobs = new BlobContainerClient(azurite.ConnectionString, container);
+        var names = new List<string>();
+        await foreach (var blob in blobs.GetBlobsAsync())
+        {
+            names.Add(blob.Name);
+        }
+        names.Sort(StringComparer.Ordinal);
+        Assert.Equal([$"pypi/files/tollgate-fixture-ok/{Wheel100}", $"pypi/files/tollgate-fixture-ok/{Wheel100}.metadata"], names);
+
+        // The second instance takes both from the container: the same bytes, no file request to its upstream.
+        Assert.Equal(Dist(Wheel100), await second.Http.GetByteArrayAsync($"/pypi/files/tollgate-fixture-ok/{Wheel100}"));
+        Assert.Equal(PyPI.PyPIIndexFixture.Metadata(Path.Combine(PyPI.PyPIIndexFixture.Dists, Wheel100)),
+            await second.Http.GetByteArrayAsync($"/pypi/files/tollgate-fixture-ok/{Wheel100}.metadata"));
+        Assert.Equal(0, FileDownloads(second));
+
+        // Other bytes (a real wheel of another version) planted under 1.1.0's key do not match the sha256 the index
+        // declares: not served, not kept, reported; the real file comes from the upstream.
+        await blobs.GetBlobClient($"pypi/files/tollgate-fixture-ok/{Wheel110}").UploadAsync(new BinaryData(Dist(Wheel100)));
+        using (var planted = await second.Http.GetAsync($"/pypi/files/tollgate-fixture-ok/{Wheel110}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, planted.StatusCode);
+            Assert.Equal(Dist(Wheel110), await planted.Content.ReadAsByteArrayAsync());
+        }
+        Assert.Single(second.Index.Requests, r => r == $"/packages/{Wheel110}");
+        Assert.Equal(Dist(Wheel110), await File.ReadAllBytesAsync(Path.Combine(second.Storage, "pypi", "files", "tollgate-fixture-ok", Wheel110)));
+        Assert.Contains(second.Logs.Lines, l => l.Contains($"the shared copy of pypi/files/tollgate-fixture-ok/{Wheel110} does not match", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PyPI_PipInstallThroughTheSecondInstance_TakesTheFilesFromTheContainer()
+    {
+        await using var azurite = await AzuriteServer.StartAsync();
+        var container = "pypi-" + Guid.NewGuid().ToString("N")[..8];
+        FeedOptions Shared(FeedOptions o) => o with { SharedArtifacts = container, SharedArtifactsConnectionString = azurite.ConnectionString };
+        await using var first = await PyPI.PyPIFeedEnvironment.StartAsync(configure: Shared);
+        await using var second = await PyPI.PyPIFeedEnvironment.StartAsync(configure: Shared);
+        string[] Install(PyPI.PyPIFeedEnvironment env) => ["install", "--index-url", env.IndexUrl, "--target", "{work}/site", "--no-deps", "tollgate-fixture-ok==1.0.0"];
+
+        var one = await first.PipAsync(Install(first));
+        Assert.True(one.ExitCode == 0, one.Output);
+        Assert.Contains(first.Index.Requests, r => r == "/packages/tollgate_fixture_ok-1.0.0-py3-none-any.whl");
+
+        var two = await second.PipAsync(Install(second));
+        Assert.True(two.ExitCode == 0, two.Output);
+        Assert.Equal("1.0.0", two.Installed("tollgate_fixture_ok"));
+        Assert.DoesNotContain(second.Index.Requests, r => r.StartsWith("/packages/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PyPI_SharedStoreUnreachable_TheInstanceStillServesFromTheUpstream()
+    {
+        await using var feed = await PyPI.PyPIFeedEnvironment.StartAsync(configure: o => o with { SharedArtifacts = "pypi", SharedArtifactsConnectionString = Nowhere });
+        const string Wheel = "tollgate_fixture_ok-1.0.0-py3-none-any.whl";
+
+        using var response = await feed.Http.GetAsync($"/pypi/files/tollgate-fixture-ok/{Wheel}");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, string.Join("\n", feed.Logs.Lines));
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(PyPI.PyPIIndexFixture.Dists, Wheel)), await response.Content.ReadAsByteArrayAsync());
+        Assert.Single(feed.Index.Requests, r => r == $"/packages/{Wheel}");
+        Assert.Contains(feed.Logs.Lines, l => l.Contains($"the shared artifact store could not be used for pypi/files/tollgate-fixture-ok/{Wheel}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SharedStoreUnreachable_TheInstanceStillServesFromTheUpstream()
     {
         await using var upstream = await UpstreamFixture.StartAsync();
-        // Nothing listens on port 9 of the loopback address.
-        const string Nowhere = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteServer.DevAccountKey};BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;";
         await using var feed = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = upstream.BaseUrl, SharedArtifacts = "tarballs", SharedArtifactsConnectionString = Nowhere });
 
         using var response = await feed.Http.GetAsync("ms/-/ms-2.1.3.tgz");

@@ -1,4 +1,5 @@
 using System.Net;
+using Npgsql;
 using Tollgate.Server.Feeds.Npm;
 using Tollgate.Server.Inventory;
 using Tollgate.Tests.Inventory;
@@ -58,5 +59,30 @@ public sealed class SharedStateTests
             Assert.Contains("tollgate-fixture-evil", page, StringComparison.Ordinal);
             Assert.Contains("MAL-2099-0001", page, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task AuditLog_StateDatabaseGoneForAMoment_EntriesKeptAndStoredWhenItIsBack()
+    {
+        var state = StoreTargets.NewStore("postgres");
+        var server = new NpgsqlConnectionStringBuilder(state);
+        await using var relay = TcpRelay.Start(server.Host!, server.Port);
+        var throughRelay = new NpgsqlConnectionStringBuilder(state) { Host = "127.0.0.1", Port = relay.Port }.ToString();
+        await using var upstream = await UpstreamFixture.StartAsync();
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = upstream.BaseUrl, State = throughRelay });
+        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("tollgate-fixture-evil")).StatusCode);
+        await env.Feed.FlushAuditAsync();
+
+        // The database goes away while a refusal is logged: the entry waits in the queue instead of being dropped.
+        relay.Cut();
+        Assert.Equal(HttpStatusCode.Forbidden, (await env.Http.GetAsync("tollgate-fixture-evil/-/tollgate-fixture-evil-1.0.1.tgz")).StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await relay.ResumeAsync();
+        using var flushed = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await env.Feed.FlushAuditAsync(flushed.Token);
+
+        using var log = FeedAuditLog.Open(Path.GetTempPath(), readOnly: true, state: state);
+        Assert.Single(log.Query(new AuditQuery { Package = "tollgate-fixture-evil", BlockedOnly = true }), r => r.Request == "tarball" && r.Version == "1.0.1");
+        Assert.Contains(env.Logs.Lines, l => l.Contains("audit entries could not be stored yet, retrying", StringComparison.Ordinal));
     }
 }

@@ -19,6 +19,17 @@ internal sealed class PyPIFeedEnvironment : IAsyncDisposable
         minimumReleaseAgeExclude: [ "acme-*" ]
         """;
 
+    /// <summary>
+    /// For an upstream that serves only PEP 503 HTML, which has no upload times: the fixture projects are excluded from
+    /// <c>minimumReleaseAge</c>, since without a time the feed holds every version back.
+    /// </summary>
+    public const string HtmlOnlyPolicy = """
+        failOn: high
+        private: [ "acme-*" ]
+        minimumReleaseAge: 72h
+        minimumReleaseAgeExclude: [ "acme-*", "tollgate-fixture-*" ]
+        """;
+
     private PyPIFeedEnvironment(string folder, PyPIIndexFixture index, FeedHost feed, CapturedLogs logs)
     {
         Folder = folder;

@@ -127,7 +127,7 @@ public sealed class SimpleApiTests
     public async Task ProjectPage_UpstreamServesHtmlOnly_ReadAndServedAsJson()
     {
         // An index without PEP 691: the feed reads its PEP 503 page (hash fragments, data- attributes) and serves JSON.
-        await using var env = await PyPIFeedEnvironment.StartAsync(prepare: i =>
+        await using var env = await PyPIFeedEnvironment.StartAsync(PyPIFeedEnvironment.HtmlOnlyPolicy, prepare: i =>
         {
             i.HtmlOnly = true;
             i.Yanked["tollgate-fixture-ok==1.1.0"] = "broken build";
@@ -152,6 +152,25 @@ public sealed class SimpleApiTests
         var metadata = await env.Http.GetByteArrayAsync(files[0]["url"]!.GetValue<string>() + ".metadata");
         Assert.Equal(files[0]["core-metadata"]!["sha256"]!.GetValue<string>(), PyPIIndexFixture.Sha256(metadata));
         Assert.Single(env.Index.Requests, r => r == "/packages/tollgate_fixture_ok-1.0.0-py3-none-any.whl.metadata");
+    }
+
+    [Fact]
+    public async Task ProjectPage_HtmlOnlyUpstreamWithMinimumReleaseAge_NoVersionServed_ReasonSaysTheAgeIsUnknown()
+    {
+        // An HTML page carries no upload times, so the release age cannot be checked: fail closed, and say why.
+        await using var env = await PyPIFeedEnvironment.StartAsync(prepare: i => i.HtmlOnly = true);
+        using var response = await Get(env, "/pypi/simple/tollgate-fixture-ok/", "application/vnd.pypi.simple.v1+json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["files"]!.AsArray());
+        Assert.Equal("2", response.Headers.GetValues("X-Tollgate-Refused").Single());
+        using var file = await env.Http.GetAsync("/pypi/files/tollgate-fixture-ok/tollgate_fixture_ok-1.0.0-py3-none-any.whl");
+        Assert.Equal(HttpStatusCode.Forbidden, file.StatusCode);
+        Assert.Contains("no publish time", await file.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(env.Index.Requests, r => r.StartsWith("/packages/", StringComparison.Ordinal));
+        await env.Feed.FlushAuditAsync();
+        using var log = FeedAuditLog.Open(env.Storage, readOnly: true);
+        Assert.Contains(log.Query(new AuditQuery { Package = "pkg:pypi/tollgate-fixture-ok", BlockedOnly = true }),
+            e => e.Rule == "minimumReleaseAge" && e.Message.Contains("no publish time", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class UpstreamIndexTests
     [Fact]
     public async Task PipInstall_HtmlOnlyUpstreamWithYankedLatest_InstallsTheUnyankedVersion()
     {
-        await using var env = await PyPIFeedEnvironment.StartAsync(prepare: i =>
+        await using var env = await PyPIFeedEnvironment.StartAsync(PyPIFeedEnvironment.HtmlOnlyPolicy, prepare: i =>
         {
             i.HtmlOnly = true;
             i.Yanked["tollgate-fixture-ok==1.1.0"] = "broken build";
