@@ -304,20 +304,28 @@ internal sealed class AdvisoryRow
 
     /// <param name="advisory">The mapped record.</param>
     /// <param name="raw">The record as stored: its JSON as raw deflate (<see cref="RecordCompression"/>).</param>
-    public static AdvisoryRow Create(Advisory advisory, byte[] raw)
+    public static AdvisoryRow Create(Advisory advisory, byte[] raw) =>
+        Create(advisory.Id, advisory.Modified, advisory.Withdrawn, advisory.Kind, advisory.Affected.Select(a => (a.Ecosystem, a.NormalizedName)), advisory.Aliases, raw);
+
+    /// <summary>
+    /// The row from the parts of a record the database stores (what <see cref="OsvRowReader"/> reads): the affected
+    /// packages of npm, PyPI and NuGet and the aliases in record order, repeats included (each is kept once).
+    /// </summary>
+    public static AdvisoryRow Create(string id, DateTimeOffset modified, DateTimeOffset? withdrawn, AdvisoryKind kind,
+        IEnumerable<(Ecosystem Ecosystem, string NormalizedName)> affected, IEnumerable<string> aliases, byte[] raw)
     {
-        var modified = AdvisoryStoreSchema.FormatTime(advisory.Modified);
+        var modifiedText = AdvisoryStoreSchema.FormatTime(modified);
         return new()
         {
-            Id = advisory.Id,
-            IdUtf8 = Encoding.UTF8.GetBytes(advisory.Id),
-            Modified = modified,
-            ModifiedUtf8 = Encoding.UTF8.GetBytes(modified),
-            WithdrawnUtf8 = advisory.Withdrawn is { } withdrawn ? Encoding.UTF8.GetBytes(AdvisoryStoreSchema.FormatTime(withdrawn)) : null,
-            KindUtf8 = advisory.Kind == AdvisoryKind.Malicious ? Malicious : Vulnerability,
+            Id = id,
+            IdUtf8 = Encoding.UTF8.GetBytes(id),
+            Modified = modifiedText,
+            ModifiedUtf8 = Encoding.UTF8.GetBytes(modifiedText),
+            WithdrawnUtf8 = withdrawn is { } w ? Encoding.UTF8.GetBytes(AdvisoryStoreSchema.FormatTime(w)) : null,
+            KindUtf8 = kind == AdvisoryKind.Malicious ? Malicious : Vulnerability,
             Raw = raw,
-            Affected = [.. advisory.Affected.Select(a => (a.Ecosystem, a.NormalizedName)).Distinct().Select(a => (OsvEcosystemNames[a.Ecosystem], Encoding.UTF8.GetBytes(a.NormalizedName)))],
-            Aliases = [.. advisory.Aliases.Distinct(StringComparer.Ordinal).Select(Encoding.UTF8.GetBytes)],
+            Affected = [.. affected.Distinct().Select(a => (OsvEcosystemNames[a.Ecosystem], Encoding.UTF8.GetBytes(a.NormalizedName)))],
+            Aliases = [.. aliases.Distinct(StringComparer.Ordinal).Select(Encoding.UTF8.GetBytes)],
         };
     }
 }

@@ -57,7 +57,19 @@ public static class OsvReader
             Reject(diagnostics, source, "$", "the record is null, not an object");
             return new OsvReadResult(OsvReadStatus.Rejected, null);
         }
-        return Map(dto, source, diagnostics);
+        try
+        {
+            return Map(dto, source, diagnostics);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The members kept as JSON (database_specific, ecosystem_specific, related) are decoded only here: a string
+            // among them that is not valid UTF-8 (or a lone surrogate escape) makes the record malformed, not the import.
+            var which = string.IsNullOrWhiteSpace(dto.Id) ? "OSV record" : $"OSV record {dto.Id}";
+            diagnostics.Warning(DiagnosticIds.InvalidJson, $"{which} skipped: {e.Message}", new SourceLocation(source),
+                "the rest of the input is imported; the record has text that is not valid UTF-8");
+            return new OsvReadResult(OsvReadStatus.Rejected, null);
+        }
     }
 
     private static OsvReadResult Map(OsvRecordDto dto, string source, DiagnosticBag diagnostics)
@@ -175,16 +187,11 @@ public static class OsvReader
             problems.Add((path, "null instead of an object"));
             return null;
         }
-        RangeType type;
-        switch (r.Type)
+        if (r.Type is null || !TryRangeType(r.Type, out var type))
         {
-            case "SEMVER": type = RangeType.Semver; break;
-            case "ECOSYSTEM": type = RangeType.Ecosystem; break;
-            case "GIT": type = RangeType.Git; break;
-            default:
-                // Dropping a range silently could hide an affected version, so the record is rejected instead.
-                problems.Add((path + ".type", r.Type is null ? "the range type is missing" : $"unknown range type '{r.Type}' (expected SEMVER, ECOSYSTEM or GIT)"));
-                return null;
+            // Dropping a range silently could hide an affected version, so the record is rejected instead.
+            problems.Add((path + ".type", r.Type is null ? "the range type is missing" : $"unknown range type '{r.Type}' (expected SEMVER, ECOSYSTEM or GIT)"));
+            return null;
         }
         if (r.Events is null || r.Events.Count == 0)
         {
@@ -247,7 +254,8 @@ public static class OsvReader
         return result.ToImmutable();
     }
 
-    internal static bool TryEcosystem(string? osvName, out Ecosystem ecosystem)
+    /// <summary>The ecosystem of an OSV ecosystem name, for the three Tollgate covers (a null string reads as empty: none).</summary>
+    internal static bool TryEcosystem(ReadOnlySpan<char> osvName, out Ecosystem ecosystem)
     {
         switch (osvName)
         {
@@ -258,31 +266,43 @@ public static class OsvReader
         }
     }
 
+    /// <summary>The range type of an OSV <c>ranges[].type</c>; false for any other (the record is then rejected).</summary>
+    internal static bool TryRangeType(ReadOnlySpan<char> osvName, out RangeType type)
+    {
+        switch (osvName)
+        {
+            case "SEMVER": type = RangeType.Semver; return true;
+            case "ECOSYSTEM": type = RangeType.Ecosystem; return true;
+            case "GIT": type = RangeType.Git; return true;
+            default: type = default; return false;
+        }
+    }
+
     private static AdvisoryKind KindOf(string id, JsonElement? databaseSpecific, ImmutableArray<string> cweIds)
     {
-        if (id.StartsWith("MAL-", StringComparison.Ordinal))
+        var kind = KindOf(id, cweIds.Any(c => IsMalwareCwe(c)), malwareType: false, malwareFlag: false);
+        // database_specific is looked at only when the id and CWEs have not decided.
+        if (kind == AdvisoryKind.Vulnerability && databaseSpecific is { ValueKind: JsonValueKind.Object } ds)
         {
-            return AdvisoryKind.Malicious;
+            kind = KindOf(id, malwareCwe: false,
+                malwareType: ds.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && IsMalwareType(type.GetString()),
+                malwareFlag: ds.TryGetProperty("malware", out var flag) && flag.ValueKind == JsonValueKind.True);
         }
-        // CWE-506 is "Embedded Malicious Code": GitHub tags its malware advisories with it.
-        if (cweIds.Contains("CWE-506", StringComparer.OrdinalIgnoreCase))
-        {
-            return AdvisoryKind.Malicious;
-        }
-        if (databaseSpecific is { ValueKind: JsonValueKind.Object } ds)
-        {
-            if (ds.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
-                && string.Equals(type.GetString(), "malware", StringComparison.OrdinalIgnoreCase))
-            {
-                return AdvisoryKind.Malicious;
-            }
-            if (ds.TryGetProperty("malware", out var flag) && flag.ValueKind == JsonValueKind.True)
-            {
-                return AdvisoryKind.Malicious;
-            }
-        }
-        return AdvisoryKind.Vulnerability;
+        return kind;
     }
+
+    /// <summary>
+    /// Malicious when the id is a malicious-package report's (<c>MAL-</c>) or <c>database_specific</c> marks it as malware:
+    /// <c>cwe_ids</c> holds CWE-506 (<see cref="IsMalwareCwe"/>), <c>type</c> is "malware" (<see cref="IsMalwareType"/>), or
+    /// <c>malware</c> is true.
+    /// </summary>
+    internal static AdvisoryKind KindOf(ReadOnlySpan<char> id, bool malwareCwe, bool malwareType, bool malwareFlag) =>
+        id.StartsWith("MAL-", StringComparison.Ordinal) || malwareCwe || malwareType || malwareFlag ? AdvisoryKind.Malicious : AdvisoryKind.Vulnerability;
+
+    /// <summary>CWE-506 is "Embedded Malicious Code": GitHub tags its malware advisories with it.</summary>
+    internal static bool IsMalwareCwe(ReadOnlySpan<char> cweId) => cweId.Equals("CWE-506", StringComparison.OrdinalIgnoreCase);
+
+    internal static bool IsMalwareType(ReadOnlySpan<char> type) => type.Equals("malware", StringComparison.OrdinalIgnoreCase);
 
     private static DateTimeOffset? Timestamp(string? text, string path, bool required, List<(string, string)> problems)
     {
@@ -303,9 +323,9 @@ public static class OsvReader
     }
 
     /// <summary>Parses an RFC 3339 timestamp; fractions longer than 7 digits (nanoseconds) are cut to ticks.</summary>
-    internal static bool TryParseTimestamp(string text, out DateTimeOffset value)
+    internal static bool TryParseTimestamp(ReadOnlySpan<char> text, out DateTimeOffset value)
     {
-        var s = text.AsSpan().Trim();
+        var s = text.Trim();
         if (TryParseUtc(s, out value))
         {
             return true;

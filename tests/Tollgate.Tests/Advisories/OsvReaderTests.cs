@@ -48,6 +48,29 @@ public sealed class OsvReaderTests
         Assert.Equal(AdvisoryKind.Malicious, result.Advisory!.Kind);
     }
 
+    [Theory]
+    [InlineData("database_specific")]
+    [InlineData("ecosystem_specific")]
+    public void Read_InvalidUtf8InMemberKeptAsJson_RejectedWithDiagnostic(string member)
+    {
+        // Members kept as JSON text are decoded after deserialisation: a bad byte there used to escape as an exception
+        // and stop a whole import.
+        var json = Encoding.UTF8.GetBytes($$$"""
+            {"id":"GHSA-aaaa-bbbb-cccc","modified":"2024-01-01T00:00:00Z","{{{(member == "database_specific" ? member : "x")}}}":{"source":"a#b"},
+             "affected":[{"package":{"ecosystem":"npm","name":"a"},"{{{(member == "ecosystem_specific" ? member : "x")}}}":{"note":"c#d"}}]}
+            """);
+        json[Array.IndexOf(json, (byte)'#')] = 0xFF;
+        json[Array.LastIndexOf(json, (byte)'#')] = 0xC0;
+        var diagnostics = new DiagnosticBag();
+
+        var result = OsvReader.Read(json, "test.json", diagnostics);
+
+        Assert.Equal(OsvReadStatus.Rejected, result.Status);
+        var diagnostic = Assert.Single(diagnostics.Items);
+        Assert.Equal(DiagnosticIds.InvalidJson, diagnostic.Id);
+        Assert.Contains("GHSA-aaaa-bbbb-cccc", diagnostic.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Read_OnlyOtherEcosystems_IsCountedNotRejected()
     {
