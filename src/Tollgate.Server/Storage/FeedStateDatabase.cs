@@ -38,6 +38,29 @@ internal static class FeedStateDatabase
     public static NpgsqlDataSource Shared(string connectionString) =>
         Sources.GetOrAdd(connectionString, c => new Lazy<NpgsqlDataSource>(() => Create(c))).Value;
 
+    /// <summary>
+    /// Runs <paramref name="ddl"/> (<c>CREATE … IF NOT EXISTS</c>) in one transaction holding a transaction-level
+    /// advisory lock on <paramref name="lockKey"/>, so instances starting at once create a table once; returns the
+    /// process's shared data source.
+    /// </summary>
+    public static NpgsqlDataSource WithTables(string connectionString, long lockKey, string ddl)
+    {
+        var source = Shared(connectionString);
+        using var connection = source.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+        {
+            command.Parameters.AddWithValue(lockKey);
+            command.ExecuteNonQuery();
+        }
+        using (var command = new NpgsqlCommand(ddl, connection, transaction))
+        {
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        return source;
+    }
+
     /// <summary>A new data source for the state database; <paramref name="credential"/> replaces the managed identity (tests).</summary>
     public static NpgsqlDataSource Create(string connectionString, TokenCredential? credential = null)
     {

@@ -132,31 +132,19 @@ public sealed class FeedAuditLog : IDisposable
     /// <summary>The PostgreSQL log: the same two tables (created when missing, by one process at a time).</summary>
     private static FeedAuditLog OpenPostgres(string connectionString)
     {
-        var connection = Storage.FeedStateDatabase.Shared(connectionString).OpenConnection();
-        try
-        {
-            using var transaction = connection.BeginTransaction();
-            Exec(connection, transaction, "SELECT pg_advisory_xact_lock(74012)");
-            Exec(connection, transaction, """
-                CREATE TABLE IF NOT EXISTS feed_decisions (
-                  package TEXT NOT NULL, version TEXT NOT NULL, verdict TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL,
-                  client TEXT, request TEXT NOT NULL, dry_run BIGINT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count BIGINT NOT NULL,
-                  PRIMARY KEY (package, version, verdict, rule));
-                CREATE INDEX IF NOT EXISTS feed_decisions_last_seen ON feed_decisions(last_seen);
-                CREATE TABLE IF NOT EXISTS feed_requests (
-                  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, time TEXT NOT NULL, package TEXT NOT NULL, version TEXT,
-                  verdict TEXT NOT NULL, rule TEXT, message TEXT NOT NULL, client TEXT, request TEXT NOT NULL, dry_run BIGINT NOT NULL);
-                CREATE INDEX IF NOT EXISTS feed_requests_package ON feed_requests(package, time);
-                CREATE INDEX IF NOT EXISTS feed_requests_time ON feed_requests(time);
-                """);
-            transaction.Commit();
-            return new FeedAuditLog(connection, legacy: false, postgres: true);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
+        var source = Storage.FeedStateDatabase.WithTables(connectionString, 74012, """
+            CREATE TABLE IF NOT EXISTS feed_decisions (
+              package TEXT NOT NULL, version TEXT NOT NULL, verdict TEXT NOT NULL, rule TEXT NOT NULL, message TEXT NOT NULL,
+              client TEXT, request TEXT NOT NULL, dry_run BIGINT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, count BIGINT NOT NULL,
+              PRIMARY KEY (package, version, verdict, rule));
+            CREATE INDEX IF NOT EXISTS feed_decisions_last_seen ON feed_decisions(last_seen);
+            CREATE TABLE IF NOT EXISTS feed_requests (
+              id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, time TEXT NOT NULL, package TEXT NOT NULL, version TEXT,
+              verdict TEXT NOT NULL, rule TEXT, message TEXT NOT NULL, client TEXT, request TEXT NOT NULL, dry_run BIGINT NOT NULL);
+            CREATE INDEX IF NOT EXISTS feed_requests_package ON feed_requests(package, time);
+            CREATE INDEX IF NOT EXISTS feed_requests_time ON feed_requests(time);
+            """);
+        return new FeedAuditLog(source.OpenConnection(), legacy: false, postgres: true);
     }
 
     /// <summary>The table of counted decisions and the table of request-level rows, by store.</summary>

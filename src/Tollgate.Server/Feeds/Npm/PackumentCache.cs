@@ -124,25 +124,11 @@ internal sealed class PostgresPackumentCache : IPackumentCache
 
     private PostgresPackumentCache(NpgsqlDataSource source) => _source = source;
 
-    public static PostgresPackumentCache Open(string connectionString)
-    {
-        var source = Storage.FeedStateDatabase.Shared(connectionString);
-        using var connection = source.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(74014)", connection, transaction))
-        {
-            command.ExecuteNonQuery();
-        }
-        using (var command = new NpgsqlCommand("""
+    public static PostgresPackumentCache Open(string connectionString) =>
+        new(Storage.FeedStateDatabase.WithTables(connectionString, 74014, """
             CREATE TABLE IF NOT EXISTS feed_npm_packuments (
               name TEXT PRIMARY KEY, body BYTEA NOT NULL, digest TEXT NOT NULL, etag TEXT, last_modified TEXT, fetched_at TIMESTAMPTZ NOT NULL);
-            """, connection, transaction))
-        {
-            command.ExecuteNonQuery();
-        }
-        transaction.Commit();
-        return new PostgresPackumentCache(source);
-    }
+            """));
 
     public Task<CachedPackument?> FindAsync(string name, CancellationToken cancellationToken) =>
         Run<CachedPackument?>(async connection =>

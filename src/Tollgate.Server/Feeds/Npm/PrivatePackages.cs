@@ -116,21 +116,13 @@ internal sealed class PostgresPrivatePackages : IPrivatePackages
 
     private PostgresPrivatePackages(NpgsqlDataSource source) => _source = source;
 
-    public static PostgresPrivatePackages Open(string connectionString)
-    {
-        var source = Storage.FeedStateDatabase.Shared(connectionString);
-        using var connection = source.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        Exec(connection, transaction, "SELECT pg_advisory_xact_lock(74013)");
-        Exec(connection, transaction, """
+    public static PostgresPrivatePackages Open(string connectionString) =>
+        new(Storage.FeedStateDatabase.WithTables(connectionString, 74013, """
             CREATE TABLE IF NOT EXISTS feed_npm_private (
               name TEXT PRIMARY KEY, packument BYTEA NOT NULL, digest TEXT NOT NULL, modified TIMESTAMPTZ NOT NULL);
             CREATE TABLE IF NOT EXISTS feed_npm_private_tarballs (
               name TEXT NOT NULL, version TEXT NOT NULL, tarball BYTEA NOT NULL, PRIMARY KEY (name, version));
-            """);
-        transaction.Commit();
-        return new PostgresPrivatePackages(source);
-    }
+            """));
 
     public byte[]? ReadPackument(string name)
     {
@@ -181,12 +173,6 @@ internal sealed class PostgresPrivatePackages : IPrivatePackages
         {
             throw new IOException($"the feed's state database cannot be reached: {e.Message}", e);
         }
-    }
-
-    private static void Exec(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql)
-    {
-        using var command = new NpgsqlCommand(sql, connection, transaction);
-        command.ExecuteNonQuery();
     }
 
     private static byte[]? Bytes(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] values)
