@@ -241,7 +241,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         var judge = new PackageJudge(policy, advisories, options.Vulnerabilities, time);
         host._auditQueue = new Storage.AuditQueue(audit, logger);
         var responses = new Storage.ResponseCache(options.ResponseCacheBytes, Path.Combine(storage.Root, "responses"), time);
-        var judgementVersion = JudgementVersion(options, advisories, time);
+        var judgementVersion = JudgementVersion(options, advisories, time, logger);
         if (pypiUpstream is not null)
         {
             host._pypi = new PyPIFeed(options, Feeds.PyPI.PyPIUpstream.Create(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
@@ -270,7 +270,7 @@ public sealed partial class FeedHost : IAsyncDisposable
     /// settings (fixed while it runs), and the advisory database's import stamp (read at most once a second, since a
     /// <c>tollgate db update</c> may run beside the feed).
     /// </summary>
-    private static Func<string> JudgementVersion(FeedOptions options, AdvisoryLookup? advisories, TimeProvider time)
+    private static Func<string> JudgementVersion(FeedOptions options, AdvisoryLookup? advisories, TimeProvider time, ILogger logger)
     {
         var policyBytes = options.Policy is { } file ? File.ReadAllBytes(file) : [];
         var fixedPart = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(policyBytes).AsSpan(0, 12))
@@ -278,6 +278,7 @@ public sealed partial class FeedHost : IAsyncDisposable
         var gate = new Lock();
         var readAt = DateTimeOffset.MinValue;
         var current = fixedPart;
+        string? reported = null;
         return () =>
         {
             if (advisories is null)
@@ -291,11 +292,20 @@ public sealed partial class FeedHost : IAsyncDisposable
                 {
                     current = fixedPart + "|" + advisories.Version();
                     readAt = now;
+                    // Said once per problem: the previous database stays in use meanwhile.
+                    if (advisories.ReloadProblem is { } problem && problem != reported)
+                    {
+                        LogDatabaseNotReloaded(logger, problem);
+                    }
+                    reported = advisories.ReloadProblem;
                 }
                 return current;
             }
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the advisory database was replaced but the new file cannot be opened; the previous one is still used: {Problem}")]
+    private static partial void LogDatabaseNotReloaded(ILogger logger, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "removed {Removed} audit entries last seen before {Before}Z (auditRetention {Retention})")]
     private static partial void LogAuditPruned(ILogger logger, int removed, string before, string retention);

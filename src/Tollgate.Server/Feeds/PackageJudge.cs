@@ -208,17 +208,6 @@ internal sealed class AdvisoryLookup : IDisposable
         _file = FileOf(store.Path);
     }
 
-    public AdvisoryStore Store
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _store;
-            }
-        }
-    }
-
     /// <summary>Why the replaced database could not be opened (the previous one is still used), or null.</summary>
     public string? ReloadProblem { get; private set; }
 

@@ -155,6 +155,29 @@ public sealed class ResponseCachingTests
     }
 
     [Fact]
+    public async Task AdvisoryDatabaseReplacedByAFileThatCannotBeOpened_PreviousOneStillUsedAndTheProblemLogged()
+    {
+        await using var env = await FeedEnvironment.StartAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, (await Get(env, "tollgate-fixture-evil/-/tollgate-fixture-evil-1.0.1.tgz")).StatusCode);
+
+        var db = Path.Combine(env.Folder, "advisories.db");
+        var replacement = db + ".new";
+        await File.WriteAllTextAsync(replacement, "not a database");
+        File.Move(replacement, db, overwrite: true);
+
+        var logged = false;
+        for (var i = 0; i < 50 && !logged; i++)
+        {
+            await Task.Delay(100);
+            // Still refused: the database opened before answers every lookup.
+            Assert.Equal(HttpStatusCode.Forbidden, (await Get(env, "tollgate-fixture-evil/-/tollgate-fixture-evil-1.0.1.tgz")).StatusCode);
+            logged = env.Logs.Lines.Any(l => l.Contains("the advisory database was replaced but the new file cannot be opened", StringComparison.Ordinal));
+        }
+        Assert.True(logged, string.Join("\n", env.Logs.Lines));
+        Assert.Single(env.Logs.Lines, l => l.Contains("the advisory database was replaced", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Tarball_RangeAndIfNoneMatch_PartialAnd304()
     {
         await using var env = await FeedEnvironment.StartAsync();
