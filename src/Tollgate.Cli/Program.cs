@@ -96,6 +96,7 @@ namespace Tollgate.Cli
                     terminal.Message("run 'tollgate --help' or 'tollgate COMMAND --help' for usage.");
                     return ExitCodes.InputError;
                 }
+                StartupPages.Release();
                 return parse.Invoke(new InvocationConfiguration
                 {
                     EnableDefaultExceptionHandler = false,

@@ -99,6 +99,12 @@ public sealed class ReleaseTests(AotBinary aot)
         { new[] { "mcp", "audit", "tests/Tollgate.Tests/testdata/mcp/claude-desktop/claude_desktop_config.json", "--no-advisories", "--format", "json" } },
         { new[] { "scan", "examples/mcp-server-npm", "--vex", "tests/Tollgate.Tests/testdata/vex/openvex-spec/spring-boot.json", "--advisories", "examples/advisories" } },
         { new[] { "scan", "--format", "yaml" } },
+        // After parsing, the native binary hands its start-up-only pages back to the OS (StartupPages): help, version,
+        // and the error paths (which read the unwinding tables again) must come out the same.
+        { new[] { "--version" } },
+        { new[] { "sbom", "--help" } },
+        { new[] { "scan", "examples/no-such-project" } },
+        { new[] { "deps", "tests/Tollgate.Tests/testdata/npm/large", "--format", "json" } },
     };
 
     [Theory]
