@@ -479,8 +479,9 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             _noStaleAnswers.TryRemove(name, out _);
         }
-        else if (answer.Status is UpstreamStatus.NotFound or UpstreamStatus.Refused)
+        else if (cached is not null && answer.Status is UpstreamStatus.NotFound or UpstreamStatus.Refused)
         {
+            // Only names with a stored copy: requests for names the upstream never had add nothing here.
             _noStaleAnswers[name] = true;
         }
         switch (answer.Status)
@@ -516,7 +517,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 return new PackumentFetch(null, 404, $"{name} is not in the upstream registry");
             case UpstreamStatus.Refused:
                 // Not a passing outage a stale copy bridges: the upstream's current answer is one the feed will not take.
-                LogUpstreamRefused(logger, name, answer.Problem ?? "refused");
+                if (!revalidate)
+                {
+                    LogUpstreamRefused(logger, name, answer.Problem ?? "refused");
+                }
                 return new PackumentFetch(null, 502, answer.Problem ?? "the upstream answer was refused");
             default:
                 return await Stale(name, answer.Problem ?? "the upstream registry failed", revalidate, cancellation.Token).ConfigureAwait(false);
