@@ -211,6 +211,28 @@ public sealed class StaleWhileRevalidateTests
     }
 
     [Fact]
+    public async Task Packument_PastTtlWithinWindow_UpstreamSlowerThanTimeout_RevalidationEndsAtUpstreamTimeoutCopyKept()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = Ttl, UpstreamTimeout = TimeSpan.FromSeconds(1) }, time: clock);
+        var warm = await Json(await env.Http.GetAsync("ms"));
+        env.Upstream.Ages["ms@2.1.3"] = TimeSpan.FromHours(1);
+        env.Upstream.Delays["ms"] = TimeSpan.FromSeconds(20);
+        clock.Advance(Ttl + TimeSpan.FromMinutes(1));
+
+        Assert.Equal(warm.ToJsonString(), (await Json(await env.Http.GetAsync("ms"))).ToJsonString());
+        var watch = Stopwatch.StartNew();
+        Assert.True(await env.Logs.WaitFor("ms: the background revalidation failed, the stored copy stays in use", TimeSpan.FromSeconds(15)),
+            string.Join("\n", env.Logs.Lines));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the revalidation ended after {watch.Elapsed}, not at upstreamTimeout (1s)");
+        Assert.Contains(env.Logs.Lines, l => l.Contains("background revalidation failed", StringComparison.Ordinal) && l.Contains("(upstreamTimeout)", StringComparison.Ordinal));
+
+        // Nothing of the upstream's late answer was stored: the copy is the one served before.
+        Assert.Equal(warm.ToJsonString(), (await Json(await env.Http.GetAsync("ms"))).ToJsonString());
+        Assert.Empty(env.Logs.Errors);
+    }
+
+    [Fact]
     public async Task Packument_PastTtlWithinWindow_UpstreamNoLongerHasIt_NextRequestAnsweredFromTheUpstream()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
