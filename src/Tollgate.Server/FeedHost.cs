@@ -328,7 +328,8 @@ public sealed partial class FeedHost : IAsyncDisposable
 
     /// <summary>
     /// Stops listening and waits for requests in flight; downloads still running after the shutdown timeout are
-    /// cancelled, and their temporary files are deleted, never renamed into the cache.
+    /// cancelled, and their temporary files are deleted, never renamed into the cache. Background revalidations of
+    /// npm packuments are cancelled too, and waited for a few seconds at most.
     /// </summary>
     public async Task StopAsync()
     {
