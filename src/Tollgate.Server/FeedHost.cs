@@ -328,13 +328,15 @@ public sealed partial class FeedHost : IAsyncDisposable
 
     /// <summary>
     /// Stops listening and waits for requests in flight; downloads still running after the shutdown timeout are
-    /// cancelled, and their temporary files are deleted, never renamed into the cache.
+    /// cancelled, and their temporary files are deleted, never renamed into the cache. Background revalidations of
+    /// npm packuments are cancelled too, and waited for a few seconds at most.
     /// </summary>
     public async Task StopAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await RevalidationsEnded().ConfigureAwait(false);
         // Requests have ended: store every audit entry they queued before the log is closed.
         if (_auditQueue is not null)
         {
@@ -342,9 +344,30 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits for the npm feed's background revalidations, which end at the stop token (each is also bounded by
+    /// <c>upstreamTimeout</c>); a few seconds at most, so a stop never hangs on them.
+    /// </summary>
+    private async Task RevalidationsEnded()
+    {
+        if (_feed is null)
+        {
+            return;
+        }
+        try
+        {
+            await _feed.RevalidationsEnded().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.DisposeAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await RevalidationsEnded().ConfigureAwait(false);
         if (_auditQueue is not null)
         {
             await _auditQueue.DisposeAsync().ConfigureAwait(false);

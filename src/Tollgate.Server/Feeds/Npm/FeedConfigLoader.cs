@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "sharedArtifacts", "state", "policy", "db", "dryRun", "forwardedHeaders", "packumentTtl", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "responseCacheBytes", "tarballMemoryBytes", "npm", "pypi", "nuget"];
+        ["listen", "upstream", "storage", "sharedArtifacts", "state", "policy", "db", "dryRun", "forwardedHeaders", "packumentTtl", "packumentStaleWhileRevalidate", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "responseCacheBytes", "tarballMemoryBytes", "npm", "pypi", "nuget"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -113,16 +113,22 @@ public static class FeedConfigLoader
                         }
                     }
                     break;
-                case "packumentTtl" or "upstreamTimeout":
+                case "packumentTtl" or "packumentStaleWhileRevalidate" or "upstreamTimeout":
                     if (Scalar(bag, displayPath, value, key) is { } durationText)
                     {
                         if (PolicyDuration.TryParse(durationText, out var duration, out var error))
                         {
-                            options = key == "packumentTtl" ? options with { PackumentTtl = duration } : options with { UpstreamTimeout = duration };
+                            options = key switch
+                            {
+                                "packumentTtl" => options with { PackumentTtl = duration },
+                                "packumentStaleWhileRevalidate" => options with { PackumentStaleWhileRevalidate = duration },
+                                _ => options with { UpstreamTimeout = duration },
+                            };
                         }
                         else
                         {
-                            Error(bag, displayPath, value, $"'{key}': {error}", "a duration is a number and a unit (m, h, d, w), e.g. 5m, or ISO 8601 such as PT30S");
+                            Error(bag, displayPath, value, $"'{key}': {error}", "a duration is a number and a unit (m, h, d, w), e.g. 5m, or ISO 8601 such as PT30S"
+                                + (key == "packumentStaleWhileRevalidate" ? "; 0 turns it off" : ""));
                         }
                     }
                     break;

@@ -108,6 +108,14 @@ public sealed record FeedOptions
     /// <summary>How long a cached packument is served without asking upstream whether it changed.</summary>
     public TimeSpan PackumentTtl { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long past <see cref="PackumentTtl"/> a stored npm packument is still answered at once, while one revalidation
+    /// with the upstream runs in the background (RFC 5861 <c>stale-while-revalidate</c>); zero asks the upstream before
+    /// answering as soon as the TTL has passed. The decisions are made as for a fresh copy, with the current policy,
+    /// advisory database and clock.
+    /// </summary>
+    public TimeSpan PackumentStaleWhileRevalidate { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>How long one upstream request may take before the feed gives up (and serves a stale copy if it has one).</summary>
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -20,8 +20,12 @@ namespace Tollgate.Server.Feeds.Npm;
 /// <param name="Private">A package published to this feed.</param>
 /// <param name="Digest">The hex SHA-256 of the document's bytes: what the decisions and cached answers are keyed by.</param>
 /// <param name="Unchanged">The upstream confirmed the cached copy whose digest the caller already holds; no document is read.</param>
+/// <param name="CheckedAt">
+/// When the upstream last sent or confirmed the copy, for a stored copy answered past <c>packumentTtl</c> while it is
+/// revalidated in the background; null: now.
+/// </param>
 internal sealed record PackumentFetch(JsonObject? Document, int Status, string? Problem = null, bool Stale = false, bool Private = false,
-    string? Digest = null, bool Unchanged = false);
+    string? Digest = null, bool Unchanged = false, DateTimeOffset? CheckedAt = null);
 
 /// <summary>
 /// The decisions for one packument, made once per change of their inputs (the document, the policy and advisory
@@ -57,6 +61,11 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     // Cached tarballs whose bytes were checked (when written, or once after a restart), with the digest checked.
     private readonly ConcurrentDictionary<string, string> _verified = new(StringComparer.Ordinal);
     private readonly Storage.HotFiles _hot = new(options.TarballMemoryBytes, 4L * 1024 * 1024);
+    // The background revalidations running, at most one per name; a stop waits for them (see RevalidationsEnded).
+    private readonly ConcurrentDictionary<string, Task> _revalidating = new(StringComparer.Ordinal);
+    // Names whose upstream last answered without a document (404, or an answer the feed refuses): their stored copy is
+    // not answered past packumentTtl again until the upstream sends or confirms one, so the client gets that answer.
+    private readonly ConcurrentDictionary<string, bool> _noStaleAnswers = new(StringComparer.Ordinal);
 
     /// <summary>How many tarballs were fetched from upstream (tests assert that concurrent requests share one).</summary>
     public int UpstreamTarballDownloads => _upstreamTarballDownloads;
@@ -207,8 +216,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     /// <summary>
     /// The decisions for a packument: from memory while the copy is within <c>packumentTtl</c>, no boundary has passed
-    /// and the policy and database are unchanged; otherwise through <see cref="GetPackument"/> (the cache, then the
-    /// upstream), once however many requests ask at the same time. The document is returned when it was read.
+    /// and the policy and database are unchanged (and, past <c>packumentTtl</c> but within
+    /// <c>packumentStaleWhileRevalidate</c>, while one revalidation runs in the background); otherwise through
+    /// <see cref="GetPackument"/> (the cache, then the upstream), once however many requests ask at the same time.
+    /// The document is returned when it was read.
     /// <paramref name="forTarball"/>: the decisions are for a tarball. A published version's manifest does not change
     /// (npm never lets it), so an older copy of the packument decides its verdict as well as a newer one while the
     /// policy, the database and the release-age boundaries are unchanged: past <c>packumentTtl</c> the decisions are
@@ -225,6 +236,13 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
         if (unchanged && forTarball && !known!.Private)
         {
+            return (known, null, null);
+        }
+        // Past packumentTtl within packumentStaleWhileRevalidate: the decisions made on the copy still answer (they
+        // are current: same policy, database and release-age boundaries), and the copy is revalidated in the background.
+        if (unchanged && !known!.Private && ServableWhileRevalidating(name, now - known.CheckedAt))
+        {
+            Revalidate(name);
             return (known, null, null);
         }
         // Only a release-age boundary passed (same policy and database): for a tarball the stored copy decides again,
@@ -244,7 +262,13 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
-    private async Task<(JudgedPackument?, PackumentFetch?, JsonObject?)> Judge(string name, string? client, JudgedPackument? known, string version, bool fromStoredCopy = false)
+    /// <summary>
+    /// Makes the decisions on the stored copy or the upstream's answer (see <see cref="GetPackument"/>);
+    /// <paramref name="revalidate"/>: for a background revalidation, which always asks the upstream once the copy is
+    /// past <c>packumentTtl</c>.
+    /// </summary>
+    private async Task<(JudgedPackument?, PackumentFetch?, JsonObject?)> Judge(string name, string? client, JudgedPackument? known, string version, bool fromStoredCopy = false,
+        bool revalidate = false, CancellationToken cancellationToken = default)
     {
         // Not the request's token: the decision is shared by every request waiting for it.
         // The decisions in memory may be kept when only the copy's age ran out and the upstream confirms it unchanged.
@@ -252,10 +276,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         var stored = fromStoredCopy && known is not null ? await ReadPackument(name, known).ConfigureAwait(false) : null;
         var fetch = stored is not null
             ? new PackumentFetch(stored, 200, Digest: known!.Digest)
-            : await GetPackument(name, client, CancellationToken.None, reusable ? known!.Digest : null).ConfigureAwait(false);
+            : await GetPackument(name, client, cancellationToken, reusable ? known!.Digest : null, revalidate).ConfigureAwait(false);
         if (fetch.Unchanged && known is not null)
         {
-            var refreshed = known with { CheckedAt = time.GetUtcNow() };
+            var refreshed = known with { CheckedAt = fetch.CheckedAt ?? time.GetUtcNow() };
             _judged[name] = refreshed;
             return (refreshed, null, null);
         }
@@ -274,7 +298,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             byFile.TryAdd(PackumentView.TarballFile(name, v, d), v);
         }
         // Decided again from the stored copy, the copy is as old as before: a packument request still revalidates it.
-        var checkedAt = stored is not null ? known!.CheckedAt : time.GetUtcNow();
+        var checkedAt = stored is not null ? known!.CheckedAt : fetch.CheckedAt ?? time.GetUtcNow();
         var judged = new JudgedPackument(name, fetch.Digest ?? "", version, checkedAt, judge.NextChange(document, decisions), decisions,
             byFile.ToFrozenDictionary(StringComparer.Ordinal), dist.ToFrozenDictionary(StringComparer.Ordinal), fetch.Private, fetch.Stale, fetch.Problem);
         if (!fetch.Stale)
@@ -283,6 +307,81 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
         return (judged, null, document);
     }
+
+    /// <summary>
+    /// True when a stored upstream copy this old is answered at once while it is revalidated in the background: past
+    /// <c>packumentTtl</c> (the caller checks that) and within <c>packumentStaleWhileRevalidate</c> after it, unless the
+    /// upstream's last answer for the name had no document.
+    /// </summary>
+    private bool ServableWhileRevalidating(string name, TimeSpan age) =>
+        options.PackumentStaleWhileRevalidate > TimeSpan.Zero && age < options.PackumentTtl + options.PackumentStaleWhileRevalidate
+        && !_noStaleAnswers.ContainsKey(name);
+
+    /// <summary>
+    /// Starts one revalidation of a name's stored copy in the background, unless one is running: what a request past
+    /// <c>packumentTtl</c> does without the window (a conditional request with the stored validators; a 200 checked and
+    /// stored, a 304 confirmed, the decisions made again for the next request), bounded by <c>upstreamTimeout</c> and
+    /// ended by the feed's stop. A failure is logged and the stored copy kept.
+    /// </summary>
+    private void Revalidate(string name)
+    {
+        if (stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_revalidating.TryAdd(name, ended.Task))
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await RevalidateNow(name).ConfigureAwait(false);
+            }
+            finally
+            {
+                _revalidating.TryRemove(new KeyValuePair<string, Task>(name, ended.Task));
+                ended.SetResult();
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task RevalidateNow(string name)
+    {
+        try
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            bounded.CancelAfter(options.UpstreamTimeout);
+            _judged.TryGetValue(name, out var known);
+            var (judged, failure, _) = await Judge(name, null, known, judgementVersion(), revalidate: true, cancellationToken: bounded.Token).ConfigureAwait(false);
+            if (judged is not null)
+            {
+                LogRevalidated(logger, name, judged.Digest == known?.Digest ? "the copy is unchanged" : "the next request is decided on the new copy");
+            }
+            else if (failure is { Stale: false })
+            {
+                LogRevalidatedWithoutDocument(logger, name, failure.Status, failure.Problem ?? "no document");
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            LogRevalidationStopped(logger, name);
+        }
+        catch (OperationCanceledException)
+        {
+            LogRevalidationFailed(logger, name, $"it did not end within {NpmUpstream.FormatTimeout(options.UpstreamTimeout)} (upstreamTimeout)");
+        }
+        catch (Exception e)
+        {
+            // Nobody waits for this task: whatever went wrong is logged here, and the stored copy stays in use.
+            LogRevalidationError(logger, name, e);
+        }
+    }
+
+    /// <summary>Completes when the background revalidations running now have ended (soon after the feed's stop token fires).</summary>
+    internal Task RevalidationsEnded() => Task.WhenAll(_revalidating.Values);
 
     /// <summary>
     /// True while the decisions about a private package were made on the packument stored now (another instance
@@ -319,9 +418,12 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// <summary>
     /// The full upstream (or private) packument, through the cache. <paramref name="requestAborted"/> is the client's
     /// token: a client that leaves ends the upstream request too (with an <see cref="OperationCanceledException"/>,
-    /// not as an upstream failure).
+    /// not as an upstream failure). A stored copy past <c>packumentTtl</c> within <c>packumentStaleWhileRevalidate</c>
+    /// is returned like a fresh one and revalidated in the background. <paramref name="revalidate"/>: for that
+    /// background revalidation, which asks the upstream once the copy is past <c>packumentTtl</c>, and whose failure
+    /// returns no document (the stored copy is already in use).
     /// </summary>
-    internal async Task<PackumentFetch> GetPackument(string name, string? client, CancellationToken requestAborted, string? knownDigest = null)
+    internal async Task<PackumentFetch> GetPackument(string name, string? client, CancellationToken requestAborted, string? knownDigest = null, bool revalidate = false)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping, requestAborted);
         if (IsPrivate(name))
@@ -350,19 +452,38 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return new PackumentFetch(null, 404, $"{name} is a private name (policy 'private') and has not been published to this feed");
         }
         var cached = await FindCached(name, cancellation.Token).ConfigureAwait(false);
-        if (cached is { FetchedAt: { } when } && time.GetUtcNow() - when < options.PackumentTtl)
+        var age = time.GetUtcNow() - cached?.FetchedAt;
+        var fresh = age < options.PackumentTtl;
+        // The same answer as a fresh copy (and the same decisions, made now), while one revalidation runs in the background.
+        var servedWhileRevalidating = !fresh && !revalidate && age is { } past && ServableWhileRevalidating(name, past);
+        if (fresh || servedWhileRevalidating)
         {
-            if (knownDigest is not null && cached.Digest == knownDigest)
+            var checkedAt = servedWhileRevalidating ? cached!.FetchedAt : null;
+            var local = knownDigest is not null && cached!.Digest == knownDigest
+                ? new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true, CheckedAt: checkedAt)
+                : await ReadCached(name, cancellation.Token).ConfigureAwait(false) is { } copy
+                    ? new PackumentFetch(copy.Document, 200, Digest: copy.Digest, CheckedAt: checkedAt)
+                    : null;
+            if (local is not null)
             {
-                return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
-            }
-            if (await ReadCached(name, cancellation.Token).ConfigureAwait(false) is { } fresh)
-            {
-                return new PackumentFetch(fresh.Document, 200, Digest: fresh.Digest);
+                if (servedWhileRevalidating)
+                {
+                    Revalidate(name);
+                }
+                return local;
             }
         }
         var validators = cached is null ? null : new CacheValidators(cached.ETag, cached.LastModified);
         var answer = await upstream.GetPackumentAsync(name, validators, cancellation.Token).ConfigureAwait(false);
+        if (answer.Status is UpstreamStatus.Ok or UpstreamStatus.NotModified)
+        {
+            _noStaleAnswers.TryRemove(name, out _);
+        }
+        else if (cached is not null && answer.Status is UpstreamStatus.NotFound or UpstreamStatus.Refused)
+        {
+            // Only names with a stored copy: requests for names the upstream never had add nothing here.
+            _noStaleAnswers[name] = true;
+        }
         switch (answer.Status)
         {
             case UpstreamStatus.Ok:
@@ -376,7 +497,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 }
                 if (doc is null || doc["versions"] is not JsonObject)
                 {
-                    return await Stale(name, "the upstream registry sent a packument that is not valid JSON", cancellation.Token).ConfigureAwait(false);
+                    return await Stale(name, "the upstream registry sent a packument that is not valid JSON", revalidate, cancellation.Token).ConfigureAwait(false);
                 }
                 var digest = Digest(answer.Body);
                 await WriteCached(name, c => c.StoreAsync(name, answer.Body!, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
@@ -391,20 +512,32 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                     await WriteCached(name, c => c.ConfirmAsync(name, (cached ?? new CachedPackument(null, null, null, null)) with { FetchedAt = time.GetUtcNow(), Digest = same.Digest }, cancellation.Token)).ConfigureAwait(false);
                     return new PackumentFetch(same.Document, 200, Digest: same.Digest);
                 }
-                return await Stale(name, "the upstream registry answered 304 Not Modified for a copy the feed cannot read", cancellation.Token).ConfigureAwait(false);
+                return await Stale(name, "the upstream registry answered 304 Not Modified for a copy the feed cannot read", revalidate, cancellation.Token).ConfigureAwait(false);
             case UpstreamStatus.NotFound:
                 return new PackumentFetch(null, 404, $"{name} is not in the upstream registry");
             case UpstreamStatus.Refused:
                 // Not a passing outage a stale copy bridges: the upstream's current answer is one the feed will not take.
-                LogUpstreamRefused(logger, name, answer.Problem ?? "refused");
+                if (!revalidate)
+                {
+                    LogUpstreamRefused(logger, name, answer.Problem ?? "refused");
+                }
                 return new PackumentFetch(null, 502, answer.Problem ?? "the upstream answer was refused");
             default:
-                return await Stale(name, answer.Problem ?? "the upstream registry failed", cancellation.Token).ConfigureAwait(false);
+                return await Stale(name, answer.Problem ?? "the upstream registry failed", revalidate, cancellation.Token).ConfigureAwait(false);
         }
     }
 
-    private async Task<PackumentFetch> Stale(string name, string problem, CancellationToken cancellationToken)
+    /// <summary>
+    /// The stored copy marked stale when the upstream failed; for a background revalidation
+    /// (<paramref name="revalidate"/>) only the failure, logged: the stored copy is already being answered.
+    /// </summary>
+    private async Task<PackumentFetch> Stale(string name, string problem, bool revalidate, CancellationToken cancellationToken)
     {
+        if (revalidate)
+        {
+            LogRevalidationFailed(logger, name, problem);
+            return new PackumentFetch(null, 502, problem, Stale: true);
+        }
         if (await ReadCached(name, cancellationToken).ConfigureAwait(false) is { } stale)
         {
             LogStale(logger, name, problem);
@@ -955,6 +1088,21 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: serving a stale packument: {Problem}")]
     private static partial void LogStale(ILogger logger, string package, string problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Package}: revalidated in the background: {Outcome}")]
+    private static partial void LogRevalidated(ILogger logger, string package, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Package}: revalidated in the background: the upstream answered {Status} ({Problem}); the next request asks the upstream before it is answered")]
+    private static partial void LogRevalidatedWithoutDocument(ILogger logger, string package, int status, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: the background revalidation failed, the stored copy stays in use: {Problem}")]
+    private static partial void LogRevalidationFailed(ILogger logger, string package, string problem);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Package}: the background revalidation was ended by the feed's stop")]
+    private static partial void LogRevalidationStopped(ILogger logger, string package);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Package}: the background revalidation failed unexpectedly, the stored copy stays in use")]
+    private static partial void LogRevalidationError(ILogger logger, string package, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Package}: the feed's packument cache cannot be used: {Problem}")]
     private static partial void LogPackumentCacheUnavailable(ILogger logger, string package, string problem);

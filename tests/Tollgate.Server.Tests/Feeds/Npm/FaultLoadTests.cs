@@ -23,7 +23,7 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
     [Fact]
     public async Task UnderLoad_UpstreamFaults_NothingBadServedOrCached_StaleMarked_MissesFailFast_PingAlwaysAnswers()
     {
-        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { UpstreamTimeout = TimeSpan.FromSeconds(1), PackumentTtl = TimeSpan.Zero });
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { UpstreamTimeout = TimeSpan.FromSeconds(1), PackumentTtl = TimeSpan.Zero, PackumentStaleWhileRevalidate = TimeSpan.Zero });
         // Warm: both packuments and one tarball cached; the other two tarballs stay misses until a good download.
         Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("is-number")).StatusCode);

@@ -17,6 +17,7 @@ public sealed class FeedConfigLoaderTests
             db: advisories.db
             dryRun: true
             packumentTtl: 10m
+            packumentStaleWhileRevalidate: 30m
             upstreamTimeout: 1m
             vulnerabilities: warn
             maxPublishBytes: 1000
@@ -35,6 +36,7 @@ public sealed class FeedConfigLoaderTests
         Assert.Equal(Path.GetFullPath("/srv/feed/tollgate.yaml"), o.Policy);
         Assert.True(o.DryRun);
         Assert.Equal(TimeSpan.FromMinutes(10), o.PackumentTtl);
+        Assert.Equal(TimeSpan.FromMinutes(30), o.PackumentStaleWhileRevalidate);
         Assert.Equal(VulnerabilityAction.Warn, o.Vulnerabilities);
         Assert.Equal(1000, o.MaxPublishBytes);
         Assert.Equal(2000, o.MaxPackumentBytes);
@@ -100,6 +102,35 @@ public sealed class FeedConfigLoaderTests
         var result = FeedConfigLoader.Parse(line, "feed.yaml", "/srv");
         Assert.Null(result.Options);
         Assert.Equal("feed.yaml:1:" + (line.IndexOf(':', StringComparison.Ordinal) + 3), Assert.Single(result.Diagnostics).Location!.ToString());
+    }
+
+    [Theory]
+    [InlineData("", 60)]
+    [InlineData("packumentStaleWhileRevalidate: 2h", 120)]
+    [InlineData("packumentStaleWhileRevalidate: 0.5m", 0.5)]
+    [InlineData("packumentStaleWhileRevalidate: PT90S", 1.5)]
+    [InlineData("packumentStaleWhileRevalidate: 0", 0)]
+    [InlineData("packumentStaleWhileRevalidate: PT0S", 0)]
+    public void Parse_PackumentStaleWhileRevalidate_DurationOrOneHourByDefault(string line, double minutes)
+    {
+        var result = FeedConfigLoader.Parse(line, "feed.yaml", "/srv");
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(TimeSpan.FromMinutes(minutes), result.Options!.PackumentStaleWhileRevalidate);
+    }
+
+    [Theory]
+    [InlineData("packumentStaleWhileRevalidate: -5m", "'-5m' is not a number followed by a unit")]
+    [InlineData("packumentStaleWhileRevalidate: soon", "'soon' is not a number followed by a unit")]
+    [InlineData("packumentStaleWhileRevalidate: 0s", "'0s' has unknown unit 's'")]
+    [InlineData("packumentStaleWhileRevalidate: 30", "'30' has no unit")]
+    [InlineData("packumentStaleWhileRevalidate: [1h]", "'packumentStaleWhileRevalidate' needs a single value")]
+    public void Parse_BadPackumentStaleWhileRevalidate_ErrorAtTheValue(string line, string message)
+    {
+        var result = FeedConfigLoader.Parse(line, "feed.yaml", "/srv");
+        Assert.Null(result.Options);
+        var error = Assert.Single(result.Diagnostics);
+        Assert.Equal("feed.yaml:1:32", error.Location!.ToString());
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -138,7 +138,7 @@ public sealed class FeedProtocolTests
     [Fact]
     public async Task Packument_AfterTtl_RevalidatedWithETag()
     {
-        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.Zero });
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.Zero, PackumentStaleWhileRevalidate = TimeSpan.Zero });
         Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
         Assert.StartsWith("\"fixture-ms", env.Upstream.IfNoneMatch["ms"], StringComparison.Ordinal);
@@ -156,7 +156,7 @@ public sealed class FeedProtocolTests
     [Fact]
     public async Task Packument_UpstreamDown_StaleCopyServedWithHeaders()
     {
-        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.Zero });
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.Zero, PackumentStaleWhileRevalidate = TimeSpan.Zero });
         Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
         env.Upstream.Down = true;
         var stale = await env.Http.GetAsync("ms");

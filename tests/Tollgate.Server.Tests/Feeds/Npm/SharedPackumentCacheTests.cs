@@ -36,7 +36,7 @@ public sealed class SharedPackumentCacheTests
         var state = StoreTargets.NewStore("postgres");
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var upstream = await UpstreamFixture.StartAsync();
-        FeedOptions Shared(FeedOptions o) => o with { Upstream = upstream.BaseUrl, State = state, PackumentTtl = Ttl };
+        FeedOptions Shared(FeedOptions o) => o with { Upstream = upstream.BaseUrl, State = state, PackumentTtl = Ttl, PackumentStaleWhileRevalidate = TimeSpan.Zero };
         await using var first = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
         await using var second = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
 
@@ -93,12 +93,79 @@ public sealed class SharedPackumentCacheTests
     }
 
     [Fact]
+    public async Task TwoInstances_PastTtlWithinStaleWindow_BackgroundRevalidationConfirmsAndStoresInTheSharedState()
+    {
+        const string revalidated = "ms: revalidated in the background";
+        var state = StoreTargets.NewStore("postgres");
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var upstream = await UpstreamFixture.StartAsync();
+        // packumentStaleWhileRevalidate is left at its default (1 hour).
+        FeedOptions Shared(FeedOptions o) => o with { Upstream = upstream.BaseUrl, State = state, PackumentTtl = Ttl };
+        await using var first = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
+        await using var second = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
+        Assert.Equal(HttpStatusCode.OK, (await first.Http.GetAsync("ms")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await second.Http.GetAsync("ms")).StatusCode);
+        Assert.Equal(1, PackumentRequests(upstream));
+        var (etag, fetchedAt) = await Row(state, "ms");
+
+        // Past packumentTtl, within the window, the upstream slow: the second instance answers at once, and its
+        // background revalidation sends the stored validators; the upstream's 304 renews the shared row.
+        var slow = TimeSpan.FromSeconds(5);
+        upstream.Delays["ms"] = slow;
+        clock.Advance(Ttl + TimeSpan.FromMinutes(1));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(HttpStatusCode.OK, (await second.Http.GetAsync("ms")).StatusCode);
+        Assert.True(watch.Elapsed < slow, $"the answer took {watch.Elapsed}: it waited for the upstream");
+        Assert.True(await second.Logs.WaitFor(revalidated, TimeSpan.FromSeconds(30)), string.Join("\n", second.Logs.Lines));
+        Assert.Equal(2, PackumentRequests(upstream));
+        Assert.Equal(etag, upstream.IfNoneMatch["ms"]);
+        var (_, confirmedAt) = await Row(state, "ms");
+        Assert.True(confirmedAt > fetchedAt, $"fetched_at {fetchedAt:O} was not renewed ({confirmedAt:O})");
+
+        // The first instance's decisions are as old: it answers at once too, and its revalidation finds the copy the
+        // second one confirmed, without asking the upstream.
+        Assert.Equal(HttpStatusCode.OK, (await first.Http.GetAsync("ms")).StatusCode);
+        Assert.True(await first.Logs.WaitFor(revalidated, TimeSpan.FromSeconds(30)), string.Join("\n", first.Logs.Lines));
+        Assert.Equal(2, PackumentRequests(upstream));
+
+        // The upstream's document changes (2.1.3 published an hour ago, younger than the policy's 72h): the second
+        // instance's next background revalidation stores the new copy in the shared state, and the first instance
+        // serves it after its own revalidation, still without asking the upstream.
+        upstream.Ages["ms@2.1.3"] = TimeSpan.FromHours(1);
+        clock.Advance(Ttl + TimeSpan.FromMinutes(1));
+        var old = JsonNode.Parse(await second.Http.GetStringAsync("ms"))!;
+        Assert.NotNull(old["versions"]!["2.1.3"]);
+        await WaitUntil(() => second.Logs.Lines.Count(l => l.Contains(revalidated, StringComparison.Ordinal)) == 2, second);
+        Assert.Equal(3, PackumentRequests(upstream));
+        var (newETag, _) = await Row(state, "ms");
+        Assert.NotEqual(etag, newETag);
+        Assert.Null(JsonNode.Parse(await second.Http.GetStringAsync("ms"))!["versions"]!["2.1.3"]);
+
+        Assert.NotNull(JsonNode.Parse(await first.Http.GetStringAsync("ms"))!["versions"]!["2.1.3"]);
+        await WaitUntil(() => first.Logs.Lines.Count(l => l.Contains(revalidated, StringComparison.Ordinal)) == 2, first);
+        Assert.Null(JsonNode.Parse(await first.Http.GetStringAsync("ms"))!["versions"]!["2.1.3"]);
+        Assert.Equal(3, PackumentRequests(upstream));
+        Assert.Empty(first.Logs.Errors);
+        Assert.Empty(second.Logs.Errors);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, FeedEnvironment env)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        Assert.True(condition(), string.Join("\n", env.Logs.Lines));
+    }
+
+    [Fact]
     public async Task TwoInstances_CopyReplacedByTheOtherAfterADecision_DecidedAgainOnTheStoredCopy()
     {
         var state = StoreTargets.NewStore("postgres");
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var upstream = await UpstreamFixture.StartAsync();
-        FeedOptions Shared(FeedOptions o) => o with { Upstream = upstream.BaseUrl, State = state, PackumentTtl = Ttl };
+        FeedOptions Shared(FeedOptions o) => o with { Upstream = upstream.BaseUrl, State = state, PackumentTtl = Ttl, PackumentStaleWhileRevalidate = TimeSpan.Zero };
         await using var first = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
         await using var second = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
         Assert.Equal(HttpStatusCode.OK, (await first.Http.GetAsync("ms")).StatusCode);
@@ -134,8 +201,8 @@ public sealed class SharedPackumentCacheTests
         await using var relay = TcpRelay.Start(server.Host!, server.Port);
         var throughRelay = new NpgsqlConnectionStringBuilder(state) { Host = "127.0.0.1", Port = relay.Port }.ToString();
         await using var upstream = await UpstreamFixture.StartAsync();
-        await using var first = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = upstream.BaseUrl, State = state, PackumentTtl = Ttl }, time: clock);
-        await using var second = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = upstream.BaseUrl, State = throughRelay, PackumentTtl = Ttl }, time: clock);
+        await using var first = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = upstream.BaseUrl, State = state, PackumentTtl = Ttl, PackumentStaleWhileRevalidate = TimeSpan.Zero }, time: clock);
+        await using var second = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = upstream.BaseUrl, State = throughRelay, PackumentTtl = Ttl, PackumentStaleWhileRevalidate = TimeSpan.Zero }, time: clock);
         Assert.Equal(HttpStatusCode.OK, (await first.Http.GetAsync("ms")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await second.Http.GetAsync("ms")).StatusCode);
         Assert.Equal(1, PackumentRequests(upstream));

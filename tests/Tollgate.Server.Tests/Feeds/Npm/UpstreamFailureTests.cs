@@ -31,7 +31,7 @@ public sealed class UpstreamFailureTests
     [Fact]
     public async Task Packument_UpstreamSlowerThanTimeoutWithCachedCopy_StaleServedWithWarning()
     {
-        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { UpstreamTimeout = ShortTimeout, PackumentTtl = TimeSpan.Zero });
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { UpstreamTimeout = ShortTimeout, PackumentTtl = TimeSpan.Zero, PackumentStaleWhileRevalidate = TimeSpan.Zero });
         Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
         env.Upstream.Delays["ms"] = TimeSpan.FromSeconds(20);
 
@@ -47,7 +47,7 @@ public sealed class UpstreamFailureTests
     [Fact]
     public async Task CachedTarball_PackumentPastItsTtl_ServedFromTheDecisionsMade_PackumentCheckedWhenNextAskedFor()
     {
-        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.Zero });
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.Zero, PackumentStaleWhileRevalidate = TimeSpan.Zero });
         Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms/-/ms-2.1.2.tgz")).StatusCode);
         var packumentRequests = env.Upstream.Requests.Count(r => r == "/ms");

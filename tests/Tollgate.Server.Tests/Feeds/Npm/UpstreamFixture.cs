@@ -90,6 +90,11 @@ internal sealed class UpstreamFixture : IAsyncDisposable
             context.Response.StatusCode = 503;
             return;
         }
+        if (fault == UpstreamFault.NotFound)
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
         if (fault == UpstreamFault.Reset)
         {
             context.Abort();
@@ -226,6 +231,8 @@ internal enum UpstreamFault
     None,
     /// <summary>503.</summary>
     ServerError,
+    /// <summary>404, as for a package the registry does not have (or no longer has).</summary>
+    NotFound,
     /// <summary>The connection is dropped before any answer.</summary>
     Reset,
     /// <summary>Half of the declared body, then the connection is dropped.</summary>
