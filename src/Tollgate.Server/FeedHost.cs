@@ -187,12 +187,19 @@ public sealed partial class FeedHost : IAsyncDisposable
         FeedStorage? storage = null;
         IPrivatePackages? privates = null;
         IPackumentCache? packuments = null;
+        IPackumentCache? pypiPages = null;
+        IPackumentCache? nugetMetadata = null;
         try
         {
             storage = new FeedStorage(options.StorageFolder);
             audit = FeedAuditLog.Open(options.StorageFolder, state: options.State);
             privates = IPrivatePackages.Open(options, storage);
             packuments = IPackumentCache.Open(options, storage);
+            pypiPages = pypiUpstream is null ? null : IPackumentCache.OpenPyPIPages(options, storage);
+            // Without state the registration client keeps its own folder cache (storage/nuget/metadata/).
+            nugetMetadata = options.NuGetUpstream is null || string.IsNullOrEmpty(options.State)
+                ? null
+                : PostgresPackumentCache.Open(options.State, PostgresPackumentCache.NuGetTable);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
@@ -242,15 +249,15 @@ public sealed partial class FeedHost : IAsyncDisposable
         host._auditQueue = new Storage.AuditQueue(audit, logger);
         var responses = new Storage.ResponseCache(options.ResponseCacheBytes, Path.Combine(storage.Root, "responses"), time);
         var judgementVersion = JudgementVersion(options, advisories, time, logger);
-        if (pypiUpstream is not null)
+        if (pypiUpstream is not null && pypiPages is not null)
         {
             host._pypi = new PyPIFeed(options, Feeds.PyPI.PyPIUpstream.Create(http, pypiUpstream, options.UpstreamTimeout, options.MaxPackumentBytes, options.MaxTarballBytes),
-                storage, judge, host._auditQueue, responses, judgementVersion, shared, time, logger, host._stopping.Token);
+                storage, pypiPages, judge, host._auditQueue, responses, judgementVersion, shared, time, logger, host._stopping.Token);
             app.MapPyPIFeed(host._pypi);
         }
         if (options.NuGetUpstream is { } nugetUpstream)
         {
-            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, judge, host._auditQueue, responses, judgementVersion, shared, time, logger, host._stopping.Token));
+            app.MapNuGetFeed(NuGetFeed.Create(options, nugetUpstream, http, storage, nugetMetadata, judge, host._auditQueue, responses, judgementVersion, shared, time, logger, host._stopping.Token));
         }
         if (upstream is not null)
         {

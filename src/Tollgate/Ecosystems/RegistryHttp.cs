@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Tollgate.Advisories;
 
 namespace Tollgate.Ecosystems;
@@ -49,6 +47,12 @@ public sealed record RegistryHttpOptions
     /// <summary>Where responses are cached; null for no disk cache.</summary>
     public string? CacheFolder { get; init; }
 
+    /// <summary>
+    /// Where responses are kept instead of <see cref="CacheFolder"/>: a store several processes share (the feed's state
+    /// database). Null for the folder.
+    /// </summary>
+    public IRegistryCache? Cache { get; init; }
+
     /// <summary>Use only the cache: a document that is not cached is a failure, never a request.</summary>
     public bool Offline { get; init; }
 
@@ -87,6 +91,7 @@ public sealed class RegistryHttp : IDisposable
     private readonly HttpClient _http;
     private readonly bool _ownsClient;
     private readonly SemaphoreSlim _gate;
+    private readonly IRegistryCache? _cache;
     private long _requests;
     private long _bytes;
     private long _cacheHits;
@@ -103,6 +108,7 @@ public sealed class RegistryHttp : IDisposable
         })
         { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         _gate = new SemaphoreSlim(Math.Max(1, options.MaxParallel));
+        _cache = options.Cache ?? (options.CacheFolder is { } folder ? new FolderRegistryCache(folder) : null);
     }
 
     public RegistryHttpOptions Options { get; }
@@ -116,15 +122,15 @@ public sealed class RegistryHttp : IDisposable
     /// </summary>
     public async Task<RegistryDocument> GetAsync(Uri url, string accept, string? authorization, CancellationToken cancellationToken = default)
     {
-        var cached = ReadCache(url, accept);
-        if (cached is not null && (Options.Offline || Options.Time.GetUtcNow() - cached.Value.Meta.FetchedAt < Options.FreshFor))
+        var cached = await ReadCache(url, accept, cancellationToken).ConfigureAwait(false);
+        if (cached is not null && (Options.Offline || Options.Time.GetUtcNow() - cached.FetchedAt < Options.FreshFor))
         {
             Interlocked.Increment(ref _cacheHits);
-            return cached.Value.Meta.NotFound
+            return cached.NotFound
                 ? new RegistryDocument(RegistryStatus.NotFound, FromCache: true, Problem: $"{Display(url)} answered 404 (cached)")
-                : new RegistryDocument(RegistryStatus.Ok, cached.Value.Body, cached.Value.Meta.ETag, cached.Value.Meta.LastModified, FromCache: true);
+                : new RegistryDocument(RegistryStatus.Ok, cached.Body, cached.ETag, cached.LastModified, FromCache: true);
         }
-        if (cached is { Meta.NotFound: true })
+        if (cached is { NotFound: true })
         {
             // A cached "not found" is asked again once stale, without validators.
             cached = null;
@@ -133,24 +139,26 @@ public sealed class RegistryHttp : IDisposable
         {
             return new RegistryDocument(RegistryStatus.Failed, Problem: $"{Display(url)} is not in the metadata cache and --offline forbids asking the registry");
         }
-        var validators = cached is { } c ? new RegistryValidators(c.Meta.ETag, c.Meta.LastModified) : null;
+        var validators = cached is { } c ? new RegistryValidators(c.ETag, c.LastModified) : null;
         var answer = await GetUncachedAsync(url, accept, authorization, validators, Options.MaxBytes, cancellationToken).ConfigureAwait(false);
         switch (answer.Status)
         {
             case RegistryStatus.NotModified when cached is { } hit:
-                WriteMeta(url, accept, hit.Meta with { FetchedAt = Options.Time.GetUtcNow() });
+                await WriteCache(c => c.ConfirmAsync(Display(url), accept, hit with { FetchedAt = Options.Time.GetUtcNow() }, cancellationToken)).ConfigureAwait(false);
                 Interlocked.Increment(ref _cacheHits);
-                return new RegistryDocument(RegistryStatus.Ok, hit.Body, hit.Meta.ETag, hit.Meta.LastModified, FromCache: true);
-            case RegistryStatus.Ok:
-                WriteCache(url, accept, answer);
+                return new RegistryDocument(RegistryStatus.Ok, hit.Body, hit.ETag, hit.LastModified, FromCache: true);
+            case RegistryStatus.Ok when answer.Body is { } body:
+                await WriteCache(c => c.StoreAsync(Display(url), accept, new RegistryCacheEntry(body, answer.ETag, answer.LastModified, Options.Time.GetUtcNow()), cancellationToken))
+                    .ConfigureAwait(false);
                 return answer;
             case RegistryStatus.NotFound:
                 // Remembered like a body, so --offline knows the registry has no such document.
-                WriteCache(url, accept, answer with { Body = [] }, notFound: true);
+                await WriteCache(c => c.StoreAsync(Display(url), accept, new RegistryCacheEntry([], null, null, Options.Time.GetUtcNow(), NotFound: true), cancellationToken))
+                    .ConfigureAwait(false);
                 return answer;
             case RegistryStatus.Failed when cached is { } stale:
                 Interlocked.Increment(ref _cacheHits);
-                return new RegistryDocument(RegistryStatus.Ok, stale.Body, stale.Meta.ETag, stale.Meta.LastModified, FromCache: true, Stale: true, Problem: answer.Problem);
+                return new RegistryDocument(RegistryStatus.Ok, stale.Body, stale.ETag, stale.LastModified, FromCache: true, Stale: true, Problem: answer.Problem);
             default:
                 return answer;
         }
@@ -293,79 +301,40 @@ public sealed class RegistryHttp : IDisposable
         return buffer.ToArray();
     }
 
-    private sealed record CacheMeta(string Url, string? ETag, string? LastModified, DateTimeOffset FetchedAt, bool NotFound = false);
-
-    private string? CachePath(Uri url, string accept)
+    /// <summary>
+    /// The stored copy; none when there is no cache or it cannot be reached (a shared store that is down): then the
+    /// registry is asked afresh, without validators, and nothing unverified is used.
+    /// </summary>
+    private async Task<RegistryCacheEntry?> ReadCache(Uri url, string accept, CancellationToken cancellationToken)
     {
-        if (Options.CacheFolder is null)
-        {
-            return null;
-        }
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Display(url) + "\n" + accept)));
-        return Path.Combine(Options.CacheFolder, key[..2], key);
-    }
-
-    private (CacheMeta Meta, byte[] Body)? ReadCache(Uri url, string accept)
-    {
-        if (CachePath(url, accept) is not { } path)
+        if (_cache is null)
         {
             return null;
         }
         try
         {
-            var meta = JsonSerializer.Deserialize(File.ReadAllBytes(path + ".meta"), RegistryCacheJson.Default.CacheMetaRecord);
-            if (meta is null || meta.Url != Display(url))
-            {
-                return null;
-            }
-            return (new CacheMeta(meta.Url, meta.ETag, meta.LastModified, meta.FetchedAt, meta.NotFound), File.ReadAllBytes(path + ".body"));
+            return await _cache.ReadAsync(Display(url), accept, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (IOException)
         {
             return null;
         }
     }
 
-    private void WriteCache(Uri url, string accept, RegistryDocument document, bool notFound = false)
+    /// <summary>Stores what the registry sent or confirmed; a cache that cannot be written costs speed, not correctness.</summary>
+    private async Task WriteCache(Func<IRegistryCache, Task> write)
     {
-        if (CachePath(url, accept) is not { } path || document.Body is null)
+        if (_cache is null)
         {
             return;
         }
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            WriteAtomically(path + ".body", document.Body);
-            WriteMeta(url, accept, new CacheMeta(Display(url), document.ETag, document.LastModified, Options.Time.GetUtcNow(), notFound));
+            await write(_cache).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException)
         {
-            // A cache that cannot be written costs speed, not correctness.
         }
-    }
-
-    private void WriteMeta(Uri url, string accept, CacheMeta meta)
-    {
-        if (CachePath(url, accept) is not { } path)
-        {
-            return;
-        }
-        try
-        {
-            var record = new CacheMetaRecord { Url = meta.Url, ETag = meta.ETag, LastModified = meta.LastModified, FetchedAt = meta.FetchedAt, NotFound = meta.NotFound };
-            WriteAtomically(path + ".meta", JsonSerializer.SerializeToUtf8Bytes(record, RegistryCacheJson.Default.CacheMetaRecord));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // As above.
-        }
-    }
-
-    private static void WriteAtomically(string path, byte[] content)
-    {
-        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        File.WriteAllBytes(temporary, content);
-        File.Move(temporary, path, overwrite: true);
     }
 
     public void Dispose()
@@ -377,16 +346,3 @@ public sealed class RegistryHttp : IDisposable
         }
     }
 }
-
-/// <summary>The cache's metadata file.</summary>
-internal sealed class CacheMetaRecord
-{
-    public string Url { get; set; } = "";
-    public string? ETag { get; set; }
-    public string? LastModified { get; set; }
-    public DateTimeOffset FetchedAt { get; set; }
-    public bool NotFound { get; set; }
-}
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(CacheMetaRecord))]
-internal sealed partial class RegistryCacheJson : System.Text.Json.Serialization.JsonSerializerContext;

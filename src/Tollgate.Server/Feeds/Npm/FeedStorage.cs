@@ -31,10 +31,6 @@ internal sealed class FeedStorage
     /// <summary>A file-name-safe key for a package: '/' cannot appear in a file name and '%' cannot appear in an npm name.</summary>
     public static string Key(string name) => name.Replace("/", "%2f", StringComparison.Ordinal);
 
-    public string PackumentFile(string name) => Inside("packuments", NameKey(name) + ".json");
-
-    public string PackumentMetaFile(string name) => Inside("packuments", NameKey(name) + ".meta.json");
-
     /// <summary>A cached upstream tarball, by the file name the client asked for (checked by <see cref="NpmRequestPath"/>).</summary>
     public string TarballFile(string name, string file) => Inside("tarballs", NameKey(name), file);
 
@@ -54,7 +50,7 @@ internal sealed class FeedStorage
     }
 
     /// <summary>The key of a name the request parser (or the publish checks) accepted; anything else is a bug.</summary>
-    private static string NameKey(string name) =>
+    internal static string NameKey(string name) =>
         NpmRequestPath.IsValidName(name, out var error) ? Key(name) : throw new StoragePathException(error);
 
     /// <summary>

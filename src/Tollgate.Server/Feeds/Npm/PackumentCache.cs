@@ -6,7 +6,7 @@ using Npgsql;
 
 namespace Tollgate.Server.Feeds.Npm;
 
-/// <summary>What the feed knows of its stored copy of an upstream packument, without its bytes.</summary>
+/// <summary>What the feed knows of its stored copy of an upstream document (a packument, a PyPI project page, a NuGet metadata document), without its bytes.</summary>
 /// <param name="ETag">The upstream's <c>ETag</c> for the copy, sent back as <c>If-None-Match</c>.</param>
 /// <param name="LastModified">The upstream's <c>Last-Modified</c>, sent back as <c>If-Modified-Since</c>.</param>
 /// <param name="FetchedAt">When the upstream last sent or confirmed the copy; null when not recorded.</param>
@@ -14,10 +14,11 @@ namespace Tollgate.Server.Feeds.Npm;
 internal sealed record CachedPackument(string? ETag, string? LastModified, DateTimeOffset? FetchedAt, string? Digest);
 
 /// <summary>
-/// Where the upstream packuments the feed fetched are kept with their validators: the storage folder (one instance), or
-/// the feed's PostgreSQL state (<c>state:</c>), which several instances share so that what one fetched the others serve
-/// without asking the upstream, and a revalidation by one counts for all. Every method throws
-/// <see cref="IOException"/> when the store cannot be reached.
+/// Where the upstream metadata the feed fetched is kept with its validators, one store per ecosystem: npm packuments,
+/// PyPI project pages, NuGet service index and registration documents (through <see cref="NuGet.SharedRegistryCache"/>).
+/// Kept in the storage folder (one instance), or in the feed's PostgreSQL state (<c>state:</c>), which several
+/// instances share so that what one fetched the others serve without asking the upstream, and a revalidation by one
+/// counts for all. Every method throws <see cref="IOException"/> when the store cannot be reached.
 /// </summary>
 internal interface IPackumentCache
 {
@@ -36,21 +37,44 @@ internal interface IPackumentCache
     /// </summary>
     Task ConfirmAsync(string name, CachedPackument entry, CancellationToken cancellationToken);
 
-    /// <summary>The store for the options: PostgreSQL when <see cref="FeedOptions.State"/> is set, else the folder.</summary>
+    /// <summary>The names of every stored copy, in ordinal order.</summary>
+    Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The npm packuments for the options: PostgreSQL when <see cref="FeedOptions.State"/> is set, else the folder.</summary>
     static IPackumentCache Open(FeedOptions options, FeedStorage storage) =>
         string.IsNullOrEmpty(options.State) ? new FolderPackumentCache(storage) : PostgresPackumentCache.Open(options.State);
+
+    /// <summary>The PyPI project pages (by normalised name): <c>feed_pypi_pages</c> with <c>state:</c>, else <c>storage/pypi/pages/</c>.</summary>
+    static IPackumentCache OpenPyPIPages(FeedOptions options, FeedStorage storage) =>
+        string.IsNullOrEmpty(options.State)
+            ? new FolderPackumentCache(storage, ["pypi", "pages"], name => name)
+            : PostgresPackumentCache.Open(options.State, PostgresPackumentCache.PyPITable);
 }
 
 /// <summary>
-/// Packuments as two files under the storage folder's <c>packuments/</c>: the upstream's bytes, and a small JSON file of
-/// the validators, <c>fetchedAt</c> and <c>sha256</c>. Each is written to a temporary file and renamed.
+/// Documents as two files under a folder of the storage (<c>packuments/</c> for npm, <c>pypi/pages/</c> for PyPI):
+/// <c>KEY.json</c>, the upstream's bytes, and <c>KEY.meta.json</c>, a small JSON file of the validators,
+/// <c>fetchedAt</c> and <c>sha256</c>. Each is written to a temporary file and renamed.
 /// </summary>
-internal sealed class FolderPackumentCache(FeedStorage storage) : IPackumentCache
+/// <param name="storage">The storage folder.</param>
+/// <param name="folder">The folder's path segments under the storage folder.</param>
+/// <param name="fileKey">A checked name's file-name-safe key, which <see cref="Uri.UnescapeDataString(string)"/> turns back into the name.</param>
+internal sealed class FolderPackumentCache(FeedStorage storage, string[] folder, Func<string, string> fileKey) : IPackumentCache
 {
+    /// <summary>npm packuments under <c>packuments/</c>, a scoped name's '/' written as <c>%2f</c>.</summary>
+    public FolderPackumentCache(FeedStorage storage)
+        : this(storage, ["packuments"], FeedStorage.NameKey)
+    {
+    }
+
+    private string BodyFile(string name) => storage.Inside([.. folder, fileKey(name) + ".json"]);
+
+    private string MetaFile(string name) => storage.Inside([.. folder, fileKey(name) + ".meta.json"]);
+
     public Task<CachedPackument?> FindAsync(string name, CancellationToken cancellationToken)
     {
-        var body = storage.PackumentFile(name);
-        var metaFile = storage.PackumentMetaFile(name);
+        var body = BodyFile(name);
+        var metaFile = MetaFile(name);
         JsonObject? meta;
         try
         {
@@ -71,7 +95,7 @@ internal sealed class FolderPackumentCache(FeedStorage storage) : IPackumentCach
 
     public async Task<byte[]?> ReadAsync(string name, CancellationToken cancellationToken)
     {
-        var file = storage.PackumentFile(name);
+        var file = BodyFile(name);
         try
         {
             return await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
@@ -85,7 +109,7 @@ internal sealed class FolderPackumentCache(FeedStorage storage) : IPackumentCach
     public Task StoreAsync(string name, byte[] body, CachedPackument entry, CancellationToken cancellationToken)
     {
         // The bytes first: the meta file never describes a copy that is not in place.
-        storage.WriteAtomically(storage.PackumentFile(name), body);
+        storage.WriteAtomically(BodyFile(name), body);
         WriteMeta(name, entry);
         return Task.CompletedTask;
     }
@@ -105,7 +129,19 @@ internal sealed class FolderPackumentCache(FeedStorage storage) : IPackumentCach
             ["fetchedAt"] = entry.FetchedAt?.ToString("O", CultureInfo.InvariantCulture),
             ["sha256"] = entry.Digest,
         };
-        storage.WriteAtomically(storage.PackumentMetaFile(name), Encoding.UTF8.GetBytes(meta.ToJsonString()));
+        storage.WriteAtomically(MetaFile(name), Encoding.UTF8.GetBytes(meta.ToJsonString()));
+    }
+
+    public Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken)
+    {
+        var directory = storage.Inside(folder);
+        IReadOnlyList<string> names = !Directory.Exists(directory) ? [] :
+            [.. Directory.EnumerateFiles(directory, "*.json")
+                .Select(Path.GetFileName)
+                .Where(f => !f!.EndsWith(".meta.json", StringComparison.Ordinal))
+                .Select(f => Uri.UnescapeDataString(f![..^".json".Length]))
+                .Order(StringComparer.Ordinal)];
+        return Task.FromResult(names);
     }
 
     private static string? Text(JsonObject meta, string key) =>
@@ -113,27 +149,49 @@ internal sealed class FolderPackumentCache(FeedStorage storage) : IPackumentCach
 }
 
 /// <summary>
-/// Packuments in PostgreSQL (the process's shared data source for the state, see
-/// <see cref="Storage.FeedStateDatabase.Shared"/>): <c>feed_npm_packuments</c>, one row per name holding the upstream's
-/// bytes, their digest, the validators and when the upstream last sent or confirmed them. Each write is one statement,
-/// so a reader sees a whole row, never bytes of one copy with validators of another.
+/// Upstream documents in PostgreSQL (the process's shared data source for the state, see
+/// <see cref="Storage.FeedStateDatabase.Shared"/>), one table per ecosystem with the same columns:
+/// <c>feed_npm_packuments</c>, <c>feed_pypi_pages</c> and <c>feed_nuget_metadata</c>, one row per name holding the
+/// upstream's bytes, their digest, the validators and when the upstream last sent or confirmed them. Each write is one
+/// statement, so a reader sees a whole row, never bytes of one copy with validators of another.
 /// </summary>
 internal sealed class PostgresPackumentCache : IPackumentCache
 {
+    /// <summary>npm packuments by package name.</summary>
+    public const string NpmTable = "feed_npm_packuments";
+
+    /// <summary>PyPI project pages (as the feed reads them, in PEP 691 JSON) by normalised project name.</summary>
+    public const string PyPITable = "feed_pypi_pages";
+
+    /// <summary>NuGet service index and registration documents by URL and <c>Accept</c> (see <see cref="NuGet.SharedRegistryCache"/>).</summary>
+    public const string NuGetTable = "feed_nuget_metadata";
+
     private readonly NpgsqlDataSource _source;
+    private readonly string _table;
 
-    private PostgresPackumentCache(NpgsqlDataSource source) => _source = source;
+    private PostgresPackumentCache(NpgsqlDataSource source, string table)
+    {
+        _source = source;
+        _table = table;
+    }
 
-    public static PostgresPackumentCache Open(string connectionString) =>
-        new(Storage.FeedStateDatabase.WithTables(connectionString, 74014, """
-            CREATE TABLE IF NOT EXISTS feed_npm_packuments (
+    /// <summary>Creates the table when missing (<paramref name="table"/> is one of the constants above) and opens the store.</summary>
+    public static PostgresPackumentCache Open(string connectionString, string table = NpmTable)
+    {
+        if (table is not (NpmTable or PyPITable or NuGetTable))
+        {
+            throw new ArgumentException($"'{table}' is not a table of the feed's upstream metadata", nameof(table));
+        }
+        return new(Storage.FeedStateDatabase.WithTables(connectionString, 74014, $"""
+            CREATE TABLE IF NOT EXISTS {table} (
               name TEXT PRIMARY KEY, body BYTEA NOT NULL, digest TEXT NOT NULL, etag TEXT, last_modified TEXT, fetched_at TIMESTAMPTZ NOT NULL);
-            """));
+            """), table);
+    }
 
     public Task<CachedPackument?> FindAsync(string name, CancellationToken cancellationToken) =>
         Run<CachedPackument?>(async connection =>
         {
-            await using var command = new NpgsqlCommand("SELECT etag, last_modified, fetched_at, digest FROM feed_npm_packuments WHERE name = $1", connection);
+            await using var command = new NpgsqlCommand($"SELECT etag, last_modified, fetched_at, digest FROM {_table} WHERE name = $1", connection);
             command.Parameters.AddWithValue(name);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -150,7 +208,7 @@ internal sealed class PostgresPackumentCache : IPackumentCache
     public Task<byte[]?> ReadAsync(string name, CancellationToken cancellationToken) =>
         Run<byte[]?>(async connection =>
         {
-            await using var command = new NpgsqlCommand("SELECT body FROM feed_npm_packuments WHERE name = $1", connection);
+            await using var command = new NpgsqlCommand($"SELECT body FROM {_table} WHERE name = $1", connection);
             command.Parameters.AddWithValue(name);
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as byte[];
         }, cancellationToken);
@@ -158,8 +216,8 @@ internal sealed class PostgresPackumentCache : IPackumentCache
     public Task StoreAsync(string name, byte[] body, CachedPackument entry, CancellationToken cancellationToken) =>
         Run(async connection =>
         {
-            await using var command = new NpgsqlCommand("""
-                INSERT INTO feed_npm_packuments (name, body, digest, etag, last_modified, fetched_at) VALUES ($1, $2, $3, $4, $5, $6)
+            await using var command = new NpgsqlCommand($"""
+                INSERT INTO {_table} (name, body, digest, etag, last_modified, fetched_at) VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT (name) DO UPDATE SET body = excluded.body, digest = excluded.digest, etag = excluded.etag,
                   last_modified = excluded.last_modified, fetched_at = excluded.fetched_at
                 """, connection);
@@ -176,11 +234,24 @@ internal sealed class PostgresPackumentCache : IPackumentCache
         Run(async connection =>
         {
             // Only the copy the upstream confirmed: a row another instance replaced since keeps its own validators and age.
-            await using var command = new NpgsqlCommand("UPDATE feed_npm_packuments SET fetched_at = $3 WHERE name = $1 AND digest = $2", connection);
+            await using var command = new NpgsqlCommand($"UPDATE {_table} SET fetched_at = $3 WHERE name = $1 AND digest = $2", connection);
             command.Parameters.AddWithValue(name);
             command.Parameters.AddWithValue(entry.Digest ?? "");
             command.Parameters.AddWithValue(FetchedAt(entry));
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken) =>
+        Run<IReadOnlyList<string>>(async connection =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT name FROM {_table} ORDER BY name COLLATE \"C\"", connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var names = new List<string>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                names.Add(reader.GetString(0));
+            }
+            return names;
         }, cancellationToken);
 
     private static DateTime FetchedAt(CachedPackument entry) =>

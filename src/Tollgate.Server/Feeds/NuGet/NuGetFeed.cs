@@ -96,13 +96,18 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
 
     public Uri ServiceIndex => upstream.ServiceIndex;
 
-    /// <summary>Builds the feed over the core registration client, with its metadata cache in the feed's storage.</summary>
-    public static NuGetFeed Create(FeedOptions options, Uri serviceIndex, HttpClient client, FeedStorage storage, PackageJudge judge, Storage.AuditQueue audit,
-        Storage.ResponseCache responses, Func<string> judgementVersion, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger, CancellationToken stopping)
+    /// <summary>
+    /// Builds the feed over the core registration client, with its metadata cache in the feed's storage, or in
+    /// <paramref name="sharedMetadata"/> (the state database several instances share) when given.
+    /// </summary>
+    public static NuGetFeed Create(FeedOptions options, Uri serviceIndex, HttpClient client, FeedStorage storage, IPackumentCache? sharedMetadata, PackageJudge judge,
+        Storage.AuditQueue audit, Storage.ResponseCache responses, Func<string> judgementVersion, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger,
+        CancellationToken stopping)
     {
         var http = new RegistryHttp(new RegistryHttpOptions
         {
             CacheFolder = storage.Inside("nuget", "metadata"),
+            Cache = sharedMetadata is null ? null : new SharedRegistryCache(sharedMetadata, logger),
             FreshFor = options.PackumentTtl,
             Timeout = options.UpstreamTimeout,
             MaxBytes = options.MaxPackumentBytes,

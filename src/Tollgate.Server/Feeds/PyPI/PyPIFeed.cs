@@ -32,11 +32,12 @@ internal sealed record JudgedPage(SimplePage Page, string Digest, string Judgeme
 
 /// <summary>
 /// The PyPI feed under <c>/pypi/</c>: the simple repository API (PEP 503 HTML, PEP 691 JSON, PEP 592, 658/714, 700),
-/// files fetched from the upstream index on demand (or taken from the instances' shared store) and verified against the
-/// sha256 the index declares before they are stored or served, and the legacy upload API for private projects. Decide
-/// first, then serve or refuse.
+/// upstream project pages kept with their validators in <paramref name="pages"/> (the storage folder, or the state
+/// database several instances share), files fetched from the upstream index on demand (or taken from the instances'
+/// shared store) and verified against the sha256 the index declares before they are stored or served, and the legacy
+/// upload API for private projects. Decide first, then serve or refuse.
 /// </summary>
-internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstream, FeedStorage storage, PackageJudge judge,
+internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstream, FeedStorage storage, IPackumentCache pages, PackageJudge judge,
     Storage.AuditQueue audit, Storage.ResponseCache responses, Func<string> judgementVersion, Storage.ISharedArtifacts? shared, TimeProvider time, ILogger logger,
     CancellationToken stopping)
 {
@@ -132,21 +133,19 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
     private async Task ServeRoot(HttpContext context)
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var folder in new[] { "pages", "private" })
+        try
         {
-            var dir = storage.Inside("pypi", folder);
-            if (Directory.Exists(dir))
-            {
-                foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
-                {
-                    var name = Path.GetFileName(entry);
-                    name = name.EndsWith(".json", StringComparison.Ordinal) ? name[..^5] : name;
-                    if (IsValidName(name) && !name.EndsWith(".meta", StringComparison.Ordinal))
-                    {
-                        names.Add(name);
-                    }
-                }
-            }
+            names.UnionWith((await pages.NamesAsync(context.RequestAborted).ConfigureAwait(false)).Where(IsValidName));
+        }
+        catch (IOException e)
+        {
+            // The private projects are still listed; the upstream ones a client asks for by name are fetched as usual.
+            LogPageCacheUnavailable(logger, "/simple/", e.Message);
+        }
+        var privateFolder = storage.Inside("pypi", "private");
+        if (Directory.Exists(privateFolder))
+        {
+            names.UnionWith(Directory.EnumerateDirectories(privateFolder).Select(d => Path.GetFileName(d)).Where(IsValidName));
         }
         var json = WantsJson(context);
         await WriteBytes(context, 200, json ? SimplePage.RootJson(names) : SimplePage.RootHtml(names), json ? SimplePage.JsonMediaType : SimplePage.HtmlMediaType)
@@ -310,41 +309,106 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             audit.Enqueue([new AuditEntry(time.GetUtcNow(), Purl(name), null, "refused", "private", $"{name} is private and has not been uploaded to this feed", client, "page", options.DryRun)]);
             return new PageFetch(null, 404, $"{name} is a private name (policy 'private') and has not been uploaded to this feed");
         }
-        var cacheFile = storage.Inside("pypi", "pages", name + ".json");
-        var metaFile = storage.Inside("pypi", "pages", name + ".meta");
-        if (File.Exists(metaFile) && DateTimeOffset.TryParse(File.ReadAllText(metaFile), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var fetchedAt)
-            && time.GetUtcNow() - fetchedAt < options.PackumentTtl && LoadPage(cacheFile, name) is { } fresh)
+        var cached = await FindCached(name, cancellation.Token).ConfigureAwait(false);
+        if (cached is { FetchedAt: { } when } && time.GetUtcNow() - when < options.PackumentTtl
+            && await ReadCached(name, cached, cancellation.Token).ConfigureAwait(false) is { } fresh)
         {
             return new PageFetch(fresh.Page, 200, Digest: fresh.Digest);
         }
-        var answer = await upstream.GetPageAsync(name, cancellation.Token).ConfigureAwait(false);
+        var validators = cached is null ? null : new CacheValidators(cached.ETag, cached.LastModified);
+        var answer = await upstream.GetPageAsync(name, validators, cancellation.Token).ConfigureAwait(false);
         switch (answer.Status)
         {
             case UpstreamStatus.Ok:
                 var bytes = answer.Page!.ToJson();
-                storage.WriteAtomically(cacheFile, bytes);
-                storage.WriteAtomically(metaFile, Encoding.UTF8.GetBytes(time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)));
-                return new PageFetch(answer.Page, 200, Digest: Digest(bytes));
+                var digest = Digest(bytes);
+                await WriteCached(name, c => c.StoreAsync(name, bytes, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
+                    .ConfigureAwait(false);
+                return new PageFetch(answer.Page, 200, Digest: digest);
+            case UpstreamStatus.NotModified:
+                if (await ReadCached(name, null, cancellation.Token).ConfigureAwait(false) is { } same)
+                {
+                    // The confirmation names the digest of the bytes read: a copy another instance replaced since keeps its own age.
+                    await WriteCached(name, c => c.ConfirmAsync(name, (cached ?? new CachedPackument(null, null, null, null)) with { FetchedAt = time.GetUtcNow(), Digest = same.Digest },
+                        cancellation.Token)).ConfigureAwait(false);
+                    return new PageFetch(same.Page, 200, Digest: same.Digest);
+                }
+                return await Stale(name, "the upstream index answered 304 Not Modified for a copy the feed cannot read", cancellation.Token).ConfigureAwait(false);
             case UpstreamStatus.NotFound:
                 return new PageFetch(null, 404, $"{name} is not in the upstream index");
             case UpstreamStatus.Refused:
                 LogUpstreamFailed(logger, name, answer.Problem ?? "refused");
                 return new PageFetch(null, 502, answer.Problem);
             default:
-                if (LoadPage(cacheFile, name) is { } stale)
-                {
-                    LogStale(logger, name, answer.Problem ?? "upstream failed");
-                    return new PageFetch(stale.Page, 200, answer.Problem, Stale: true, Digest: stale.Digest);
-                }
-                LogUpstreamFailed(logger, name, answer.Problem ?? "upstream failed");
-                return new PageFetch(null, 502, $"{answer.Problem}, and the feed has no cached copy");
+                return await Stale(name, answer.Problem ?? "upstream failed", cancellation.Token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<PageFetch> Stale(string name, string problem, CancellationToken cancellationToken)
+    {
+        if (await ReadCached(name, null, cancellationToken).ConfigureAwait(false) is { } stale)
+        {
+            LogStale(logger, name, problem);
+            return new PageFetch(stale.Page, 200, problem, Stale: true, Digest: stale.Digest);
+        }
+        LogUpstreamFailed(logger, name, problem);
+        return new PageFetch(null, 502, $"{problem}, and the feed has no cached copy it can read");
+    }
+
+    /// <summary>
+    /// The stored page's validators and age. A store that cannot be reached (the shared state database is down) is
+    /// treated as empty: the upstream is asked afresh, without validators, and only its answer is served.
+    /// </summary>
+    private async Task<CachedPackument?> FindCached(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await pages.FindAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            LogPageCacheUnavailable(logger, name, e.Message);
+            return null;
         }
     }
 
     /// <summary>
-    /// A stored page and the digest of its bytes; the page judged last is reused when the bytes are the same, so an
-    /// unchanged page is not parsed again.
+    /// The stored page and its digest; null when none can be read. When <paramref name="entry"/> names the digest of
+    /// the page judged last, that page is used without reading the bytes again.
     /// </summary>
+    private async Task<(SimplePage Page, string Digest)?> ReadCached(string name, CachedPackument? entry, CancellationToken cancellationToken)
+    {
+        if (entry?.Digest is { } known && _judged.TryGetValue(name, out var judged) && judged.Digest == known)
+        {
+            return (judged.Page, known);
+        }
+        byte[]? bytes;
+        try
+        {
+            bytes = await pages.ReadAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            LogPageCacheUnavailable(logger, name, e.Message);
+            return null;
+        }
+        return bytes is null ? null : Parsed(bytes, name);
+    }
+
+    /// <summary>Stores what the upstream sent or confirmed; a store that cannot be written costs a later upstream request, not this answer.</summary>
+    private async Task WriteCached(string name, Func<IPackumentCache, Task> write)
+    {
+        try
+        {
+            await write(pages).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            LogPageCacheUnavailable(logger, name, e.Message);
+        }
+    }
+
+    /// <summary>A stored private page and the digest of its bytes.</summary>
     private (SimplePage Page, string Digest)? LoadPage(string file, string name)
     {
         byte[] bytes;
@@ -360,6 +424,15 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         {
             return null;
         }
+        return Parsed(bytes, name);
+    }
+
+    /// <summary>
+    /// A stored page's bytes read as a page, with their digest; the page judged last is reused when the bytes are the
+    /// same, so an unchanged page is not parsed again.
+    /// </summary>
+    private (SimplePage Page, string Digest)? Parsed(byte[] bytes, string name)
+    {
         var digest = Digest(bytes);
         if (_judged.TryGetValue(name, out var known) && known.Digest == digest)
         {
@@ -751,6 +824,9 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pypi {Package} {Version}: {Verdict} by {Rule}{DryRun}")]
     private static partial void LogDecision(ILogger logger, string package, string? version, string verdict, string? rule, string dryRun);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pypi {Package}: the feed's page cache cannot be used: {Problem}")]
+    private static partial void LogPageCacheUnavailable(ILogger logger, string package, string problem);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "pypi {Package}: serving a stale page: {Problem}")]
     private static partial void LogStale(ILogger logger, string package, string problem);

@@ -6,8 +6,8 @@ using Tollgate.Server.Feeds.Npm;
 
 namespace Tollgate.Server.Feeds.PyPI;
 
-/// <summary>An upstream project page: the page, or why there is none.</summary>
-internal sealed record UpstreamPage(UpstreamStatus Status, SimplePage? Page = null, string? Problem = null);
+/// <summary>An upstream project page: the page with the index's validators for it, or why there is none.</summary>
+internal sealed record UpstreamPage(UpstreamStatus Status, SimplePage? Page = null, string? Problem = null, string? ETag = null, string? LastModified = null);
 
 /// <summary>
 /// The upstream PEP 503/691 index, on the core <see cref="PyPIIndexClient"/> (the same reader <c>update</c> and
@@ -26,12 +26,15 @@ internal sealed class PyPIUpstream(PyPIIndexClient client, TimeSpan timeout, lon
 
     public Uri IndexUrl => client.Index;
 
-    public async Task<UpstreamPage> GetPageAsync(string normalizedName, CancellationToken cancellationToken)
+    /// <summary>The project page; with the validators of a stored copy the index may answer <see cref="UpstreamStatus.NotModified"/>.</summary>
+    public async Task<UpstreamPage> GetPageAsync(string normalizedName, CacheValidators? validators, CancellationToken cancellationToken)
     {
-        var answer = await client.GetPageAsync(normalizedName, maxPageBytes, cancellationToken).ConfigureAwait(false);
+        var conditional = validators is null ? null : new RegistryValidators(validators.ETag, validators.LastModified);
+        var answer = await client.GetPageAsync(normalizedName, maxPageBytes, conditional, cancellationToken).ConfigureAwait(false);
         return answer.Status switch
         {
-            RegistryStatus.Ok => new UpstreamPage(UpstreamStatus.Ok, answer.Page),
+            RegistryStatus.Ok => new UpstreamPage(UpstreamStatus.Ok, answer.Page, ETag: answer.ETag, LastModified: answer.LastModified),
+            RegistryStatus.NotModified => new UpstreamPage(UpstreamStatus.NotModified),
             RegistryStatus.NotFound => new UpstreamPage(UpstreamStatus.NotFound),
             RegistryStatus.TooLarge => new UpstreamPage(UpstreamStatus.Refused, Problem: $"the upstream page of {normalizedName} is larger than {maxPageBytes} bytes"),
             _ => new UpstreamPage(UpstreamStatus.Failed, Problem: Upstream(answer.Problem)),

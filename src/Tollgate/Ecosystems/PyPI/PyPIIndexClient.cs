@@ -4,10 +4,15 @@ using Tollgate.Graph;
 namespace Tollgate.Ecosystems.PyPI;
 
 /// <summary>A project page from the index: the page, or why there is none.</summary>
-/// <param name="Status"><see cref="RegistryStatus.Ok"/> with the page, or NotFound, Failed or TooLarge.</param>
+/// <param name="Status">
+/// <see cref="RegistryStatus.Ok"/> with the page, <see cref="RegistryStatus.NotModified"/> when the caller's copy is
+/// current (asked with validators), or NotFound, Failed or TooLarge.
+/// </param>
 /// <param name="Page">The page as read.</param>
 /// <param name="Problem">Why there is no page (unreachable, an error status, not a simple-API page).</param>
-public sealed record SimplePageResult(RegistryStatus Status, SimplePage? Page = null, string? Problem = null);
+/// <param name="ETag">The index's <c>ETag</c> for the page, to send back when asking again.</param>
+/// <param name="LastModified">The index's <c>Last-Modified</c> for the page, likewise.</param>
+public sealed record SimplePageResult(RegistryStatus Status, SimplePage? Page = null, string? Problem = null, string? ETag = null, string? LastModified = null);
 
 /// <summary>
 /// A Python package index through the simple repository API: PEP 691 JSON preferred, PEP 503 HTML understood, every
@@ -49,12 +54,14 @@ public sealed class PyPIIndexClient(RegistryHttp http, Uri index) : IPackageFact
     /// <summary>
     /// The project page in one request, without the disk cache and without retrying beyond what the
     /// <see cref="RegistryHttp"/> allows; an answer larger than <paramref name="maxBytes"/> is
-    /// <see cref="RegistryStatus.TooLarge"/>. Only <paramref name="cancellationToken"/> ends it with an exception.
+    /// <see cref="RegistryStatus.TooLarge"/>. With <paramref name="validators"/> of a copy the caller keeps, the index
+    /// may answer <see cref="RegistryStatus.NotModified"/>. Only <paramref name="cancellationToken"/> ends it with an
+    /// exception.
     /// </summary>
-    public async Task<SimplePageResult> GetPageAsync(string name, long maxBytes, CancellationToken cancellationToken = default)
+    public async Task<SimplePageResult> GetPageAsync(string name, long maxBytes, RegistryValidators? validators = null, CancellationToken cancellationToken = default)
     {
         var url = ProjectUrl(name);
-        var document = await http.GetUncachedAsync(url, SimplePage.Accept, null, null, maxBytes, cancellationToken).ConfigureAwait(false);
+        var document = await http.GetUncachedAsync(url, SimplePage.Accept, null, validators, maxBytes, cancellationToken).ConfigureAwait(false);
         return Read(document, url, name);
     }
 
@@ -82,8 +89,10 @@ public sealed class PyPIIndexClient(RegistryHttp http, Uri index) : IPackageFact
                 // Relative file URLs resolve against the page's own URL after redirects, never one with credentials.
                 var pageUrl = document.ResponseUrl ?? StripUserInfo(url);
                 return SimplePage.Read(document.Body, document.MediaType, pageUrl, Component.NormalizePyPIName(name)) is { } page
-                    ? new SimplePageResult(RegistryStatus.Ok, page)
+                    ? new SimplePageResult(RegistryStatus.Ok, page, ETag: document.ETag, LastModified: document.LastModified)
                     : new SimplePageResult(RegistryStatus.Failed, Problem: $"the index page of {name} at {RegistryHttp.Display(url)} is not a valid simple-API page (PEP 691 JSON with a \"files\" list, or PEP 503 HTML)");
+            case RegistryStatus.NotModified:
+                return new SimplePageResult(RegistryStatus.NotModified, ETag: document.ETag, LastModified: document.LastModified);
             case RegistryStatus.NotFound:
                 return new SimplePageResult(RegistryStatus.NotFound, Problem: document.Problem);
             case RegistryStatus.TooLarge:

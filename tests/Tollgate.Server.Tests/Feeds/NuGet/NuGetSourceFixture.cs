@@ -47,6 +47,9 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
 
     public ConcurrentQueue<string> Requests { get; } = new();
 
+    /// <summary>Request path to the <c>If-None-Match</c> its last JSON request carried ("" for none).</summary>
+    public ConcurrentDictionary<string, string> IfNoneMatch { get; } = new(StringComparer.Ordinal);
+
     /// <summary>"Id/version" to how long before now it was published.</summary>
     public ConcurrentDictionary<string, TimeSpan> Ages { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -202,10 +205,20 @@ internal sealed class NuGetSourceFixture : IAsyncDisposable
         };
     }
 
-    private static async Task Json(HttpContext context, JsonObject document)
+    /// <summary>A JSON answer with a strong entity tag of its bytes, and 304 when the client already holds them, as a real source does.</summary>
+    private async Task Json(HttpContext context, JsonObject document)
     {
+        var body = document.ToJsonString();
+        var etag = $"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(body)))[..16]}\"";
+        IfNoneMatch[context.Features.Get<IHttpRequestFeature>()!.RawTarget] = context.Request.Headers.IfNoneMatch.ToString();
+        context.Response.Headers.ETag = etag;
+        if (context.Request.Headers.IfNoneMatch == etag)
+        {
+            context.Response.StatusCode = 304;
+            return;
+        }
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(document.ToJsonString());
+        await context.Response.WriteAsync(body);
     }
 
     public async ValueTask DisposeAsync()

@@ -73,6 +73,29 @@ public sealed class PageCachingTests
     }
 
     [Fact]
+    public async Task ProjectPage_PastTtl_RevalidatedWithTheIndexETagAndThe304RenewsTheStoredPage()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var env = await PyPIFeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.FromMinutes(5) }, time: clock);
+        var before = await Versions(env, OkPage);
+        Assert.Equal("", env.Index.IfNoneMatch["tollgate-fixture-ok"]);
+        var meta = Path.Combine(env.Storage, "pypi", "pages", "tollgate-fixture-ok.meta.json");
+        var etag = JsonNode.Parse(await File.ReadAllTextAsync(meta))!["etag"]!.GetValue<string>();
+        Assert.False(string.IsNullOrEmpty(etag));
+
+        // Past packumentTtl the stored page's validators go with the request; the index's 304 keeps the page and renews
+        // its age, so the next TTL passes without a request.
+        clock.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(before, await Versions(env, OkPage));
+        Assert.Equal(2, PageRequests(env, "tollgate-fixture-ok"));
+        Assert.Equal(etag, env.Index.IfNoneMatch["tollgate-fixture-ok"]);
+        clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal(before, await Versions(env, OkPage));
+        Assert.Equal(2, PageRequests(env, "tollgate-fixture-ok"));
+        Assert.Empty(env.Logs.Errors);
+    }
+
+    [Fact]
     public async Task ProjectPage_HiddenVersionComesOfAge_ListedAndServedAtTheBoundaryWithoutAskingUpstream()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);

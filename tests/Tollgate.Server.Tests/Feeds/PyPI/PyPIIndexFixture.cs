@@ -55,6 +55,9 @@ internal sealed class PyPIIndexFixture : IAsyncDisposable
     /// <summary>How long every project page waits before it answers.</summary>
     public TimeSpan PageDelay { get; set; }
 
+    /// <summary>Project name to the <c>If-None-Match</c> its last page request carried ("" for none).</summary>
+    public ConcurrentDictionary<string, string> IfNoneMatch { get; } = new(StringComparer.Ordinal);
+
     /// <summary>"name==version" to the PEP 592 reason its files are yanked with.</summary>
     public ConcurrentDictionary<string, string> Yanked { get; } = new();
 
@@ -139,16 +142,20 @@ internal sealed class PyPIIndexFixture : IAsyncDisposable
                 array.Add(entry);
                 html.Append(CultureInfo.InvariantCulture, $"<a href=\"../../packages/{fileName}#sha256={Sha256(bytes)}\" data-requires-python=\"{WebUtility.HtmlEncode(">=3.8")}\"{metadataAttribute}>{fileName}</a><br/>\n");
             }
-            if (json)
+            var page = json
+                ? new JsonObject { ["meta"] = new JsonObject { ["api-version"] = "1.1" }, ["name"] = name, ["files"] = array }.ToJsonString()
+                : html.Append("</body></html>").ToString();
+            // A strong entity tag of the page's bytes, and 304 when the client already holds them, as a real index does.
+            var etag = $"\"{Sha256(Encoding.UTF8.GetBytes(page))[..16]}\"";
+            IfNoneMatch[name] = context.Request.Headers.IfNoneMatch.ToString();
+            context.Response.Headers.ETag = etag;
+            if (context.Request.Headers.IfNoneMatch == etag)
             {
-                context.Response.ContentType = "application/vnd.pypi.simple.v1+json";
-                await context.Response.WriteAsync(new JsonObject { ["meta"] = new JsonObject { ["api-version"] = "1.1" }, ["name"] = name, ["files"] = array }.ToJsonString());
+                context.Response.StatusCode = 304;
+                return;
             }
-            else
-            {
-                context.Response.ContentType = "text/html";
-                await context.Response.WriteAsync(html.Append("</body></html>").ToString());
-            }
+            context.Response.ContentType = json ? "application/vnd.pypi.simple.v1+json" : "text/html";
+            await context.Response.WriteAsync(page);
             return;
         }
         if (path.StartsWith("/packages/", StringComparison.Ordinal))
