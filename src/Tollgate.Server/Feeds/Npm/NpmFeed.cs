@@ -21,8 +21,8 @@ namespace Tollgate.Server.Feeds.Npm;
 /// <param name="Digest">The hex SHA-256 of the document's bytes: what the decisions and cached answers are keyed by.</param>
 /// <param name="Unchanged">The upstream confirmed the cached copy whose digest the caller already holds; no document is read.</param>
 /// <param name="CheckedAt">
-/// When the upstream last sent or confirmed the copy, for a stored copy answered past <c>packumentTtl</c> while it is
-/// revalidated in the background; null: now.
+/// When the upstream last sent or confirmed a stored copy (which another instance sharing the state may have fetched);
+/// null: now.
 /// </param>
 internal sealed record PackumentFetch(JsonObject? Document, int Status, string? Problem = null, bool Stale = false, bool Private = false,
     string? Digest = null, bool Unchanged = false, DateTimeOffset? CheckedAt = null);
@@ -458,7 +458,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         var servedWhileRevalidating = !fresh && !revalidate && age is { } past && ServableWhileRevalidating(name, past);
         if (fresh || servedWhileRevalidating)
         {
-            var checkedAt = servedWhileRevalidating ? cached!.FetchedAt : null;
+            // The copy is as old as the upstream's answer it holds, whichever instance received it.
+            var checkedAt = cached!.FetchedAt;
             var local = knownDigest is not null && cached!.Digest == knownDigest
                 ? new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true, CheckedAt: checkedAt)
                 : await ReadCached(name, cancellation.Token).ConfigureAwait(false) is { } copy

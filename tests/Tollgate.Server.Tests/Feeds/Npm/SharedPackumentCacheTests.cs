@@ -160,6 +160,29 @@ public sealed class SharedPackumentCacheTests
     }
 
     [Fact]
+    public async Task TwoInstances_CopyTheOtherFetched_IsAsOldAsTheUpstreamsAnswerNotAsTheReading()
+    {
+        var state = StoreTargets.NewStore("postgres");
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var upstream = await UpstreamFixture.StartAsync();
+        FeedOptions Shared(FeedOptions o) => o with { Upstream = upstream.BaseUrl, State = state, PackumentTtl = Ttl, PackumentStaleWhileRevalidate = TimeSpan.Zero };
+        await using var first = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
+        await using var second = await FeedEnvironment.StartAsync(configure: Shared, time: clock);
+        Assert.Equal(HttpStatusCode.OK, (await first.Http.GetAsync("ms")).StatusCode);
+
+        // The second instance first reads the shared copy shortly before it is packumentTtl old...
+        clock.Advance(Ttl - TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, (await second.Http.GetAsync("ms")).StatusCode);
+        Assert.Equal(1, PackumentRequests(upstream));
+
+        // ...and once the copy is older than packumentTtl, it asks the upstream: the copy's age counts from the upstream's
+        // answer, not from when this instance first read it (which would keep it for almost twice the TTL).
+        clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(HttpStatusCode.OK, (await second.Http.GetAsync("ms")).StatusCode);
+        Assert.Equal(2, PackumentRequests(upstream));
+    }
+
+    [Fact]
     public async Task TwoInstances_CopyReplacedByTheOtherAfterADecision_DecidedAgainOnTheStoredCopy()
     {
         var state = StoreTargets.NewStore("postgres");
