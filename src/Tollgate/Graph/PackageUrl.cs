@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
@@ -86,7 +87,7 @@ public sealed record PackageUrl
 
     public override string ToString()
     {
-        var sb = new StringBuilder("pkg:");
+        var sb = new StringBuilder(64).Append("pkg:");
         sb.Append(Type).Append('/');
         if (Namespace is not null)
         {
@@ -189,8 +190,15 @@ public sealed record PackageUrl
         return true;
     }
 
+    // Unreserved characters, and ':' which the spec allows unencoded.
+    private static readonly SearchValues<char> Unencoded = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:");
+
     private static string Encode(string segment)
     {
+        if (!segment.AsSpan().ContainsAnyExcept(Unencoded))
+        {
+            return segment;
+        }
         // Percent-encode everything except unreserved characters; ':' is kept as the spec allows.
         var sb = new StringBuilder(segment.Length);
         foreach (var b in Encoding.UTF8.GetBytes(segment))

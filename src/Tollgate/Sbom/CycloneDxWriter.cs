@@ -8,67 +8,117 @@ namespace Tollgate.Sbom;
 public static class CycloneDxWriter
 {
     public static string Write(DependencyGraph graph, SbomOptions options) =>
-        JsonSerializer.Serialize(Build(graph, options), CycloneDxJsonContext.Default.CdxBom);
+        SbomJsonOutput.ToText(utf8 => Write(graph, options, utf8));
 
-    /// <summary>Writes the document to <paramref name="utf8"/> as it is serialized, without building it as text first.</summary>
-    public static void Write(DependencyGraph graph, SbomOptions options, Stream utf8) =>
-        JsonSerializer.Serialize(utf8, Build(graph, options), CycloneDxJsonContext.Default.CdxBom);
-
-    private static CdxBom Build(DependencyGraph graph, SbomOptions options)
+    /// <summary>
+    /// Writes the document to <paramref name="utf8"/> one component at a time: neither the text nor an object tree of
+    /// the whole document is held, so a large SBOM costs little more memory than the graph itself.
+    /// </summary>
+    public static void Write(DependencyGraph graph, SbomOptions options, Stream utf8)
     {
         if (!SbomOptions.CycloneDxVersions.Contains(options.SpecVersion))
         {
             throw new ArgumentException($"CycloneDX {options.SpecVersion} is not supported; use one of {string.Join(", ", SbomOptions.CycloneDxVersions)}", nameof(options));
         }
+        // A component's bom-ref is its purl; each is computed once, in graph order.
+        var components = graph.Components;
+        var purls = new string[components.Length];
+        var refs = new Dictionary<string, string>(components.Length, StringComparer.Ordinal);
+        for (var i = 0; i < components.Length; i++)
+        {
+            purls[i] = BomRef(components[i]);
+            refs.Add(components[i].Key, purls[i]);
+        }
         var serial = options.Reproducible
-            ? SbomHashes.DerivedGuid(SbomHashes.ContentKey(graph, "cyclonedx", options.SpecVersion))
+            ? SbomHashes.DerivedGuid(graph, "cyclonedx", options.SpecVersion, purls)
             : Guid.NewGuid();
-        var refs = graph.Components.ToDictionary(c => c.Key, BomRef, StringComparer.Ordinal);
-        string RefOf(string key) => refs.GetValueOrDefault(key) ?? key;
+        var singleRoot = graph.Roots.Length == 1;
+        var mainComponent = singleRoot
+            ? RootDto(graph.Roots[0])
+            : new CdxComponent { Type = "application", BomRef = "root:" + options.ProjectName, Name = options.ProjectName };
 
-        var components = graph.Components.Select(ToDto).OrderBy(c => c.BomRef, StringComparer.Ordinal).ToList();
-        CdxComponent mainComponent;
-        if (graph.Roots.Length == 1)
+        using var output = new SbomJsonOutput(utf8, Context.Options);
+        var json = output.Json;
+        // The members of CdxBom, in its order.
+        json.WriteStartObject();
+        json.WriteString("$schema", $"http://cyclonedx.org/schema/bom-{options.SpecVersion}.schema.json");
+        json.WriteString("bomFormat", "CycloneDX");
+        json.WriteString("specVersion", options.SpecVersion);
+        json.WriteString("serialNumber", $"urn:uuid:{serial}");
+        json.WriteNumber("version", 1);
+        json.WritePropertyName("metadata");
+        JsonSerializer.Serialize(json, new CdxMetadata
         {
-            mainComponent = RootDto(graph.Roots[0]);
-        }
-        else
-        {
-            mainComponent = new CdxComponent { Type = "application", BomRef = "root:" + options.ProjectName, Name = options.ProjectName };
-            components.InsertRange(0, graph.Roots.Select(RootDto).OrderBy(r => r.BomRef, StringComparer.Ordinal));
-        }
+            Timestamp = options.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            Tools = new CdxTools { Components = [new CdxComponent { Type = "application", Name = "tollgate", Version = options.ToolVersion, BomRef = "tool:tollgate" }] },
+            Component = mainComponent,
+        }, Context.CdxMetadata);
 
-        var children = graph.Edges.GroupBy(e => e.From, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(e => RefOf(e.To)).Distinct().Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
-        var dependencies = new List<CdxDependency>();
-        if (graph.Roots.Length != 1)
+        json.WriteStartArray("components");
+        if (!singleRoot)
         {
-            dependencies.Add(new CdxDependency { Ref = mainComponent.BomRef!, DependsOn = [.. graph.Roots.Select(r => r.Key).Order(StringComparer.Ordinal)] });
+            foreach (var root in graph.Roots.OrderBy(r => r.Key, StringComparer.Ordinal))
+            {
+                JsonSerializer.Serialize(json, RootDto(root), Context.CdxComponent);
+            }
+        }
+        foreach (var i in Enumerable.Range(0, components.Length).OrderBy(i => purls[i], StringComparer.Ordinal))
+        {
+            JsonSerializer.Serialize(json, ToDto(components[i], purls[i]), Context.CdxComponent);
+            output.Checkpoint();
+        }
+        json.WriteEndArray();
+
+        // One entry for the main component when it stands for several roots, one per root and one per component;
+        // sorted by ref (stably, as entries may share one).
+        var dependencies = new List<(string Ref, string? Key)>(components.Length + graph.Roots.Length + 1);
+        if (!singleRoot)
+        {
+            dependencies.Add((mainComponent.BomRef!, null));
         }
         foreach (var root in graph.Roots)
         {
-            dependencies.Add(new CdxDependency { Ref = root.Key, DependsOn = children.GetValueOrDefault(root.Key) ?? [] });
+            dependencies.Add((root.Key, root.Key));
         }
-        foreach (var c in graph.Components)
+        for (var i = 0; i < components.Length; i++)
         {
-            dependencies.Add(new CdxDependency { Ref = RefOf(c.Key), DependsOn = children.GetValueOrDefault(c.Key) ?? [] });
+            dependencies.Add((purls[i], components[i].Key));
         }
+        json.WriteStartArray("dependencies");
+        foreach (var (reference, key) in dependencies.OrderBy(d => d.Ref, StringComparer.Ordinal))
+        {
+            var dependsOn = key is null
+                ? [.. graph.Roots.Select(r => r.Key).Order(StringComparer.Ordinal)]
+                : DependsOn(graph, key, refs);
+            JsonSerializer.Serialize(json, new CdxDependency { Ref = reference, DependsOn = dependsOn }, Context.CdxDependency);
+            output.Checkpoint();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+        output.Complete();
+    }
 
-        var bom = new CdxBom
+    private static CycloneDxJsonContext Context => CycloneDxJsonContext.Default;
+
+    /// <summary>The bom-refs <paramref name="key"/> depends on, once each, sorted.</summary>
+    private static List<string> DependsOn(DependencyGraph graph, string key, Dictionary<string, string> refs)
+    {
+        var children = graph.ChildrenOf(key);
+        var result = new List<string>(children.Length);
+        foreach (var child in children)
         {
-            Schema = $"http://cyclonedx.org/schema/bom-{options.SpecVersion}.schema.json",
-            SpecVersion = options.SpecVersion,
-            SerialNumber = $"urn:uuid:{serial}",
-            Metadata = new CdxMetadata
+            result.Add(refs.GetValueOrDefault(child) ?? child);
+        }
+        result.Sort(StringComparer.Ordinal);
+        // Sorted, so repeats are neighbours.
+        for (var i = result.Count - 1; i > 0; i--)
+        {
+            if (result[i] == result[i - 1])
             {
-                Timestamp = options.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
-                Tools = new CdxTools { Components = [new CdxComponent { Type = "application", Name = "tollgate", Version = options.ToolVersion, BomRef = "tool:tollgate" }] },
-                Component = mainComponent,
-            },
-            Components = components,
-            Dependencies = [.. dependencies.OrderBy(d => d.Ref, StringComparer.Ordinal)],
-        };
-        return bom;
+                result.RemoveAt(i);
+            }
+        }
+        return result;
     }
 
     /// <summary>The bom-ref of a component: its purl, made unique for non-registry origins by the purl's qualifiers.</summary>
@@ -84,7 +134,7 @@ public static class CycloneDxWriter
         Properties = [new CdxProperty { Name = "tollgate:file", Value = root.AuthoritativeFile }],
     };
 
-    private static CdxComponent ToDto(Component c)
+    private static CdxComponent ToDto(Component c, string purl)
     {
         string? group = null;
         var name = c.Name;
@@ -94,10 +144,9 @@ public static class CycloneDxWriter
             name = name[(slash + 1)..];
         }
         var properties = new List<CdxProperty>();
-        var scopes = Reports.GraphJson.ScopeNames(c.Scopes);
         if (c.Scopes != DependencyScopes.Prod)
         {
-            properties.Add(new CdxProperty { Name = "tollgate:scopes", Value = string.Join(',', scopes) });
+            properties.Add(new CdxProperty { Name = "tollgate:scopes", Value = string.Join(',', Reports.GraphJson.ScopeNames(c.Scopes)) });
         }
         if (c.Scopes.HasFlag(DependencyScopes.Dev) && !c.Scopes.HasFlag(DependencyScopes.Prod) && c.Ecosystem == Ecosystem.Npm)
         {
@@ -127,24 +176,30 @@ public static class CycloneDxWriter
         }
         // Every declared hash is kept: a PyPI release has one per file (sdist and each wheel), and any of them
         // may be the one installed.
-        var hashes = SbomHashes.Distinct(c.Integrity)
-            .Select(h => new CdxHash { Alg = CdxAlgorithm(h.Algorithm), Content = h.Hex }).ToList();
+        var hashes = SbomHashes.Distinct(c.Integrity).ConvertAll(h => new CdxHash { Alg = CdxAlgorithm(h.Algorithm), Content = h.Hex });
         return new CdxComponent
         {
             Type = "library",
-            BomRef = BomRef(c),
+            BomRef = purl,
             Group = group,
             Name = name,
             Version = c.Version,
             Scope = c.Scopes.HasFlag(DependencyScopes.Prod) ? "required" : c.Scopes == DependencyScopes.Dev ? "excluded" : "optional",
             Hashes = hashes.Count == 0 ? null : hashes,
             Licenses = string.IsNullOrWhiteSpace(c.License) ? null : [new CdxLicenseChoice { Expression = c.License }],
-            Purl = c.Purl.ToString(),
+            Purl = purl,
             ExternalReferences = c.Origin.Location is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
                 ? [new CdxExternalReference { Type = "distribution", Url = url }]
                 : null,
-            Properties = properties.Count == 0 ? null : [.. properties.OrderBy(p => p.Name, StringComparer.Ordinal)],
+            Properties = properties.Count == 0 ? null : SortedByName(properties),
         };
+    }
+
+    private static List<CdxProperty> SortedByName(List<CdxProperty> properties)
+    {
+        // Names are distinct, so an unstable sort gives the one order.
+        properties.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return properties;
     }
 
     private static string CdxAlgorithm(string algorithm) => algorithm switch
@@ -157,6 +212,7 @@ public static class CycloneDxWriter
     };
 }
 
+/// <summary>A CycloneDX document as read. <see cref="CycloneDxWriter"/> writes these members itself, in this order.</summary>
 public sealed class CdxBom
 {
     [JsonPropertyName("$schema")]
@@ -288,4 +344,7 @@ public sealed class CdxDependency
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CdxBom))]
 [JsonSerializable(typeof(List<CdxComponent>))]
+[JsonSerializable(typeof(CdxMetadata))]
+[JsonSerializable(typeof(CdxComponent))]
+[JsonSerializable(typeof(CdxDependency))]
 internal sealed partial class CycloneDxJsonContext : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Tollgate.Graph;
@@ -74,9 +75,32 @@ internal static class SbomHashes
     }
 
     /// <summary>Every hash SBOMs can name, as lower-case hex, once each, sorted by algorithm and value.</summary>
-    public static IEnumerable<(string Algorithm, string Hex)> Distinct(IEnumerable<IntegrityHash> hashes) =>
-        hashes.Select(ToHex).OfType<(string Algorithm, string Hex)>().Distinct()
-            .OrderBy(h => h.Algorithm, StringComparer.Ordinal).ThenBy(h => h.Hex, StringComparer.Ordinal);
+    public static List<(string Algorithm, string Hex)> Distinct(ImmutableArray<IntegrityHash> hashes)
+    {
+        var result = new List<(string Algorithm, string Hex)>(hashes.Length);
+        foreach (var hash in hashes)
+        {
+            if (ToHex(hash) is { } hex)
+            {
+                result.Add(hex);
+            }
+        }
+        if (result.Count > 1)
+        {
+            result.Sort(static (a, b) => string.CompareOrdinal(a.Algorithm, b.Algorithm) is var byAlgorithm and not 0
+                ? byAlgorithm
+                : string.CompareOrdinal(a.Hex, b.Hex));
+            // Sorted, so equal hashes are neighbours.
+            for (var i = result.Count - 1; i > 0; i--)
+            {
+                if (result[i] == result[i - 1])
+                {
+                    result.RemoveAt(i);
+                }
+            }
+        }
+        return result;
+    }
 
     /// <summary>
     /// A non-registry origin as SPDX <c>sourceInfo</c> text (<c>origin: workspace packages/a</c>); null for registry
@@ -107,21 +131,102 @@ internal static class SbomHashes
         };
     }
 
-    /// <summary>A stable identifier derived from text (SHA-256, hex).</summary>
-    public static string Digest(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-
-    /// <summary>A version-4-shaped UUID derived from text, so the same content always gets the same serial number.</summary>
-    public static Guid DerivedGuid(string text)
+    /// <summary>A stable identifier derived from text: <paramref name="prefix"/> and the first 16 hex digits of its SHA-256.</summary>
+    public static string ShortDigest(string prefix, string text)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        return prefix + Convert.ToHexStringLower(hash[..8]);
+    }
+
+    /// <summary>
+    /// A version-4-shaped UUID derived from the graph's content (every component, edge and root, in graph order), so
+    /// the same content always gets the same serial number. <paramref name="purls"/> holds each component's purl
+    /// text, as the writer has already computed it.
+    /// </summary>
+    public static Guid DerivedGuid(DependencyGraph graph, string format, string version, IReadOnlyList<string> purls)
+    {
+        // The SHA-256 of "FORMATVERSION\n" + the components ("PURL SCOPES"), the edges ("FROM>TO") and the roots
+        // ("KEY NAME VERSION"), each list joined by newlines and the lists separated by one; hashed piece by piece
+        // rather than built as one string.
+        using var content = new ContentHash();
+        content.Append(format);
+        content.Append(version);
+        content.Append("\n");
+        for (var i = 0; i < graph.Components.Length; i++)
+        {
+            content.Append(i == 0 ? "" : "\n");
+            content.Append(purls[i]);
+            content.Append(" ");
+            content.Append(ScopesText(graph.Components[i].Scopes));
+        }
+        content.Append("\n");
+        for (var i = 0; i < graph.Edges.Length; i++)
+        {
+            content.Append(i == 0 ? "" : "\n");
+            content.Append(graph.Edges[i].From);
+            content.Append(">");
+            content.Append(graph.Edges[i].To);
+        }
+        content.Append("\n");
+        for (var i = 0; i < graph.Roots.Length; i++)
+        {
+            content.Append(i == 0 ? "" : "\n");
+            content.Append(graph.Roots[i].Key);
+            content.Append(" ");
+            content.Append(graph.Roots[i].Name);
+            content.Append(" ");
+            content.Append(graph.Roots[i].Version);
+        }
+        var hash = content.Finish();
         hash[6] = (byte)((hash[6] & 0x0F) | 0x40);
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
         return new Guid(hash.AsSpan(0, 16), bigEndian: true);
     }
 
-    /// <summary>The text a reproducible document's ids are derived from: every component and edge, sorted.</summary>
-    public static string ContentKey(DependencyGraph graph, string format, string version) =>
-        format + version + "\n" + string.Join('\n', graph.Components.Select(c => c.Purl + " " + c.Scopes))
-        + "\n" + string.Join('\n', graph.Edges.Select(e => e.From + ">" + e.To))
-        + "\n" + string.Join('\n', graph.Roots.Select(r => r.Key + " " + r.Name + " " + r.Version));
+    // Scopes as enum text ("Prod, Dev"), the form the derived ids have always hashed; one string per combination.
+    private static readonly string[] ScopeTexts = [.. Enumerable.Range(0, 16).Select(i => ((DependencyScopes)i).ToString())];
+
+    private static string ScopesText(DependencyScopes scopes) =>
+        (uint)scopes < (uint)ScopeTexts.Length ? ScopeTexts[(int)scopes] : scopes.ToString();
+
+    /// <summary>SHA-256 over text appended piece by piece as UTF-8, fed to the hash in blocks.</summary>
+    private sealed class ContentHash : IDisposable
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private byte[] _block = new byte[16 * 1024];
+        private int _used;
+
+        public void Append(string? text)
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                return;
+            }
+            var most = Encoding.UTF8.GetMaxByteCount(text.Length);
+            if (_used + most > _block.Length)
+            {
+                HashBlock();
+                if (most > _block.Length)
+                {
+                    _block = new byte[most];
+                }
+            }
+            _used += Encoding.UTF8.GetBytes(text, _block.AsSpan(_used));
+        }
+
+        public byte[] Finish()
+        {
+            HashBlock();
+            return _hash.GetHashAndReset();
+        }
+
+        public void Dispose() => _hash.Dispose();
+
+        private void HashBlock()
+        {
+            _hash.AppendData(_block, 0, _used);
+            _used = 0;
+        }
+    }
 }

@@ -12,65 +12,126 @@ namespace Tollgate.Sbom;
 public static partial class SpdxWriter
 {
     public static string Write(DependencyGraph graph, SbomOptions options) =>
-        JsonSerializer.Serialize(Build(graph, options), SpdxJsonContext.Default.SpdxDocument);
+        SbomJsonOutput.ToText(utf8 => Write(graph, options, utf8));
 
-    /// <summary>Writes the document to <paramref name="utf8"/> as it is serialized, without building it as text first.</summary>
-    public static void Write(DependencyGraph graph, SbomOptions options, Stream utf8) =>
-        JsonSerializer.Serialize(utf8, Build(graph, options), SpdxJsonContext.Default.SpdxDocument);
-
-    private static SpdxDocument Build(DependencyGraph graph, SbomOptions options)
+    /// <summary>
+    /// Writes the document to <paramref name="utf8"/> one package at a time: neither the text nor an object tree of
+    /// the whole document is held, so a large SBOM costs little more memory than the graph itself.
+    /// </summary>
+    public static void Write(DependencyGraph graph, SbomOptions options, Stream utf8)
     {
         if (!SbomOptions.SpdxVersions.Contains(options.SpecVersion))
         {
             throw new ArgumentException($"SPDX {options.SpecVersion} is not supported; use one of {string.Join(", ", SbomOptions.SpdxVersions)}", nameof(options));
         }
         var v23 = options.SpecVersion == "2.3";
-        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var root in graph.Roots)
+        var roots = graph.Roots;
+        var components = graph.Components;
+        var ids = new Dictionary<string, string>(roots.Length + components.Length, StringComparer.Ordinal);
+        foreach (var root in roots)
         {
-            ids[root.Key] = "SPDXRef-Root-" + SbomHashes.Digest(root.Key)[..16];
+            ids[root.Key] = SbomHashes.ShortDigest("SPDXRef-Root-", root.Key);
         }
-        foreach (var c in graph.Components)
+        foreach (var c in components)
         {
-            ids[c.Key] = "SPDXRef-Package-" + SbomHashes.Digest(c.Key)[..16];
+            ids[c.Key] = SbomHashes.ShortDigest("SPDXRef-Package-", c.Key);
         }
+        // Each component's purl, computed once, in graph order.
+        var purls = new string[components.Length];
+        for (var i = 0; i < components.Length; i++)
+        {
+            purls[i] = components[i].Purl.ToString();
+        }
+        var name = roots.Length == 1 ? roots[0].DisplayName : options.ProjectName;
+        var guid = options.Reproducible ? SbomHashes.DerivedGuid(graph, "spdx", options.SpecVersion, purls) : Guid.NewGuid();
 
-        var packages = new List<SpdxPackage>();
-        foreach (var root in graph.Roots)
+        using var output = new SbomJsonOutput(utf8, Context.Options);
+        var json = output.Json;
+        // The members of SpdxDocument a written document has, in its order.
+        json.WriteStartObject();
+        json.WriteString("spdxVersion", "SPDX-" + options.SpecVersion);
+        json.WriteString("dataLicense", "CC0-1.0");
+        json.WriteString("SPDXID", "SPDXRef-DOCUMENT");
+        json.WriteString("name", name);
+        json.WriteString("documentNamespace", $"https://spdx.org/spdxdocs/tollgate/{Uri.EscapeDataString(name)}/{guid}");
+        json.WritePropertyName("creationInfo");
+        JsonSerializer.Serialize(json, new SpdxCreationInfo
         {
-            packages.Add(new SpdxPackage
-            {
-                Spdxid = ids[root.Key],
-                Name = root.Name ?? root.AuthoritativeFile,
-                VersionInfo = root.Version,
-                PrimaryPackagePurpose = v23 ? "APPLICATION" : null,
-                Comment = $"Project described by {root.AuthoritativeFile}",
-                ExternalRefs = root.Name is null ? null : [PurlRef(PackageUrl.For(root.Ecosystem, root.Name, root.Version).ToString(), v23)],
-            });
-        }
-        foreach (var c in graph.Components)
+            Created = options.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+            Creators = ["Tool: tollgate-" + options.ToolVersion],
+        }, Context.SpdxCreationInfo);
+        json.WriteStartArray("documentDescribes");
+        foreach (var id in roots.Select(r => ids[r.Key]).Order(StringComparer.Ordinal))
         {
-            var checksums = SbomHashes.Distinct(c.Integrity)
-                .Select(h => new SpdxChecksum { Algorithm = h.Algorithm.ToUpperInvariant(), ChecksumValue = h.Hex }).ToList();
-            var download = c.Origin.Location is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-                ? url
-                : "NOASSERTION";
-            packages.Add(new SpdxPackage
-            {
-                Spdxid = ids[c.Key],
-                Name = c.Name,
-                VersionInfo = c.Version,
-                DownloadLocation = download,
-                LicenseDeclared = c.License is { } l && LicenseExpression().IsMatch(l) ? l : "NOASSERTION",
-                Checksums = checksums.Count == 0 ? null : checksums,
-                PrimaryPackagePurpose = v23 ? "LIBRARY" : null,
-                SourceInfo = SbomHashes.OriginText(c.Origin),
-                ExternalRefs = [PurlRef(c.Purl.ToString(), v23)],
-            });
+            json.WriteStringValue(id);
         }
+        json.WriteEndArray();
 
+        // Roots first, then components (indexes past the roots), sorted stably by SPDXID.
+        json.WriteStartArray("packages");
+        var packages = Enumerable.Range(0, roots.Length + components.Length)
+            .OrderBy(i => i < roots.Length ? ids[roots[i].Key] : ids[components[i - roots.Length].Key], StringComparer.Ordinal);
+        foreach (var i in packages)
+        {
+            var package = i < roots.Length
+                ? RootPackage(roots[i], ids[roots[i].Key], v23)
+                : ComponentPackage(components[i - roots.Length], ids[components[i - roots.Length].Key], purls[i - roots.Length], v23);
+            JsonSerializer.Serialize(json, package, Context.SpdxPackage);
+            output.Checkpoint();
+        }
+        json.WriteEndArray();
+
+        json.WriteStartArray("relationships");
+        foreach (var relationship in Relationships(graph, ids)
+            .OrderBy(r => r.SpdxElementId, StringComparer.Ordinal)
+            .ThenBy(r => r.RelationshipType, StringComparer.Ordinal)
+            .ThenBy(r => r.RelatedSpdxElement, StringComparer.Ordinal))
+        {
+            JsonSerializer.Serialize(json, relationship, Context.SpdxRelationship);
+            output.Checkpoint();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+        output.Complete();
+    }
+
+    private static SpdxJsonContext Context => SpdxJsonContext.Default;
+
+    private static SpdxPackage RootPackage(ProjectRoot root, string id, bool v23) => new()
+    {
+        Spdxid = id,
+        Name = root.Name ?? root.AuthoritativeFile,
+        VersionInfo = root.Version,
+        PrimaryPackagePurpose = v23 ? "APPLICATION" : null,
+        Comment = $"Project described by {root.AuthoritativeFile}",
+        ExternalRefs = root.Name is null ? null : [PurlRef(PackageUrl.For(root.Ecosystem, root.Name, root.Version).ToString(), v23)],
+    };
+
+    private static SpdxPackage ComponentPackage(Component c, string id, string purl, bool v23)
+    {
+        var checksums = SbomHashes.Distinct(c.Integrity).ConvertAll(h => new SpdxChecksum { Algorithm = h.Algorithm.ToUpperInvariant(), ChecksumValue = h.Hex });
+        var download = c.Origin.Location is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? url
+            : "NOASSERTION";
+        return new SpdxPackage
+        {
+            Spdxid = id,
+            Name = c.Name,
+            VersionInfo = c.Version,
+            DownloadLocation = download,
+            LicenseDeclared = c.License is { } l && LicenseExpression().IsMatch(l) ? l : "NOASSERTION",
+            Checksums = checksums.Count == 0 ? null : checksums,
+            PrimaryPackagePurpose = v23 ? "LIBRARY" : null,
+            SourceInfo = SbomHashes.OriginText(c.Origin),
+            ExternalRefs = [PurlRef(purl, v23)],
+        };
+    }
+
+    /// <summary>DESCRIBES for each root, then one relationship per edge whose ends both have an id, unsorted.</summary>
+    private static List<SpdxRelationship> Relationships(DependencyGraph graph, Dictionary<string, string> ids)
+    {
         var devOnly = graph.Components.Where(c => c.Scopes == DependencyScopes.Dev).Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
-        var relationships = new List<SpdxRelationship>();
+        var relationships = new List<SpdxRelationship>(graph.Roots.Length + graph.Edges.Length);
         foreach (var root in graph.Roots)
         {
             relationships.Add(new SpdxRelationship { SpdxElementId = "SPDXRef-DOCUMENT", RelationshipType = "DESCRIBES", RelatedSpdxElement = ids[root.Key] });
@@ -85,27 +146,7 @@ public static partial class SpdxWriter
                 ? new SpdxRelationship { SpdxElementId = to, RelationshipType = "DEV_DEPENDENCY_OF", RelatedSpdxElement = from }
                 : new SpdxRelationship { SpdxElementId = from, RelationshipType = "DEPENDS_ON", RelatedSpdxElement = to });
         }
-
-        var name = graph.Roots.Length == 1 ? graph.Roots[0].DisplayName : options.ProjectName;
-        var guid = options.Reproducible ? SbomHashes.DerivedGuid(SbomHashes.ContentKey(graph, "spdx", options.SpecVersion)) : Guid.NewGuid();
-        var document = new SpdxDocument
-        {
-            SpdxVersion = "SPDX-" + options.SpecVersion,
-            Name = name,
-            DocumentNamespace = $"https://spdx.org/spdxdocs/tollgate/{Uri.EscapeDataString(name)}/{guid}",
-            CreationInfo = new SpdxCreationInfo
-            {
-                Created = options.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
-                Creators = ["Tool: tollgate-" + options.ToolVersion],
-            },
-            DocumentDescribes = [.. graph.Roots.Select(r => ids[r.Key]).Order(StringComparer.Ordinal)],
-            Packages = [.. packages.OrderBy(p => p.Spdxid, StringComparer.Ordinal)],
-            Relationships = [.. relationships
-                .OrderBy(r => r.SpdxElementId, StringComparer.Ordinal)
-                .ThenBy(r => r.RelationshipType, StringComparer.Ordinal)
-                .ThenBy(r => r.RelatedSpdxElement, StringComparer.Ordinal)],
-        };
-        return document;
+        return relationships;
     }
 
     private static SpdxExternalRef PurlRef(string purl, bool v23) => new()
@@ -120,6 +161,7 @@ public static partial class SpdxWriter
     private static partial Regex LicenseExpression();
 }
 
+/// <summary>An SPDX document as read. <see cref="SpdxWriter"/> writes these members itself, in this order.</summary>
 public sealed class SpdxDocument
 {
     public string SpdxVersion { get; set; } = "SPDX-2.3";
@@ -195,4 +237,7 @@ public sealed class SpdxRelationship
     WriteIndented = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SpdxDocument))]
+[JsonSerializable(typeof(SpdxCreationInfo))]
+[JsonSerializable(typeof(SpdxPackage))]
+[JsonSerializable(typeof(SpdxRelationship))]
 internal sealed partial class SpdxJsonContext : JsonSerializerContext;
