@@ -61,6 +61,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     // Cached tarballs whose bytes were checked (when written, or once after a restart), with the digest checked.
     private readonly ConcurrentDictionary<string, string> _verified = new(StringComparer.Ordinal);
     private readonly Storage.HotFiles _hot = new(options.TarballMemoryBytes, 4L * 1024 * 1024);
+    // The upstream packuments stored (folder or shared state); a store that cannot be reached counts as empty.
+    private readonly UpstreamDocumentStore _stored = new(packuments, (name, problem) => LogPackumentCacheUnavailable(logger, name, problem));
     // The background revalidations running, at most one per name; a stop waits for them (see RevalidationsEnded).
     private readonly ConcurrentDictionary<string, Task> _revalidating = new(StringComparer.Ordinal);
     // Names whose upstream last answered without a document (404, or an answer the feed refuses): their stored copy is
@@ -451,7 +453,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             await audit.AddAsync([new AuditEntry(time.GetUtcNow(), name, null, "refused", "private", $"{name} is private and has not been published to this feed", client, "packument", options.DryRun)]).ConfigureAwait(false);
             return new PackumentFetch(null, 404, $"{name} is a private name (policy 'private') and has not been published to this feed");
         }
-        var cached = await FindCached(name, cancellation.Token).ConfigureAwait(false);
+        var cached = await _stored.FindAsync(name, cancellation.Token).ConfigureAwait(false);
         var age = time.GetUtcNow() - cached?.FetchedAt;
         var fresh = age < options.PackumentTtl;
         // The same answer as a fresh copy (and the same decisions, made now), while one revalidation runs in the background.
@@ -501,16 +503,16 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                     return await Stale(name, "the upstream registry sent a packument that is not valid JSON", revalidate, cancellation.Token).ConfigureAwait(false);
                 }
                 var digest = Digest(answer.Body);
-                await WriteCached(name, c => c.StoreAsync(name, answer.Body!, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
+                await _stored.WriteAsync(name, c => c.StoreAsync(name, answer.Body!, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
                     .ConfigureAwait(false);
                 return new PackumentFetch(doc, 200, Digest: digest);
             case UpstreamStatus.NotModified when knownDigest is not null && cached is not null && cached.Digest == knownDigest:
-                await WriteCached(name, c => c.ConfirmAsync(name, cached with { FetchedAt = time.GetUtcNow() }, cancellation.Token)).ConfigureAwait(false);
+                await _stored.WriteAsync(name, c => c.ConfirmAsync(name, cached with { FetchedAt = time.GetUtcNow() }, cancellation.Token)).ConfigureAwait(false);
                 return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
             case UpstreamStatus.NotModified:
                 if (await ReadCached(name, cancellation.Token).ConfigureAwait(false) is { } same)
                 {
-                    await WriteCached(name, c => c.ConfirmAsync(name, (cached ?? new CachedPackument(null, null, null, null)) with { FetchedAt = time.GetUtcNow(), Digest = same.Digest }, cancellation.Token)).ConfigureAwait(false);
+                    await _stored.WriteAsync(name, c => c.ConfirmAsync(name, (cached ?? new CachedPackument(null, null, null, null)) with { FetchedAt = time.GetUtcNow(), Digest = same.Digest }, cancellation.Token)).ConfigureAwait(false);
                     return new PackumentFetch(same.Document, 200, Digest: same.Digest);
                 }
                 return await Stale(name, "the upstream registry answered 304 Not Modified for a copy the feed cannot read", revalidate, cancellation.Token).ConfigureAwait(false);
@@ -548,50 +550,11 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         return new PackumentFetch(null, 502, $"{problem}, and the feed has no cached copy it can read");
     }
 
-    /// <summary>
-    /// The stored copy's validators and age. A cache that cannot be reached (the shared state database is down) is
-    /// treated as empty: the upstream is asked afresh, without validators, and its answer checked as on a first fetch.
-    /// </summary>
-    private async Task<CachedPackument?> FindCached(string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await packuments.FindAsync(name, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            LogPackumentCacheUnavailable(logger, name, e.Message);
-            return null;
-        }
-    }
-
     /// <summary>A stored copy with the digest of the bytes it was parsed from; null when none can be read.</summary>
     private async Task<(JsonObject Document, string Digest)?> ReadCached(string name, CancellationToken cancellationToken)
     {
-        byte[]? bytes;
-        try
-        {
-            bytes = await packuments.ReadAsync(name, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            LogPackumentCacheUnavailable(logger, name, e.Message);
-            return null;
-        }
+        var bytes = await _stored.ReadAsync(name, cancellationToken).ConfigureAwait(false);
         return bytes is not null && Parse(bytes) is { } document ? (document, Digest(bytes)) : null;
-    }
-
-    /// <summary>Stores what the upstream sent or confirmed; a cache that cannot be written costs a later upstream request, not this answer.</summary>
-    private async Task WriteCached(string name, Func<IPackumentCache, Task> write)
-    {
-        try
-        {
-            await write(packuments).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            LogPackumentCacheUnavailable(logger, name, e.Message);
-        }
     }
 
     private static JsonObject? Parse(byte[] bytes)

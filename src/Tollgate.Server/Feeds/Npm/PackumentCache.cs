@@ -52,6 +52,56 @@ internal interface IPackumentCache
 }
 
 /// <summary>
+/// How a feed reads and writes its upstream documents in an <see cref="IPackumentCache"/>: a store that cannot be
+/// reached (the shared state database is down) is reported through <c>unavailable</c> (name, problem) and then counts
+/// as holding nothing, so the upstream is asked afresh, without validators, and only its answer is served; a write
+/// that fails costs a later upstream request, not the answer in hand.
+/// </summary>
+internal sealed class UpstreamDocumentStore(IPackumentCache store, Action<string, string> unavailable)
+{
+    /// <summary>The stored copy's validators and age; null when none is stored or the store cannot be reached.</summary>
+    public async Task<CachedPackument?> FindAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.FindAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            unavailable(name, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The stored copy's bytes; null when none is stored or the store cannot be reached.</summary>
+    public async Task<byte[]?> ReadAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.ReadAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            unavailable(name, e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Stores what the upstream sent or confirmed (<paramref name="write"/>); a store that cannot be written is reported, not thrown.</summary>
+    public async Task WriteAsync(string name, Func<IPackumentCache, Task> write)
+    {
+        try
+        {
+            await write(store).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            unavailable(name, e.Message);
+        }
+    }
+}
+
+/// <summary>
 /// Documents as two files under a folder of the storage (<c>packuments/</c> for npm, <c>pypi/pages/</c> for PyPI):
 /// <c>KEY.json</c>, the upstream's bytes, and <c>KEY.meta.json</c>, a small JSON file of the validators,
 /// <c>fetchedAt</c> and <c>sha256</c>. Each is written to a temporary file and renamed.

@@ -49,6 +49,8 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
     private readonly ConcurrentDictionary<string, Lazy<Task<string?>>> _downloads = new(StringComparer.Ordinal);
     private readonly Lock _uploadGate = new();
     private readonly ConcurrentDictionary<string, JudgedPage> _judged = new(StringComparer.Ordinal);
+    // The upstream project pages stored (folder or shared state); a store that cannot be reached counts as empty.
+    private readonly UpstreamDocumentStore _stored = new(pages, (name, problem) => LogPageCacheUnavailable(logger, name, problem));
     // Stored files whose bytes were checked (when written, or once after a restart): the sha256 checked, and the size and
     // modification time the file had then; a file whose size or time changed since is checked again.
     private readonly ConcurrentDictionary<string, (string Sha256, long Length, DateTime Written)> _verified = new(StringComparer.Ordinal);
@@ -309,7 +311,7 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             audit.Enqueue([new AuditEntry(time.GetUtcNow(), Purl(name), null, "refused", "private", $"{name} is private and has not been uploaded to this feed", client, "page", options.DryRun)]);
             return new PageFetch(null, 404, $"{name} is a private name (policy 'private') and has not been uploaded to this feed");
         }
-        var cached = await FindCached(name, cancellation.Token).ConfigureAwait(false);
+        var cached = await _stored.FindAsync(name, cancellation.Token).ConfigureAwait(false);
         if (cached is { FetchedAt: { } when } && time.GetUtcNow() - when < options.PackumentTtl
             && await ReadCached(name, cached, cancellation.Token).ConfigureAwait(false) is { } fresh)
         {
@@ -322,14 +324,14 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             case UpstreamStatus.Ok:
                 var bytes = answer.Page!.ToJson();
                 var digest = Digest(bytes);
-                await WriteCached(name, c => c.StoreAsync(name, bytes, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
+                await _stored.WriteAsync(name, c => c.StoreAsync(name, bytes, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
                     .ConfigureAwait(false);
                 return new PageFetch(answer.Page, 200, Digest: digest);
             case UpstreamStatus.NotModified:
                 if (await ReadCached(name, null, cancellation.Token).ConfigureAwait(false) is { } same)
                 {
                     // The confirmation names the digest of the bytes read: a copy another instance replaced since keeps its own age.
-                    await WriteCached(name, c => c.ConfirmAsync(name, (cached ?? new CachedPackument(null, null, null, null)) with { FetchedAt = time.GetUtcNow(), Digest = same.Digest },
+                    await _stored.WriteAsync(name, c => c.ConfirmAsync(name, (cached ?? new CachedPackument(null, null, null, null)) with { FetchedAt = time.GetUtcNow(), Digest = same.Digest },
                         cancellation.Token)).ConfigureAwait(false);
                     return new PageFetch(same.Page, 200, Digest: same.Digest);
                 }
@@ -356,23 +358,6 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
     }
 
     /// <summary>
-    /// The stored page's validators and age. A store that cannot be reached (the shared state database is down) is
-    /// treated as empty: the upstream is asked afresh, without validators, and only its answer is served.
-    /// </summary>
-    private async Task<CachedPackument?> FindCached(string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await pages.FindAsync(name, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            LogPageCacheUnavailable(logger, name, e.Message);
-            return null;
-        }
-    }
-
-    /// <summary>
     /// The stored page and its digest; null when none can be read. When <paramref name="entry"/> names the digest of
     /// the page judged last, that page is used without reading the bytes again.
     /// </summary>
@@ -382,30 +367,8 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         {
             return (judged.Page, known);
         }
-        byte[]? bytes;
-        try
-        {
-            bytes = await pages.ReadAsync(name, cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            LogPageCacheUnavailable(logger, name, e.Message);
-            return null;
-        }
+        var bytes = await _stored.ReadAsync(name, cancellationToken).ConfigureAwait(false);
         return bytes is null ? null : Parsed(bytes, name);
-    }
-
-    /// <summary>Stores what the upstream sent or confirmed; a store that cannot be written costs a later upstream request, not this answer.</summary>
-    private async Task WriteCached(string name, Func<IPackumentCache, Task> write)
-    {
-        try
-        {
-            await write(pages).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            LogPageCacheUnavailable(logger, name, e.Message);
-        }
     }
 
     /// <summary>A stored private page and the digest of its bytes.</summary>
