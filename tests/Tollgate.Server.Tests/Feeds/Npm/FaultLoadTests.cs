@@ -238,11 +238,24 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
         {
             var download = http.GetAsync(Tarballs[1]);
             var part = Path.Combine(storage, "tmp");
-            for (var i = 0; i < 100 && !(Directory.Exists(part) && Directory.EnumerateFiles(part).Any(f => new FileInfo(f).Length > 0)); i++)
+            // Other writes (the packument's) pass through the same folder and are renamed away within milliseconds; the
+            // dripping tarball's temporary file is the one still there at three polls in a row, 100 ms apart.
+            HashSet<string> Present() => Directory.Exists(part)
+                ? new HashSet<string>(Directory.EnumerateFiles(part).Select(Path.GetFileName)!, StringComparer.Ordinal)
+                : [];
+            var lasting = Present();
+            var polls = 0;
+            var downloading = false;
+            for (var i = 0; i < 200 && !downloading; i++)
             {
                 await Task.Delay(100);
+                var now = Present();
+                lasting.IntersectWith(now);
+                polls = lasting.Count > 0 ? polls + 1 : 0;
+                lasting = lasting.Count > 0 ? lasting : now;
+                downloading = polls >= 2;
             }
-            Assert.NotEmpty(Directory.EnumerateFiles(part));
+            Assert.True(downloading, "no temporary file of the tarball download appeared within 20 s");
             feed.Kill();
             await feed.WaitForExitAsync();
             feed.Dispose();
