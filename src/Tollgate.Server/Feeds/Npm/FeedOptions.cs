@@ -116,6 +116,14 @@ public sealed record FeedOptions
     /// </summary>
     public TimeSpan PackumentStaleWhileRevalidate { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How many of those background revalidations run at once; the others wait their turn (their stored copies keep
+    /// answering meanwhile). An <c>npm ci</c> of a lockfile without <c>resolved</c> URLs asks for every packument of its tree, so without a bound a whole tree
+    /// past <see cref="PackumentTtl"/> would become as many simultaneous upstream requests, competing with the answers
+    /// for the feed's CPU and opening as many upstream connections.
+    /// </summary>
+    public int BackgroundRevalidations { get; init; } = 4;
+
     /// <summary>How long one upstream request may take before the feed gives up (and serves a stale copy if it has one).</summary>
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

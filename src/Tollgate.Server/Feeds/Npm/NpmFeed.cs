@@ -65,6 +65,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     private readonly UpstreamDocumentStore _stored = new(packuments, (name, problem) => LogPackumentCacheUnavailable(logger, name, problem));
     // The background revalidations running, at most one per name; a stop waits for them (see RevalidationsEnded).
     private readonly ConcurrentDictionary<string, Task> _revalidating = new(StringComparer.Ordinal);
+    // At most options.BackgroundRevalidations of them ask the upstream at once; the others wait here.
+    private readonly SemaphoreSlim _revalidationSlots = new(Math.Max(1, options.BackgroundRevalidations));
     // Names whose upstream last answered without a document (404, or an answer the feed refuses): their stored copy is
     // not answered past packumentTtl again until the upstream sends or confirms one, so the client gets that answer.
     private readonly ConcurrentDictionary<string, bool> _noStaleAnswers = new(StringComparer.Ordinal);
@@ -323,7 +325,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// Starts one revalidation of a name's stored copy in the background, unless one is running: what a request past
     /// <c>packumentTtl</c> does without the window (a conditional request with the stored validators; a 200 checked and
     /// stored, a 304 confirmed, the decisions made again for the next request), bounded by <c>upstreamTimeout</c> and
-    /// ended by the feed's stop. A failure is logged and the stored copy kept.
+    /// ended by the feed's stop. At most <see cref="FeedOptions.BackgroundRevalidations"/> run at once; the others wait
+    /// for a turn (the wait does not count against <c>upstreamTimeout</c>). A failure is logged and the stored copy kept.
     /// </summary>
     private void Revalidate(string name)
     {
@@ -340,7 +343,19 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         {
             try
             {
-                await RevalidateNow(name).ConfigureAwait(false);
+                await _revalidationSlots.WaitAsync(stopping).ConfigureAwait(false);
+                try
+                {
+                    await RevalidateNow(name).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _revalidationSlots.Release();
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                LogRevalidationStopped(logger, name);
             }
             finally
             {

@@ -96,6 +96,39 @@ public sealed class StaleWhileRevalidateTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Packuments_PastTtlWithinWindow_BackgroundRevalidationsRunAtMostTheBoundAtOnce(int bound)
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = Ttl, BackgroundRevalidations = bound }, time: clock);
+        string[] names = ["ms", "is-number"];
+        foreach (var name in names)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync(name)).StatusCode);
+            env.Upstream.Delays[name] = TimeSpan.FromSeconds(1);
+        }
+        Assert.Equal(1, env.Upstream.MostPackumentRequestsAtOnce);
+        clock.Advance(Ttl + TimeSpan.FromMinutes(1));
+
+        // Every name is answered at once from its stored copy; their revalidations take turns at the upstream.
+        var watch = Stopwatch.StartNew();
+        var answers = await Task.WhenAll(names.Select(async name =>
+        {
+            using var response = await env.Http.GetAsync(name);
+            return (response.StatusCode, Elapsed: watch.Elapsed);
+        }));
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.StatusCode));
+        Assert.All(answers, a => Assert.True(a.Elapsed < TimeSpan.FromSeconds(1), $"an answer took {a.Elapsed}: it waited for the upstream"));
+        foreach (var name in names)
+        {
+            Assert.True(await env.Logs.WaitFor($"{name}: revalidated in the background", TimeSpan.FromSeconds(30)), string.Join("\n", env.Logs.Lines));
+        }
+        Assert.Equal(bound, env.Upstream.MostPackumentRequestsAtOnce);
+        Assert.Empty(env.Logs.Errors);
+    }
+
+    [Theory]
     [InlineData(10, 16)] // past packumentTtl + packumentStaleWhileRevalidate
     [InlineData(0, 6)]   // no window: past packumentTtl
     public async Task Packument_PastTheWindowOrWindowZero_WaitsForTheUpstreamAndServesItsAnswer(int windowMinutes, int laterMinutes)

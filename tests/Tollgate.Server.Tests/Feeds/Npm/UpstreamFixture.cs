@@ -29,6 +29,12 @@ internal sealed class UpstreamFixture : IAsyncDisposable
     /// <summary>Every request target the fixture received, in order.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
+    /// <summary>The most packument requests the fixture was answering at the same time.</summary>
+    public int MostPackumentRequestsAtOnce => Volatile.Read(ref _mostPackumentRequests);
+
+    private int _packumentRequests;
+    private int _mostPackumentRequests;
+
     /// <summary>Request headers of packument requests, by target (the last one wins).</summary>
     public ConcurrentDictionary<string, string> IfNoneMatch { get; } = new();
 
@@ -78,6 +84,28 @@ internal sealed class UpstreamFixture : IAsyncDisposable
     {
         var target = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
         Requests.Enqueue(target);
+        if (target.Contains("/-/", StringComparison.Ordinal))
+        {
+            await Answer(context, target);
+            return;
+        }
+        var now = Interlocked.Increment(ref _packumentRequests);
+        for (var most = Volatile.Read(ref _mostPackumentRequests); now > most; most = Volatile.Read(ref _mostPackumentRequests))
+        {
+            Interlocked.CompareExchange(ref _mostPackumentRequests, now, most);
+        }
+        try
+        {
+            await Answer(context, target);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _packumentRequests);
+        }
+    }
+
+    private async Task Answer(HttpContext context, string target)
+    {
         if (Down)
         {
             context.Response.StatusCode = 503;
