@@ -75,6 +75,10 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     public int UpstreamTarballDownloads => _upstreamTarballDownloads;
 
     private int _upstreamTarballDownloads;
+    private int _judgements;
+
+    /// <summary>How many times an upstream or stored packument was decided (tests assert that an unchanged one is not).</summary>
+    internal int PackumentJudgements => _judgements;
     private int _sharedTarballHits;
 
     /// <summary>Tarballs taken from the instances' shared store instead of the upstream (tests and logs).</summary>
@@ -292,6 +296,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return (null, fetch, null);
         }
         var document = fetch.Document;
+        Interlocked.Increment(ref _judgements);
         var decisions = judge.Judge(name, document);
         var byFile = new Dictionary<string, string>(StringComparer.Ordinal);
         var dist = new Dictionary<string, JsonObject?>(StringComparer.Ordinal);
@@ -502,8 +507,14 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             // Only names with a stored copy: requests for names the upstream never had add nothing here.
             _noStaleAnswers[name] = true;
         }
+        var bodyDigest = answer.Status == UpstreamStatus.Ok && answer.Body is not null ? Digest(answer.Body) : null;
         switch (answer.Status)
         {
+            case UpstreamStatus.Ok when knownDigest is not null && cached is not null && cached.Digest == knownDigest && bodyDigest == knownDigest:
+                // The same bytes again (an upstream that sends no validators, or ignores them): confirmed like a 304,
+                // without storing or deciding them again.
+                await _stored.WriteAsync(name, c => c.ConfirmAsync(name, cached with { FetchedAt = time.GetUtcNow() }, cancellation.Token)).ConfigureAwait(false);
+                return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
             case UpstreamStatus.Ok:
                 JsonObject? doc = null;
                 try
@@ -517,7 +528,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 {
                     return await Stale(name, "the upstream registry sent a packument that is not valid JSON", revalidate, cancellation.Token).ConfigureAwait(false);
                 }
-                var digest = Digest(answer.Body);
+                var digest = bodyDigest ?? Digest(answer.Body);
                 await _stored.WriteAsync(name, c => c.StoreAsync(name, answer.Body!, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
                     .ConfigureAwait(false);
                 return new PackumentFetch(doc, 200, Digest: digest);

@@ -96,6 +96,56 @@ public sealed class StaleWhileRevalidateTests
     }
 
     [Theory]
+    [InlineData(60)] // within the window: revalidated in the background
+    [InlineData(0)]  // no window: revalidated before the answer
+    public async Task Packument_UpstreamWithoutValidatorsSendsTheSameBytes_ConfirmedWithoutDecidingAgain_AChangedOneIsDecided(int windowMinutes)
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var env = await FeedEnvironment.StartAsync(
+            configure: o => o with { PackumentTtl = Ttl, PackumentStaleWhileRevalidate = TimeSpan.FromMinutes(windowMinutes) }, time: clock);
+        // An upstream that sends no ETag or Last-Modified: every revalidation gets the whole document again.
+        env.Upstream.NoValidators = true;
+        var warm = await (await env.Http.GetAsync("ms")).Content.ReadAsByteArrayAsync();
+        Assert.Equal(1, env.Feed.PackumentJudgements);
+
+        clock.Advance(Ttl + TimeSpan.FromMinutes(1));
+        Assert.Equal(warm, await (await env.Http.GetAsync("ms")).Content.ReadAsByteArrayAsync());
+        if (windowMinutes > 0)
+        {
+            Assert.True(await env.Logs.WaitFor(Revalidated, TimeSpan.FromSeconds(30)), string.Join("\n", env.Logs.Lines));
+        }
+        Assert.Equal(2, PackumentRequests(env));
+        Assert.Equal("", env.Upstream.IfNoneMatch["ms"]);
+        // The same bytes: the copy is as fresh as the upstream's answer, and the decisions made on it still hold.
+        Assert.Equal(1, env.Feed.PackumentJudgements);
+        Assert.Equal(warm, await (await env.Http.GetAsync("ms")).Content.ReadAsByteArrayAsync());
+        Assert.Equal(2, PackumentRequests(env));
+
+        // A changed document (2.1.3 now an hour old, younger than the policy's 72h) is decided and served.
+        env.Upstream.Ages["ms@2.1.3"] = TimeSpan.FromHours(1);
+        clock.Advance(Ttl + TimeSpan.FromMinutes(1));
+        await env.Http.GetAsync("ms");
+        if (windowMinutes > 0)
+        {
+            await WaitForPackumentRequests(env, 3);
+            Assert.True(await Poll(() => env.Feed.PackumentJudgements == 2), $"{env.Feed.PackumentJudgements} judgements");
+        }
+        Assert.Equal(2, env.Feed.PackumentJudgements);
+        Assert.Null((await Json(await env.Http.GetAsync("ms")))["versions"]!["2.1.3"]);
+        Assert.Empty(env.Logs.Errors);
+    }
+
+    private static async Task<bool> Poll(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        return condition();
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public async Task Packuments_PastTtlWithinWindow_BackgroundRevalidationsRunAtMostTheBoundAtOnce(int bound)

@@ -41,6 +41,9 @@ internal sealed class UpstreamFixture : IAsyncDisposable
     /// <summary>"name@version" to how long before now it was published.</summary>
     public ConcurrentDictionary<string, TimeSpan> Ages { get; } = new();
 
+    /// <summary>When set, packuments are sent without an ETag and every conditional request gets the whole document (200).</summary>
+    public bool NoValidators { get; set; }
+
     /// <summary>When set, every request answers 503.</summary>
     public bool Down { get; set; }
 
@@ -155,7 +158,7 @@ internal sealed class UpstreamFixture : IAsyncDisposable
             }
             var etag = "\"fixture-" + Path.GetFileNameWithoutExtension(file) + "-" + string.Join(",", Ages.Select(a => a.Key + a.Value)) + "\"";
             IfNoneMatch[path] = context.Request.Headers.IfNoneMatch.ToString();
-            if (context.Request.Headers.IfNoneMatch == etag)
+            if (!NoValidators && context.Request.Headers.IfNoneMatch == etag)
             {
                 context.Response.StatusCode = 304;
                 return;
@@ -172,7 +175,10 @@ internal sealed class UpstreamFixture : IAsyncDisposable
                     doc["time"]![version] = (DateTimeOffset.UtcNow - age).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
                 }
             }
-            context.Response.Headers.ETag = etag;
+            if (!NoValidators)
+            {
+                context.Response.Headers.ETag = etag;
+            }
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(doc.ToJsonString(), Encoding.UTF8);
             return;
