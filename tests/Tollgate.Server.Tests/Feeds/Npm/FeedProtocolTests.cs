@@ -271,7 +271,14 @@ public sealed class FeedProtocolTests
         await using var env = await FeedEnvironment.StartAsync(prepare: u => u.TarballDelay = TimeSpan.FromSeconds(1));
         await env.Http.GetAsync("ms");
         var inFlight = env.Http.GetAsync("ms/-/ms-2.1.2.tgz");
-        await Task.Delay(300);
+        // Stop once the download is under way (the upstream holds it for 1 s), not after a fixed wait that a loaded
+        // machine could spend before the request even reached the feed.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!env.UpstreamRequestsFor("ms-2.1.2.tgz").Any() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+        Assert.Single(env.UpstreamRequestsFor("ms-2.1.2.tgz"));
         await env.Feed.StopAsync();
         var response = await inFlight;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
