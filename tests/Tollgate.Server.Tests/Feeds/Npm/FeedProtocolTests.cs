@@ -177,11 +177,8 @@ public sealed class FeedProtocolTests
     [Fact]
     public async Task Packument_UpstreamUnreachable_502()
     {
-        // A port nothing listens on: take a free one and close it again.
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        // A port nothing listens on, held for the test so that no other process can start listening there.
+        using var refusing = Cli.FeedCommandTests.RefusingPort(out var port);
         await using var env = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = new Uri($"http://127.0.0.1:{port}/") });
         var response = await env.Http.GetAsync("ms");
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
