@@ -67,12 +67,31 @@ internal sealed class ScanProgress : IDisposable
     {
         lock (_gate)
         {
-            if (_visible && _writer is not null)
-            {
-                _writer.Write("\r\u001b[K");
-                _writer.Flush();
-                _visible = false;
-            }
+            ClearLocked();
+        }
+    }
+
+    /// <summary>
+    /// Erases the status line and prints a message with <paramref name="write"/> while no tick can draw the line again:
+    /// a tick between the erase and the message would put the message after the status on the same line.
+    /// </summary>
+    public void Interrupt(Action write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        lock (_gate)
+        {
+            ClearLocked();
+            write();
+        }
+    }
+
+    private void ClearLocked()
+    {
+        if (_visible && _writer is not null)
+        {
+            _writer.Write("\r\u001b[K");
+            _writer.Flush();
+            _visible = false;
         }
     }
 

@@ -74,38 +74,24 @@ internal sealed class Terminal
     /// <summary>The live status line of the work in progress, if any: erased before each message so they do not mix.</summary>
     public ScanProgress? Live { get; set; }
 
-    public void Message(string text)
-    {
-        Live?.Clear();
-        Error.MarkupLineInterpolated($"{text}");
-    }
+    public void Message(string text) => Print(() => Error.MarkupLineInterpolated($"{text}"));
 
     /// <summary>A progress line (<c>read FILE</c>, <c>wrote FILE</c>): a grey label and its text, left out with --quiet.</summary>
     public void Progress(string label, string text)
     {
         if (!Quiet)
         {
-            Live?.Clear();
-            Error.MarkupLineInterpolated($"[grey]{label}[/] {text}");
+            Print(() => Error.MarkupLineInterpolated($"[grey]{label}[/] {text}"));
         }
     }
 
-    public void Warning(string text)
-    {
-        Live?.Clear();
-        Error.MarkupLineInterpolated($"[yellow]warning:[/] {text}");
-    }
+    public void Warning(string text) => Print(() => Error.MarkupLineInterpolated($"[yellow]warning:[/] {text}"));
 
-    public void Fail(string text)
-    {
-        Live?.Clear();
-        Error.MarkupLineInterpolated($"[red]error:[/] {text}");
-    }
+    public void Fail(string text) => Print(() => Error.MarkupLineInterpolated($"[red]error:[/] {text}"));
 
     /// <summary>Prints diagnostics, errors first, each with its location and hint.</summary>
-    public void Diagnostics(IEnumerable<Diagnostic> diagnostics, bool includeInfo = false)
+    public void Diagnostics(IEnumerable<Diagnostic> diagnostics, bool includeInfo = false) => Print(() =>
     {
-        Live?.Clear();
         foreach (var d in diagnostics.OrderByDescending(d => d.Severity))
         {
             if (d.Severity == DiagnosticSeverity.Info && !includeInfo)
@@ -124,6 +110,19 @@ internal sealed class Terminal
             {
                 Error.MarkupLineInterpolated($"  [grey]hint:[/] {d.Hint}");
             }
+        }
+    });
+
+    /// <summary>Prints a message: with a live status line, erased first and held off until the message is written.</summary>
+    private void Print(Action write)
+    {
+        if (Live is { } live)
+        {
+            live.Interrupt(write);
+        }
+        else
+        {
+            write();
         }
     }
 }

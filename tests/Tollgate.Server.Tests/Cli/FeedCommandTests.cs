@@ -170,45 +170,38 @@ public sealed class FeedCommandTests
         return db;
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// A loopback port nothing listens on, held for as long as the socket lives: bound but not listening, so connections
+    /// to it are refused and no other process can take the port meanwhile (as one released right away could be).
+    /// </summary>
+    internal static System.Net.Sockets.Socket RefusingPort(out int port)
     {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        port = ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+        return socket;
     }
 
     /// <summary>
-    /// Runs <c>tollgate feed serve</c> as a process until it answers <c>/-/ping</c>, lets <paramref name="use"/> send
-    /// requests to it, then stops it with SIGINT (as Ctrl+C does) and returns everything it printed.
+    /// Runs <c>tollgate feed serve</c> as a process on a port it chooses until it says it serves, lets
+    /// <paramref name="use"/> send requests to it, then stops it with SIGINT (as Ctrl+C does) and returns everything it
+    /// printed.
     /// </summary>
     private static async Task<CliResult> ServeAndStop(Func<HttpClient, Task> use, params string[] arguments)
     {
-        var port = FreePort();
-        using var process = Process.Start(TollgateProcess(null, new[] { "feed", "serve", "--listen", $"http://127.0.0.1:{port}" }.Concat(arguments)))!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-        var up = false;
-        for (var i = 0; i < 200 && !up && !process.HasExited; i++)
-        {
-            try
-            {
-                up = (await http.GetAsync("-/ping")).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(100);
-            }
-        }
-        Assert.True(up, "the feed did not start: " + (process.HasExited ? await stderr : "no answer"));
+        var (serving, addresses) = await ServingProcess.StartAsync(TollgateProcess(null, new[] { "feed", "serve", "--listen", "http://127.0.0.1:0" }.Concat(arguments)),
+            "tollgate feed: serving ");
+        using var feed = serving;
+        using var http = new HttpClient { BaseAddress = addresses[0], Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("-/ping")).StatusCode);
         await use(http);
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var kill = Process.Start("kill", ["-INT", feed.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill!.WaitForExitAsync();
         }
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(timeout.Token);
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        await feed.Process.WaitForExitAsync(timeout.Token);
+        return new CliResult(feed.Process.ExitCode, await feed.Stdout, await feed.Stderr());
     }
 
     [Fact]
@@ -269,9 +262,10 @@ public sealed class FeedCommandTests
     {
         var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
         var status = 0;
+        using var refusing = RefusingPort(out var port);
 
         var result = await ServeAndStop(async http => status = (int)(await http.GetAsync("is-number")).StatusCode,
-            "--upstream", $"http://127.0.0.1:{FreePort()}/", "--db", Database(folder), "--storage", Path.Combine(folder, "storage"));
+            "--upstream", $"http://127.0.0.1:{port}/", "--db", Database(folder), "--storage", Path.Combine(folder, "storage"));
 
         Assert.Equal(502, status);
         Assert.Contains("is-number: upstream failed and nothing is cached, answered 502", result.Stderr, StringComparison.Ordinal);

@@ -7,13 +7,6 @@ namespace Tollgate.Server.Tests.Cli;
 /// <summary><c>tollgate serve --feed-config</c> as a user runs it: one process serving the inventory, the dashboard and the feed.</summary>
 public sealed class ServeCommandTests
 {
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     private static async Task<bool> Answers(HttpClient http, string path)
     {
         for (var i = 0; i < 300; i++)
@@ -42,25 +35,27 @@ public sealed class ServeCommandTests
         var diagnostics = new Tollgate.Inputs.DiagnosticBag();
         Assert.True(Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(UpstreamFixture.DataFolder, "advisories")],
             new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, diagnostics).Succeeded);
-        var feedPort = FreePort();
-        var servePort = FreePort();
+        // Both on port 0: the addresses are read from what serve prints, so no port is chosen here, released, and
+        // perhaps taken by another process before serve binds it.
         await File.WriteAllTextAsync(Path.Combine(folder, "feed.yaml"), $"""
-            listen: http://127.0.0.1:{feedPort}
+            listen: http://127.0.0.1:0
             upstream: {upstream.BaseUrl}
             storage: storage
             db: advisories.db
             """);
 
-        using var process = Process.Start(FeedCommandTests.TollgateProcess(new Dictionary<string, string> { ["TOLLGATE_HOME"] = folder },
-            ["serve", "--listen", $"http://127.0.0.1:{servePort}", "--inventory", Path.Combine(folder, "inventory.db"), "--allow-anonymous-read",
-             "--db", db, "--rescan-interval", "0", "--feed-config", Path.Combine(folder, "feed.yaml")]))!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var (serving, addresses) = await ServingProcess.StartAsync(FeedCommandTests.TollgateProcess(new Dictionary<string, string> { ["TOLLGATE_HOME"] = folder },
+            ["serve", "--listen", "http://127.0.0.1:0", "--inventory", Path.Combine(folder, "inventory.db"), "--allow-anonymous-read",
+             "--db", db, "--rescan-interval", "0", "--feed-config", Path.Combine(folder, "feed.yaml")]),
+            "tollgate feed: serving ", "tollgate serve: dashboard ");
+        using var process = serving;
+        var (feedPort, servePort) = (addresses[0].Port, addresses[1].Port);
         using var feed = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{feedPort}/"), Timeout = TimeSpan.FromSeconds(30) };
         using var dashboard = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{servePort}/"), Timeout = TimeSpan.FromSeconds(30) };
         try
         {
-            Assert.True(await Answers(feed, "-/ping"), "the feed did not start: " + (process.HasExited ? await stderr : "no answer"));
+            Assert.NotEqual(feedPort, servePort);
+            Assert.True(await Answers(feed, "-/ping"), "the feed did not start: " + process.StderrSoFar());
             Assert.True(await Answers(dashboard, "openapi/v1.json"), "the dashboard did not start");
 
             // Through the feed: an allowed package, and one whose version 1.0.1 is known malicious (left out of the answer).
@@ -71,7 +66,7 @@ public sealed class ServeCommandTests
 
             // The dashboard's Feed page reads the same audit log (written in the background, so wait for it).
             string page = "";
-            for (var i = 0; i < 100 && !page.Contains("tollgate-fixture-evil", StringComparison.Ordinal); i++)
+            for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); !page.Contains("tollgate-fixture-evil", StringComparison.Ordinal) && DateTime.UtcNow < deadline;)
             {
                 page = await dashboard.GetStringAsync("feed");
                 await Task.Delay(100);
@@ -81,19 +76,19 @@ public sealed class ServeCommandTests
         }
         finally
         {
-            if (!process.HasExited)
+            if (!process.Process.HasExited)
             {
-                using var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                using var kill = Process.Start("kill", ["-INT", process.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
                 await kill!.WaitForExitAsync();
             }
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            await process.WaitForExitAsync(timeout.Token);
+            await process.Process.WaitForExitAsync(timeout.Token);
         }
-        var err = await stderr;
-        Assert.True(process.ExitCode == 0, err);
+        var err = await process.Stderr();
+        Assert.True(process.Process.ExitCode == 0, err);
         Assert.Contains($"tollgate feed: serving http://127.0.0.1:{feedPort}/", err, StringComparison.Ordinal);
         Assert.Contains($"npm config set registry http://127.0.0.1:{feedPort}/", err, StringComparison.Ordinal);
         Assert.Contains($"tollgate serve: dashboard http://127.0.0.1:{servePort}/", err, StringComparison.Ordinal);
-        _ = await stdout;
+        _ = await process.Stdout;
     }
 }

@@ -153,11 +153,9 @@ public sealed class EntraTokenTests : IAsyncLifetime
     [Fact]
     public async Task EntraMetadataUnreachable_IsA503_NotAPass()
     {
-        // An authority where nothing listens: the keys cannot be fetched, so no token can be checked.
-        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        // An authority where nothing listens (the port held for the test): the keys cannot be fetched, so no token can
+        // be checked.
+        using var refusing = Cli.FeedCommandTests.RefusingPort(out var port);
         await using var host = await StartServer(new EntraOptions(TenantId, [Audience]) { Authority = new Uri($"http://127.0.0.1:{port}/") });
 
         var answer = await Send(host, HttpMethod.Get, "/api/v1/deployments", Token(["Inventory.Read"]));

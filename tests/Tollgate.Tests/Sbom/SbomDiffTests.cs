@@ -10,7 +10,9 @@ namespace Tollgate.Tests.Sbom;
 /// <summary>
 /// `tollgate sbom diff`: the example MCP server (old: pinned vulnerable versions) against the real
 /// server-filesystem lockfile (new), written as CycloneDX and SPDX, with the real GitHub advisories in testdata/reference.
+/// In the environment collection: one test sets TOLLGATE_HOME, which tests running in parallel would read.
 /// </summary>
+[Collection(EnvironmentCollection.Name)]
 public sealed class SbomDiffTests : IDisposable
 {
     private readonly TempFolder _temp = new();

@@ -107,6 +107,7 @@ internal sealed class FixtureRegistry : IDisposable
         var response = context.Response;
         var path = context.Request.Url!.AbsolutePath;
         var status = 404;
+        var logged = false;
         try
         {
             if (_failures.TryGetValue(path, out var queue) && queue.TryDequeue(out var failure))
@@ -140,6 +141,10 @@ internal sealed class FixtureRegistry : IDisposable
             response.Headers["ETag"] = etag;
             response.ContentType = type;
             response.ContentLength64 = body.Length;
+            // Logged before the body goes out: the client may have read it all, and the test looked at the log, before
+            // this thread runs again.
+            Log.Enqueue($"{context.Request.HttpMethod} {path} {status}");
+            logged = true;
             response.OutputStream.Write(body);
         }
         catch (Exception e) when (e is HttpListenerException or IOException)
@@ -148,7 +153,10 @@ internal sealed class FixtureRegistry : IDisposable
         }
         finally
         {
-            Log.Enqueue($"{context.Request.HttpMethod} {path} {status}");
+            if (!logged)
+            {
+                Log.Enqueue($"{context.Request.HttpMethod} {path} {status}");
+            }
             try
             {
                 response.Close();

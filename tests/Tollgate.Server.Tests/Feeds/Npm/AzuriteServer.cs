@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 
 namespace Tollgate.Server.Tests.Feeds.Npm;
 
@@ -31,35 +30,40 @@ internal sealed class AzuriteServer : IAsyncDisposable
         }
         var bin = Path.Combine(root!.FullName, "tests", "tools", "azurite", "node_modules", ".bin", "azurite-blob");
         Assert.True(File.Exists(bin), $"{bin} is missing: run `npm ci --ignore-scripts --prefix tests/tools/azurite` (.ci/run does)");
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
+        // Port 0, and the port read from what Azurite prints once it listens: a port chosen here and released could be
+        // taken by another process in the seconds node takes to start.
         var start = new ProcessStartInfo(bin) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        foreach (var a in new[] { "--blobHost", "127.0.0.1", "--blobPort", "0",
             "--location", Directory.CreateTempSubdirectory("tollgate-azurite-").FullName, "--skipApiVersionCheck", "--silent" })
         {
             start.ArgumentList.Add(a);
         }
         var process = Process.Start(start)!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var i = 0; i < 200 && !process.HasExited; i++)
+        var stderr = process.StandardError.ReadToEndAsync();
+        const string Listening = "Azurite Blob service successfully listens on ";
+        var printed = new System.Text.StringBuilder();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
         {
-            try
+            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
-                await http.GetAsync($"http://127.0.0.1:{port}/devstoreaccount1?comp=list");
-                return new AzuriteServer(process, port);
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(100);
+                printed.AppendLine(line);
+                var at = line.IndexOf(Listening, StringComparison.Ordinal);
+                if (at >= 0 && Uri.TryCreate(line[(at + Listening.Length)..].Trim(), UriKind.Absolute, out var address) && address.Port > 0)
+                {
+                    _ = process.StandardOutput.ReadToEndAsync();
+                    return new AzuriteServer(process, address.Port);
+                }
             }
         }
-        throw new InvalidOperationException("Azurite did not start");
+        catch (OperationCanceledException)
+        {
+        }
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        throw new InvalidOperationException($"Azurite did not start: {printed}{await stderr}");
     }
 
     public async ValueTask DisposeAsync()

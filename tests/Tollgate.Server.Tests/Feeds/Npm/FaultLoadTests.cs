@@ -25,9 +25,9 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
     {
         await using var env = await FeedEnvironment.StartAsync(configure: o => o with { UpstreamTimeout = TimeSpan.FromSeconds(1), PackumentTtl = TimeSpan.Zero, PackumentStaleWhileRevalidate = TimeSpan.Zero });
         // Warm: both packuments and one tarball cached; the other two tarballs stay misses until a good download.
-        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("ms")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync("is-number")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await env.Http.GetAsync(Tarballs[0])).StatusCode);
+        (await env.WarmAsync("ms")).Dispose();
+        (await env.WarmAsync("is-number")).Dispose();
+        (await env.WarmAsync(Tarballs[0])).Dispose();
         var good = KnownGood();
 
         // Every upstream request gets the next fault in turn; one in six is answered properly.
@@ -151,12 +151,12 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
             }).ToList();
             // Both requests reached the feed and their downloads are under way (the upstream holds each tarball for 2 s):
             // stop the feed as a service manager does.
-            for (var i = 0; i < 300 && upstream.Requests.Count(r => r.EndsWith(".tgz", StringComparison.Ordinal)) < inFlight.Length; i++)
+            for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); upstream.Requests.Count(r => r.EndsWith(".tgz", StringComparison.Ordinal)) < inFlight.Length && DateTime.UtcNow < deadline;)
             {
                 await Task.Delay(20);
             }
             Assert.Equal(inFlight.Length, upstream.Requests.Count(r => r.EndsWith(".tgz", StringComparison.Ordinal)));
-            using (var kill = Process.Start("kill", ["-TERM", first.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            using (var kill = Process.Start("kill", ["-TERM", first.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await kill!.WaitForExitAsync();
             }
@@ -165,10 +165,10 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
         }
         using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
         {
-            await first.WaitForExitAsync(timeout.Token);
+            await first.Process.WaitForExitAsync(timeout.Token);
         }
-        var stderr = await first.StandardError.ReadToEndAsync();
-        Assert.True(first.ExitCode == 0, $"exit code {first.ExitCode}: {stderr}");
+        var stderr = await first.Stderr();
+        Assert.True(first.Process.ExitCode == 0, $"exit code {first.Process.ExitCode}: {stderr}");
         Assert.Contains("stopping; requests in flight finish first", stderr, StringComparison.Ordinal);
         first.Dispose();
 
@@ -194,12 +194,12 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
         }
         finally
         {
-            using (var kill = Process.Start("kill", ["-TERM", second.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            using (var kill = Process.Start("kill", ["-TERM", second.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await kill!.WaitForExitAsync();
             }
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            await second.WaitForExitAsync(timeout.Token);
+            await second.Process.WaitForExitAsync(timeout.Token);
             second.Dispose();
         }
     }
@@ -256,8 +256,8 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
                 downloading = polls >= 2;
             }
             Assert.True(downloading, "no temporary file of the tarball download appeared within 20 s");
-            feed.Kill();
-            await feed.WaitForExitAsync();
+            feed.Process.Kill();
+            await feed.Process.WaitForExitAsync();
             feed.Dispose();
             await Assert.ThrowsAnyAsync<Exception>(() => download);
         }
@@ -282,42 +282,22 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
         }
         finally
         {
-            again.Kill();
-            await again.WaitForExitAsync();
+            again.Process.Kill();
+            await again.Process.WaitForExitAsync();
             again.Dispose();
         }
     }
 
-    /// <summary>Starts <c>tollgate feed serve</c> as its own process and waits until it answers <c>/-/ping</c>.</summary>
-    private static async Task<(Process Process, int Port)> StartFeed(UpstreamFixture upstream, string db, string storage, AzuriteServer? shared = null, string? container = null)
+    /// <summary>
+    /// Starts <c>tollgate feed serve</c> as its own process on a port it chooses, and returns once it has printed that
+    /// it serves (after it bound the port).
+    /// </summary>
+    private static async Task<(Cli.ServingProcess Feed, int Port)> StartFeed(UpstreamFixture upstream, string db, string storage, AzuriteServer? shared = null, string? container = null)
     {
-        int port;
-        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-        string[] arguments = ["feed", "serve", "--listen", $"http://127.0.0.1:{port}", "--upstream", upstream.BaseUrl.AbsoluteUri, "--db", db, "--storage", storage];
-        var process = Process.Start(Cli.FeedCommandTests.TollgateProcess(
+        string[] arguments = ["feed", "serve", "--listen", "http://127.0.0.1:0", "--upstream", upstream.BaseUrl.AbsoluteUri, "--db", db, "--storage", storage];
+        var (feed, addresses) = await Cli.ServingProcess.StartAsync(Cli.FeedCommandTests.TollgateProcess(
             shared is null ? null : new Dictionary<string, string> { ["TOLLGATE_BLOB_CONNECTION_STRING"] = shared.ConnectionString },
-            shared is null ? arguments : [.. arguments, "--shared-artifacts", container!]))!;
-        _ = process.StandardOutput.ReadToEndAsync();
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(5) };
-        for (var i = 0; i < 300 && !process.HasExited; i++)
-        {
-            try
-            {
-                if ((await http.GetAsync("-/ping")).IsSuccessStatusCode)
-                {
-                    return (process, port);
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail("the feed did not start: " + (process.HasExited ? await process.StandardError.ReadToEndAsync() : "no answer"));
-        return default;
+            shared is null ? arguments : [.. arguments, "--shared-artifacts", container!]), "tollgate feed: serving ");
+        return (feed, addresses[0].Port);
     }
 }

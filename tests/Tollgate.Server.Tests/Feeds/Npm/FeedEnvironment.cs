@@ -80,6 +80,25 @@ internal sealed class FeedEnvironment : IAsyncDisposable
         return new FeedEnvironment(folder, upstream, start.Host, logs);
     }
 
+    /// <summary>
+    /// Gets <paramref name="path"/> until the feed answers 200 (for up to 30 s), as setup: with an upstream timeout made
+    /// short on purpose, a loaded machine's first upstream answer can come too late and the feed answers 502.
+    /// </summary>
+    public async Task<HttpResponseMessage> WarmAsync(string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var response = await Http.GetAsync(path);
+            if (response.StatusCode == System.Net.HttpStatusCode.OK || DateTime.UtcNow > deadline)
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+                return response;
+            }
+            response.Dispose();
+        }
+    }
+
     /// <summary>Requests the fixture received that mention <paramref name="text"/> (raw, so '%2f' too).</summary>
     public IEnumerable<string> UpstreamRequestsFor(string text) =>
         Upstream.Requests.Where(r => Uri.UnescapeDataString(r).Contains(text, StringComparison.OrdinalIgnoreCase));

@@ -177,11 +177,8 @@ public sealed class FeedProtocolTests
     [Fact]
     public async Task Packument_UpstreamUnreachable_502()
     {
-        // A port nothing listens on: take a free one and close it again.
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        // A port nothing listens on, held for the test so that no other process can start listening there.
+        using var refusing = Cli.FeedCommandTests.RefusingPort(out var port);
         await using var env = await FeedEnvironment.StartAsync(configure: o => o with { Upstream = new Uri($"http://127.0.0.1:{port}/") });
         var response = await env.Http.GetAsync("ms");
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
@@ -271,7 +268,14 @@ public sealed class FeedProtocolTests
         await using var env = await FeedEnvironment.StartAsync(prepare: u => u.TarballDelay = TimeSpan.FromSeconds(1));
         await env.Http.GetAsync("ms");
         var inFlight = env.Http.GetAsync("ms/-/ms-2.1.2.tgz");
-        await Task.Delay(300);
+        // Stop once the download is under way (the upstream holds it for 1 s), not after a fixed wait that a loaded
+        // machine could spend before the request even reached the feed.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!env.UpstreamRequestsFor("ms-2.1.2.tgz").Any() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+        Assert.Single(env.UpstreamRequestsFor("ms-2.1.2.tgz"));
         await env.Feed.StopAsync();
         var response = await inFlight;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -298,7 +298,7 @@ public sealed class StaleWhileRevalidateTests
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = Ttl, UpstreamTimeout = TimeSpan.FromSeconds(1) }, time: clock);
-        var warm = await Json(await env.Http.GetAsync("ms"));
+        var warm = await Json(await env.WarmAsync("ms"));
         env.Upstream.Ages["ms@2.1.3"] = TimeSpan.FromHours(1);
         env.Upstream.Delays["ms"] = TimeSpan.FromSeconds(20);
         clock.Advance(Ttl + TimeSpan.FromMinutes(1));
