@@ -95,5 +95,28 @@ internal sealed class ServingProcess : IDisposable
         }
     }
 
-    public void Dispose() => Process.Dispose();
+    /// <summary>Ends the process if it still runs (a test that failed before stopping it leaves no server behind).</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        try
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited meanwhile.
+        }
+        Process.Dispose();
+    }
+
+    private bool _disposed;
 }

@@ -142,6 +142,7 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
         string[] inFlight = [Tarballs[1], Tarballs[2]];
 
         var (first, firstPort) = await StartFeed(upstream, db, storage);
+        using var firstProcess = first;
         using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{firstPort}/"), Timeout = TimeSpan.FromSeconds(60) })
         {
             var requests = inFlight.Select(async path =>
@@ -234,6 +235,7 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
         upstream.Fault = path => path.EndsWith(".tgz", StringComparison.Ordinal) ? UpstreamFault.SlowDrip : UpstreamFault.None;
 
         var (feed, port) = await StartFeed(upstream, db, storage, azurite, container);
+        using var feedProcess = feed;
         using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) })
         {
             var download = http.GetAsync(Tarballs[1]);
