@@ -758,6 +758,12 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     {
         try
         {
+            // A request that found no file just before another request's download of it ended (and left the shared
+            // downloads) arrives here after it: the file is in place and verified, there is nothing to fetch.
+            if (ExpectedDigest(dist) is { } done && _verified.TryGetValue(target, out var verified) && verified == done && File.Exists(target))
+            {
+                return null;
+            }
             var fetched = await Storage.SharedCopies.FetchAsync(shared, storage, target, file =>
             {
                 var (sha512, sha1) = TarballIntegrity.HashFile(file);
