@@ -74,6 +74,7 @@ public sealed partial class FeedHost : IAsyncDisposable
     /// <summary>How many tarballs were downloaded from upstream since start.</summary>
     internal int UpstreamTarballDownloads => _feed?.UpstreamTarballDownloads ?? 0;
 
+    /// <summary>How many times the npm routes decided a packument since start (for tests).</summary>
     internal int PackumentJudgements => _feed?.PackumentJudgements ?? 0;
 
     /// <summary>How many times the PyPI routes read a stored file through to check its sha256 (for tests).</summary>

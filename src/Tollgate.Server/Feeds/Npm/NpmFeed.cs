@@ -507,12 +507,13 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             // Only names with a stored copy: requests for names the upstream never had add nothing here.
             _noStaleAnswers[name] = true;
         }
-        var bodyDigest = answer.Status == UpstreamStatus.Ok && answer.Body is not null ? Digest(answer.Body) : null;
+        var bodyDigest = answer.Status == UpstreamStatus.Ok ? Digest(answer.Body) : null;
+        // A 304, or a 200 with the same bytes again (an upstream that sends no validators, or ignores them), for the
+        // copy the decisions in memory were made on: confirmed, without storing or deciding it again.
+        var confirmed = answer.Status == UpstreamStatus.NotModified || bodyDigest == knownDigest;
         switch (answer.Status)
         {
-            case UpstreamStatus.Ok when knownDigest is not null && cached is not null && cached.Digest == knownDigest && bodyDigest == knownDigest:
-                // The same bytes again (an upstream that sends no validators, or ignores them): confirmed like a 304,
-                // without storing or deciding them again.
+            case UpstreamStatus.Ok or UpstreamStatus.NotModified when confirmed && knownDigest is not null && cached is not null && cached.Digest == knownDigest:
                 await _stored.WriteAsync(name, c => c.ConfirmAsync(name, cached with { FetchedAt = time.GetUtcNow() }, cancellation.Token)).ConfigureAwait(false);
                 return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
             case UpstreamStatus.Ok:
@@ -528,13 +529,9 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 {
                     return await Stale(name, "the upstream registry sent a packument that is not valid JSON", revalidate, cancellation.Token).ConfigureAwait(false);
                 }
-                var digest = bodyDigest ?? Digest(answer.Body);
-                await _stored.WriteAsync(name, c => c.StoreAsync(name, answer.Body!, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
+                await _stored.WriteAsync(name, c => c.StoreAsync(name, answer.Body!, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), bodyDigest), cancellation.Token))
                     .ConfigureAwait(false);
-                return new PackumentFetch(doc, 200, Digest: digest);
-            case UpstreamStatus.NotModified when knownDigest is not null && cached is not null && cached.Digest == knownDigest:
-                await _stored.WriteAsync(name, c => c.ConfirmAsync(name, cached with { FetchedAt = time.GetUtcNow() }, cancellation.Token)).ConfigureAwait(false);
-                return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
+                return new PackumentFetch(doc, 200, Digest: bodyDigest);
             case UpstreamStatus.NotModified:
                 if (await ReadCached(name, cancellation.Token).ConfigureAwait(false) is { } same)
                 {
@@ -623,7 +620,8 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             await ServePrivateTarball(context, name, version, dist).ConfigureAwait(false);
             return;
         }
-        var (stored, problem) = await CachedTarball(name, file, dist, context.RequestAborted).ConfigureAwait(false);
+        var digest = ExpectedDigest(dist);
+        var (stored, problem) = await CachedTarball(name, file, dist, digest, context.RequestAborted).ConfigureAwait(false);
         if (problem is not null || stored is null)
         {
             LogUpstreamFailed(logger, $"{name}@{version}", problem ?? "the tarball could not be fetched");
@@ -631,7 +629,6 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             return;
         }
         // A verified file is immutable under its name: its digest is a strong entity tag, and ranges are safe to serve.
-        var digest = ExpectedDigest(dist);
         var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{digest}\"");
         context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
         // The most asked-for small files are answered from memory (the same checks of ETag and ranges as from disk).
@@ -710,14 +707,17 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
     }
 
-    /// <summary>The verified tarball file in the cache, downloading it once however many requests ask at the same time.</summary>
-    private async Task<(string? Path, string? Problem)> CachedTarball(string name, string file, JsonObject? dist, CancellationToken requestAborted)
+    /// <summary>True when the file's bytes were checked in this process against <paramref name="expected"/> (the digest the packument declares).</summary>
+    private bool Verified(string target, string? expected) =>
+        expected is not null && _verified.TryGetValue(target, out var checkedDigest) && checkedDigest == expected;
+
+    /// <summary>The verified tarball file in the cache, downloading it once however many requests ask at the same time; <paramref name="expected"/> is <see cref="ExpectedDigest"/> of <paramref name="dist"/>.</summary>
+    private async Task<(string? Path, string? Problem)> CachedTarball(string name, string file, JsonObject? dist, string? expected, CancellationToken requestAborted)
     {
         var target = storage.TarballFile(name, file);
-        var expected = ExpectedDigest(dist);
         if (File.Exists(target))
         {
-            if (expected is not null && _verified.TryGetValue(target, out var checkedDigest) && checkedDigest == expected)
+            if (Verified(target, expected))
             {
                 return (target, null);
             }
@@ -744,7 +744,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
             LogTarballRefused(logger, url, foreign);
             return (null, foreign);
         }
-        var download = _downloads.GetOrAdd(target, _ => new Lazy<Task<string?>>(() => Download(url, target, dist)));
+        var download = _downloads.GetOrAdd(target, _ => new Lazy<Task<string?>>(() => Download(url, target, dist, expected)));
         // A client that leaves stops waiting; the shared download goes on for the others and the cache.
         var problem = await download.Value.WaitAsync(requestAborted).ConfigureAwait(false);
         return problem is null ? (target, null) : (null, problem);
@@ -754,13 +754,13 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
     /// Downloads and verifies a tarball into the cache (from the instances' shared store when another instance put it
     /// there, else from the upstream, then shares it); removes itself from the shared downloads when done.
     /// </summary>
-    private async Task<string?> Download(Uri url, string target, JsonObject? dist)
+    private async Task<string?> Download(Uri url, string target, JsonObject? dist, string? expected)
     {
         try
         {
             // A request that found no file just before another request's download of it ended (and left the shared
             // downloads) arrives here after it: the file is in place and verified, there is nothing to fetch.
-            if (ExpectedDigest(dist) is { } done && _verified.TryGetValue(target, out var verified) && verified == done && File.Exists(target))
+            if (Verified(target, expected) && File.Exists(target))
             {
                 return null;
             }
@@ -780,7 +780,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
                 }
                 return problem;
             }, logger, stopping).ConfigureAwait(false);
-            if (fetched.Problem is null && ExpectedDigest(dist) is { } expected)
+            if (fetched.Problem is null && expected is not null)
             {
                 _verified[target] = expected;
             }
