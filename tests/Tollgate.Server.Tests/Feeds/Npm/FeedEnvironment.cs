@@ -99,6 +99,20 @@ internal sealed class FeedEnvironment : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits (for up to 30 s) until <paramref name="condition"/> holds, for what the feed does in the background; fails
+    /// the test with the feed's log when it does not.
+    /// </summary>
+    public async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.True(condition(), string.Join("\n", Logs.Lines));
+    }
+
     /// <summary>Requests the fixture received that mention <paramref name="text"/> (raw, so '%2f' too).</summary>
     public IEnumerable<string> UpstreamRequestsFor(string text) =>
         Upstream.Requests.Where(r => Uri.UnescapeDataString(r).Contains(text, StringComparison.OrdinalIgnoreCase));

@@ -135,28 +135,18 @@ public sealed class SharedPackumentCacheTests
         clock.Advance(Ttl + TimeSpan.FromMinutes(1));
         var old = JsonNode.Parse(await second.Http.GetStringAsync("ms"))!;
         Assert.NotNull(old["versions"]!["2.1.3"]);
-        await WaitUntil(() => second.Logs.Lines.Count(l => l.Contains(revalidated, StringComparison.Ordinal)) == 2, second);
+        await second.WaitUntil(() => second.Logs.Lines.Count(l => l.Contains(revalidated, StringComparison.Ordinal)) == 2);
         Assert.Equal(3, PackumentRequests(upstream));
         var (newETag, _) = await Row(state, "ms");
         Assert.NotEqual(etag, newETag);
         Assert.Null(JsonNode.Parse(await second.Http.GetStringAsync("ms"))!["versions"]!["2.1.3"]);
 
         Assert.NotNull(JsonNode.Parse(await first.Http.GetStringAsync("ms"))!["versions"]!["2.1.3"]);
-        await WaitUntil(() => first.Logs.Lines.Count(l => l.Contains(revalidated, StringComparison.Ordinal)) == 2, first);
+        await first.WaitUntil(() => first.Logs.Lines.Count(l => l.Contains(revalidated, StringComparison.Ordinal)) == 2);
         Assert.Null(JsonNode.Parse(await first.Http.GetStringAsync("ms"))!["versions"]!["2.1.3"]);
         Assert.Equal(3, PackumentRequests(upstream));
         Assert.Empty(first.Logs.Errors);
         Assert.Empty(second.Logs.Errors);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, FeedEnvironment env)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-        Assert.True(condition(), string.Join("\n", env.Logs.Lines));
     }
 
     [Fact]

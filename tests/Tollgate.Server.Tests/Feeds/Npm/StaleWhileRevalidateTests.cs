@@ -128,21 +128,11 @@ public sealed class StaleWhileRevalidateTests
         if (windowMinutes > 0)
         {
             await WaitForPackumentRequests(env, 3);
-            Assert.True(await Poll(() => env.Feed.PackumentJudgements == 2), $"{env.Feed.PackumentJudgements} judgements");
+            await env.WaitUntil(() => env.Feed.PackumentJudgements == 2);
         }
         Assert.Equal(2, env.Feed.PackumentJudgements);
         Assert.Null((await Json(await env.Http.GetAsync("ms")))["versions"]!["2.1.3"]);
         Assert.Empty(env.Logs.Errors);
-    }
-
-    private static async Task<bool> Poll(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
-        return condition();
     }
 
     [Theory]
@@ -356,11 +346,7 @@ public sealed class StaleWhileRevalidateTests
 
     private static async Task WaitForPackumentRequests(FeedEnvironment env, int count)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (PackumentRequests(env) < count && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
+        await env.WaitUntil(() => PackumentRequests(env) >= count);
         Assert.Equal(count, PackumentRequests(env));
     }
 }
