@@ -90,8 +90,7 @@ internal sealed class CachedResponse
         {
             headers.ContentEncoding = coding;
         }
-        context.Response.ContentLength = body.Length;
-        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+        return ResponseBody.WriteAsync(context, body);
     }
 
     private (byte[] Body, string? Coding) Choose(string acceptEncoding)

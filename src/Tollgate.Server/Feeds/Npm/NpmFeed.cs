@@ -632,8 +632,18 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{digest}\"");
         context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
         // The most asked-for small files are answered from memory (the same checks of ETag and ranges as from disk).
-        var result = digest is not null && _hot.Get(stored, digest) is { } bytes
-            ? (IResult)TypedResults.File(bytes, "application/octet-stream", entityTag: etag, enableRangeProcessing: true)
+        var hot = digest is not null ? _hot.Get(stored, digest) : null;
+        if (Storage.ResponseBody.IsPlainGet(context.Request))
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.Headers.ETag = etag.ToString();
+            context.Response.Headers.AcceptRanges = "bytes";
+            await (hot is not null ? Storage.ResponseBody.WriteAsync(context, hot) : Storage.ResponseBody.WriteFileAsync(context, stored)).ConfigureAwait(false);
+            return;
+        }
+        var result = hot is not null
+            ? (IResult)TypedResults.File(hot, "application/octet-stream", entityTag: etag, enableRangeProcessing: true)
             : TypedResults.PhysicalFile(stored, "application/octet-stream", entityTag: etag, enableRangeProcessing: true);
         await result.ExecuteAsync(context).ConfigureAwait(false);
     }
@@ -700,11 +710,7 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         }
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/octet-stream";
-        context.Response.ContentLength = bytes.Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
-        {
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
-        }
+        await Storage.ResponseBody.WriteAsync(context, bytes).ConfigureAwait(false);
     }
 
     /// <summary>True when the file's bytes were checked in this process against <paramref name="expected"/> (the digest the packument declares).</summary>

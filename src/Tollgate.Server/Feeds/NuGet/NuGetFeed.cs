@@ -410,19 +410,11 @@ internal sealed partial class NuGetFeed(FeedOptions options, NuGetRegistrationCl
         if (nuspec)
         {
             context.Response.ContentType = "application/xml";
-            context.Response.ContentLength = package.Nuspec.Length;
-            if (!HttpMethods.IsHead(context.Request.Method))
-            {
-                await context.Response.Body.WriteAsync(package.Nuspec, context.RequestAborted).ConfigureAwait(false);
-            }
+            await Storage.ResponseBody.WriteAsync(context, package.Nuspec).ConfigureAwait(false);
             return;
         }
         context.Response.ContentType = "application/octet-stream";
-        context.Response.ContentLength = new FileInfo(stored).Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
-        {
-            await context.Response.SendFileAsync(stored, context.RequestAborted).ConfigureAwait(false);
-        }
+        await Storage.ResponseBody.WriteFileAsync(context, stored).ConfigureAwait(false);
     }
 
     /// <summary>The package read once per stored file (it never changes once in place).</summary>

@@ -481,11 +481,7 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
         }
         context.Response.StatusCode = 200;
         context.Response.ContentType = metadata ? "text/plain; charset=utf-8" : "application/octet-stream";
-        context.Response.ContentLength = new FileInfo(stored).Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
-        {
-            await context.Response.SendFileAsync(stored, context.RequestAborted).ConfigureAwait(false);
-        }
+        await Storage.ResponseBody.WriteFileAsync(context, stored).ConfigureAwait(false);
     }
 
     /// <summary>The verified file in the cache, downloading it once however many requests ask at the same time.</summary>

@@ -199,6 +199,31 @@ public sealed class ResponseCachingTests
         Assert.Equal(1, env.Feed.UpstreamTarballDownloads);
     }
 
+    [Theory]
+    [InlineData(128L * 1024 * 1024)]
+    [InlineData(0L)]
+    public async Task Tarball_FromMemoryOrFromDisk_SameBytesAndHeaders_HeadWithoutBody(long tarballMemoryBytes)
+    {
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { TarballMemoryBytes = tarballMemoryBytes });
+        var recorded = await File.ReadAllBytesAsync(Path.Combine(UpstreamFixture.DataFolder, "tarballs", "ms-2.1.2.tgz"));
+        // The first answer follows the download; the later ones come from the cache (memory when it has a budget).
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await Get(env, "ms/-/ms-2.1.2.tgz");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(recorded, await response.Content.ReadAsByteArrayAsync());
+            Assert.Equal(recorded.Length, response.Content.Headers.ContentLength);
+            Assert.Equal("application/octet-stream", response.Content.Headers.ContentType!.MediaType);
+            Assert.True(response.Headers.ETag is { IsWeak: false } tag && tag.Tag.StartsWith("\"sha512-", StringComparison.Ordinal));
+            Assert.Equal("bytes", response.Headers.AcceptRanges.Single());
+        }
+        using var head = await env.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "ms/-/ms-2.1.2.tgz"));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(recorded.Length, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(1, env.Feed.UpstreamTarballDownloads);
+    }
+
     [Fact]
     public async Task AuditLog_GracefulStop_EveryQueuedEntryStored()
     {
