@@ -21,7 +21,7 @@ public sealed record FeedConfigResult(FeedOptions? Options, ImmutableArray<Diagn
 public static class FeedConfigLoader
 {
     internal static readonly string[] Keys =
-        ["listen", "upstream", "storage", "sharedArtifacts", "state", "policy", "db", "dryRun", "forwardedHeaders", "packumentTtl", "packumentStaleWhileRevalidate", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "responseCacheBytes", "tarballMemoryBytes", "npm", "pypi", "nuget"];
+        ["listen", "upstream", "storage", "sharedArtifacts", "state", "policy", "db", "dryRun", "forwardedHeaders", "packumentTtl", "packumentStaleWhileRevalidate", "upstreamTimeout", "vulnerabilities", "maxPublishBytes", "maxPackumentBytes", "maxTarballBytes", "auditRetention", "tokens", "responseCacheBytes", "tarballMemoryBytes", "backgroundRevalidations", "npm", "pypi", "nuget"];
 
     /// <summary>Reads and validates a config file.</summary>
     public static FeedConfigResult Load(string path)
@@ -170,6 +170,19 @@ public static class FeedConfigLoader
                         else
                         {
                             Error(bag, displayPath, value, $"'{key}' is '{size}'; expected a positive number of bytes", "e.g. 52428800 for 50 MiB");
+                        }
+                    }
+                    break;
+                case "backgroundRevalidations":
+                    if (Scalar(bag, displayPath, value, key) is { } countText)
+                    {
+                        if (int.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= 256)
+                        {
+                            options = options with { BackgroundRevalidations = count };
+                        }
+                        else
+                        {
+                            Error(bag, displayPath, value, $"'backgroundRevalidations' is '{countText}'; expected a whole number from 1 to 256", "the default is 4");
                         }
                     }
                     break;

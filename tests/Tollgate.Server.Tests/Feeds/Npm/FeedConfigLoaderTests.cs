@@ -18,6 +18,7 @@ public sealed class FeedConfigLoaderTests
             dryRun: true
             packumentTtl: 10m
             packumentStaleWhileRevalidate: 30m
+            backgroundRevalidations: 8
             upstreamTimeout: 1m
             vulnerabilities: warn
             maxPublishBytes: 1000
@@ -37,6 +38,7 @@ public sealed class FeedConfigLoaderTests
         Assert.True(o.DryRun);
         Assert.Equal(TimeSpan.FromMinutes(10), o.PackumentTtl);
         Assert.Equal(TimeSpan.FromMinutes(30), o.PackumentStaleWhileRevalidate);
+        Assert.Equal(8, o.BackgroundRevalidations);
         Assert.Equal(VulnerabilityAction.Warn, o.Vulnerabilities);
         Assert.Equal(1000, o.MaxPublishBytes);
         Assert.Equal(2000, o.MaxPackumentBytes);
@@ -97,12 +99,19 @@ public sealed class FeedConfigLoaderTests
     [InlineData("auditRetention: 0")]
     [InlineData("maxTarballBytes: -1")]
     [InlineData("maxPackumentBytes: 64MiB")]
+    [InlineData("backgroundRevalidations: 0")]
+    [InlineData("backgroundRevalidations: 257")]
+    [InlineData("backgroundRevalidations: many")]
     public void Parse_BadLimitOrRetention_ErrorAtTheValue(string line)
     {
         var result = FeedConfigLoader.Parse(line, "feed.yaml", "/srv");
         Assert.Null(result.Options);
         Assert.Equal("feed.yaml:1:" + (line.IndexOf(':', StringComparison.Ordinal) + 3), Assert.Single(result.Diagnostics).Location!.ToString());
     }
+
+    [Fact]
+    public void Parse_NoBackgroundRevalidations_FourByDefault() =>
+        Assert.Equal(4, FeedConfigLoader.Parse("dryRun: false", "feed.yaml", "/srv").Options!.BackgroundRevalidations);
 
     [Theory]
     [InlineData("", 60)]
