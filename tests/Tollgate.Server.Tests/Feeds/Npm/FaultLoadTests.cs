@@ -290,6 +290,40 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Sigkill_AfterTheAuditLinger_EveryAnsweredDecisionIsStored()
+    {
+        // What docs/feed.md says a crash can lose: entries queued within about the writer's linger (50 ms) before it.
+        await using var upstream = await UpstreamFixture.StartAsync();
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-crashlog-").FullName;
+        var db = Path.Combine(folder, "advisories.db");
+        var diagnostics = new Tollgate.Inputs.DiagnosticBag();
+        Assert.True(Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(UpstreamFixture.DataFolder, "advisories")],
+            new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, diagnostics).Succeeded);
+        var storage = Path.Combine(folder, "storage");
+        var (feed, port) = await StartFeed(upstream, db, storage);
+        using (feed)
+        {
+            const int refused = 25;
+            using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) })
+            {
+                // A refused tarball download is stored as one row per request.
+                for (var i = 0; i < refused; i++)
+                {
+                    using var response = await http.GetAsync("tollgate-fixture-evil/-/tollgate-fixture-evil-1.0.1.tgz");
+                    Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+                }
+            }
+            // Twenty times the linger, then a crash: no graceful stop stores anything for it.
+            await Task.Delay(Tollgate.Server.Storage.AuditQueue.Linger * 20);
+            feed.Process.Kill();
+            await feed.Process.WaitForExitAsync();
+            using var log = Tollgate.Server.Feeds.Npm.FeedAuditLog.Open(storage, readOnly: true);
+            var rows = log.Query(new Tollgate.Server.Feeds.Npm.AuditQuery { Package = "tollgate-fixture-evil", BlockedOnly = true });
+            Assert.Equal(refused, rows.Count(r => r.Request == "tarball" && r.Version == "1.0.1"));
+        }
+    }
+
     /// <summary>
     /// Starts <c>tollgate feed serve</c> as its own process on a port it chooses, and returns once it has printed that
     /// it serves (after it bound the port).
