@@ -7,7 +7,7 @@ namespace Tollgate.Server.Storage;
 /// Writes a whole response body with one copy into the connection's output. The general writers
 /// (<c>Response.Body.WriteAsync</c>, <c>SendFileAsync</c>, the file results) stage a first write before the headers
 /// and copy through 4 KiB blocks (and, for a file, an intermediate buffer as well); for tarballs and packuments of
-/// hundreds of kilobytes that staging was most of the feed's own CPU time per request. Here the headers are sent
+/// hundreds of kilobytes that copying was a fifth of the feed's own CPU time per request. Here the headers are sent
 /// first and the body goes into output buffers of up to <see cref="Chunk"/>, flushed one by one, so a slow client
 /// holds at most about one chunk of memory beyond the body itself.
 /// </summary>
