@@ -323,15 +323,6 @@ internal static class FeedCommand
     }
 
     /// <summary>A time (2026-05-01, 2026-05-01T12:00Z) or a duration back from now (24h, 7d); null when it is neither.</summary>
-    private static DateTimeOffset? PointInTime(string text)
-    {
-        if (PolicyDuration.TryParse(text, out var back, out _))
-        {
-            return TimeProvider.System.GetUtcNow() - back;
-        }
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
-    }
-
     internal static int Log(Terminal terminal, FeedLogOptions o)
     {
         if (Resolve(terminal, o.Config, null) is not { } options)
@@ -342,22 +333,22 @@ internal static class FeedCommand
         DateTimeOffset? since = null;
         if (o.Since is { } text)
         {
-            since = PointInTime(text);
-            if (since is null)
+            if (!PointInTime.TryParse(text, TimeProvider.System.GetUtcNow(), out var at, out var error))
             {
-                terminal.Fail($"--since '{text}' is neither a time (2026-05-01, 2026-05-01T12:00Z) nor a duration (24h, 7d)");
+                terminal.Fail("--since " + error);
                 return ExitCodes.InputError;
             }
+            since = at;
         }
         DateTimeOffset? pruneBefore = null;
         if (o.Prune is { } olderThan)
         {
-            pruneBefore = PointInTime(olderThan);
-            if (pruneBefore is null)
+            if (!PointInTime.TryParse(olderThan, TimeProvider.System.GetUtcNow(), out var at, out var error))
             {
-                terminal.Fail($"--prune '{olderThan}' is neither a time (2026-05-01, 2026-05-01T12:00Z) nor a duration (30d, 12w)");
+                terminal.Fail("--prune " + error);
                 return ExitCodes.InputError;
             }
+            pruneBefore = at;
         }
         var state = options.State;
         if (state is null && !File.Exists(Path.Combine(folder, FeedAuditLog.FileName)))

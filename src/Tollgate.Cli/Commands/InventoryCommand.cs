@@ -433,9 +433,9 @@ internal static class InventoryCommand
             DateTimeOffset? from = null;
             if (r.GetValue(since) is { } text)
             {
-                if (!HitsSince.TryParse(text, DateTimeOffset.UtcNow, out var parsed, out var error))
+                if (!Tollgate.Policy.PointInTime.TryParse(text, DateTimeOffset.UtcNow, out var parsed, out var error))
                 {
-                    terminal.Fail(error);
+                    terminal.Fail("--since " + error);
                     return ExitCodes.InputError;
                 }
                 from = parsed;

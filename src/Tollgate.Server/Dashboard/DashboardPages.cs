@@ -385,7 +385,7 @@ internal sealed class DashboardPages(InventoryServerOptions options, InventoryAp
         DateTimeOffset? from = null;
         if (!string.IsNullOrWhiteSpace(since))
         {
-            if (!HitsSince.TryParse(since, DateTimeOffset.UtcNow, out var parsed, out var error))
+            if (!Tollgate.Policy.PointInTime.TryParse(since, DateTimeOffset.UtcNow, out var parsed, out var error))
             {
                 body.Append("<p class=\"error\" role=\"alert\">").Append(HtmlEncode(error)).Append("</p>");
                 return Page("Hits", body.ToString(), StatusCodes.Status400BadRequest);

@@ -132,9 +132,9 @@ internal sealed class InventoryApi(InventoryServerOptions options, TimeProvider 
             DateTimeOffset? from = null;
             if (since is not null)
             {
-                if (!HitsSince.TryParse(since, time.GetUtcNow(), out var parsed, out var error))
+                if (!Tollgate.Policy.PointInTime.TryParse(since, time.GetUtcNow(), out var parsed, out var error))
                 {
-                    return Results.Json(new ApiError(error), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status400BadRequest);
+                    return Results.Json(new ApiError("since " + error), ApiJsonContext.Default.ApiError, statusCode: StatusCodes.Status400BadRequest);
                 }
                 from = parsed;
             }

@@ -177,37 +177,3 @@ public static class InventoryAdvisories
             .Select(g => (g.Key, g.ToList()));
     }
 }
-
-/// <summary>
-/// The lower bound of a "found since" question: a duration back from now (<c>24h</c>, <c>7d</c>, <c>P1D</c>, as a
-/// policy writes durations) or a point in time (ISO 8601: <c>2026-12-04</c>, <c>2026-12-04T09:00:00Z</c>; a time
-/// without an offset is UTC).
-/// </summary>
-public static class HitsSince
-{
-    public static bool TryParse(string? text, DateTimeOffset now, out DateTimeOffset since, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
-    {
-        since = default;
-        text = text?.Trim();
-        if (string.IsNullOrEmpty(text))
-        {
-            error = "--since needs a duration (24h, 7d) or a time (2026-12-04T09:00:00Z)";
-            return false;
-        }
-        if (char.IsAsciiDigit(text[0]) && text.Length >= 10 && text[4] == '-'
-            && DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
-                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out since))
-        {
-            error = null;
-            return true;
-        }
-        if (Policy.PolicyDuration.TryParse(text, out var back, out var durationError))
-        {
-            since = now - back;
-            error = null;
-            return true;
-        }
-        error = $"'{text}' is neither a duration nor a time: {durationError} (or a time such as 2026-12-04T09:00:00Z)";
-        return false;
-    }
-}

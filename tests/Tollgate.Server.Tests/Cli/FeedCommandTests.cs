@@ -101,6 +101,7 @@ public sealed class FeedCommandTests
 
         var badSince = await Tollgate(null, "feed", "log", "--storage", env.Storage, "--since", "yesterday");
         Assert.Equal(2, badSince.ExitCode);
+        Assert.Contains("--since 'yesterday' is neither a duration nor a time", badSince.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
