@@ -32,16 +32,17 @@ public static class PolicyDuration
         var number = text[..^1];
         if (char.IsAsciiDigit(unit))
         {
-            error = $"'{text}' has no unit: add one of m, h, d, w (e.g. {text}h)";
+            error = $"'{text}' has no unit: add one of s, m, h, d, w (e.g. {text}h)";
             return false;
         }
         if (!TryNumber(number, out var value))
         {
-            error = $"'{text}' is not a number followed by a unit (m, h, d, w), e.g. 72h";
+            error = $"'{text}' is not a number followed by a unit (s, m, h, d, w), e.g. 72h";
             return false;
         }
         double? hours = char.ToLowerInvariant(unit) switch
         {
+            's' => value / 3600,
             'm' => value / 60,
             'h' => value,
             'd' => value * 24,
@@ -50,7 +51,7 @@ public static class PolicyDuration
         };
         if (hours is null)
         {
-            error = $"'{text}' has unknown unit '{unit}': use m (minutes), h (hours), d (days) or w (weeks)";
+            error = $"'{text}' has unknown unit '{unit}': use s (seconds), m (minutes), h (hours), d (days) or w (weeks)";
             return false;
         }
         return TryHours(text, hours.Value, out duration, out error);
@@ -71,7 +72,11 @@ public static class PolicyDuration
         {
             return ((long)duration.TotalHours).ToString(CultureInfo.InvariantCulture) + "h";
         }
-        return duration.TotalMinutes.ToString("0.##", CultureInfo.InvariantCulture) + "m";
+        if (duration.Ticks % TimeSpan.TicksPerMinute == 0)
+        {
+            return ((long)duration.TotalMinutes).ToString(CultureInfo.InvariantCulture) + "m";
+        }
+        return duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
     }
 
     private static bool TryParseIso(string text, out TimeSpan duration, [NotNullWhen(false)] out string? error)
@@ -137,7 +142,7 @@ public static class PolicyDuration
             error = $"'{text}' is longer than ten years";
             return false;
         }
-        duration = TimeSpan.FromMinutes(Math.Round(hours * 60, 3));
+        duration = TimeSpan.FromMilliseconds(Math.Round(hours * 3_600_000));
         error = null;
         return true;
     }

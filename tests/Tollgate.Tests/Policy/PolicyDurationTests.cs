@@ -24,6 +24,26 @@ public sealed class PolicyDurationTests
     }
 
     [Theory]
+    [InlineData("30s", 30)]
+    [InlineData("1s", 1)]
+    [InlineData("0s", 0)]
+    [InlineData("90S", 90)]
+    [InlineData("PT30S", 30)]
+    [InlineData("PT1M30S", 90)]
+    public void TryParse_Seconds_Exact(string text, int seconds)
+    {
+        Assert.True(PolicyDuration.TryParse(text, out var duration, out var error), error);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), duration);
+    }
+
+    [Theory]
+    [InlineData(30, "30s")]
+    [InlineData(90, "90s")]
+    [InlineData(120, "2m")]
+    public void Format_Seconds_WritesPolicySyntax(int seconds, string expected) =>
+        Assert.Equal(expected, PolicyDuration.Format(TimeSpan.FromSeconds(seconds)));
+
+    [Theory]
     [InlineData("72x")]
     [InlineData("72")]
     [InlineData("h")]

@@ -127,7 +127,7 @@ public static class FeedConfigLoader
                         }
                         else
                         {
-                            Error(bag, displayPath, value, $"'{key}': {error}", "a duration is a number and a unit (m, h, d, w), e.g. 5m, or ISO 8601 such as PT30S"
+                            Error(bag, displayPath, value, $"'{key}': {error}", "a duration is a number and a unit (s, m, h, d, w), e.g. 30s or 5m, or ISO 8601 such as PT30S"
                                 + (key == "packumentStaleWhileRevalidate" ? "; 0 turns it off" : ""));
                         }
                     }

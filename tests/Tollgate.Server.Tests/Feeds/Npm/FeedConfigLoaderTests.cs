@@ -130,7 +130,7 @@ public sealed class FeedConfigLoaderTests
     [Theory]
     [InlineData("packumentStaleWhileRevalidate: -5m", "'-5m' is not a number followed by a unit")]
     [InlineData("packumentStaleWhileRevalidate: soon", "'soon' is not a number followed by a unit")]
-    [InlineData("packumentStaleWhileRevalidate: 0s", "'0s' has unknown unit 's'")]
+    [InlineData("packumentStaleWhileRevalidate: 0y", "'0y' has unknown unit 'y'")]
     [InlineData("packumentStaleWhileRevalidate: 30", "'30' has no unit")]
     [InlineData("packumentStaleWhileRevalidate: [1h]", "'packumentStaleWhileRevalidate' needs a single value")]
     public void Parse_BadPackumentStaleWhileRevalidate_ErrorAtTheValue(string line, string message)
