@@ -40,6 +40,12 @@ public static class PolicyDuration
             error = $"'{text}' is not a number followed by a unit (s, m, h, d, w), e.g. 72h";
             return false;
         }
+        if (unit == 'M')
+        {
+            // Read as minutes it would make "1M" (meant as a month) an age limit of one minute.
+            error = $"'{text}' is ambiguous: 'M' is not a unit; write m for minutes, or days for months (e.g. 30d)";
+            return false;
+        }
         double? hours = char.ToLowerInvariant(unit) switch
         {
             's' => value / 3600,

@@ -36,6 +36,15 @@ public sealed class PolicyDurationTests
         Assert.Equal(TimeSpan.FromSeconds(seconds), duration);
     }
 
+    [Fact]
+    public void TryParse_CapitalM_RefusedAsAmbiguous_NotReadAsMinutes()
+    {
+        Assert.False(PolicyDuration.TryParse("1M", out _, out var error));
+        Assert.Contains("ambiguous", error, StringComparison.Ordinal);
+        Assert.True(PolicyDuration.TryParse("1m", out var minute, out _));
+        Assert.Equal(TimeSpan.FromMinutes(1), minute);
+    }
+
     [Theory]
     [InlineData(30, "30s")]
     [InlineData(90, "90s")]
@@ -51,6 +60,7 @@ public sealed class PolicyDurationTests
     [InlineData("3 days")]
     [InlineData("P1Y")]
     [InlineData("P1M")]
+    [InlineData("1M")]
     [InlineData("PT")]
     [InlineData("P3H")]
     [InlineData("99999w")]
