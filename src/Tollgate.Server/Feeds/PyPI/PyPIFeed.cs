@@ -324,6 +324,13 @@ internal sealed partial class PyPIFeed(FeedOptions options, PyPIUpstream upstrea
             case UpstreamStatus.Ok:
                 var bytes = answer.Page!.ToJson();
                 var digest = Digest(bytes);
+                if (cached is not null && cached.Digest == digest)
+                {
+                    // The stored page again (an index that sends no validators, or ignores them): renewed, not stored again.
+                    await _stored.WriteAsync(name, c => c.ConfirmAsync(name, cached with { ETag = answer.ETag, LastModified = answer.LastModified, FetchedAt = time.GetUtcNow() },
+                        cancellation.Token)).ConfigureAwait(false);
+                    return new PageFetch(answer.Page, 200, Digest: digest);
+                }
                 await _stored.WriteAsync(name, c => c.StoreAsync(name, bytes, new CachedPackument(answer.ETag, answer.LastModified, time.GetUtcNow(), digest), cancellation.Token))
                     .ConfigureAwait(false);
                 return new PageFetch(answer.Page, 200, Digest: digest);

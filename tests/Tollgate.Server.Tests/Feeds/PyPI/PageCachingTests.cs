@@ -96,6 +96,29 @@ public sealed class PageCachingTests
     }
 
     [Fact]
+    public async Task ProjectPage_PastTtl_IndexWithoutValidatorsSendsTheSamePage_RenewedWithoutStoringItAgain()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var env = await PyPIFeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.FromMinutes(5) }, time: clock);
+        env.Index.NoValidators = true;
+        var before = await Versions(env, OkPage);
+        var page = Path.Combine(env.Storage, "pypi", "pages", "tollgate-fixture-ok.json");
+        Assert.True(File.Exists(page), string.Join(", ", Directory.GetFiles(Path.GetDirectoryName(page)!)));
+        var marked = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(page, marked);
+
+        // Past the TTL the index answers 200 with the same bytes: the stored page is kept as it is and its age renewed.
+        clock.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(before, await Versions(env, OkPage));
+        Assert.Equal(2, PageRequests(env, "tollgate-fixture-ok"));
+        Assert.Equal(marked, File.GetLastWriteTimeUtc(page));
+        clock.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal(before, await Versions(env, OkPage));
+        Assert.Equal(2, PageRequests(env, "tollgate-fixture-ok"));
+        Assert.Empty(env.Logs.Errors);
+    }
+
+    [Fact]
     public async Task ProjectPage_HiddenVersionComesOfAge_ListedAndServedAtTheBoundaryWithoutAskingUpstream()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);

@@ -37,6 +37,9 @@ internal sealed class PyPIIndexFixture : IAsyncDisposable
 
     public ConcurrentQueue<string> Requests { get; } = new();
 
+    /// <summary>Answer pages without an entity tag, always 200 (some mirrors and static indexes do).</summary>
+    public bool NoValidators { get; set; }
+
     /// <summary>"name==version" to how long before now its files were uploaded.</summary>
     public ConcurrentDictionary<string, TimeSpan> Ages { get; } = new();
 
@@ -148,8 +151,11 @@ internal sealed class PyPIIndexFixture : IAsyncDisposable
             // A strong entity tag of the page's bytes, and 304 when the client already holds them, as a real index does.
             var etag = $"\"{Sha256(Encoding.UTF8.GetBytes(page))[..16]}\"";
             IfNoneMatch[name] = context.Request.Headers.IfNoneMatch.ToString();
-            context.Response.Headers.ETag = etag;
-            if (context.Request.Headers.IfNoneMatch == etag)
+            if (!NoValidators)
+            {
+                context.Response.Headers.ETag = etag;
+            }
+            if (!NoValidators && context.Request.Headers.IfNoneMatch == etag)
             {
                 context.Response.StatusCode = 304;
                 return;
