@@ -132,12 +132,7 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
     {
         await using var upstream = await UpstreamFixture.StartAsync();
         upstream.TarballDelay = TimeSpan.FromSeconds(2);
-        var folder = Directory.CreateTempSubdirectory("tollgate-feed-drain-").FullName;
-        var db = Path.Combine(folder, "advisories.db");
-        var diagnostics = new Tollgate.Inputs.DiagnosticBag();
-        Assert.True(Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(UpstreamFixture.DataFolder, "advisories")],
-            new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, diagnostics).Succeeded);
-        var storage = Path.Combine(folder, "storage");
+        var (db, storage) = FeedFolder("drain");
         var good = KnownGood();
         string[] inFlight = [Tarballs[1], Tarballs[2]];
 
@@ -225,12 +220,7 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
             return names;
         }
         await using var upstream = await UpstreamFixture.StartAsync();
-        var folder = Directory.CreateTempSubdirectory("tollgate-feed-kill-").FullName;
-        var db = Path.Combine(folder, "advisories.db");
-        var diagnostics = new Tollgate.Inputs.DiagnosticBag();
-        Assert.True(Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(UpstreamFixture.DataFolder, "advisories")],
-            new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, diagnostics).Succeeded);
-        var storage = Path.Combine(folder, "storage");
+        var (db, storage) = FeedFolder("kill");
         // The upstream drips the tarball a byte every 100 ms: the feed is mid-download for minutes.
         upstream.Fault = path => path.EndsWith(".tgz", StringComparison.Ordinal) ? UpstreamFault.SlowDrip : UpstreamFault.None;
 
@@ -295,12 +285,7 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
     {
         // What docs/feed.md says a crash can lose: entries queued within about the writer's linger (50 ms) before it.
         await using var upstream = await UpstreamFixture.StartAsync();
-        var folder = Directory.CreateTempSubdirectory("tollgate-feed-crashlog-").FullName;
-        var db = Path.Combine(folder, "advisories.db");
-        var diagnostics = new Tollgate.Inputs.DiagnosticBag();
-        Assert.True(Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(UpstreamFixture.DataFolder, "advisories")],
-            new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, diagnostics).Succeeded);
-        var storage = Path.Combine(folder, "storage");
+        var (db, storage) = FeedFolder("crashlog");
         var (feed, port) = await StartFeed(upstream, db, storage);
         using (feed)
         {
@@ -322,6 +307,17 @@ public sealed class FaultLoadTests(ITestOutputHelper output)
             var rows = log.Query(new Tollgate.Server.Feeds.Npm.AuditQuery { Package = "tollgate-fixture-evil", BlockedOnly = true });
             Assert.Equal(refused, rows.Count(r => r.Request == "tarball" && r.Version == "1.0.1"));
         }
+    }
+
+    /// <summary>A new folder for a feed process: the fixture's advisories imported into <c>advisories.db</c>, and the storage path beside it.</summary>
+    private static (string Db, string Storage) FeedFolder(string name)
+    {
+        var folder = Directory.CreateTempSubdirectory($"tollgate-feed-{name}-").FullName;
+        var db = Path.Combine(folder, "advisories.db");
+        var diagnostics = new Tollgate.Inputs.DiagnosticBag();
+        Assert.True(Tollgate.Advisories.AdvisoryImporter.Import([Path.Combine(UpstreamFixture.DataFolder, "advisories")],
+            new Tollgate.Advisories.AdvisoryImportOptions { DatabasePath = db }, diagnostics).Succeeded, string.Join("\n", diagnostics.Items));
+        return (db, Path.Combine(folder, "storage"));
     }
 
     /// <summary>
