@@ -514,7 +514,12 @@ internal sealed partial class NpmFeed(FeedOptions options, NpmUpstream upstream,
         switch (answer.Status)
         {
             case UpstreamStatus.Ok or UpstreamStatus.NotModified when confirmed && knownDigest is not null && cached is not null && cached.Digest == knownDigest:
-                await _stored.WriteAsync(name, c => c.ConfirmAsync(name, cached with { FetchedAt = time.GetUtcNow() }, cancellation.Token)).ConfigureAwait(false);
+                // A 200 carries the upstream's current validators (it may name the same bytes with a new ETag): the next
+                // conditional request sends those.
+                var renewed = answer.Status == UpstreamStatus.Ok
+                    ? cached with { ETag = answer.ETag, LastModified = answer.LastModified, FetchedAt = time.GetUtcNow() }
+                    : cached with { FetchedAt = time.GetUtcNow() };
+                await _stored.WriteAsync(name, c => c.ConfirmAsync(name, renewed, cancellation.Token)).ConfigureAwait(false);
                 return new PackumentFetch(null, 200, Digest: knownDigest, Unchanged: true);
             case UpstreamStatus.Ok:
                 JsonObject? doc = null;

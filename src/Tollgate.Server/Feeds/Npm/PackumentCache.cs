@@ -32,8 +32,9 @@ internal interface IPackumentCache
     Task StoreAsync(string name, byte[] body, CachedPackument entry, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records that the upstream confirmed (304) the copy whose digest is <c>entry.Digest</c>, at <c>entry.FetchedAt</c>.
-    /// A copy another instance replaced in the meantime is left as it is.
+    /// Records that the upstream confirmed the copy whose digest is <c>entry.Digest</c> (a 304, or a 200 with the same
+    /// bytes) at <c>entry.FetchedAt</c>, with the validators in <paramref name="entry"/>. A copy another instance replaced
+    /// in the meantime is left as it is.
     /// </summary>
     Task ConfirmAsync(string name, CachedPackument entry, CancellationToken cancellationToken);
 
@@ -284,10 +285,13 @@ internal sealed class PostgresPackumentCache : IPackumentCache
         Run(async connection =>
         {
             // Only the copy the upstream confirmed: a row another instance replaced since keeps its own validators and age.
-            await using var command = new NpgsqlCommand($"UPDATE {_table} SET fetched_at = $3 WHERE name = $1 AND digest = $2", connection);
+            // The validators are the confirming answer's (a 200 with the same bytes may name them with a new ETag).
+            await using var command = new NpgsqlCommand($"UPDATE {_table} SET fetched_at = $3, etag = $4, last_modified = $5 WHERE name = $1 AND digest = $2", connection);
             command.Parameters.AddWithValue(name);
             command.Parameters.AddWithValue(entry.Digest ?? "");
             command.Parameters.AddWithValue(FetchedAt(entry));
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.ETag ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.LastModified ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 

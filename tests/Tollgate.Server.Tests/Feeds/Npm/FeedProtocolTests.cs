@@ -144,6 +144,22 @@ public sealed class FeedProtocolTests
         Assert.StartsWith("\"fixture-ms", env.Upstream.IfNoneMatch["ms"], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("folder")]
+    [InlineData("postgres")]
+    public async Task Packument_SameBytesUnderANewETag_TheNewETagIsSentNext(string store)
+    {
+        var state = store == "postgres" ? Tollgate.Tests.Inventory.StoreTargets.NewStore("postgres") : null;
+        await using var env = await FeedEnvironment.StartAsync(configure: o => o with { PackumentTtl = TimeSpan.Zero, PackumentStaleWhileRevalidate = TimeSpan.Zero, State = state });
+        var first = await (await env.Http.GetAsync("ms")).Content.ReadAsByteArrayAsync();
+        env.Upstream.ETagSuffix = "-moved";
+        // The old ETag does not match: the upstream sends the same bytes again, under its new ETag.
+        Assert.Equal(first, await (await env.Http.GetAsync("ms")).Content.ReadAsByteArrayAsync());
+        Assert.DoesNotContain("-moved", env.Upstream.IfNoneMatch["ms"], StringComparison.Ordinal);
+        Assert.Equal(first, await (await env.Http.GetAsync("ms")).Content.ReadAsByteArrayAsync());
+        Assert.EndsWith("-moved\"", env.Upstream.IfNoneMatch["ms"], StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Packument_WithinTtl_NotRequestedAgain()
     {

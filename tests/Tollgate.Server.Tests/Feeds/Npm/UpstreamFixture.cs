@@ -44,6 +44,9 @@ internal sealed class UpstreamFixture : IAsyncDisposable
     /// <summary>When set, packuments are sent without an ETag and every conditional request gets the whole document (200).</summary>
     public bool NoValidators { get; set; }
 
+    /// <summary>Added to every packument's ETag: an upstream that starts naming the same bytes with a new ETag.</summary>
+    public string ETagSuffix { get; set; } = "";
+
     /// <summary>When set, every request answers 503.</summary>
     public bool Down { get; set; }
 
@@ -156,7 +159,7 @@ internal sealed class UpstreamFixture : IAsyncDisposable
                 context.Response.StatusCode = 404;
                 return;
             }
-            var etag = "\"fixture-" + Path.GetFileNameWithoutExtension(file) + "-" + string.Join(",", Ages.Select(a => a.Key + a.Value)) + "\"";
+            var etag = "\"fixture-" + Path.GetFileNameWithoutExtension(file) + "-" + string.Join(",", Ages.Select(a => a.Key + a.Value)) + ETagSuffix + "\"";
             IfNoneMatch[path] = context.Request.Headers.IfNoneMatch.ToString();
             if (!NoValidators && context.Request.Headers.IfNoneMatch == etag)
             {
