@@ -196,10 +196,7 @@ public sealed class FeedCommandTests
         using var http = new HttpClient { BaseAddress = addresses[0], Timeout = TimeSpan.FromSeconds(30) };
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("-/ping")).StatusCode);
         await use(http);
-        using (var kill = Process.Start("kill", ["-INT", feed.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill!.WaitForExitAsync();
-        }
+        await feed.InterruptAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await feed.Process.WaitForExitAsync(timeout.Token);
         return new CliResult(feed.Process.ExitCode, await feed.Stdout, await feed.Stderr());

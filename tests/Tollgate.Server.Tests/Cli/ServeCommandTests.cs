@@ -78,8 +78,7 @@ public sealed class ServeCommandTests
         {
             if (!process.Process.HasExited)
             {
-                using var kill = Process.Start("kill", ["-INT", process.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-                await kill!.WaitForExitAsync();
+                await process.InterruptAsync();
             }
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             await process.Process.WaitForExitAsync(timeout.Token);

@@ -34,6 +34,25 @@ internal sealed class ServingProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Asks the process to stop as Ctrl+C does: SIGINT. A test run started in the background by a shell without job
+    /// control ignores SIGINT, and so do the processes it starts (an ignored signal is inherited, and a program keeps it
+    /// ignored); then SIGTERM, which the servers handle the same way.
+    /// </summary>
+    public async Task InterruptAsync()
+    {
+        var signal = SigintIgnored() ? "-TERM" : "-INT";
+        using var kill = System.Diagnostics.Process.Start("kill", [signal, Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>True when this process ignores SIGINT (bit 2 of <c>SigIgn</c> in <c>/proc/self/status</c>).</summary>
+    private static bool SigintIgnored()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << 1)) != 0;
+    }
+
     /// <summary>What the process printed on stderr so far.</summary>
     public string StderrSoFar()
     {
