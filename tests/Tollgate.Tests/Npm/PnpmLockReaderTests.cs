@@ -62,6 +62,60 @@ public sealed class PnpmLockReaderTests
     internal static SortedSet<string> OurSet(DependencyGraph graph) =>
         new(graph.Components.Select(c => $"{c.Name}@{c.Version}"), StringComparer.Ordinal);
 
+    /// <summary>
+    /// The "name@version" keys under each document's <c>packages:</c>, read line by line: a key is indented two spaces
+    /// and ends with ':'; peer suffixes in parentheses never appear there.
+    /// </summary>
+    private static List<HashSet<string>> PackageKeysPerDocument(string lockfile)
+    {
+        var documents = new List<HashSet<string>>();
+        HashSet<string>? keys = null;
+        foreach (var line in File.ReadLines(lockfile))
+        {
+            if (line == "---")
+            {
+                documents.Add([]);
+                keys = null;
+            }
+            else if (line.Length > 0 && line[0] != ' ')
+            {
+                keys = line == "packages:" ? documents[^1] : null;
+            }
+            else if (keys is not null && line.StartsWith("  ", StringComparison.Ordinal) && line[2] != ' ' && line.EndsWith(':'))
+            {
+                keys.Add(line[2..^1].Trim('\''));
+            }
+        }
+        return documents;
+    }
+
+    [Fact]
+    public void Read_TwoDocumentLockfile_ReadsTheProjectDocumentAndTheEnvDocument()
+    {
+        var lockfile = TestData.Path("npm", "pnpm11-env-apify", "pnpm-lock.yaml");
+        var documents = PackageKeysPerDocument(lockfile);
+
+        var (project, graph, bag) = Read("pnpm11-env-apify");
+
+        Assert.DoesNotContain(bag.Items, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal([19, 928], documents.Select(d => d.Count));
+        Assert.Equal("@apify/actors-mcp-server", project!.Root.Name);
+        // Every package of both documents (none is in both), and the workspace member src/web.
+        Assert.Empty(documents[0].Intersect(documents[1]));
+        var member = Assert.Single(graph.Components, c => c.Origin.Kind == OriginKind.Workspace);
+        Assert.Equal("src/web", member.Origin.Location);
+        Assert.Equal(documents[0].Union(documents[1]).Order(StringComparer.Ordinal),
+            graph.Components.Where(c => c != member).Select(c => $"{c.Name}@{c.Version}").Order(StringComparer.Ordinal));
+        // The project's packages: the override pins the SDK.
+        var sdk = Assert.Single(graph.FindByName("@modelcontextprotocol/sdk"));
+        Assert.Equal("1.29.0", sdk.Version);
+        Assert.True((sdk.Scopes & DependencyScopes.Prod) != 0);
+        // The env document's packages: pnpm itself, direct and for development only.
+        var pnpm = Assert.Single(graph.FindByName("pnpm"));
+        Assert.Equal(("11.11.0", DependencyScopes.Dev, true), (pnpm.Version, pnpm.Scopes, pnpm.Direct));
+        Assert.Equal(DependencyScopes.Dev | DependencyScopes.Optional, Assert.Single(graph.FindByName("@pnpm/linux-x64")).Scopes);
+    }
+
     [Theory]
     [InlineData("pnpm9-basic", "local-lib@file:local-lib")]
     [InlineData("pnpm8-basic", "local-lib@file:local-lib")]

@@ -99,6 +99,49 @@ public sealed partial class SharedLockfileTests
     }
 
     [Fact]
+    public void UvLock_AwslabsKeyspaces_ExtraAskedForInsideAnExtraIsFollowed()
+    {
+        var lockFile = Shared("uv-awslabs-keyspaces", "uv.lock");
+        var names = PackageNames(lockFile);
+
+        var (graph, diagnostics) = PyPITestRead.Read(Path.GetDirectoryName(lockFile)!);
+
+        diagnostics.NoErrors();
+        Assert.Equal(118, names.Count);
+        Assert.Equal("awslabs-amazon-keyspaces-mcp-server", graph.Roots.Single().Name);
+        // Every locked package but the project itself; keyring, aiofile and the rest were missing when only
+        // [package].dependencies were searched for extras.
+        Assert.Equal(names.Count - 1, graph.Components.Length);
+        // fastmcp -> fastmcp-slim[client,server], whose extras' lists ask for py-key-value-aio[filetree,keyring,memory].
+        Assert.Contains("keyring@25.7.0", graph.ChildLabels(graph.One("py-key-value-aio").Key));
+        var keyring = graph.One("keyring");
+        Assert.Equal(DependencyScopes.Prod, keyring.Scopes);
+        Assert.Equal(["fastmcp@3.4.3", "fastmcp-slim@3.4.3", "py-key-value-aio@0.4.5", "keyring@25.7.0"],
+            graph.ShortestPathTo(keyring.Key).Skip(1).Select(graph.Label));
+        Assert.Equal(["3.11.1", "3.9.0"], graph.FindByName("aiofile").Select(c => c.Version).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void UvLock_LogfireMcp_ExtraInADevGroupIsFollowed()
+    {
+        var lockFile = Shared("uv-logfire-mcp", "uv.lock");
+        var names = PackageNames(lockFile);
+
+        var (graph, diagnostics) = PyPITestRead.Read(Path.GetDirectoryName(lockFile)!);
+
+        diagnostics.NoErrors();
+        Assert.Equal(76, names.Count);
+        Assert.Equal("logfire-mcp", graph.Roots.Single().Name);
+        Assert.Equal(names.Count - 1, graph.Components.Length);
+        // [package.dev-dependencies] dev = [ { name = "inline-snapshot", extra = ["black"] }, ... ]
+        Assert.Contains("black@25.1.0", graph.ChildLabels(graph.One("inline-snapshot").Key));
+        Assert.Equal(DependencyScopes.Dev, graph.One("black").Scopes);
+        Assert.Equal(DependencyScopes.Dev, graph.One("pathspec").Scopes);
+        // mcp[cli] in [package].dependencies was followed before: typer is a production package.
+        Assert.Equal(DependencyScopes.Prod, graph.One("typer").Scopes & DependencyScopes.Prod);
+    }
+
+    [Fact]
     public void PoetryLock_Poetry_CountsScopesAndGitSource()
     {
         var lockFile = Shared("poetry-poetry", "poetry.lock");

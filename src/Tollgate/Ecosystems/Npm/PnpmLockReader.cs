@@ -7,14 +7,15 @@ namespace Tollgate.Ecosystems.Npm;
 
 /// <summary>
 /// Reads pnpm-lock.yaml: lockfile format 5.x (pnpm 7 and earlier: ids <c>/name/1.0.0_peer@1.0.0</c>), 6.x (pnpm 8:
-/// <c>/name@1.0.0(peer@1.0.0)</c>) and 9.x (pnpm 9 and 10: <c>packages</c> plus <c>snapshots</c>, ids
+/// <c>/name@1.0.0(peer@1.0.0)</c>) and 9.x (pnpm 9 and later: <c>packages</c> plus <c>snapshots</c>, ids
 /// <c>name@1.0.0(peer@1.0.0)</c>). Peer suffixes are dropped from versions, so one package resolved against two
-/// sets of peers is one component.
+/// sets of peers is one component. A file of two YAML documents (pnpm 11 and later) is an env document (pnpm's own
+/// packages and config dependencies, read as development packages) followed by the project's lockfile.
 /// </summary>
 public static class PnpmLockReader
 {
     private const string ImporterPrefix = "importer:";
-    private const string SupportedHint = "supported lockfileVersion values: 5.x (pnpm 7 and earlier), 6.x (pnpm 8), 9.x (pnpm 9 and 10)";
+    private const string SupportedHint = "supported lockfileVersion values: 5.x (pnpm 7 and earlier), 6.x (pnpm 8), 9.x (pnpm 9 and later)";
 
     /// <summary>Reads a pnpm-lock.yaml; null (with diagnostics) when nothing could be read. Never throws on bad input.</summary>
     public static ProjectGraph? Read(string lockfilePath, PackageJson? manifest, DiagnosticBag diagnostics)
@@ -26,29 +27,24 @@ public static class PnpmLockReader
         }
         var graph = new YarnPnpmBunGraph(lockfilePath, diagnostics);
         var display = graph.LockfileDisplay;
-        var root = YarnPnpmYaml.Load(text, display, diagnostics);
-        if (root is null)
+        // pnpm 11 and later put the package manager's own packages and the config dependencies in a first "env"
+        // document when the project pins them; the project's lockfile is then the last document.
+        if (YarnPnpmYaml.LoadDocuments(text, display, diagnostics) is not { } documents)
         {
             return null;
         }
-        var versionNode = root.Get("lockfileVersion");
-        var versionText = (versionNode as YamlScalarNode)?.Value;
-        if (versionText is null)
+        var formats = new List<int>(documents.Count);
+        foreach (var document in documents)
         {
-            diagnostics.Error(DiagnosticIds.UnexpectedShape, "pnpm-lock.yaml has no lockfileVersion",
-                new SourceLocation(display, 1, 1), "is this a pnpm lockfile? it may be truncated");
-            return null;
+            var start = formats.Count == 0 ? new SourceLocation(display, 1, 1) : YarnPnpmYaml.LocationOf(document, display);
+            if (Format(document, start, display, diagnostics) is not { } format)
+            {
+                return null;
+            }
+            formats.Add(format);
         }
-        var dot = versionText.IndexOf('.', StringComparison.Ordinal);
-        var major = int.TryParse(dot < 0 ? versionText : versionText[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : -1;
-        if (major is not (5 or 6 or 9))
-        {
-            diagnostics.Error(DiagnosticIds.UnsupportedVersion, $"pnpm lockfileVersion '{versionText}' is not supported",
-                YarnPnpmYaml.LocationOf(versionNode!, display), SupportedHint);
-            return null;
-        }
-
-        var reader = new Reader(graph, major, diagnostics);
+        var root = documents[^1];
+        var reader = new Reader(graph, formats[^1], diagnostics);
         reader.ReadPackages(root);
         var files = new List<string> { display };
         if (manifest is not null)
@@ -63,7 +59,40 @@ public static class PnpmLockReader
         {
             reader.ReadImporter(".", root, owner: null);
         }
+        for (var i = 0; i < documents.Count - 1; i++)
+        {
+            // Installed by pnpm for itself (its own binary, config dependencies that hook into installs), never part of
+            // what the project ships: development packages of the project.
+            var env = new Reader(graph, formats[i], diagnostics);
+            env.ReadPackages(documents[i]);
+            if (documents[i].GetMap("importers")?.GetMap(".") is { } importer)
+            {
+                env.ReadEnvironment(importer);
+            }
+        }
         return graph.Build(manifest, files);
+    }
+
+    /// <summary>The major lockfileVersion of one document; null (reported) when it is missing or not supported.</summary>
+    private static int? Format(YamlMappingNode document, SourceLocation start, string display, DiagnosticBag diagnostics)
+    {
+        var versionNode = document.Get("lockfileVersion");
+        var versionText = (versionNode as YamlScalarNode)?.Value;
+        if (versionText is null)
+        {
+            diagnostics.Error(DiagnosticIds.UnexpectedShape, "pnpm-lock.yaml has no lockfileVersion", start,
+                "is this a pnpm lockfile? it may be truncated");
+            return null;
+        }
+        var dot = versionText.IndexOf('.', StringComparison.Ordinal);
+        var major = int.TryParse(dot < 0 ? versionText : versionText[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : -1;
+        if (major is not (5 or 6 or 9))
+        {
+            diagnostics.Error(DiagnosticIds.UnsupportedVersion, $"pnpm lockfileVersion '{versionText}' is not supported",
+                YarnPnpmYaml.LocationOf(versionNode!, display), SupportedHint);
+            return null;
+        }
+        return major;
     }
 
     private sealed class Reader(YarnPnpmBunGraph graph, int format, DiagnosticBag diagnostics)
@@ -180,45 +209,52 @@ public static class PnpmLockReader
 
         public void ReadImporter(string path, YamlMappingNode importer, LockedPackage? owner)
         {
-            Section("dependencies", DependencyScopes.Prod);
-            Section("devDependencies", DependencyScopes.Dev);
-            Section("optionalDependencies", DependencyScopes.Optional);
+            Section(path, importer, owner, "dependencies", DependencyScopes.Prod);
+            Section(path, importer, owner, "devDependencies", DependencyScopes.Dev);
+            Section(path, importer, owner, "optionalDependencies", DependencyScopes.Optional);
+        }
 
-            void Section(string field, DependencyScopes kind)
+        /// <summary>The importer of an env document: what pnpm installs for itself, as development dependencies of the project.</summary>
+        public void ReadEnvironment(YamlMappingNode importer)
+        {
+            Section(".", importer, null, "packageManagerDependencies", DependencyScopes.Dev);
+            Section(".", importer, null, "configDependencies", DependencyScopes.Dev);
+        }
+
+        private void Section(string path, YamlMappingNode importer, LockedPackage? owner, string field, DependencyScopes kind)
+        {
+            var section = importer.GetMap(field);
+            if (section is null)
             {
-                var section = importer.GetMap(field);
-                if (section is null)
+                return;
+            }
+            foreach (var (key, value) in section.Children)
+            {
+                if (key is not YamlScalarNode { Value: { } alias })
                 {
-                    return;
+                    continue;
                 }
-                foreach (var (key, value) in section.Children)
+                // 5.x: "name: 1.0.0"; 6.x and 9.x: "name: { specifier: ^1.0.0, version: 1.0.0 }".
+                var reference = value switch
                 {
-                    if (key is not YamlScalarNode { Value: { } alias })
-                    {
-                        continue;
-                    }
-                    // 5.x: "name: 1.0.0"; 6.x and 9.x: "name: { specifier: ^1.0.0, version: 1.0.0 }".
-                    var reference = value switch
-                    {
-                        YamlScalarNode s => s.Value,
-                        YamlMappingNode map => map.GetString("version"),
-                        _ => null,
-                    };
-                    if (reference is null)
-                    {
-                        diagnostics.Warning(DiagnosticIds.InvalidEntry, $"dependency '{alias}' of importer '{path}' has no version; skipped",
-                            YarnPnpmYaml.LocationOf(key, graph.LockfileDisplay));
-                        continue;
-                    }
-                    var target = Target(alias, reference, path, YarnPnpmYaml.LocationOf(key, graph.LockfileDisplay));
-                    if (owner is null)
-                    {
-                        graph.AddRootDependency(target, kind);
-                    }
-                    else
-                    {
-                        owner.Dependencies.Add((target, kind));
-                    }
+                    YamlScalarNode s => s.Value,
+                    YamlMappingNode map => map.GetString("version"),
+                    _ => null,
+                };
+                if (reference is null)
+                {
+                    diagnostics.Warning(DiagnosticIds.InvalidEntry, $"dependency '{alias}' of importer '{path}' has no version; skipped",
+                        YarnPnpmYaml.LocationOf(key, graph.LockfileDisplay));
+                    continue;
+                }
+                var target = Target(alias, reference, path, YarnPnpmYaml.LocationOf(key, graph.LockfileDisplay));
+                if (owner is null)
+                {
+                    graph.AddRootDependency(target, kind);
+                }
+                else
+                {
+                    owner.Dependencies.Add((target, kind));
                 }
             }
         }

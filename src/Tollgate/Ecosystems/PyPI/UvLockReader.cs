@@ -77,12 +77,14 @@ internal static class UvLockReader
                 graph.AddEdge(package.Key, target.Key);
             }
         }
-        // A dependency on "name[extra]" also needs what that extra of name requires.
+        // A dependency on "name[extra]" also needs what that extra of name requires, wherever it is written: in
+        // [package].dependencies, in an extra's own list (fastmcp-slim[client] asks for py-key-value-aio[keyring]) or in
+        // a member's dev group (inline-snapshot[black]).
         foreach (var package in packages)
         {
-            foreach (var item in package.Table.GetArray("dependencies")?.Items ?? [])
+            foreach (var item in DependencyLists(package.Table).SelectMany(list => list.Items))
             {
-                AddExtraEdges(item, byName, graph, file, shape);
+                AddExtraEdges(package, item, byName, graph, file, shape);
             }
         }
 
@@ -139,10 +141,19 @@ internal static class UvLockReader
         }
     }
 
-    private static void AddExtraEdges(TomlNode item, ILookup<string, Package> byName, LockGraph graph, string file, TomlShape shape)
+    /// <summary>
+    /// Edges from the package <paramref name="item"/> names to what the extras it asks for require. A project asking
+    /// for its own extras (<c>mcp[cli]</c> in mcp's dev group) is left to <see cref="AddDirect"/>: as a dependency of
+    /// another member it brings only the extras that member asks for.
+    /// </summary>
+    private static void AddExtraEdges(Package from, TomlNode item, ILookup<string, Package> byName, LockGraph graph, string file, TomlShape shape)
     {
         foreach (var target in Dependencies(item, byName, file, shape))
         {
+            if (target.Key == from.Key)
+            {
+                continue;
+            }
             foreach (var extra in Extras(item))
             {
                 if (target.Table.GetTable("optional-dependencies")?.GetArray(extra) is { } extraList)
@@ -151,6 +162,25 @@ internal static class UvLockReader
                     {
                         graph.AddEdge(target.Key, child.Key);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>Every list of dependencies a [[package]] records: its own, each of its extras' and each of its dev groups'.</summary>
+    private static IEnumerable<TomlArrayNode> DependencyLists(TomlTableNode package)
+    {
+        if (package.GetArray("dependencies") is { } own)
+        {
+            yield return own;
+        }
+        foreach (var tableName in new[] { "optional-dependencies", "dev-dependencies" })
+        {
+            foreach (var (_, list) in package.GetTable(tableName)?.Entries ?? [])
+            {
+                if (list is TomlArrayNode array)
+                {
+                    yield return array;
                 }
             }
         }
