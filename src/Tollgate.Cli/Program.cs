@@ -107,6 +107,13 @@ namespace Tollgate.Cli
                     Error = terminal.ErrorWriter,
                 });
             }
+            catch (Tollgate.Reports.OutputFileException e)
+            {
+                // The report could not be written where -o says: the user's environment, so exit 2, not a bug.
+                terminal.Fail($"{e.Message}; nothing was written");
+                terminal.Message("check that the folder of --output is writable by this user and has free space.");
+                return ExitCodes.InputError;
+            }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 terminal.Fail($"internal error: {e.Message}");

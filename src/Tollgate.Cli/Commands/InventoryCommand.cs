@@ -244,9 +244,9 @@ internal static class InventoryCommand
         DefaultValueFactory = _ => 100,
     };
 
-    private static Option<int> OffsetOption() => new("--offset")
+    private static Option<int> OffsetOption(string order = "deployment-name order") => new("--offset")
     {
-        Description = "Skip the first N hits (with --limit, for the next page; hits are in deployment-name order).",
+        Description = $"Skip the first N hits (with --limit, for the next page; hits are in {order}).",
         HelpName = "N",
     };
 
@@ -412,7 +412,7 @@ internal static class InventoryCommand
         var store = StoreOption();
         var format = FormatOption();
         var limit = LimitOption();
-        var offset = OffsetOption();
+        var offset = OffsetOption("the order shown: newest found first");
         var server = InventoryRemote.ServerOption();
         var token = InventoryRemote.TokenOption();
         var command = new Command("hits", """
@@ -428,6 +428,13 @@ internal static class InventoryCommand
               tollgate inventory hits --deployment weather-mcp
               TOLLGATE_TOKEN=... tollgate inventory hits --since 24h --server https://inventory.example.com
             """) { since, deployment, store, format, limit, offset, server, token };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(limit) < 0 || r.GetValue(offset) < 0)
+            {
+                r.AddError("--limit and --offset take a number of hits, 0 or more");
+            }
+        });
         command.SetAction(r => Guard(terminal, () =>
         {
             DateTimeOffset? from = null;
@@ -440,7 +447,7 @@ internal static class InventoryCommand
                 }
                 from = parsed;
             }
-            var paging = new Paging(Math.Max(0, r.GetValue(offset)), r.GetValue(limit) is > 0 and var n ? n : null);
+            var paging = new Paging(r.GetValue(offset), r.GetValue(limit) is > 0 and var n ? n : null);
             var json = r.GetValue(format) == "json";
             if (r.GetValue(server) is { } url)
             {

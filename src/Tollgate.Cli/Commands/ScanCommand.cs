@@ -507,7 +507,17 @@ internal static class ScanCommand
         string path;
         if (options.Advisories.Count > 0)
         {
-            temporary = Directory.CreateTempSubdirectory("tollgate-scan-").FullName;
+            try
+            {
+                temporary = Directory.CreateTempSubdirectory("tollgate-scan-").FullName;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // --advisories loads the records into a database in the temporary folder; without one nothing is checked.
+                terminal.Fail($"cannot make a temporary folder in {Path.GetTempPath()} for the advisories given with --advisories: {e.Message}");
+                terminal.Message("hint: set TMPDIR to a folder this user can write, or import the advisories once with `tollgate db import` and scan with --db.");
+                return false;
+            }
             path = Path.Combine(temporary, "advisories.db");
             var bag = new DiagnosticBag();
             var imported = AdvisoryImporter.Import(options.Advisories, new AdvisoryImportOptions { DatabasePath = path, Source = string.Join(", ", options.Advisories) }, bag);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.CommandLine;
 using Spectre.Console;
 using Tollgate.Graph;
+using Tollgate.Inputs;
 using Tollgate.Policy;
 using Tollgate.Reports;
 using Tollgate.Risk;
@@ -55,6 +56,18 @@ internal static class UpdateLintCommand
         }
         var policy = loaded.Policy;
         var result = UpdateBotLint.Run(options.Path);
+        if (result.Files.IsEmpty && result.Findings.IsEmpty)
+        {
+            // Neither a bot configuration nor a dependency it should cover: nothing was checked (a mistyped folder, or a
+            // subfolder of the repository), which is not a pass, as for deploy audit and mcp audit.
+            result = result with
+            {
+                Diagnostics = result.Diagnostics.Add(new Diagnostic(DiagnosticIds.NoInput, DiagnosticSeverity.Error,
+                    "no Dependabot or Renovate configuration, and no dependencies for one to cover, in this folder",
+                    new SourceLocation(InputFile.DisplayPath(options.Path)),
+                    "give the repository's root folder: .github/dependabot.yml, renovate.json and the lockfiles are found from there")),
+            };
+        }
         var verdict = PolicyEvaluator.Evaluate(result.Findings, policy, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime), id => RiskRules.Find(id)?.DefaultLevel, new SchemeVersionMatcher());
         var problems = ScanNames.InputProblems(result.Diagnostics, true).ToList();
         var findings = verdict.Findings.Where(f => f.Level != RuleLevel.Off).Select(f => ReportedFinding.Create(
@@ -75,7 +88,7 @@ internal static class UpdateLintCommand
             Graph = result.Graph,
         };
         terminal.Diagnostics(result.Diagnostics);
-        if (result.Files.IsEmpty)
+        if (result.Files.IsEmpty && !result.Findings.IsEmpty)
         {
             terminal.Message("no Dependabot or Renovate configuration found.");
         }

@@ -164,7 +164,8 @@ public static class DeployDiscovery
             else if (Directory.Exists(path))
             {
                 var before = found.Count;
-                foreach (var file in InputDiscovery.Walk(Path.GetFullPath(path), exclude, s_hiddenFolders))
+                foreach (var file in InputDiscovery.Walk(Path.GetFullPath(path), exclude, s_hiddenFolders,
+                    InputDiscovery.UnreadableFolderReporter(diagnostics, exclude is { IsEmpty: false })))
                 {
                     if (DeployFileKinds.Classify(file, named: false) is { } kind && seen.Add(file))
                     {

@@ -47,7 +47,8 @@ public sealed class InputDiscovery
             else if (Directory.Exists(path))
             {
                 var before = claimed.Values.Sum(l => l.Count);
-                foreach (var file in Walk(Path.GetFullPath(path), _exclude))
+                var unreadable = UnreadableFolderReporter(diagnostics, !_exclude.IsEmpty);
+                foreach (var file in Walk(Path.GetFullPath(path), _exclude, unreadable: unreadable))
                 {
                     var reader = _readers.FirstOrDefault(r => r.IsInput(Path.GetFileName(file), named: false));
                     if (reader is not null)
@@ -96,11 +97,23 @@ public sealed class InputDiscovery
     }
 
     /// <summary>
+    /// An error (TG0001) for each folder a search could not list: the files in it were not checked, so the result
+    /// cannot be a pass.
+    /// </summary>
+    public static Action<string, Exception> UnreadableFolderReporter(DiagnosticBag diagnostics, bool excluding = false) =>
+        (folder, error) => diagnostics.Error(DiagnosticIds.FileUnreadable, $"cannot list this folder, so nothing in it was checked: {error.Message}",
+            new SourceLocation(InputFile.DisplayPath(folder)),
+            excluding ? "give the user running Tollgate read access to it, or check the --exclude patterns"
+                : "give the user running Tollgate read access to it, or leave it out with --exclude");
+
+    /// <summary>
     /// Every file under <paramref name="root"/>, skipping dependency, build and tool folders and what
     /// <paramref name="exclude"/> matches; sorted for stable output. Hidden folders are skipped unless named in
-    /// <paramref name="hiddenFolders"/> (deployment files live in .github and .pipelines).
+    /// <paramref name="hiddenFolders"/> (deployment files live in .github and .pipelines). A folder that cannot be
+    /// listed is passed to <paramref name="unreadable"/>: its files are missing from the result.
     /// </summary>
-    public static IEnumerable<string> Walk(string root, PathGlobs? exclude = null, IReadOnlySet<string>? hiddenFolders = null)
+    public static IEnumerable<string> Walk(string root, PathGlobs? exclude = null, IReadOnlySet<string>? hiddenFolders = null,
+        Action<string, Exception>? unreadable = null)
     {
         exclude ??= PathGlobs.None;
         var pending = new Stack<string>();
@@ -116,6 +129,7 @@ public sealed class InputDiscovery
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                unreadable?.Invoke(dir, e);
                 continue;
             }
             Array.Sort(files, StringComparer.Ordinal);

@@ -27,6 +27,12 @@ public static class InputFile
             var info = new FileInfo(path);
             if (!info.Exists)
             {
+                if (Directory.Exists(path))
+                {
+                    diagnostics.Error(DiagnosticIds.FileUnreadable, "this is a folder; a file was expected", new SourceLocation(shown),
+                        "name the file itself");
+                    return null;
+                }
                 diagnostics.Error(DiagnosticIds.FileUnreadable, "file not found", new SourceLocation(shown));
                 return null;
             }

@@ -145,7 +145,8 @@ public static class LocatedJson
         var builder = new Builder(utf8);
         try
         {
-            if (!reader.Read())
+            // The reader throws on input without a token ("when isFinalBlock is true") rather than returning false.
+            if (utf8.Trim(" \t\r\n"u8).IsEmpty || !reader.Read())
             {
                 diagnostics.Error(DiagnosticIds.InvalidJson, "the file is empty; expected a JSON document",
                     new SourceLocation(displayPath, 1, 1), "was the file truncated when it was written?");

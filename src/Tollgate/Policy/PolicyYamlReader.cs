@@ -198,7 +198,7 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
             var id = raw.Trim().ToUpperInvariant();
             if (!IsRuleId(id))
             {
-                Error(keyNode, $"'{raw}' is not a rule id; expected TG1, TG2, TG3 or TG4 followed by three digits, such as TG1001",
+                Error(keyNode, $"'{raw}' is not a rule id; expected TG1 to TG5 followed by three digits, such as TG1001",
                     id.StartsWith("TG0", StringComparison.Ordinal)
                         ? "TG0xxx ids are input diagnostics and cannot be turned off here"
                         : "rule ids are listed in docs/rules.md");
@@ -225,7 +225,7 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
 
     /// <summary>True for TG1 (dependency rules), TG2 (MCP configuration rules), TG3 or TG4 (registry and update-bot rules) followed by exactly three digits.</summary>
     internal static bool IsRuleId(string id) =>
-        id.Length == 6 && id.StartsWith("TG", StringComparison.OrdinalIgnoreCase) && id[2] is >= '1' and <= '4'
+        id.Length == 6 && id.StartsWith("TG", StringComparison.OrdinalIgnoreCase) && id[2] is >= '1' and <= '5'
         && id[3..].All(char.IsAsciiDigit);
 
     private RegistryPolicy ReadRegistries(YamlNode node)
@@ -345,7 +345,7 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
                         id = ReadString(value, "an advisory id, alias or rule id");
                         if (id is not null && id.StartsWith("TG", StringComparison.OrdinalIgnoreCase) && !IsRuleId(id))
                         {
-                            Error(value, $"'{id}' is not a rule id; expected TG1, TG2, TG3 or TG4 followed by three digits, such as TG1001", "advisory ids look like GHSA-…, CVE-…, PYSEC-… or MAL-…");
+                            Error(value, $"'{id}' is not a rule id; expected TG1 to TG5 followed by three digits, such as TG1001", "advisory ids look like GHSA-…, CVE-…, PYSEC-… or MAL-…");
                             id = null;
                         }
                         valid &= id is not null;

@@ -7,6 +7,10 @@ namespace Tollgate.Reports;
 /// <param name="Note">Something the user should know (a link was followed, a special file written in place), or null.</param>
 public sealed record OutputWritten(string Path, string? Note);
 
+/// <summary>An output file that could not be written (a folder without write permission, a full disk): a problem
+/// of the user's environment, not a bug. Nothing was left at the target.</summary>
+public sealed class OutputFileException(string message, Exception inner) : IOException(message, inner);
+
 /// <summary>
 /// Writes output files whole or not at all: a temporary file beside the target, then a rename over it. Only a regular
 /// file (or a missing path) is replaced that way: a device, FIFO or socket (<c>-o /dev/null</c>, a pipe) is written in
@@ -23,10 +27,23 @@ public static class OutputFile
         });
 
     /// <summary>Writes what <paramref name="write"/> writes to the stream it is given, whole or not at all (see the class).</summary>
+    /// <exception cref="OutputFileException">The file could not be written; the message names it and says why.</exception>
     public static OutputWritten Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
+        try
+        {
+            return WriteWhole(path, write);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException and not OutputFileException)
+        {
+            throw new OutputFileException($"cannot write {path}: {e.Message}", e);
+        }
+    }
+
+    private static OutputWritten WriteWhole(string path, Action<Stream> write)
+    {
         var full = Path.GetFullPath(path);
         string? note = null;
         if (new FileInfo(full).LinkTarget is not null && File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target)

@@ -24,6 +24,12 @@ public static class SbomReader
     private static ProjectGraph? ReadProject(string path, string shown, DiagnosticBag diagnostics)
     {
         SbomProbe? probe;
+        if (Directory.Exists(path))
+        {
+            diagnostics.Error(DiagnosticIds.FileUnreadable, "this is a folder; an SBOM file was expected", new SourceLocation(shown),
+                "name the SBOM file itself; to read a project folder's lockfiles, give the folder as PATH without --sbom");
+            return null;
+        }
         try
         {
             using (var stream = File.OpenRead(path))

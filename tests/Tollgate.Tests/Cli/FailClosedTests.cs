@@ -147,8 +147,13 @@ public sealed class FailClosedTests : IDisposable
     public static TheoryData<string, string> UnreadableInputs() => new()
     {
         { "missing", "no such file or folder" },
-        { "empty-lockfile", "invalid JSON" },
+        { "empty-lockfile", "the file is empty; expected a JSON document" },
         { "truncated-lockfile", "invalid JSON" },
+        { "empty-object-lockfile", "this is not a lockfile npm wrote" },
+        { "empty-yarn-lock", "the file is empty; yarn writes at least the '# yarn lockfile v1' line" },
+        { "unreadable-yarn-lock", "expected an entry header ('name@range:'); the lines up to the next entry could not be read" },
+        { "yarn-entry-without-version", "entry 'minimist@^1.2.5' has no version, so its package cannot be checked" },
+        { "empty-poetry-lock", "poetry.lock has neither [[package]] entries nor a [metadata] table" },
         { "no-supported-file", "no supported lockfile or manifest found in this folder" },
     };
 
@@ -163,6 +168,16 @@ public sealed class FailClosedTests : IDisposable
                 Directory.CreateDirectory(folder);
                 File.WriteAllText(Path.Combine(folder, "package-lock.json"), "");
                 return Path.Combine(folder, "package-lock.json");
+            case "empty-object-lockfile":
+                return Write(folder, "package-lock.json", "{}\n");
+            case "empty-yarn-lock":
+                return Write(folder, "yarn.lock", "\n");
+            case "unreadable-yarn-lock":
+                return Write(folder, "yarn.lock", "# yarn lockfile v1\n\n\nthis line is no entry header\n  version \"1.2.5\"\n");
+            case "yarn-entry-without-version":
+                return Write(folder, "yarn.lock", "# yarn lockfile v1\n\n\nminimist@^1.2.5:\n  resolved \"https://registry.example/minimist/-/minimist-1.2.5.tgz\"\n");
+            case "empty-poetry-lock":
+                return Write(folder, "poetry.lock", "");
             case "truncated-lockfile":
                 Directory.CreateDirectory(folder);
                 var text = File.ReadAllText(Path.Combine(Example, "package-lock.json"));
@@ -173,6 +188,31 @@ public sealed class FailClosedTests : IDisposable
                 File.WriteAllText(Path.Combine(folder, "README.md"), "# nothing to scan\n");
                 return folder;
         }
+    }
+
+    private static string Write(string folder, string name, string text)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, name), text);
+        return folder;
+    }
+
+    [Theory]
+    [InlineData("--sbom", "this is a folder; an SBOM file was expected")]
+    [InlineData("--policy", "this is a folder; a file was expected")]
+    [InlineData("--vex", "this is a folder; a file was expected")]
+    public void Scan_FolderWhereAFileIsExpected_SaysSoAndExitsTwo(string option, string message)
+    {
+        var folder = _temp.File("a-folder");
+        Directory.CreateDirectory(folder);
+        string[] args = option == "--sbom" ? ["scan", option, folder] : ["scan", Example, option, folder];
+
+        var result = CliRunner.Run([.. args, "--advisories", Advisories, "--format", "json"]);
+
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}; stderr: {result.Stderr}");
+        Assert.Contains($"a-folder: error TG0001: {message}", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("denied", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("file not found", result.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]

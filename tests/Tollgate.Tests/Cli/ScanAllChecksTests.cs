@@ -107,5 +107,30 @@ public sealed class ScanAllChecksTests : IDisposable
         Assert.Contains("deps, mcp, deploy, clients, updates", unknown.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Scan_PolicySetsClientConfigurationRuleLevelsAndIgnoresThem()
+    {
+        var repo = Repository();
+        // TG5004 (the token in .npmrc, fail by default) ignored; TG5001 (npm has no registry, warn by default) made fail.
+        File.WriteAllText(Path.Combine(repo, "tollgate.yaml"), """
+            rules:
+              TG5001: fail
+            ignore:
+              - id: TG5004
+                reason: "the token is a fake one for this test"
+                expires: 2099-12-31
+            """);
+
+        var run = CliRunner.Run("scan", repo, "--no-advisories", "--checks", "clients", "--format", "json");
+
+        Assert.True(run.ExitCode == 1, $"exit {run.ExitCode}; stderr: {run.Stderr}");
+        using var doc = JsonDocument.Parse(run.Stdout);
+        var findings = doc.RootElement.GetProperty("findings").EnumerateArray().ToList();
+        var token = Assert.Single(findings, f => f.GetProperty("id").GetString() == "TG5004");
+        Assert.Equal("policy", token.GetProperty("suppressed").GetProperty("source").GetString());
+        var bypass = Assert.Single(findings, f => f.GetProperty("id").GetString() == "TG5001");
+        Assert.Equal("fail", bypass.GetProperty("level").GetString());
+    }
+
     public void Dispose() => _temp.Dispose();
 }

@@ -208,6 +208,21 @@ public sealed class InventoryCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("--offset", "-1")]
+    [InlineData("--limit", "-5")]
+    public void Hits_NegativeLimitOrOffset_IsAUsageErrorAsForAffected(string option, string value)
+    {
+        var hits = CliRunner.Run("inventory", "hits", "--store", Populated("sqlite"), option, value);
+        var help = CliRunner.Run("inventory", "hits", "--help");
+
+        Assert.Equal(2, hits.ExitCode);
+        Assert.Contains("--limit and --offset take a number of hits, 0 or more", hits.Stderr, StringComparison.Ordinal);
+        // The order --offset pages through is the one hits are listed in, not affected's deployment order.
+        Assert.Contains("hits are in the order shown: newest found first", help.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("deployment-name order", help.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [MemberData(nameof(Kinds))]
     public void Affected_LimitAndOffset_PageThroughEveryHitInDeploymentOrder(string kind)
     {

@@ -238,14 +238,14 @@ public sealed class PolicyLoaderTests
 
     [Theory]
     [InlineData("TG001")]
-    [InlineData("TG5001")]
+    [InlineData("TG6001")]
     [InlineData("TG10011")]
     [InlineData("GHSA-1234")]
     public void Parse_RuleIdNotTG1xxx_ReportsIt(string id)
     {
         var diagnostic = Single(Parse($"rules:\n  {id}: warn\n"));
 
-        Assert.Equal($"'{id}' is not a rule id; expected TG1, TG2, TG3 or TG4 followed by three digits, such as TG1001", diagnostic.Message);
+        Assert.Equal($"'{id}' is not a rule id; expected TG1 to TG5 followed by three digits, such as TG1001", diagnostic.Message);
         Assert.Equal(new SourceLocation("tollgate.yaml", 2, 3), diagnostic.Location);
     }
 

@@ -40,6 +40,34 @@ public sealed class UpdateLintTests
         Assert.Equal(["npm", "NuGet"], findings.Where(f => f.Id == "TG4104").Select(f => f.Summary.Split(' ')[3]).Order(StringComparer.OrdinalIgnoreCase));
     }
 
+    [Theory]
+    [InlineData("table")]
+    [InlineData("json")]
+    [InlineData("markdown")]
+    public void Lint_Cli_FolderWithNothingToCheck_IsIncompleteNotAPass(string format)
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-lint-empty-").FullName;
+        File.WriteAllText(Path.Combine(folder, "README.md"), "# no bot configuration and no dependencies here\n");
+
+        var result = CliRunner.Run("update", "lint", folder, "--format", format);
+
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}; stderr: {result.Stderr}");
+        Assert.Contains("error TG0012: no Dependabot or Renovate configuration, and no dependencies for one to cover, in this folder", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("PASS", result.Stdout, StringComparison.Ordinal);
+        switch (format)
+        {
+            case "json":
+                Assert.Equal("incomplete", JsonNode.Parse(result.Stdout)!["verdict"]!.GetValue<string>());
+                break;
+            case "markdown":
+                Assert.Contains("**Result: INCOMPLETE.**", result.Stdout, StringComparison.Ordinal);
+                break;
+            default:
+                Assert.Contains("INCOMPLETE", result.Stdout, StringComparison.Ordinal);
+                break;
+        }
+    }
+
     [Fact]
     public void Lint_Cli_JsonHasFileAndLineAndWarnsWithExitZero()
     {

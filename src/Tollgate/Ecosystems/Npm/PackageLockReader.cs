@@ -81,6 +81,13 @@ public static class PackageLockReader
             var packages = root["packages"];
             var dependencies = root["dependencies"];
             long version;
+            if (versionNode is null && packages is null && dependencies is null)
+            {
+                // '{}' or another object without anything npm writes: passing it would pass a project that was not checked.
+                diagnostics.Error(DiagnosticIds.UnexpectedShape, "no lockfileVersion, 'packages' or 'dependencies': this is not a lockfile npm wrote",
+                    root.LocationIn(file), "the file is damaged or a placeholder: regenerate it with npm install --package-lock-only");
+                return null;
+            }
             if (versionNode is null)
             {
                 version = packages is not null ? 3 : 1;

@@ -23,6 +23,12 @@ internal static class YarnClassicLockReader
     public static ProjectGraph? Read(string lockfilePath, string text, PackageJson? manifest, DiagnosticBag diagnostics)
     {
         var graph = new YarnPnpmBunGraph(lockfilePath, diagnostics);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            diagnostics.Error(DiagnosticIds.UnexpectedShape, "the file is empty; yarn writes at least the '# yarn lockfile v1' line, even for a project without dependencies",
+                graph.At(1, 1), "was the file truncated when it was written? run yarn install again");
+            return null;
+        }
         var entries = Parse(text, graph, diagnostics, out var supported);
         if (!supported)
         {
@@ -35,7 +41,7 @@ internal static class YarnClassicLockReader
         {
             if (!entry.Fields.TryGetValue("version", out var version))
             {
-                diagnostics.Warning(DiagnosticIds.InvalidEntry, $"entry '{entry.Descriptors[0]}' has no version; skipped",
+                diagnostics.Error(DiagnosticIds.InvalidEntry, $"entry '{entry.Descriptors[0]}' has no version, so its package cannot be checked",
                     graph.At(entry.Line), "the lockfile may be truncated: run yarn install again");
                 continue;
             }
@@ -218,7 +224,8 @@ internal static class YarnClassicLockReader
                 skipping = false;
                 if (!content.EndsWith(':') || SplitDescriptors(content[..^1]) is not { Count: > 0 } descriptors)
                 {
-                    diagnostics.Warning(DiagnosticIds.InvalidEntry, "expected an entry header ('name@range:'); lines up to the next entry skipped",
+                    // yarn itself refuses such a lockfile; skipping the lines would leave their package unchecked.
+                    diagnostics.Error(DiagnosticIds.InvalidEntry, "expected an entry header ('name@range:'); the lines up to the next entry could not be read",
                         graph.At(lineNumber, 1), "the lockfile may be damaged or hand-edited: run yarn install again");
                     skipping = true;
                     continue;

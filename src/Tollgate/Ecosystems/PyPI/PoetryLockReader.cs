@@ -33,6 +33,14 @@ internal static class PoetryLockReader
                 return [];
             }
         }
+        else if (doc["package"] is null && metadata is null)
+        {
+            // Poetry writes [metadata] in every lockfile, even for a project without dependencies: an empty file or
+            // one without either table was not written by Poetry, and its packages (if any) are unknown.
+            diagnostics.Error(DiagnosticIds.UnexpectedShape, "poetry.lock has neither [[package]] entries nor a [metadata] table: the file is empty or not a Poetry lockfile",
+                new SourceLocation(file, 1, 1), "regenerate it with 'poetry lock'");
+            return [];
+        }
         else if (doc["package"] is not null && metadata is null)
         {
             diagnostics.Warning(DiagnosticIds.UnexpectedShape, "poetry.lock has no [metadata] table", new SourceLocation(file, 1, 1),
