@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tollgate.Ecosystems.Npm;
 using Tollgate.Graph;
 using Tollgate.Inputs;
@@ -15,6 +16,29 @@ public sealed class BunLockReaderTests
         var project = BunLockReader.Read(Path.Combine(dir, lockfile), manifest, bag);
         var graph = GraphMerger.Merge(project is null ? [] : [project], bag.Items);
         return (project, graph, bag);
+    }
+
+    [Fact]
+    public void Read_RealBunLockfileVersion1_AttioMcp_EveryPackageAndTheWorkspaceMember()
+    {
+        // Independent reading: bun.lock is JSON with trailing commas; each "packages" value starts with "name@version".
+        using var lockfile = JsonDocument.Parse(File.ReadAllText(TestData.Path("npm", "bun-real-attio", "bun.lock")),
+            new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        var expected = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var entry in lockfile.RootElement.GetProperty("packages").EnumerateObject())
+        {
+            var spec = entry.Value[0].GetString()!;
+            expected.Add(spec.Contains("@workspace:", StringComparison.Ordinal) ? "@attio-mcp/core@0.1.0" : spec);
+        }
+
+        var (project, graph, bag) = Read("bun-real-attio");
+
+        Assert.DoesNotContain(bag.Items, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal(1, lockfile.RootElement.GetProperty("lockfileVersion").GetInt32());
+        Assert.Equal(548, expected.Count);
+        Assert.Equal(expected, OurSet(graph));
+        Assert.Equal("attio-mcp", project!.Root.Name);
+        Assert.Equal(OriginKind.Workspace, Assert.Single(graph.FindByName("@attio-mcp/core")).Origin.Kind);
     }
 
     private static SortedSet<string> OurSet(DependencyGraph graph) =>

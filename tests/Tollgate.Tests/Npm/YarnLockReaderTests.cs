@@ -19,6 +19,40 @@ public sealed class YarnLockReaderTests
         return (project, graph, bag);
     }
 
+    [Fact]
+    public void Read_RealYarn3Lockfile_LangchainMcpAdapters_EveryResolvedPackage()
+    {
+        // Independent reading: each entry's "version:" line, then its "resolution:" line, which names the package
+        // (up to the '@' after the first character); workspace entries are the project; a patch: resolution is the
+        // same package version as its npm: one.
+        var expected = new SortedSet<string>(StringComparer.Ordinal);
+        string? version = null;
+        foreach (var line in File.ReadLines(TestData.Path("npm", "yarn3-real-langchain-mcp", "yarn.lock")))
+        {
+            if (line.StartsWith("  version: ", StringComparison.Ordinal))
+            {
+                version = line[11..];
+            }
+            else if (line.StartsWith("  resolution: \"", StringComparison.Ordinal) && version is not null)
+            {
+                var resolution = line[15..^1];
+                if (!resolution.Contains("@workspace:", StringComparison.Ordinal))
+                {
+                    expected.Add(resolution[..resolution.IndexOf('@', 1)] + "@" + version);
+                }
+                version = null;
+            }
+        }
+
+        var (project, graph, bag) = Read("yarn3-real-langchain-mcp");
+
+        Assert.DoesNotContain(bag.Items, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Equal(840, expected.Count);
+        Assert.Equal(expected, OurSet(graph));
+        Assert.Equal("@langchain/mcp-adapters", project!.Root.Name);
+        Assert.Single(graph.FindByName("typescript", "4.9.5")); // npm: and patch: entries, one component
+    }
+
     private static SortedSet<string> OurSet(DependencyGraph graph) =>
         new(graph.Components.Select(c => $"{c.Name}@{c.Version}"), StringComparer.Ordinal);
 

@@ -149,6 +149,45 @@ public sealed class NuGetReaderTests
     }
 
     [Fact]
+    public void MicrosoftMcp_RepoRootFromThisFileDirectoryAndWildcardReferences_ResolveToTheProjects()
+    {
+        // Directory.Build.props: <RepoRoot>$(MSBuildThisFileDirectory)</RepoRoot>; the server's csproj references
+        // "$(RepoRoot)\core\Azure.Mcp.Core\src\Azure.Mcp.Core.csproj" and "$(RepoRoot)\tools\Azure.*\src\*.csproj".
+        using var fixture = new NuGetFixture("msbuild-microsoft-mcp");
+        var diagnostics = new DiagnosticBag();
+
+        var graph = fixture.Read(diagnostics, "servers/Azure.Mcp.Server/src/Azure.Mcp.Server.csproj");
+
+        Assert.DoesNotContain(diagnostics.Items, d => d.Id == DiagnosticIds.MissingReference);
+        var projects = graph.Components.Where(c => c.Origin.Kind == OriginKind.Workspace).ToList();
+        Assert.Equal(["Azure.Mcp.Core", "Azure.Mcp.Tools.Acr", "Azure.Mcp.Tools.Aks"], projects.Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.All(projects, p => Assert.True(p.Origin.Location!.AsSpan().IndexOfAny('$', '*') < 0, p.Origin.Location));
+        Assert.EndsWith("tools/Azure.Mcp.Tools.Acr/src/Azure.Mcp.Tools.Acr.csproj", projects.Single(p => p.Name == "Azure.Mcp.Tools.Acr").Origin.Location, StringComparison.Ordinal);
+        Assert.All(projects, p => Assert.Equal(69 - (p.Name == "Azure.Mcp.Core" ? 1 : 0), p.Locations[0].Line));
+
+        // A tool project reaches the core through $(RepoRoot) as well.
+        var tool = fixture.Read(diagnostics, "tools/Azure.Mcp.Tools.Acr/src/Azure.Mcp.Tools.Acr.csproj");
+        Assert.DoesNotContain(diagnostics.Items, d => d.Id == DiagnosticIds.MissingReference);
+        Assert.EndsWith("core/Azure.Mcp.Core/src/Azure.Mcp.Core.csproj",
+            Assert.Single(tool.Components, c => c.Origin.Kind == OriginKind.Workspace).Origin.Location, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProjectReference_UndefinedProperty_IsReportedAndLeftOut()
+    {
+        using var fixture = new NuGetFixture("msbuild-microsoft-mcp");
+        fixture.Delete("Directory.Build.props");
+        var diagnostics = new DiagnosticBag();
+
+        var graph = fixture.Read(diagnostics, "tools/Azure.Mcp.Tools.Acr/src/Azure.Mcp.Tools.Acr.csproj");
+
+        var warning = Assert.Single(diagnostics.Items, d => d.Id == DiagnosticIds.MissingReference);
+        Assert.Contains("$(RepoRoot)", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(10, warning.Location!.Line);
+        Assert.DoesNotContain(graph.Components, c => c.Origin.Kind == OriginKind.Workspace);
+    }
+
+    [Fact]
     public void CpmSolution_PrivateAssetsAndGlobalReferences_AreDevScope()
     {
         using var fixture = new NuGetFixture("cpm-multi");

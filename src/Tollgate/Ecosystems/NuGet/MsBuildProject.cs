@@ -72,10 +72,13 @@ internal sealed record MsBuildProject(
             ["MSBuildProjectName"] = name,
             ["MSBuildProjectDirectory"] = directory,
             ["MSBuildProjectFile"] = System.IO.Path.GetFileName(path),
+            ["MSBuildProjectFullPath"] = System.IO.Path.GetFullPath(path),
+            ["MSBuildProjectExtension"] = System.IO.Path.GetExtension(path),
         };
         var conditional = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (file, document) in sources)
         {
+            SetThisFile(properties, file);
             foreach (var group in document.Root!.Named("PropertyGroup"))
             {
                 foreach (var property in group.Elements())
@@ -108,6 +111,7 @@ internal sealed record MsBuildProject(
         foreach (var (file, document) in sources)
         {
             var shown = InputFile.DisplayPath(file);
+            SetThisFile(properties, file);
             foreach (var item in document.Root!.Named("ItemGroup").SelectMany(g => g.Elements()))
             {
                 var include = item.Attribute("Include")?.Value;
@@ -130,7 +134,26 @@ internal sealed record MsBuildProject(
                             centralVersions[one] = (v, node, shown);
                             break;
                         case "ProjectReference":
-                            var relative = Expand(one, properties, out _).Replace('\\', '/');
+                            var relative = Expand(one, properties, out var undefined).Replace('\\', '/');
+                            if (undefined is not null)
+                            {
+                                diagnostics.Warning(DiagnosticIds.MissingReference,
+                                    $"the referenced project '{one}' uses $({undefined}), which is not defined unconditionally in the project, "
+                                    + "Directory.Build.props or Directory.Packages.props; the reference is left out",
+                                    MsBuildXml.Location(item, shown),
+                                    conditional.Contains(undefined) ? "it is defined only under a Condition, which is not evaluated" : "the referenced project is still read when it is scanned itself");
+                                break;
+                            }
+                            if (relative.AsSpan().IndexOfAny('*', '?') >= 0)
+                            {
+                                // MSBuild expands wildcards against the file system; one that matches nothing adds nothing.
+                                foreach (var match in ProjectGlob.Match(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file))!, relative, MsBuildXml.Location(item, shown), diagnostics)
+                                    .Where(m => !string.Equals(m, System.IO.Path.GetFullPath(path), StringComparison.Ordinal)))
+                                {
+                                    projectReferences.Add(new ProjectReferenceDeclaration(match, MsBuildXml.Location(item, shown)));
+                                }
+                                break;
+                            }
                             if (InputPath.Resolve(System.IO.Path.GetDirectoryName(file)!, relative, MsBuildXml.Location(item, shown), diagnostics) is not { } referenced)
                             {
                                 break;
@@ -238,6 +261,17 @@ internal sealed record MsBuildProject(
             }
         }
         return null;
+    }
+
+    /// <summary>The reserved properties that name the file being evaluated (an imported props file, or the project).</summary>
+    private static void SetThisFile(Dictionary<string, string> properties, string file)
+    {
+        var full = System.IO.Path.GetFullPath(file);
+        properties["MSBuildThisFileFullPath"] = full;
+        properties["MSBuildThisFileDirectory"] = System.IO.Path.GetDirectoryName(full) + System.IO.Path.DirectorySeparatorChar;
+        properties["MSBuildThisFile"] = System.IO.Path.GetFileName(full);
+        properties["MSBuildThisFileName"] = System.IO.Path.GetFileNameWithoutExtension(full);
+        properties["MSBuildThisFileExtension"] = System.IO.Path.GetExtension(full);
     }
 
     private static bool HasCondition(XElement element) => element.Attribute("Condition") is not null;
