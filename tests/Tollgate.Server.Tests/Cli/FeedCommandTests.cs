@@ -160,6 +160,41 @@ public sealed class FeedCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("not a database", "file is not a database")]
+    [InlineData("", "no such table")]
+    public async Task Log_DamagedAuditLog_IsAnInputErrorNamingTheFileNotAnInternalError(string content, string reason)
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        try
+        {
+            // What a copy cut short, or another program's file under the same name, leaves in the storage folder.
+            File.WriteAllText(Path.Combine(folder, FeedAuditLog.FileName), content);
+
+            var log = await Tollgate(null, "feed", "log", "--storage", folder);
+
+            Assert.True(log.ExitCode == 2, $"exit {log.ExitCode}; stderr: {log.Stderr}");
+            Assert.Contains($"error: cannot read the audit log in {Path.Combine(folder, FeedAuditLog.FileName)}: ", log.Stderr, StringComparison.Ordinal);
+            Assert.Contains(reason, log.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", log.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    public async Task Log_LimitBelowOne_IsAUsageError(string limit)
+    {
+        var log = await Tollgate(null, "feed", "log", "--limit", limit);
+
+        Assert.Equal(2, log.ExitCode);
+        Assert.Contains($"--limit takes a number of entries, 1 or more (got {limit})", log.Stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>A fresh advisory database from the feed test records, in <paramref name="folder"/>.</summary>
     private static string Database(string folder)
     {
