@@ -62,6 +62,28 @@ public sealed class FeedCommandTests
     }
 
     [Fact]
+    public async Task Serve_StorageThatIsAFile_Exit2SayingSo()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        try
+        {
+            var file = Path.Combine(folder, "storage");
+            await File.WriteAllTextAsync(file, "a file, not a folder\n");
+
+            var result = await Tollgate(null, "feed", "serve", "--listen", "http://127.0.0.1:0", "--upstream", "http://127.0.0.1:9/",
+                "--no-advisories", "--storage", file);
+
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains($"the storage folder {file} is a file, not a folder", result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Could not find a part of the path", result.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Serve_BadConfig_Exit2WithEveryProblemLocated()
     {
         var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
