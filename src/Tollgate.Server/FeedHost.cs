@@ -206,7 +206,9 @@ public sealed partial class FeedHost : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
-            problems.Add(new FeedProblem(DiagnosticSeverity.Error, $"the storage folder {options.StorageFolder} cannot be used: {e.Message}", "pass --storage DIR with a writable folder"));
+            problems.Add(new FeedProblem(DiagnosticSeverity.Error, File.Exists(options.StorageFolder)
+                ? $"the storage folder {options.StorageFolder} is a file, not a folder"
+                : $"the storage folder {options.StorageFolder} cannot be used: {e.Message}", "pass --storage DIR with a writable folder"));
         }
         catch (Exception e) when (options.State is not null && e is System.Data.Common.DbException or ArgumentException or InvalidOperationException)
         {

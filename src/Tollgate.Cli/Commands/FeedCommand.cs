@@ -306,6 +306,10 @@ internal static class FeedCommand
             """) { config, storage, blocked, package, since, format, limit, prune };
         command.Validators.Add(r =>
         {
+            if (r.GetResult(limit) is { Implicit: false } && r.GetValue(limit) < 1)
+            {
+                r.AddError($"--limit takes a number of entries, 1 or more (got {r.GetValue(limit)})");
+            }
             if (r.GetResult(prune) is null)
             {
                 return;
@@ -356,6 +360,22 @@ internal static class FeedCommand
             terminal.Fail($"no audit log in {folder}: has the feed run with this storage folder?");
             return ExitCodes.InputError;
         }
+        try
+        {
+            return Log(terminal, o, folder, state, since, pruneBefore);
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            // A damaged or foreign audit.db, or a --state database without the feed's tables: the user's data, not a bug.
+            var where = state is null ? Path.Combine(folder, FeedAuditLog.FileName) : "the feed's state database";
+            terminal.Fail($"cannot read the audit log in {where}: {e.Message}");
+            terminal.Message("hint: is this the storage folder (or --state) of a Tollgate feed? A damaged audit.db can be moved away; the feed starts a new one.");
+            return ExitCodes.InputError;
+        }
+    }
+
+    private static int Log(Terminal terminal, FeedLogOptions o, string folder, string? state, DateTimeOffset? since, DateTimeOffset? pruneBefore)
+    {
         if (pruneBefore is { } before)
         {
             // A running feed may hold the log open: SQLite's locking lets both write, one after the other.
@@ -365,7 +385,7 @@ internal static class FeedCommand
             return ExitCodes.Pass;
         }
         using var log = FeedAuditLog.Open(folder, readOnly: true, state: state);
-        var entries = log.Query(new AuditQuery { BlockedOnly = o.BlockedOnly, Package = o.Package, Since = since, Limit = Math.Max(1, o.Limit) });
+        var entries = log.Query(new AuditQuery { BlockedOnly = o.BlockedOnly, Package = o.Package, Since = since, Limit = o.Limit });
         if (o.Format == "json")
         {
             terminal.OutWriter.WriteLine(Json(entries));

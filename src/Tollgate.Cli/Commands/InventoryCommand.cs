@@ -41,6 +41,16 @@ internal static class InventoryCommand
         return command;
     }
 
+    /// <summary>--server asks a server, whose store is its own: a --store beside it would be silently ignored.</summary>
+    private static void RefuseStoreWithServer(Command command, Option<string?> store, Option<string?> server) =>
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(store) is { Implicit: false } && r.GetResult(server) is { Implicit: false })
+            {
+                r.AddError("--store and --server contradict each other: --server uses the server's own store; give one of them");
+            }
+        });
+
     internal static Option<string?> StoreOption() => new("--store")
     {
         Description = "Inventory store: a SQLite file path or a PostgreSQL connection string. Default: TOLLGATE_STORE, else $TOLLGATE_HOME/inventory.db.",
@@ -79,6 +89,7 @@ internal static class InventoryCommand
               tollgate inventory add sbom.cdx.json --deployment weather-mcp --version 1.4.2 --environment prod
               TOLLGATE_TOKEN=... tollgate inventory add sbom.cdx.json --deployment weather-mcp --server https://inventory.example.com
             """) { sbom, deployment, version, environment, store, format, server, token };
+        RefuseStoreWithServer(command, store, server);
         command.SetAction(r => Guard(terminal, () =>
         {
             if (r.GetValue(server) is { } url)
@@ -121,6 +132,7 @@ internal static class InventoryCommand
             Example:
               tollgate inventory list --format json
             """) { store, format, server, token };
+        RefuseStoreWithServer(command, store, server);
         command.SetAction(r => Guard(terminal, () =>
         {
             if (r.GetValue(server) is { } url)
@@ -283,6 +295,7 @@ internal static class InventoryCommand
               tollgate inventory affected pkg:npm/axios@1.5.1
               tollgate inventory affected lodash --limit 50 --offset 50
             """) { query, store, db, format, policy, limit, offset, server, token };
+        RefuseStoreWithServer(command, store, server);
         command.Validators.Add(r =>
         {
             if (r.GetValue(limit) < 0 || r.GetValue(offset) < 0)
@@ -428,6 +441,7 @@ internal static class InventoryCommand
               tollgate inventory hits --deployment weather-mcp
               TOLLGATE_TOKEN=... tollgate inventory hits --since 24h --server https://inventory.example.com
             """) { since, deployment, store, format, limit, offset, server, token };
+        RefuseStoreWithServer(command, store, server);
         command.Validators.Add(r =>
         {
             if (r.GetValue(limit) < 0 || r.GetValue(offset) < 0)

@@ -100,7 +100,7 @@ public static class DeployAudit
                     }
                     if (bicep is null)
                     {
-                        skipped = options.BicepPath is null ? "no Bicep CLI: install it (az bicep install) or pass --bicep PATH" : $"the Bicep CLI {options.BicepPath} does not exist";
+                        skipped = options.BicepPath is null ? "no Bicep CLI: install it (az bicep install) or pass --bicep PATH" : $"the Bicep CLI {options.BicepPath} {Missing(options.BicepPath)}";
                         noBicep.Add(shown);
                         break;
                     }
@@ -135,12 +135,16 @@ public static class DeployAudit
         if (noBicep.Count > 0)
         {
             incomplete.Add($"{noBicep.Count} Bicep file(s) not checked, no Bicep CLI to compile them ({string.Join(", ", noBicep.Take(5))}{(noBicep.Count > 5 ? ", …" : "")}): "
-                + (options.BicepPath is null ? "put bicep on PATH (az bicep install) or pass --bicep PATH" : $"{options.BicepPath} does not exist"));
+                + (options.BicepPath is null ? "put bicep on PATH (az bicep install) or pass --bicep PATH" : $"--bicep {options.BicepPath} {Missing(options.BicepPath)}"));
         }
         return new DeployAuditResult(files.ToImmutable(),
             [.. findings.OrderBy(f => f.Component.Locations[0].File, StringComparer.Ordinal).ThenBy(f => f.Component.Locations[0].Line).ThenBy(f => f.Id, StringComparer.Ordinal)],
             [.. diagnostics.Items], [.. incomplete]);
     }
+
+    /// <summary>Why --bicep names no program: a folder is not "missing", and saying so sends the user looking for the wrong thing.</summary>
+    private static string Missing(string path) =>
+        Directory.Exists(path) ? "is a folder; name the bicep program itself (for example ~/.azure/bin/bicep)" : "does not exist";
 
     private static IReadOnlyList<YamlDocument>? ReadYaml(string full, string shown, DeployFileKind kind, DiagnosticBag diagnostics)
     {

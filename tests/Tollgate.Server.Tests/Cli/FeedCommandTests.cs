@@ -62,6 +62,28 @@ public sealed class FeedCommandTests
     }
 
     [Fact]
+    public async Task Serve_StorageThatIsAFile_Exit2SayingSo()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        try
+        {
+            var file = Path.Combine(folder, "storage");
+            await File.WriteAllTextAsync(file, "a file, not a folder\n");
+
+            var result = await Tollgate(null, "feed", "serve", "--listen", "http://127.0.0.1:0", "--upstream", "http://127.0.0.1:9/",
+                "--no-advisories", "--storage", file);
+
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains($"the storage folder {file} is a file, not a folder", result.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Could not find a part of the path", result.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Serve_BadConfig_Exit2WithEveryProblemLocated()
     {
         var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
@@ -158,6 +180,41 @@ public sealed class FeedCommandTests
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("not a database", "file is not a database")]
+    [InlineData("", "no such table")]
+    public async Task Log_DamagedAuditLog_IsAnInputErrorNamingTheFileNotAnInternalError(string content, string reason)
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-feed-cli-").FullName;
+        try
+        {
+            // What a copy cut short, or another program's file under the same name, leaves in the storage folder.
+            File.WriteAllText(Path.Combine(folder, FeedAuditLog.FileName), content);
+
+            var log = await Tollgate(null, "feed", "log", "--storage", folder);
+
+            Assert.True(log.ExitCode == 2, $"exit {log.ExitCode}; stderr: {log.Stderr}");
+            Assert.Contains($"error: cannot read the audit log in {Path.Combine(folder, FeedAuditLog.FileName)}: ", log.Stderr, StringComparison.Ordinal);
+            Assert.Contains(reason, log.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", log.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    public async Task Log_LimitBelowOne_IsAUsageError(string limit)
+    {
+        var log = await Tollgate(null, "feed", "log", "--limit", limit);
+
+        Assert.Equal(2, log.ExitCode);
+        Assert.Contains($"--limit takes a number of entries, 1 or more (got {limit})", log.Stderr, StringComparison.Ordinal);
     }
 
     /// <summary>A fresh advisory database from the feed test records, in <paramref name="folder"/>.</summary>

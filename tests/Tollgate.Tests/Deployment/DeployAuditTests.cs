@@ -124,6 +124,20 @@ public sealed class DeployAuditTests
     }
 
     [Fact]
+    public void Command_BicepNamingAFolder_SaysItIsAFolderAndIsNotAPass()
+    {
+        var folder = Directory.CreateTempSubdirectory("tollgate-bicep-folder-").FullName;
+
+        var run = CliRunner.Run("deploy", "audit", TestData.Path("deploy", "bicep", "hardened"), "--bicep", folder, "--format", "json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"--bicep {folder} is a folder; name the bicep program itself", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not exist", run.Stderr, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(run.Stdout);
+        Assert.Equal("incomplete", json.RootElement.GetProperty("summary").GetProperty("verdict").GetString());
+    }
+
+    [Fact]
     public void Command_MalformedInputs_ErrorsWithFileAndLine_OthersStillChecked()
     {
         var run = CliRunner.Run("deploy", "audit", TestData.Path("deploy", "malformed"), TestData.Path("deploy", "real", "fetch-dockerfile"), "--bicep", Bicep(), "--format", "json");

@@ -208,6 +208,26 @@ public sealed class InventoryCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("list")]
+    [InlineData("add", "SBOM", "--deployment", "weather")]
+    [InlineData("affected", "axios")]
+    [InlineData("hits")]
+    public void StoreWithServer_IsAUsageErrorNamingBoth(params string[] verb)
+    {
+        var store = StoreTargets.NewStore("sqlite");
+        var sbom = Path.Combine(TestData.RepositoryRoot, "examples", "mcp-server-npm");
+        // Nothing listens on port 9: were --store silently ignored, the command would try the server and fail otherwise.
+        string[] args = ["inventory", .. verb.Select(a => a == "SBOM" ? sbom : a), "--store", store, "--server", "http://127.0.0.1:9"];
+
+        var result = CliRunner.Run(args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--store and --server contradict each other", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot reach", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(store));
+    }
+
+    [Theory]
     [InlineData("--offset", "-1")]
     [InlineData("--limit", "-5")]
     public void Hits_NegativeLimitOrOffset_IsAUsageErrorAsForAffected(string option, string value)
