@@ -90,7 +90,7 @@ internal static class InventoryCommand
               TOLLGATE_TOKEN=... tollgate inventory add sbom.cdx.json --deployment weather-mcp --server https://inventory.example.com
             """) { sbom, deployment, version, environment, store, format, server, token };
         RefuseStoreWithServer(command, store, server);
-        command.SetAction(r => Guard(terminal, () =>
+        command.SetAction(r => Guard(terminal, StoreOf(r, store, server), () =>
         {
             if (r.GetValue(server) is { } url)
             {
@@ -133,7 +133,7 @@ internal static class InventoryCommand
               tollgate inventory list --format json
             """) { store, format, server, token };
         RefuseStoreWithServer(command, store, server);
-        command.SetAction(r => Guard(terminal, () =>
+        command.SetAction(r => Guard(terminal, StoreOf(r, store, server), () =>
         {
             if (r.GetValue(server) is { } url)
             {
@@ -171,7 +171,7 @@ internal static class InventoryCommand
             Example:
               tollgate inventory show weather-mcp
             """) { name, store, format };
-        command.SetAction(r => Guard(terminal, () =>
+        command.SetAction(r => Guard(terminal, StoreOf(r, store), () =>
         {
             using var inventory = InventoryStore.Open(ResolveStore(r.GetValue(store)), mustExist: true);
             var history = inventory.History(r.GetValue(name)!);
@@ -303,7 +303,7 @@ internal static class InventoryCommand
                 r.AddError("--limit and --offset take a number of hits, 0 or more");
             }
         });
-        command.SetAction(r => Guard(terminal, () =>
+        command.SetAction(r => Guard(terminal, StoreOf(r, store, server), () =>
         {
             var text = r.GetValue(query)!;
             if (!AffectedQuery.TryParse(text, out var parsed, out var error))
@@ -374,7 +374,7 @@ internal static class InventoryCommand
             Example:
               tollgate db update && tollgate inventory rescan --format json
             """) { store, db, format, policy };
-        command.SetAction(r => Guard(terminal, () =>
+        command.SetAction(r => Guard(terminal, StoreOf(r, store), () =>
         {
             if (!TryOwnPrivate(terminal, r.GetValue(policy), out var ownPrivate))
             {
@@ -449,7 +449,7 @@ internal static class InventoryCommand
                 r.AddError("--limit and --offset take a number of hits, 0 or more");
             }
         });
-        command.SetAction(r => Guard(terminal, () =>
+        command.SetAction(r => Guard(terminal, StoreOf(r, store, server), () =>
         {
             DateTimeOffset? from = null;
             if (r.GetValue(since) is { } text)
@@ -537,8 +537,11 @@ internal static class InventoryCommand
         }
     }
 
-    /// <summary>Runs a handler, turning store failures into a clear message and exit code 2.</summary>
-    internal static int Guard(Terminal terminal, Func<int> handler)
+    /// <summary>
+    /// Runs a handler, turning store failures into a clear message naming the store (<paramref name="store"/>: null when
+    /// the command works on a server) and exit code 2.
+    /// </summary>
+    internal static int Guard(Terminal terminal, Func<string?> store, Func<int> handler)
     {
         try
         {
@@ -546,8 +549,14 @@ internal static class InventoryCommand
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            terminal.Fail($"inventory store: {e.Message}");
+            // A PostgreSQL connection string may hold a password: only a file's path is named.
+            var named = store() is { } s ? InventoryStore.IsPostgres(s) ? " (PostgreSQL)" : $" {s}" : "";
+            terminal.Fail($"inventory store{named}: {e.Message}");
             return ExitCodes.InputError;
         }
     }
+
+    /// <summary>The store a command's options name, for <see cref="Guard"/>; null when it sends to <c>--server</c>.</summary>
+    private static Func<string?> StoreOf(ParseResult r, Option<string?> store, Option<string?>? server = null) =>
+        () => server is not null && r.GetValue(server) is not null ? null : ResolveStore(r.GetValue(store));
 }

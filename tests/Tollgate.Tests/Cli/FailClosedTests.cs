@@ -359,6 +359,33 @@ public sealed class FailClosedTests : IDisposable
         Assert.False(Directory.Exists(_temp.File("typo")));
     }
 
+    [Theory]
+    [InlineData("list")]
+    [InlineData("show")]
+    [InlineData("affected")]
+    [InlineData("hits")]
+    [InlineData("add")]
+    public void Inventory_StoreThatIsNoDatabase_ExitsTwoNamingTheFile(string verb)
+    {
+        var store = _temp.File("damaged", "inventory.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(store)!);
+        File.WriteAllText(store, "this file is not an SQLite database, and is long enough to be read as one\n");
+        string[] args = verb switch
+        {
+            "show" => ["inventory", "show", "weather-mcp", "--store", store],
+            "affected" => ["inventory", "affected", "pkg:npm/axios@1.5.1", "--store", store],
+            "hits" => ["inventory", "hits", "--store", store],
+            "add" => ["inventory", "add", Path.Combine(Example, "package-lock.json"), "--deployment", "weather-mcp", "--store", store],
+            _ => ["inventory", "list", "--store", store],
+        };
+
+        var result = CliRunner.Run(args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"inventory store {store}: ", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Output_NamingAFolder_IsAnInputErrorNotAnInternalError()
     {
