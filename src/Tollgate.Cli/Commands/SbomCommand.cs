@@ -136,7 +136,7 @@ internal static class SbomCommand
         };
         var output = new Option<string?>("--output", "-o")
         {
-            Description = "Write the json or markdown output to this file instead of stdout.",
+            Description = "Write the output, in the chosen format, to this file instead of stdout.",
             HelpName = "FILE",
         };
         var command = new Command("diff", """
