@@ -326,7 +326,7 @@ internal static class FeedCommand
         return command;
     }
 
-    /// <summary>A time (2026-05-01, 2026-05-01T12:00Z) or a duration back from now (24h, 7d); null when it is neither.</summary>
+    /// <summary><c>tollgate feed log</c>: lists the audit log's entries, or with <c>--prune</c> deletes those older than a point in time.</summary>
     internal static int Log(Terminal terminal, FeedLogOptions o)
     {
         if (Resolve(terminal, o.Config, null) is not { } options)
@@ -334,25 +334,9 @@ internal static class FeedCommand
             return ExitCodes.InputError;
         }
         var folder = o.Storage is null ? options.StorageFolder : Path.GetFullPath(o.Storage);
-        DateTimeOffset? since = null;
-        if (o.Since is { } text)
+        if (!TryPointInTime(terminal, "--since", o.Since, out var since) || !TryPointInTime(terminal, "--prune", o.Prune, out var pruneBefore))
         {
-            if (!PointInTime.TryParse(text, TimeProvider.System.GetUtcNow(), out var at, out var error))
-            {
-                terminal.Fail("--since " + error);
-                return ExitCodes.InputError;
-            }
-            since = at;
-        }
-        DateTimeOffset? pruneBefore = null;
-        if (o.Prune is { } olderThan)
-        {
-            if (!PointInTime.TryParse(olderThan, TimeProvider.System.GetUtcNow(), out var at, out var error))
-            {
-                terminal.Fail("--prune " + error);
-                return ExitCodes.InputError;
-            }
-            pruneBefore = at;
+            return ExitCodes.InputError;
         }
         var state = options.State;
         if (state is null && !File.Exists(Path.Combine(folder, FeedAuditLog.FileName)))
@@ -372,6 +356,23 @@ internal static class FeedCommand
             terminal.Message("hint: is this the storage folder (or --state) of a Tollgate feed? A damaged audit.db can be moved away; the feed starts a new one.");
             return ExitCodes.InputError;
         }
+    }
+
+    /// <summary>The point in time an option names (null when it is not given); false, with the option's error printed, when it names none.</summary>
+    private static bool TryPointInTime(Terminal terminal, string option, string? text, out DateTimeOffset? at)
+    {
+        at = null;
+        if (text is null)
+        {
+            return true;
+        }
+        if (!PointInTime.TryParse(text, TimeProvider.System.GetUtcNow(), out var parsed, out var error))
+        {
+            terminal.Fail($"{option} {error}");
+            return false;
+        }
+        at = parsed;
+        return true;
     }
 
     private static int Log(Terminal terminal, FeedLogOptions o, string folder, string? state, DateTimeOffset? since, DateTimeOffset? pruneBefore)

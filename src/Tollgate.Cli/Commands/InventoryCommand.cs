@@ -51,6 +51,16 @@ internal static class InventoryCommand
             }
         });
 
+    /// <summary>--limit and --offset of a listing of hits: a number of hits, 0 or more.</summary>
+    private static void RefuseNegativePaging(Command command, Option<int> limit, Option<int> offset) =>
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(limit) < 0 || r.GetValue(offset) < 0)
+            {
+                r.AddError("--limit and --offset take a number of hits, 0 or more");
+            }
+        });
+
     internal static Option<string?> StoreOption() => new("--store")
     {
         Description = "Inventory store: a SQLite file path or a PostgreSQL connection string. Default: TOLLGATE_STORE, else $TOLLGATE_HOME/inventory.db.",
@@ -296,13 +306,7 @@ internal static class InventoryCommand
               tollgate inventory affected lodash --limit 50 --offset 50
             """) { query, store, db, format, policy, limit, offset, server, token };
         RefuseStoreWithServer(command, store, server);
-        command.Validators.Add(r =>
-        {
-            if (r.GetValue(limit) < 0 || r.GetValue(offset) < 0)
-            {
-                r.AddError("--limit and --offset take a number of hits, 0 or more");
-            }
-        });
+        RefuseNegativePaging(command, limit, offset);
         command.SetAction(r => Guard(terminal, StoreOf(r, store, server), () =>
         {
             var text = r.GetValue(query)!;
@@ -442,13 +446,7 @@ internal static class InventoryCommand
               TOLLGATE_TOKEN=... tollgate inventory hits --since 24h --server https://inventory.example.com
             """) { since, deployment, store, format, limit, offset, server, token };
         RefuseStoreWithServer(command, store, server);
-        command.Validators.Add(r =>
-        {
-            if (r.GetValue(limit) < 0 || r.GetValue(offset) < 0)
-            {
-                r.AddError("--limit and --offset take a number of hits, 0 or more");
-            }
-        });
+        RefuseNegativePaging(command, limit, offset);
         command.SetAction(r => Guard(terminal, StoreOf(r, store, server), () =>
         {
             DateTimeOffset? from = null;

@@ -223,7 +223,7 @@ internal sealed class PolicyYamlReader(string file, DiagnosticBag diagnostics, I
         return rules.ToImmutable();
     }
 
-    /// <summary>True for TG1 (dependency rules), TG2 (MCP configuration rules), TG3 or TG4 (registry and update-bot rules) followed by exactly three digits.</summary>
+    /// <summary>True for TG1 (dependency rules), TG2 (MCP configuration rules), TG3 or TG4 (registry and update-bot rules) or TG5 (package-manager client configuration rules) followed by exactly three digits.</summary>
     internal static bool IsRuleId(string id) =>
         id.Length == 6 && id.StartsWith("TG", StringComparison.OrdinalIgnoreCase) && id[2] is >= '1' and <= '5'
         && id[3..].All(char.IsAsciiDigit);

@@ -275,8 +275,7 @@ internal sealed class PostgresPackumentCache : IPackumentCache
             command.Parameters.AddWithValue(name);
             command.Parameters.AddWithValue(body);
             command.Parameters.AddWithValue(entry.Digest ?? throw new ArgumentException("a stored copy needs its digest", nameof(entry)));
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.ETag ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.LastModified ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            AddValidators(command, entry);
             command.Parameters.AddWithValue(FetchedAt(entry));
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
@@ -290,8 +289,7 @@ internal sealed class PostgresPackumentCache : IPackumentCache
             command.Parameters.AddWithValue(name);
             command.Parameters.AddWithValue(entry.Digest ?? "");
             command.Parameters.AddWithValue(FetchedAt(entry));
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.ETag ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.LastModified ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            AddValidators(command, entry);
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
@@ -307,6 +305,13 @@ internal sealed class PostgresPackumentCache : IPackumentCache
             }
             return names;
         }, cancellationToken);
+
+    /// <summary>The entry's ETag and Last-Modified as the next two parameters (text, NULL when the upstream sent none).</summary>
+    private static void AddValidators(NpgsqlCommand command, CachedPackument entry)
+    {
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.ETag ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.LastModified ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+    }
 
     private static DateTime FetchedAt(CachedPackument entry) =>
         (entry.FetchedAt ?? throw new ArgumentException("a stored copy needs the time it was fetched", nameof(entry))).UtcDateTime;

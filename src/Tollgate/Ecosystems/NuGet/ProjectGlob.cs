@@ -27,6 +27,7 @@ internal static class ProjectGlob
         }
         var ignoreCase = OperatingSystem.IsWindows();
         var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        var everyFolderBelow = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint, RecurseSubdirectories = true };
         var folders = new List<string> { start };
         var visited = 0;
         for (var i = firstWild; i < segments.Length; i++)
@@ -50,12 +51,7 @@ internal static class ProjectGlob
                 if (segment == "**")
                 {
                     next.Add(folder);
-                    next.AddRange(Directory.EnumerateDirectories(folder, "*", new EnumerationOptions
-                    {
-                        IgnoreInaccessible = true,
-                        AttributesToSkip = FileAttributes.ReparsePoint,
-                        RecurseSubdirectories = true,
-                    }).Take(MaxFolders + 1));
+                    next.AddRange(Directory.EnumerateDirectories(folder, "*", everyFolderBelow).Take(MaxFolders + 1));
                 }
                 else if (!IsWild(segment))
                 {
